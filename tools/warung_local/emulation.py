@@ -1,0 +1,212 @@
+"""An embedded AWS emulation: moto's server app, made atomic per request.
+
+DynamoDB serialises writes to an item, so a conditional update such as
+`SET stock = stock - 1 IF stock > 0` can never oversell. moto's backends are plain
+Python objects without locking, and under a threaded server two requests can
+interleave between the condition check and the write. The middleware below holds
+one lock around each whole request, including producing its response body, so every
+API call is atomic, as the real services behave for the cases the application
+relies on. The cost (one request at a time) is irrelevant on a laptop.
+
+moto keeps its state in module globals, so every `Emulation` in one process shares
+the same tables and queues; they differ only in the socket they listen on.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterable
+from types import TracebackType
+from typing import Any, Protocol
+
+from moto.server import DomainDispatcherApplication, create_backend_app
+from werkzeug.serving import BaseWSGIServer, make_server
+
+log = logging.getLogger("warung_local.emulation")
+
+WSGIEnviron = dict[str, Any]
+StartResponse = Callable[..., Any]
+WSGIApp = Callable[[WSGIEnviron, StartResponse], Iterable[bytes]]
+
+# A long poll inside the lock would stall every other caller for up to 20 s; the
+# middleware waits between short polls instead, outside the lock.
+_LONG_POLL_STEP_S = 0.05
+_MAX_LONG_POLL_S = 20.0
+
+
+class RequestObserver(Protocol):
+    """Something told about every request once its response is produced (inside the lock)."""
+
+    def __call__(self, environ: WSGIEnviron, request_body: bytes, status: str, response_body: bytes) -> None:
+        """Observe one completed request."""
+
+
+class SerialisingMiddleware:
+    """WSGI middleware that runs each request of the wrapped app under one lock."""
+
+    def __init__(self, app: WSGIApp, lock: threading.Lock | None = None) -> None:
+        self.app = app
+        self.lock = lock or threading.Lock()
+        self.observers: list[RequestObserver] = []
+        self.stopping = threading.Event()
+
+    def __call__(self, environ: WSGIEnviron, start_response: StartResponse) -> Iterable[bytes]:
+        body = _read_body(environ)
+        if environ.get("HTTP_X_AMZ_TARGET") == "AmazonSQS.ReceiveMessage":
+            status, headers, payload = self._receive_message(environ, body)
+        else:
+            status, headers, payload = self._call_locked(environ, body)
+        start_response(status, headers)
+        return [payload]
+
+    def _call_locked(self, environ: WSGIEnviron, body: bytes) -> tuple[str, list[tuple[str, str]], bytes]:
+        captured: dict[str, Any] = {}
+
+        def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable[[bytes], None]:
+            captured["status"], captured["headers"] = status, headers
+            return lambda _data: None  # the legacy write() callable; moto does not use it
+
+        with self.lock:
+            environ["wsgi.input"] = io.BytesIO(body)
+            environ["CONTENT_LENGTH"] = str(len(body))
+            result = self.app(environ, capture)
+            try:
+                # The body is produced lazily by some apps: finish it while still locked.
+                payload = b"".join(result)
+            finally:
+                close = getattr(result, "close", None)
+                if close is not None:
+                    close()
+            status = str(captured.get("status", "500 INTERNAL SERVER ERROR"))
+            for observer in self.observers:
+                try:
+                    observer(environ, body, status, payload)
+                except Exception:  # an observer must never break the emulation
+                    log.exception("request observer failed")
+        headers = [(k, v) for k, v in captured.get("headers", []) if k.lower() != "content-length"]
+        headers.append(("Content-Length", str(len(payload))))
+        return status, headers, payload
+
+    def _receive_message(self, environ: WSGIEnviron, body: bytes) -> tuple[str, list[tuple[str, str]], bytes]:
+        try:
+            params = json.loads(body or b"{}")
+            wait_s = min(float(params.get("WaitTimeSeconds") or 0), _MAX_LONG_POLL_S)
+        except (ValueError, TypeError):
+            return self._call_locked(environ, body)
+        params["WaitTimeSeconds"] = 0
+        short_poll = json.dumps(params).encode()
+        deadline = time.monotonic() + wait_s
+        while True:
+            status, headers, payload = self._call_locked(dict(environ), short_poll)
+            if not status.startswith("200") or time.monotonic() >= deadline or self.stopping.is_set():
+                return status, headers, payload
+            try:
+                if json.loads(payload).get("Messages"):
+                    return status, headers, payload
+            except ValueError:
+                return status, headers, payload
+            self.stopping.wait(_LONG_POLL_STEP_S)
+
+
+def _read_body(environ: WSGIEnviron) -> bytes:
+    stream = environ["wsgi.input"]
+    length = environ.get("CONTENT_LENGTH")
+    if length:
+        data: bytes = stream.read(int(length))
+        return data
+    if environ.get("wsgi.input_terminated"):
+        chunked: bytes = stream.read()
+        return chunked
+    return b""
+
+
+class Emulation:
+    """An in-process moto server on `host:port` (port 0 picks a free port)."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.host = host
+        self.port = port
+        self.middleware = SerialisingMiddleware(DomainDispatcherApplication(create_backend_app))
+        self._server: BaseWSGIServer | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def endpoint_url(self) -> str:
+        """The URL clients use as `endpoint_url` (AWS_ENDPOINT_URL)."""
+        if self._server is None:
+            raise RuntimeError("the emulation is not started")
+        return f"http://{self.host}:{self.port}"
+
+    def add_observer(self, observer: RequestObserver) -> None:
+        """Call `observer` after each request, inside the request lock."""
+        self.middleware.observers.append(observer)
+
+    def start(self) -> Emulation:
+        """Bind the socket and serve in a background thread."""
+        if self._server is not None:
+            return self
+        self.middleware.stopping.clear()
+        self._server = make_server(self.host, self.port, self.middleware, threaded=True)  # type: ignore[arg-type]
+        self._server.daemon_threads = True
+        self.port = int(self._server.server_port)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.1}, name="emulation", daemon=True
+        )
+        self._thread.start()
+        log.info("emulation listening on %s", self.endpoint_url)
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and release the socket."""
+        server, thread = self._server, self._thread
+        if server is None:
+            return
+        self.middleware.stopping.set()
+        server.shutdown()
+        if thread is not None:
+            thread.join(timeout=5)
+        server.server_close()
+        self._server = self._thread = None
+
+    def __enter__(self) -> Emulation:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+
+def is_listening(host: str, port: int, timeout_s: float = 0.3) -> bool:
+    """Whether something accepts TCP connections on host:port (e.g. a running `dev`)."""
+    try:
+        with socket.create_connection((host, port), timeout=timeout_s):
+            return True
+    except OSError:
+        return False
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port that is free right now (for tests and subprocesses)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+def aws_client(service: str, endpoint_url: str, region: str | None = None) -> Any:
+    """A boto3 client for the emulation, with dummy credentials and no ambient config."""
+    import boto3  # imported here: the CLI's `event` command never needs it
+    from botocore.config import Config
+
+    from warung_local.template import LOCAL_REGION
+
+    return boto3.session.Session(
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        region_name=region or LOCAL_REGION,
+    ).client(service, endpoint_url=endpoint_url, config=Config(retries={"max_attempts": 2, "mode": "standard"}))
