@@ -1,0 +1,258 @@
+"""The HTTP edge every API function shares: resolver factory and Lambda handler wrapper.
+
+A function is three lines plus its routes::
+
+    app = create_app()
+
+    @app.get("/v1/things/<thing_id>")
+    def get_thing(thing_id: str) -> Thing: ...
+
+    handler = make_handler(app)
+
+``make_handler`` applies the same stack everywhere: log context with the request id as
+correlation id, metrics flushed at the end, the 64 KiB body limit (413) and malformed JSON
+(400) before routing, then the resolver, then the headers every response carries.
+Tracing comes from Lambda's active tracing (docs/decisions/0002).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from aws_lambda_powertools.event_handler import (
+    APIGatewayRestResolver,
+    CORSConfig,
+    Response,
+)
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from warung.errors import (
+    ApiError,
+    FieldError,
+    InternalError,
+    InvalidJson,
+    NotFound,
+    PayloadTooLarge,
+    ValidationFailed,
+)
+from warung.observability import logger, metrics
+from warung.settings import get_settings
+
+PROBLEM_JSON = "application/problem+json"
+JSON_UTF8 = "application/json; charset=utf-8"
+
+ProxyEvent = dict[str, Any]
+ProxyResponse = dict[str, Any]
+Handler = Callable[[ProxyEvent, LambdaContext], ProxyResponse]
+
+# Sent on every response unless the route chose its own value.
+SECURITY_HEADERS: Mapping[str, str] = {
+    "Strict-Transport-Security": "max-age=63072000; includeSubDomains",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
+    "Cross-Origin-Resource-Policy": "same-site",
+}
+ALLOWED_REQUEST_HEADERS = [
+    "Authorization",
+    "Content-Type",
+    "Idempotency-Key",
+    "If-Match",
+    "If-None-Match",
+    "X-Request-Id",
+]
+EXPOSED_RESPONSE_HEADERS = ["X-Request-Id", "ETag", "Location", "Retry-After"]
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def create_app() -> APIGatewayRestResolver:
+    """A REST (payload v1) resolver with validation, CORS and Warung's error mapping."""
+    settings = get_settings()
+    app = APIGatewayRestResolver(
+        enable_validation=True,
+        cors=CORSConfig(
+            allow_origin=settings.cors_allow_origin,
+            allow_headers=ALLOWED_REQUEST_HEADERS,
+            expose_headers=EXPOSED_RESPONSE_HEADERS,
+            max_age=600,
+        ),
+    )
+
+    @app.exception_handler(ApiError)
+    def _api_error(error: ApiError) -> Response[str]:
+        if error.http_status >= 500:
+            logger.error("request failed", extra={"code": error.code})
+        return problem_response(error, _current_request_id(app))
+
+    @app.exception_handler(RequestValidationError)
+    def _invalid_request(error: RequestValidationError) -> Response[str]:
+        failure = ValidationFailed(
+            "The request does not match the API contract.",
+            errors=[_field_error(item) for item in error.errors()],
+        )
+        return problem_response(failure, _current_request_id(app))
+
+    @app.exception_handler(NotFoundError)
+    def _no_route(_: NotFoundError) -> Response[str]:
+        event = app.current_event
+        detail = f"No route for {event.http_method} {event.path}."
+        return problem_response(NotFound(detail), _current_request_id(app))
+
+    @app.exception_handler(Exception)
+    def _unexpected(_: Exception) -> Response[str]:
+        # The client gets a request id to quote, never a stack trace; the log has it all.
+        logger.exception("unhandled error")
+        return problem_response(
+            InternalError("The request could not be completed."), _current_request_id(app)
+        )
+
+    return app
+
+
+def make_handler(app: APIGatewayRestResolver) -> Handler:
+    """The Lambda entry point for ``app``: the decorator stack every function uses."""
+    max_body = get_settings().max_body_bytes
+
+    @logger.inject_lambda_context(
+        correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True
+    )
+    @metrics.log_metrics(capture_cold_start_metric=True)
+    def handler(event: ProxyEvent, context: LambdaContext) -> ProxyResponse:
+        request_id = request_id_of(event)
+        try:
+            check_body(event, max_body)
+        except ApiError as error:
+            return finish(event, _rejected(error, request_id))
+        return finish(event, app.resolve(event, context))
+
+    return handler
+
+
+def request_id_of(event: Mapping[str, Any]) -> str:
+    """API Gateway's request id: the correlation id of logs, jobs and the response."""
+    context = event.get("requestContext") or {}
+    return str(context.get("requestId") or "unknown")
+
+
+def check_body(event: Mapping[str, Any], max_bytes: int) -> None:
+    """Reject a body over ``max_bytes`` (413) or a JSON body that does not parse (400)."""
+    raw = event.get("body")
+    if raw is None or raw == "":
+        return
+    if event.get("isBase64Encoded"):
+        try:
+            data = base64.b64decode(raw, validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise InvalidJson("The body is not valid base64.") from exc
+    else:
+        data = str(raw).encode()
+    if len(data) > max_bytes:
+        raise PayloadTooLarge(f"The request body is {len(data)} bytes; the limit is {max_bytes}.")
+    if str(event.get("httpMethod", "")).upper() not in _BODY_METHODS:
+        return
+    content_type = _header(event, "content-type") or "application/json"
+    if "json" not in content_type.lower():
+        return
+    try:
+        json.loads(data, parse_constant=_reject_constant)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidJson(f"The body is not valid JSON: {exc}.") from exc
+
+
+def problem_response(error: ApiError, request_id: str | None) -> Response[str]:
+    """The problem+json response of ``error``."""
+    return Response(
+        status_code=error.http_status,
+        content_type=PROBLEM_JSON,
+        body=json.dumps(error.problem(request_id)),
+        headers=dict(error.headers),
+    )
+
+
+def finish(event: Mapping[str, Any], response: ProxyResponse) -> ProxyResponse:
+    """Add what every response carries: request id, cache policy, security headers, charset."""
+    headers: dict[str, list[str]] = response.setdefault("multiValueHeaders", {}) or {}
+    response["multiValueHeaders"] = headers
+    for name, value in (response.pop("headers", None) or {}).items():
+        headers.setdefault(name, [value])
+    present = {name.lower(): name for name in headers}
+
+    def put_default(name: str, value: str) -> None:
+        if name.lower() not in present:
+            headers[name] = [value]
+            present[name.lower()] = name
+
+    headers["X-Request-Id"] = [request_id_of(event)]
+    put_default("Cache-Control", "no-store")
+    for name, value in SECURITY_HEADERS.items():
+        put_default(name, value)
+    content_type_key = present.get("content-type")
+    if content_type_key and headers[content_type_key] == ["application/json"]:
+        headers[content_type_key] = [JSON_UTF8]
+    _allow_origin(event, headers, present)
+    return response
+
+
+def _rejected(error: ApiError, request_id: str) -> ProxyResponse:
+    """A problem response built before routing, in the proxy-response shape."""
+    return {
+        "statusCode": error.http_status,
+        "body": json.dumps(error.problem(request_id)),
+        "isBase64Encoded": False,
+        "multiValueHeaders": {"Content-Type": [PROBLEM_JSON]}
+        | {name: [value] for name, value in error.headers.items()},
+    }
+
+
+def _allow_origin(
+    event: Mapping[str, Any], headers: dict[str, list[str]], present: dict[str, str]
+) -> None:
+    # Responses built before routing (413, 400) still need CORS so browsers can read them.
+    if "access-control-allow-origin" in present:
+        return
+    origin = _header(event, "origin")
+    allowed = get_settings().cors_allow_origin
+    if origin and (allowed == "*" or origin == allowed):
+        headers["Access-Control-Allow-Origin"] = [allowed]
+        headers["Access-Control-Expose-Headers"] = [",".join(EXPOSED_RESPONSE_HEADERS)]
+
+
+def _header(event: Mapping[str, Any], name: str) -> str | None:
+    for key, value in (event.get("headers") or {}).items():
+        if key.lower() == name:
+            return str(value)
+    for key, values in (event.get("multiValueHeaders") or {}).items():
+        if key.lower() == name and values:
+            return str(values[-1])
+    return None
+
+
+def _reject_constant(name: str) -> float:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _current_request_id(app: APIGatewayRestResolver) -> str:
+    return app.current_event.request_context.request_id or "unknown"
+
+
+_LOCATIONS = frozenset({"body", "query", "path", "header", "cookie"})
+
+
+def _field_error(item: Mapping[str, Any]) -> FieldError:
+    location = [str(part) for part in item.get("loc", ())]
+    if location and location[0] in _LOCATIONS:
+        location = location[1:]
+    message = str(item.get("msg", "invalid value"))
+    if item.get("type") == "extra_forbidden":
+        message = "Unknown field."
+    elif item.get("type") == "missing":
+        message = "Field required."
+    return FieldError(".".join(location) or "body", message)

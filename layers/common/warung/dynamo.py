@@ -1,0 +1,263 @@
+"""DynamoDB access shared by the repositories: client, typed marshalling, transactions.
+
+botocore is used directly rather than boto3: importing boto3 costs ~80 ms of cold start
+(s3transfer and friends) that no function here needs. The marshalling below is the small
+subset of DynamoDB's type system the project uses, with integers kept as ``int`` because
+money is an integer number of rupiah.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from functools import cache
+from typing import Any
+
+import botocore.session
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from warung.errors import ApiError, Conflict
+from warung.settings import get_settings
+
+AttributeValue = dict[str, Any]
+Item = dict[str, Any]
+
+MAX_TRANSACTION_ITEMS = 100
+
+
+@cache
+def dynamodb_client() -> Any:
+    """The process-wide DynamoDB client (created once per cold start).
+
+    Honours ``AWS_ENDPOINT_URL`` (the local emulation); retries throttling with the SDK's
+    adaptive mode; short timeouts because API Gateway gives up after 29 s.
+    """
+    settings = get_settings()
+    session = botocore.session.get_session()
+    return session.create_client(
+        "dynamodb",
+        region_name=settings.region,
+        endpoint_url=settings.aws_endpoint_url,
+        config=Config(
+            connect_timeout=2,
+            read_timeout=5,
+            retries={"max_attempts": 4, "mode": "adaptive"},
+            tcp_keepalive=True,
+        ),
+    )
+
+
+# ---------------------------------------------------------------- marshalling
+
+
+def to_attribute(value: Any) -> AttributeValue:
+    """One Python value as a DynamoDB attribute value."""
+    if value is None:
+        return {"NULL": True}
+    if isinstance(value, bool):
+        return {"BOOL": value}
+    if isinstance(value, int | Decimal):
+        return {"N": str(value)}
+    if isinstance(value, float):
+        raise TypeError("floats are not stored; use int (rupiah) or Decimal")
+    if isinstance(value, str):
+        return {"S": value}
+    if isinstance(value, bytes | bytearray):
+        return {"B": bytes(value)}
+    if isinstance(value, Mapping):
+        return {"M": {str(k): to_attribute(v) for k, v in value.items()}}
+    if isinstance(value, set | frozenset):
+        if not value:
+            raise ValueError("DynamoDB cannot store an empty set")
+        if all(isinstance(v, str) for v in value):
+            return {"SS": sorted(value)}
+        if all(isinstance(v, int | Decimal) and not isinstance(v, bool) for v in value):
+            return {"NS": [str(v) for v in value]}
+        raise TypeError("sets must hold only strings or only numbers")
+    if isinstance(value, list | tuple):
+        return {"L": [to_attribute(v) for v in value]}
+    raise TypeError(f"cannot store {type(value).__name__} in DynamoDB")
+
+
+def from_attribute(attribute: Mapping[str, Any]) -> Any:
+    """One DynamoDB attribute value as a Python value (integral numbers as ``int``)."""
+    (kind, value), = attribute.items()
+    if kind == "S":
+        return value
+    if kind == "N":
+        return _number(value)
+    if kind == "BOOL":
+        return bool(value)
+    if kind == "NULL":
+        return None
+    if kind == "M":
+        return {k: from_attribute(v) for k, v in value.items()}
+    if kind == "L":
+        return [from_attribute(v) for v in value]
+    if kind == "SS":
+        return set(value)
+    if kind == "NS":
+        return {_number(v) for v in value}
+    if kind == "B":
+        return bytes(value)
+    if kind == "BS":
+        return {bytes(v) for v in value}
+    raise TypeError(f"unknown DynamoDB type {kind}")
+
+
+def to_item(values: Mapping[str, Any]) -> Item:
+    """A Python mapping as a DynamoDB item; ``None`` values are left out."""
+    return {k: to_attribute(v) for k, v in values.items() if v is not None}
+
+
+def from_item(item: Mapping[str, Any]) -> dict[str, Any]:
+    """A DynamoDB item as a plain dict."""
+    return {k: from_attribute(v) for k, v in item.items()}
+
+
+def _number(text: str) -> int | Decimal:
+    number = Decimal(text)
+    return int(number) if number == number.to_integral_value() else number
+
+
+# ---------------------------------------------------------------- transactions
+
+
+@dataclass
+class Transaction:
+    """A builder for one ``TransactWriteItems`` call: all of it happens, or none.
+
+    Each write may carry a condition and a ``conflict`` error raised when that condition is
+    what cancelled the transaction, so callers get ``InsufficientStock`` rather than a raw
+    ``TransactionCanceledException``.
+    """
+
+    items: list[dict[str, Any]] = field(default_factory=list)
+    conflicts: list[ApiError | None] = field(default_factory=list)
+
+    def put(
+        self,
+        table: str,
+        item: Mapping[str, Any],
+        *,
+        condition: str | None = None,
+        names: Mapping[str, str] | None = None,
+        values: Mapping[str, Any] | None = None,
+        conflict: ApiError | None = None,
+    ) -> Transaction:
+        """Add a put of ``item`` (plain values, marshalled here)."""
+        body: dict[str, Any] = {"TableName": table, "Item": to_item(item)}
+        return self._add("Put", body, condition, names, values, conflict)
+
+    def update(
+        self,
+        table: str,
+        key: Mapping[str, Any],
+        expression: str,
+        *,
+        condition: str | None = None,
+        names: Mapping[str, str] | None = None,
+        values: Mapping[str, Any] | None = None,
+        conflict: ApiError | None = None,
+    ) -> Transaction:
+        """Add an update of the item at ``key`` with an ``UpdateExpression``."""
+        body = {"TableName": table, "Key": to_item(key), "UpdateExpression": expression}
+        return self._add("Update", body, condition, names, values, conflict)
+
+    def delete(
+        self,
+        table: str,
+        key: Mapping[str, Any],
+        *,
+        condition: str | None = None,
+        names: Mapping[str, str] | None = None,
+        values: Mapping[str, Any] | None = None,
+        conflict: ApiError | None = None,
+    ) -> Transaction:
+        """Add a delete of the item at ``key``."""
+        body = {"TableName": table, "Key": to_item(key)}
+        return self._add("Delete", body, condition, names, values, conflict)
+
+    def check(
+        self,
+        table: str,
+        key: Mapping[str, Any],
+        condition: str,
+        *,
+        names: Mapping[str, str] | None = None,
+        values: Mapping[str, Any] | None = None,
+        conflict: ApiError | None = None,
+    ) -> Transaction:
+        """Add a condition on another item that must hold for the transaction to commit."""
+        body = {"TableName": table, "Key": to_item(key)}
+        return self._add("ConditionCheck", body, condition, names, values, conflict)
+
+    def extend(self, writes: Iterable[tuple[dict[str, Any], ApiError | None]]) -> Transaction:
+        """Add writes prepared elsewhere (an audit entry, an outbox job)."""
+        for write, conflict in writes:
+            self.items.append(write)
+            self.conflicts.append(conflict)
+        return self
+
+    def commit(self, *, token: str | None = None, client: Any = None) -> None:
+        """Write everything atomically; a failed condition raises its ``conflict`` error.
+
+        ``token`` (ClientRequestToken) makes a retried commit idempotent for 10 minutes.
+        """
+        if not self.items:
+            return
+        if len(self.items) > MAX_TRANSACTION_ITEMS:
+            raise ValueError(f"a transaction holds at most {MAX_TRANSACTION_ITEMS} writes")
+        request: dict[str, Any] = {"TransactItems": self.items}
+        if token:
+            request["ClientRequestToken"] = token
+        try:
+            (client or dynamodb_client()).transact_write_items(**request)
+        except ClientError as error:
+            raise self._explain(error) from error
+
+    def _add(
+        self,
+        kind: str,
+        body: dict[str, Any],
+        condition: str | None,
+        names: Mapping[str, str] | None,
+        values: Mapping[str, Any] | None,
+        conflict: ApiError | None,
+    ) -> Transaction:
+        if condition:
+            body["ConditionExpression"] = condition
+        if names:
+            body["ExpressionAttributeNames"] = dict(names)
+        if values:
+            body["ExpressionAttributeValues"] = to_item(values)
+        self.items.append({kind: body})
+        self.conflicts.append(conflict)
+        return self
+
+    def _explain(self, error: ClientError) -> Exception:
+        if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+            return error
+        reasons = error.response.get("CancellationReasons") or _reasons_from_message(error)
+        for index, reason in enumerate(reasons):
+            if reason.get("Code") == "ConditionalCheckFailed" and index < len(self.conflicts):
+                return self.conflicts[index] or Conflict("The resource changed; try again.")
+        return error
+
+
+def _reasons_from_message(error: ClientError) -> list[dict[str, str]]:
+    # Some SDK/emulator versions only spell the reasons out in the message:
+    # "... cancelled, please refer cancellation reasons for specific reasons [None, ConditionalCheckFailed]"
+    message = str(error.response.get("Error", {}).get("Message", ""))
+    start, end = message.rfind("["), message.rfind("]")
+    if start == -1 or end < start:
+        return []
+    return [{"Code": part.strip()} for part in message[start + 1 : end].split(",")]
+
+
+def is_conditional_failure(error: ClientError) -> bool:
+    """True when a single-item write failed its ``ConditionExpression``."""
+    return error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
+

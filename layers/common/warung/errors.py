@@ -1,0 +1,238 @@
+"""One exception hierarchy for every function, rendered once as problem+json (RFC 9457).
+
+Domain code raises, say, ``InsufficientStock("...")`` deep inside; the resolver's exception
+handler turns it into the HTTP answer. ``code`` is the stable, machine-readable value of
+SPEC §2 that clients switch on; ``title`` and ``detail`` are for people.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One invalid input: ``field`` is a dotted path such as ``items.0.quantity``."""
+
+    field: str
+    message: str
+
+    def as_dict(self) -> dict[str, str]:
+        """The JSON form used in the ``errors`` array."""
+        return {"field": self.field, "message": self.message}
+
+
+class ApiError(Exception):
+    """Base of every error a client may see. Subclasses set status, code and title."""
+
+    status: ClassVar[int] = 500
+    code: ClassVar[str] = "internal_error"
+    title: ClassVar[str] = "Internal error"
+
+    def __init__(
+        self,
+        detail: str | None = None,
+        *,
+        errors: list[FieldError] | None = None,
+        headers: dict[str, str] | None = None,
+        status: int | None = None,
+    ) -> None:
+        super().__init__(detail or self.title)
+        self.detail = detail or self.title
+        self.errors = errors or []
+        self.headers = headers or {}
+        self.status_override = status
+
+    @property
+    def http_status(self) -> int:
+        """The status to answer with (a few codes are used with more than one status)."""
+        return self.status_override or self.status
+
+    def problem(self, request_id: str | None) -> dict[str, Any]:
+        """The problem+json body of this error."""
+        body: dict[str, Any] = {
+            "type": f"urn:warung:problem:{self.code}",
+            "title": self.title,
+            "status": self.http_status,
+            "code": self.code,
+            "detail": self.detail,
+            "request_id": request_id,
+        }
+        if self.errors:
+            body["errors"] = [error.as_dict() for error in self.errors]
+        return body
+
+
+class InvalidJson(ApiError):
+    """The body is not well-formed JSON."""
+
+    status, code, title = 400, "invalid_json", "Malformed JSON"
+
+
+class ValidationFailed(ApiError):
+    """The input is well-formed but breaks the contract (types, ranges, unknown fields)."""
+
+    status, code, title = 422, "validation_error", "Invalid request"
+
+
+class BadRequest(ApiError):
+    """Input that is rejected before validation, such as a forged pagination cursor."""
+
+    status, code, title = 400, "validation_error", "Bad request"
+
+
+class Unauthorized(ApiError):
+    """No credentials where they are required."""
+
+    status, code, title = 401, "unauthorized", "Authentication required"
+
+    def __init__(self, detail: str | None = None, **kwargs: Any) -> None:
+        kwargs.setdefault("headers", {"WWW-Authenticate": 'Bearer realm="warung"'})
+        super().__init__(detail, **kwargs)
+
+
+class InvalidToken(ApiError):
+    """A token that is malformed, expired, revoked or already used."""
+
+    status, code, title = 401, "invalid_token", "Invalid or expired token"
+
+
+class InvalidCredentials(ApiError):
+    """Wrong e-mail or password; deliberately the same answer for both."""
+
+    status, code, title = 401, "invalid_credentials", "Invalid credentials"
+
+
+class Forbidden(ApiError):
+    """The caller is known but may not do this."""
+
+    status, code, title = 403, "forbidden", "Forbidden"
+
+
+class EmailNotVerified(ApiError):
+    """The action needs a verified e-mail address."""
+
+    status, code, title = 403, "email_not_verified", "E-mail address not verified"
+
+
+class NotFound(ApiError):
+    """No such resource, or one the caller may not know exists."""
+
+    status, code, title = 404, "not_found", "Not found"
+
+
+class Conflict(ApiError):
+    """The request conflicts with the current state of the resource."""
+
+    status, code, title = 409, "conflict", "Conflict"
+
+
+class InvalidTransition(Conflict):
+    """A state change the resource's life cycle does not allow."""
+
+    code, title = "invalid_transition", "Invalid status transition"
+
+
+class InsufficientStock(Conflict):
+    """Not enough stock for the quantity asked."""
+
+    code, title = "insufficient_stock", "Insufficient stock"
+
+
+class MerchantClosed(Conflict):
+    """The merchant is closed or not active."""
+
+    code, title = "merchant_closed", "Merchant closed"
+
+
+class CartMerchantMismatch(Conflict):
+    """A cart holds products of one merchant only."""
+
+    code, title = "cart_merchant_mismatch", "Cart holds another merchant's products"
+
+
+class OutOfDeliveryRange(ApiError):
+    """The delivery address is farther than the merchant delivers."""
+
+    status, code, title = 422, "out_of_delivery_range", "Out of delivery range"
+
+
+class IdempotencyKeyRequired(ApiError):
+    """The operation needs an ``Idempotency-Key`` header."""
+
+    status, code, title = 400, "idempotency_key_required", "Idempotency-Key header required"
+
+
+class IdempotencyKeyReuse(ApiError):
+    """The same idempotency key was sent with a different body."""
+
+    status, code, title = 422, "idempotency_key_reuse", "Idempotency-Key reused with another request"
+
+
+class PreconditionFailed(ApiError):
+    """``If-Match`` did not match the current version."""
+
+    status, code, title = 412, "precondition_failed", "Precondition failed"
+
+
+class InvalidSignature(ApiError):
+    """A webhook whose signature or timestamp does not verify."""
+
+    status, code, title = 400, "invalid_signature", "Invalid signature"
+
+
+class InvalidWebhookUrl(ApiError):
+    """A webhook URL that is not a public https endpoint."""
+
+    status, code, title = 422, "invalid_webhook_url", "Invalid webhook URL"
+
+
+class PayloadTooLarge(ApiError):
+    """The request body is over the limit."""
+
+    status, code, title = 413, "payload_too_large", "Payload too large"
+
+
+class RateLimited(ApiError):
+    """Too many requests; ``Retry-After`` says when to try again."""
+
+    status, code, title = 429, "rate_limited", "Too many requests"
+
+    def __init__(self, detail: str | None = None, *, retry_after: int, **kwargs: Any) -> None:
+        kwargs.setdefault("headers", {"Retry-After": str(max(1, retry_after))})
+        super().__init__(detail, **kwargs)
+        self.retry_after = max(1, retry_after)
+
+
+class InternalError(ApiError):
+    """Something failed on our side; the detail never carries internals."""
+
+    status, code, title = 500, "internal_error", "Internal error"
+
+
+ERROR_CODES: tuple[str, ...] = (
+    "invalid_json",
+    "validation_error",
+    "unauthorized",
+    "invalid_token",
+    "invalid_credentials",
+    "forbidden",
+    "email_not_verified",
+    "not_found",
+    "conflict",
+    "invalid_transition",
+    "insufficient_stock",
+    "merchant_closed",
+    "out_of_delivery_range",
+    "cart_merchant_mismatch",
+    "idempotency_key_required",
+    "idempotency_key_reuse",
+    "precondition_failed",
+    "invalid_signature",
+    "invalid_webhook_url",
+    "payload_too_large",
+    "rate_limited",
+    "internal_error",
+)
+"""Every ``code`` a client may receive (SPEC §2); the OpenAPI ``Problem`` schema lists them."""

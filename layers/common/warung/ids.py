@@ -1,0 +1,37 @@
+"""Identifiers and timestamps in the forms the API promises."""
+
+from __future__ import annotations
+
+import os
+import time
+from datetime import UTC, datetime
+
+_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def new_id(prefix: str = "") -> str:
+    """A 26-character, time-ordered, opaque id (ULID layout: 48-bit ms time, 80 random bits).
+
+    Time order makes "newest first" a plain key order in DynamoDB.
+    """
+    value = (int(time.time() * 1000) << 80) | int.from_bytes(os.urandom(10), "big")
+    chars = []
+    for _ in range(26):
+        value, digit = divmod(value, 32)
+        chars.append(_CROCKFORD[digit])
+    return prefix + "".join(reversed(chars))
+
+
+def utc_now() -> datetime:
+    """The current time, timezone-aware, in UTC."""
+    return datetime.now(UTC)
+
+
+def rfc3339(moment: datetime) -> str:
+    """``2026-11-26T08:15:00Z``: RFC 3339, UTC, whole seconds, as the API shows time."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def rfc3339_precise(moment: datetime) -> str:
+    """Like :func:`rfc3339` with microseconds, for keys that must sort by time."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

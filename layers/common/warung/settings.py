@@ -1,0 +1,56 @@
+"""Configuration read from the environment once per cold start and validated.
+
+A function that is deployed with a missing or malformed variable fails at init, loudly,
+instead of on the first request that happens to need the value.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+Stage = Literal["local", "test", "dev", "prod"]
+
+
+class Settings(BaseModel):
+    """The settings every function shares; names mirror the environment variables."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    stage: Stage = "local"
+    app_version: str = "0.0.0"
+    service_name: str = Field(default="warung", alias="POWERTOOLS_SERVICE_NAME")
+    region: str = Field(default="ap-southeast-1", alias="AWS_REGION")
+    cors_allow_origin: str = "*"
+    table_name: str = "warung-local-main"
+    audit_table_name: str = "warung-local-audit"
+    cursor_secret_arn: str = ""
+    # Set by the local runtime and tests; in AWS the SDK's default endpoints are used.
+    aws_endpoint_url: str | None = None
+    max_body_bytes: int = Field(default=64 * 1024, gt=0)
+
+    @property
+    def is_production(self) -> bool:
+        """True on the stage that serves real customers."""
+        return self.stage == "prod"
+
+
+def _from_environment(environ: dict[str, str]) -> Settings:
+    values: dict[str, str] = {}
+    for name, field in Settings.model_fields.items():
+        key = field.alias or name.upper()
+        if key in environ and environ[key] != "":
+            values[field.alias or name] = environ[key]
+    return Settings.model_validate(values)
+
+
+@cache
+def get_settings() -> Settings:
+    """The process-wide settings, read from ``os.environ`` on first use."""
+    try:
+        return _from_environment(dict(os.environ))
+    except ValidationError as exc:  # pragma: no cover - exercised by deploy mistakes
+        raise RuntimeError(f"invalid configuration: {exc}") from exc
