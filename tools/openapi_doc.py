@@ -43,7 +43,11 @@ else:
 def describe(code_dir: Path, layers: list[Path], handler: str, environment: dict[str, str]) -> Any:
     """The OpenAPI document of one function's resolver, or ``None`` if it has none."""
     module = handler.rsplit(".", 1)[0]
-    env = {**os.environ, **environment, "PYTHONPATH": os.pathsep.join(map(str, [code_dir, *layers]))}
+    env = {
+        **os.environ,
+        **environment,
+        "PYTHONPATH": os.pathsep.join(map(str, [code_dir, *layers])),
+    }
     env.setdefault("POWERTOOLS_METRICS_NAMESPACE", "Warung")
     result = subprocess.run(
         [sys.executable, "-c", _DESCRIBE, module],

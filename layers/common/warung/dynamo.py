@@ -83,7 +83,7 @@ def to_attribute(value: Any) -> AttributeValue:
 
 def from_attribute(attribute: Mapping[str, Any]) -> Any:
     """One DynamoDB attribute value as a Python value (integral numbers as ``int``)."""
-    (kind, value), = attribute.items()
+    ((kind, value),) = attribute.items()
     if kind == "S":
         return value
     if kind == "N":
@@ -238,18 +238,21 @@ class Transaction:
         return self
 
     def _explain(self, error: ClientError) -> Exception:
-        if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
-            return error
-        reasons = error.response.get("CancellationReasons") or _reasons_from_message(error)
+        original: Exception = error
+        if _error_code(error) != "TransactionCanceledException":
+            return original
+        reasons: list[dict[str, Any]] = list(
+            error.response.get("CancellationReasons") or _reasons_from_message(error)
+        )
         for index, reason in enumerate(reasons):
             if reason.get("Code") == "ConditionalCheckFailed" and index < len(self.conflicts):
                 return self.conflicts[index] or Conflict("The resource changed; try again.")
-        return error
+        return original
 
 
 def _reasons_from_message(error: ClientError) -> list[dict[str, str]]:
     # Some SDK/emulator versions only spell the reasons out in the message:
-    # "... cancelled, please refer cancellation reasons for specific reasons [None, ConditionalCheckFailed]"
+    # "... refer cancellation reasons for specific reasons [None, ConditionalCheckFailed]"
     message = str(error.response.get("Error", {}).get("Message", ""))
     start, end = message.rfind("["), message.rfind("]")
     if start == -1 or end < start:
@@ -259,5 +262,8 @@ def _reasons_from_message(error: ClientError) -> list[dict[str, str]]:
 
 def is_conditional_failure(error: ClientError) -> bool:
     """True when a single-item write failed its ``ConditionExpression``."""
-    return error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
+    return _error_code(error) == "ConditionalCheckFailedException"
 
+
+def _error_code(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Code", ""))

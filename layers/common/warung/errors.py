@@ -167,7 +167,11 @@ class IdempotencyKeyRequired(ApiError):
 class IdempotencyKeyReuse(ApiError):
     """The same idempotency key was sent with a different body."""
 
-    status, code, title = 422, "idempotency_key_reuse", "Idempotency-Key reused with another request"
+    status, code, title = (
+        422,
+        "idempotency_key_reuse",
+        "Idempotency-Key reused with another request",
+    )
 
 
 class PreconditionFailed(ApiError):

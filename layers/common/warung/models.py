@@ -46,7 +46,8 @@ DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
 
 Limit = Annotated[
-    int, Query(ge=1, le=MAX_LIMIT, description=f"Page size, 1..{MAX_LIMIT} (default {DEFAULT_LIMIT}).")
+    int,
+    Query(ge=1, le=MAX_LIMIT, description=f"Page size, 1..{MAX_LIMIT} (default {DEFAULT_LIMIT})."),
 ]
 Cursor = Annotated[
     str | None,

@@ -14,7 +14,7 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
-__all__ = ["MetricUnit", "logger", "metrics", "mask_email"]
+__all__ = ["MetricUnit", "bind_request", "logger", "mask_email", "metrics"]
 
 # Powertools reads POWERTOOLS_SERVICE_NAME, POWERTOOLS_LOG_LEVEL and
 # POWERTOOLS_METRICS_NAMESPACE from the function's environment (template.yaml).

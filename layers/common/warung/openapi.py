@@ -22,7 +22,11 @@ COMMON_ERRORS: Mapping[str, str] = {
     "422": "The request does not match the contract (types, ranges, unknown fields).",
     "500": "Unexpected failure; quote `request_id` when reporting it.",
 }
-_POWERTOOLS_VALIDATION_SCHEMAS = ("HTTPValidationError", "ValidationError", "ResponseValidationError")
+_POWERTOOLS_VALIDATION_SCHEMAS = (
+    "HTTPValidationError",
+    "ValidationError",
+    "ResponseValidationError",
+)
 _METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
 

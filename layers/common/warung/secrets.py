@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
+from functools import cache
 from typing import Any
 
 import botocore.session
@@ -18,7 +19,6 @@ from warung.settings import get_settings
 _TTL_SECONDS = 15 * 60  # rotation reaches every function within a quarter of an hour
 _lock = threading.Lock()
 _cache: dict[str, tuple[float, str]] = {}
-_client: Any = None
 
 
 def get_secret(arn: str) -> str:
@@ -33,14 +33,12 @@ def get_secret(arn: str) -> str:
         return value
 
 
+@cache
 def _secrets_client() -> Any:
-    global _client
-    if _client is None:
-        settings = get_settings()
-        _client = botocore.session.get_session().create_client(
-            "secretsmanager",
-            region_name=settings.region,
-            endpoint_url=settings.aws_endpoint_url,
-            config=Config(connect_timeout=2, read_timeout=5, retries={"max_attempts": 3}),
-        )
-    return _client
+    settings = get_settings()
+    return botocore.session.get_session().create_client(
+        "secretsmanager",
+        region_name=settings.region,
+        endpoint_url=settings.aws_endpoint_url,
+        config=Config(connect_timeout=2, read_timeout=5, retries={"max_attempts": 3}),
+    )

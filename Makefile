@@ -1,0 +1,85 @@
+# Warung: every command a person (or CI) runs. `make help` lists them.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON_BASE ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+SAM_VENV := .venv-sam
+SAM := $(SAM_VENV)/bin/sam
+ENV ?= dev
+
+# `sam build` needs the Lambda runtime's Python (3.13) on PATH; pyenv provides it here.
+export PYENV_VERSION ?= 3.11.7:3.12.1:3.13.0
+export PYTHONPATH := tools:layers/common
+export SAM_CLI_TELEMETRY := 0
+
+SWAGGER_UI := functions/platform/swagger_ui/swagger-ui-bundle.js
+
+.PHONY: help setup dev test unit integration e2e lint fmt invoke build deploy bench openapi clean
+
+help: ## List the targets
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: requirements-dev.txt layers/common/requirements.txt
+	test -x $(PY) || $(PYTHON_BASE) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+$(SAM_VENV)/.installed: requirements-sam.txt
+	test -x $(SAM_VENV)/bin/python || $(PYTHON_BASE) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install --quiet --upgrade pip
+	$(SAM_VENV)/bin/pip install --quiet -r requirements-sam.txt
+	touch $@
+
+$(SWAGGER_UI): $(VENV)/.installed functions/platform/fetch_swagger_ui.py
+	$(PY) functions/platform/fetch_swagger_ui.py
+	touch $@
+
+setup: $(VENV)/.installed $(SAM_VENV)/.installed $(SWAGGER_UI) ## Create the virtual environments and fetch the docs assets
+
+dev: $(VENV)/.installed $(SWAGGER_UI) ## Run the API locally on http://127.0.0.1:3000 (PORT, EMULATOR_PORT override)
+	$(PY) -m warung_local dev
+
+test: setup lint ## The whole suite: lint, unit, integration, end-to-end and OpenAPI fuzzing
+	$(PY) -m pytest
+
+unit: $(VENV)/.installed ## Unit tests only
+	$(PY) -m pytest tests/unit
+
+integration: $(VENV)/.installed ## Integration tests only (moto)
+	$(PY) -m pytest tests/integration
+
+e2e: $(VENV)/.installed $(SWAGGER_UI) ## End-to-end tests (local runtime, or API_URL)
+	$(PY) -m pytest tests/e2e
+
+lint: $(VENV)/.installed $(SAM_VENV)/.installed ## ruff, mypy, sam validate --lint, OpenAPI drift
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy layers/common functions tools
+	$(SAM) validate --lint
+	$(PY) tools/openapi_doc.py --check
+
+fmt: $(VENV)/.installed ## Format and auto-fix
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+openapi: $(VENV)/.installed ## Regenerate docs/openapi.json from the functions' routes
+	$(PY) tools/openapi_doc.py
+
+invoke: $(VENV)/.installed ## One event through one handler: make invoke FUNCTION=PlatformFunction EVENT=events/platform/health.json
+	@test -n "$(FUNCTION)" && test -n "$(EVENT)" || { echo "usage: make invoke FUNCTION=<LogicalId> EVENT=events/<file>.json"; exit 2; }
+	$(PY) -m warung_local invoke $(FUNCTION) $(EVENT)
+
+build: $(SAM_VENV)/.installed ## sam build (arm64, python3.13, no Docker)
+	$(SAM) build
+
+deploy: build ## sam deploy to ENV=dev (default) or ENV=prod
+	$(SAM) deploy --config-env $(ENV)
+
+bench: $(VENV)/.installed $(SAM_VENV)/.installed ## Cold-start imports and package sizes per function
+	$(PY) tools/bench.py
+
+clean: ## Remove build output and caches (keeps the virtual environments)
+	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache functions/platform/swagger_ui
