@@ -25,7 +25,7 @@ from types import TracebackType
 from typing import Any, Protocol
 
 from moto.server import DomainDispatcherApplication, create_backend_app
-from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 log = logging.getLogger("warung_local.emulation")
 
@@ -125,6 +125,13 @@ def _read_body(environ: WSGIEnviron) -> bytes:
     return b""
 
 
+class _QuietRequestHandler(WSGIRequestHandler):
+    """Werkzeug's handler without a log line per request (the emulation is chatty)."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        return
+
+
 class Emulation:
     """An in-process moto server on `host:port` (port 0 picks a free port)."""
 
@@ -140,7 +147,9 @@ class Emulation:
         """The URL clients use as `endpoint_url` (AWS_ENDPOINT_URL)."""
         if self._server is None:
             raise RuntimeError("the emulation is not started")
-        return f"http://{self.host}:{self.port}"
+        # Bound to every interface (for Docker), it is still reached locally on loopback.
+        host = "127.0.0.1" if self.host in {"0.0.0.0", ""} else self.host  # noqa: S104
+        return f"http://{host}:{self.port}"
 
     def add_observer(self, observer: RequestObserver) -> None:
         """Call `observer` after each request, inside the request lock."""
@@ -151,7 +160,9 @@ class Emulation:
         if self._server is not None:
             return self
         self.middleware.stopping.clear()
-        self._server = make_server(self.host, self.port, self.middleware, threaded=True)  # type: ignore[arg-type]
+        self._server = make_server(
+            self.host, self.port, self.middleware, threaded=True, request_handler=_QuietRequestHandler
+        )  # type: ignore[arg-type]
         self._server.daemon_threads = True
         self.port = int(self._server.server_port)
         self._thread = threading.Thread(

@@ -1,0 +1,464 @@
+"""An HTTP front door that routes like API Gateway REST (proxy integration, payload v1).
+
+Routes come from the functions' `Api` events. For a request, every route whose
+resource path matches is a candidate; the most specific wins (a static segment beats
+`{param}`, which beats `{proxy+}`), and on one resource an exact method beats `ANY`.
+The request becomes the proxy event that `sam local start-api` builds, and the
+function's proxy response becomes the HTTP response.
+
+What API Gateway answers itself is answered here as problem+json: no route (404),
+a body over API Gateway's 10 MB limit (413), a failed function or a malformed
+response (502, no stack trace; the details go to the log). CORS preflights are
+answered from the Api's Cors settings, as SAM's mock integration does.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import fnmatch
+import json
+import logging
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from warung_local.template import LOCAL_ACCOUNT_ID, LOCAL_API_ID, ApiRoute, ApiSpec
+
+log = logging.getLogger("warung_local.gateway")
+
+MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
+
+# A request-time hook: (method, path, query) -> (status, headers, body) or None.
+LocalEndpoint = Callable[[str, str, list[tuple[str, str]]], tuple[int, dict[str, str], bytes] | None]
+# Invokes a function by logical id: returns (ok, payload).
+Invoker = Callable[[str, dict[str, Any], str], tuple[bool, Any]]
+
+
+# ------------------------------------------------------------------ routing
+
+
+@dataclass(frozen=True)
+class RouteMatch:
+    """A route chosen for a request, with the path parameters it captured."""
+
+    route: ApiRoute
+    path_parameters: dict[str, str]
+
+
+def _split(path: str) -> list[str]:
+    return [segment for segment in path.split("/") if segment]
+
+
+def _match_path(resource: str, path: str) -> tuple[tuple[int, ...], dict[str, str]] | None:
+    """(specificity, parameters) if the resource path matches; lower specificity wins."""
+    pattern, segments = _split(resource), _split(path)
+    params: dict[str, str] = {}
+    rank: list[int] = []
+    for index, part in enumerate(pattern):
+        if part.startswith("{") and part.endswith("+}"):
+            # A greedy parameter is last and takes one segment or more.
+            if index >= len(segments) or index != len(pattern) - 1:
+                return None
+            params[part[1:-2]] = "/".join(unquote(s) for s in segments[index:])
+            rank.append(2)
+            return tuple(rank), params
+        if index >= len(segments):
+            return None
+        if part.startswith("{") and part.endswith("}"):
+            params[part[1:-1]] = unquote(segments[index])
+            rank.append(1)
+        elif part == segments[index]:
+            rank.append(0)
+        else:
+            return None
+    if len(segments) != len(pattern):
+        return None
+    return tuple(rank), params
+
+
+class Router:
+    """Chooses the route of a request as API Gateway does."""
+
+    def __init__(self, routes: Iterable[ApiRoute]) -> None:
+        self.routes = list(routes)
+
+    def _candidates(self, path: str) -> list[tuple[tuple[int, ...], ApiRoute, dict[str, str]]]:
+        found = []
+        for route in self.routes:
+            matched = _match_path(route.path, path)
+            if matched is not None:
+                found.append((matched[0], route, matched[1]))
+        return found
+
+    def has_path(self, path: str) -> bool:
+        """Whether any route's resource matches `path`, whatever its method."""
+        return bool(self._candidates(path))
+
+    def match(self, method: str, path: str) -> RouteMatch | None:
+        """The route for `method path`, or None (which API Gateway answers with an error)."""
+        method = method.upper()
+        candidates = [c for c in self._candidates(path) if c[1].method in (method, "ANY")]
+        if not candidates:
+            return None
+        # Most specific resource first; on the same resource, the exact method before ANY.
+        candidates.sort(key=lambda c: (c[0], c[1].method == "ANY"))
+        _, route, params = candidates[0]
+        return RouteMatch(route, params)
+
+
+# ------------------------------------------------------------------ events
+
+
+def _is_binary(content_type: str | None, binary_media_types: list[str]) -> bool:
+    if not content_type:
+        return False
+    media_type = content_type.split(";", 1)[0].strip().lower()
+    return any(fnmatch.fnmatch(media_type, pattern.lower()) for pattern in binary_media_types)
+
+
+def build_proxy_event(
+    method: str,
+    raw_path: str,
+    query: list[tuple[str, str]],
+    headers: list[tuple[str, str]],
+    body: bytes | None,
+    match: RouteMatch | None,
+    stage: str,
+    binary_media_types: list[str] | None = None,
+    source_ip: str = "127.0.0.1",
+    request_id: str | None = None,
+    now: dt.datetime | None = None,
+    host: str = "localhost",
+) -> dict[str, Any]:
+    """The API Gateway REST proxy event (payload v1) for one request."""
+    now = now or dt.datetime.now(dt.UTC)
+    request_id = request_id or str(uuid.uuid4())
+    single_headers: dict[str, str] = {}
+    multi_headers: dict[str, list[str]] = {}
+    for name, value in headers:
+        single_headers[name] = value  # the last value wins, as in API Gateway
+        multi_headers.setdefault(name, []).append(value)
+    lower = {k.lower(): v for k, v in single_headers.items()}
+    for name, value in (("X-Forwarded-Proto", "http"), ("X-Forwarded-Port", host.rsplit(":", 1)[-1] if ":" in host else "80")):
+        if name.lower() not in lower:
+            single_headers[name] = value
+            multi_headers[name] = [value]
+    single_query: dict[str, str] = {}
+    multi_query: dict[str, list[str]] = {}
+    for name, value in query:
+        single_query[name] = value
+        multi_query.setdefault(name, []).append(value)
+
+    is_base64 = False
+    body_text: str | None = None
+    if body:
+        if _is_binary(lower.get("content-type"), binary_media_types or []):
+            is_base64 = True
+        else:
+            try:
+                body_text = body.decode("utf-8")
+            except UnicodeDecodeError:
+                is_base64 = True
+        if is_base64:
+            body_text = base64.b64encode(body).decode("ascii")
+
+    resource = match.route.path if match else raw_path
+    epoch_ms = int(now.timestamp() * 1000)
+    return {
+        "body": body_text,
+        "resource": resource,
+        "path": raw_path,
+        "httpMethod": method.upper(),
+        "isBase64Encoded": is_base64,
+        "queryStringParameters": single_query or None,
+        "multiValueQueryStringParameters": multi_query or None,
+        "pathParameters": (match.path_parameters or None) if match else None,
+        "stageVariables": None,
+        "headers": single_headers,
+        "multiValueHeaders": multi_headers,
+        "requestContext": {
+            "resourceId": _resource_id(resource),
+            "resourcePath": resource,
+            "httpMethod": method.upper(),
+            "extendedRequestId": request_id,
+            "requestTime": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
+            "path": f"/{stage}{raw_path}",
+            "accountId": LOCAL_ACCOUNT_ID,
+            "protocol": "HTTP/1.1",
+            "stage": stage,
+            "domainPrefix": host.split(".", 1)[0].split(":", 1)[0],
+            "requestTimeEpoch": epoch_ms,
+            "requestId": request_id,
+            "identity": {
+                "cognitoIdentityPoolId": None,
+                "accountId": None,
+                "cognitoIdentityId": None,
+                "caller": None,
+                "sourceIp": source_ip,
+                "principalOrgId": None,
+                "accessKey": None,
+                "cognitoAuthenticationType": None,
+                "cognitoAuthenticationProvider": None,
+                "userArn": None,
+                "userAgent": lower.get("user-agent", ""),
+                "user": None,
+                "apiKey": None,
+                "apiKeyId": None,
+                "clientCert": None,
+            },
+            "domainName": host,
+            "apiId": LOCAL_API_ID,
+        },
+    }
+
+
+def _resource_id(resource: str) -> str:
+    # API Gateway ids are short and stable per resource; a hash keeps them so locally.
+    return format(binascii.crc32(resource.encode()) & 0xFFFFFF, "06x")
+
+
+class MalformedResponse(ValueError):
+    """The function's result is not a valid proxy response."""
+
+
+def translate_response(payload: Any) -> tuple[int, list[tuple[str, str]], bytes]:
+    """A proxy integration result as (status, headers, body); MalformedResponse if invalid."""
+    if not isinstance(payload, dict):
+        raise MalformedResponse(f"the response is a {type(payload).__name__}, not an object")
+    allowed = {"statusCode", "headers", "multiValueHeaders", "body", "isBase64Encoded", "cookies"}
+    unknown = set(payload) - allowed
+    if unknown:
+        raise MalformedResponse(f"unexpected keys {sorted(unknown)}")
+    status = payload.get("statusCode", 200)
+    if isinstance(status, str) and status.isdigit():
+        status = int(status)
+    if not isinstance(status, int) or isinstance(status, bool) or not 100 <= status <= 599:
+        raise MalformedResponse(f"invalid statusCode {status!r}")
+    headers: dict[str, list[str]] = {}
+    for name, values in (payload.get("multiValueHeaders") or {}).items():
+        if not isinstance(values, list):
+            raise MalformedResponse(f"multiValueHeaders[{name}] is not a list")
+        headers[name] = [str(v) for v in values]
+    for name, value in (payload.get("headers") or {}).items():
+        if isinstance(value, (dict, list)):
+            raise MalformedResponse(f"headers[{name}] is not a string")
+        headers.setdefault(name, [])
+        if str(value) not in headers[name]:
+            headers[name] = [str(value)] if not headers[name] else [*headers[name], str(value)]
+    body = payload.get("body")
+    if body is None:
+        data = b""
+    elif not isinstance(body, str):
+        raise MalformedResponse("body is not a string")
+    elif payload.get("isBase64Encoded"):
+        try:
+            data = base64.b64decode(body, validate=True)
+        except binascii.Error as exc:
+            raise MalformedResponse("body is not valid base64") from exc
+    else:
+        data = body.encode("utf-8")
+    return status, [(name, value) for name, values in headers.items() for value in values], data
+
+
+def problem(status: int, title: str, code: str, detail: str, request_id: str) -> bytes:
+    """An application/problem+json body."""
+    document = {"type": "about:blank", "title": title, "status": status, "code": code, "detail": detail, "request_id": request_id}
+    return json.dumps(document).encode()
+
+
+# ------------------------------------------------------------------ server
+
+
+class Gateway:
+    """A threaded HTTP server that routes requests to functions as API Gateway does."""
+
+    def __init__(
+        self,
+        routes: Iterable[ApiRoute],
+        api: ApiSpec,
+        invoke: Invoker,
+        host: str = "127.0.0.1",
+        port: int = 3000,
+        local_endpoints: dict[str, LocalEndpoint] | None = None,
+    ) -> None:
+        self.router = Router(routes)
+        self.api = api
+        self.invoke = invoke
+        self.host = host
+        self.port = port
+        self.local_endpoints = local_endpoints or {}
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        """The base URL of the API (the stage is not part of local paths, as with SAM)."""
+        return f"http://{self.host}:{self.port}"
+
+    def start(self) -> Gateway:
+        """Bind and serve in a background thread."""
+        gateway = self
+
+        class Handler(_RequestHandler):
+            owner = gateway
+
+        self._server = ThreadingHTTPServer((self.host, self.port), Handler)
+        self._server.daemon_threads = True
+        self.port = int(self._server.server_address[1])
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.1}, name="gateway", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and release the socket."""
+        if self._server is None:
+            return
+        self._server.shutdown()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._server.server_close()
+        self._server = self._thread = None
+
+    # -------------------------------------------------------------- one request
+
+    def gateway_response(self, kind: str, status: int, title: str, code: str, detail: str, request_id: str) -> tuple[int, list[tuple[str, str]], bytes]:
+        """A response API Gateway produces itself, from the template's GatewayResponses if set."""
+        headers = [("Content-Type", "application/problem+json"), ("X-Request-Id", request_id)]
+        body = problem(status, title, code, detail, request_id)
+        configured = self.api.gateway_responses.get(kind)
+        if configured:
+            templates = configured.get("ResponseTemplates") or {}
+            text = templates.get("application/json")
+            if isinstance(text, str):
+                body = text.replace("$context.requestId", request_id).encode()
+            headers = []
+            for name, value in ((configured.get("ResponseParameters") or {}).get("Headers") or {}).items():
+                value = str(value)
+                # 'literal' values are quoted; context.requestId is a mapping expression.
+                headers.append((name, request_id if value == "context.requestId" else value.strip("'")))
+            status = int(configured.get("StatusCode", status))
+        return status, headers, body
+
+    def cors_preflight(self, request_id: str) -> tuple[int, list[tuple[str, str]], bytes]:
+        """The answer of SAM's CORS mock integration to an OPTIONS request."""
+        cors = self.api.cors or {}
+        names = {
+            "AllowOrigin": "Access-Control-Allow-Origin",
+            "AllowHeaders": "Access-Control-Allow-Headers",
+            "AllowMethods": "Access-Control-Allow-Methods",
+            "MaxAge": "Access-Control-Max-Age",
+            "AllowCredentials": "Access-Control-Allow-Credentials",
+        }
+        headers = [("X-Request-Id", request_id)]
+        for key, header in names.items():
+            if key in cors:
+                headers.append((header, str(cors[key]).strip("'")))
+        return 204, headers, b""
+
+    def handle(
+        self, method: str, target: str, headers: list[tuple[str, str]], body: bytes, source_ip: str, host: str
+    ) -> tuple[int, list[tuple[str, str]], bytes]:
+        """Answer one HTTP request: (status, headers, body)."""
+        request_id = str(uuid.uuid4())
+        split = urlsplit(target)
+        path = split.path or "/"
+        query = parse_qsl(split.query, keep_blank_values=True)
+        if path.startswith("/_local/") and method == "GET":
+            endpoint = self.local_endpoints.get(path)
+            answer = endpoint(method, path, query) if endpoint else None
+            if answer is not None:
+                status, extra, data = answer
+                return status, [*extra.items(), ("X-Request-Id", request_id)], data
+        if len(body) > MAX_BODY_BYTES:
+            return self.gateway_response("REQUEST_TOO_LARGE", 413, "Payload too large", "payload_too_large", "The request body is too large.", request_id)
+        if method == "OPTIONS" and self.api.cors and self.router.has_path(path):
+            # SAM adds a mock OPTIONS method to every path, unless one is declared explicitly.
+            explicit = self.router.match("OPTIONS", path)
+            if explicit is None or explicit.route.method == "ANY":
+                return self.cors_preflight(request_id)
+        match = self.router.match(method, path)
+        if match is None:
+            return (
+                404,
+                [("Content-Type", "application/problem+json"), ("X-Request-Id", request_id)],
+                problem(404, "Not Found", "not_found", f"No route for {method} {path}", request_id),
+            )
+        event = build_proxy_event(
+            method, path, query, headers, body, match, self.api.stage, self.api.binary_media_types, source_ip, request_id, host=host
+        )
+        started = time.monotonic()
+        ok, payload = self.invoke(match.route.function_id, event, request_id)
+        elapsed_ms = (time.monotonic() - started) * 1000
+        if not ok:
+            log.error("%s %s -> %s failed: %s", method, path, match.route.function_id, _short_error(payload))
+            return self._bad_gateway(request_id)
+        try:
+            status, out_headers, data = translate_response(payload)
+        except MalformedResponse as exc:
+            log.error("%s %s -> %s returned a malformed response: %s", method, path, match.route.function_id, exc)
+            return self._bad_gateway(request_id)
+        if not any(name.lower() == "x-request-id" for name, _ in out_headers):
+            out_headers.append(("X-Request-Id", request_id))
+        log.info("%s %s -> %s %d (%.0f ms)", method, path, match.route.function_id, status, elapsed_ms)
+        return status, out_headers, data
+
+    def _bad_gateway(self, request_id: str) -> tuple[int, list[tuple[str, str]], bytes]:
+        return self.gateway_response("DEFAULT_5XX", 502, "Bad gateway", "internal_error", "The request could not be completed.", request_id)
+
+
+def _short_error(payload: Any) -> str:
+    if isinstance(payload, dict) and "errorType" in payload:
+        trace = "".join(payload.get("stackTrace") or [])
+        return f"{payload['errorType']}: {payload.get('errorMessage')}\n{trace}"
+    return repr(payload)
+
+
+class _RequestHandler(BaseHTTPRequestHandler):
+    owner: Gateway
+    protocol_version = "HTTP/1.1"
+    server_version = "warung-local"
+
+    def _serve(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        if length > MAX_BODY_BYTES:
+            # Do not read a huge body into memory; answer and close the connection.
+            status, headers, data = self.owner.gateway_response(
+                "REQUEST_TOO_LARGE", 413, "Payload too large", "payload_too_large", "The request body is too large.", str(uuid.uuid4())
+            )
+            self.close_connection = True
+        else:
+            body = self.rfile.read(length) if length else b""
+            status, headers, data = self.owner.handle(
+                self.command, self.path, list(self.headers.items()), body, self.client_address[0], self.headers.get("Host", self.owner.url.split("//", 1)[1])
+            )
+        self.send_response(status)
+        for name, value in headers:
+            if name.lower() not in {"content-length", "connection", "transfer-encoding"}:
+                self.send_header(name, value)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(data)
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _serve
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        # One access line per request on stderr, like `sam local start-api`.
+        sys.stderr.write(f"{self.address_string()} - {format % args}\n")
+
+
+def parse_header_option(text: str) -> tuple[str, str]:
+    """`Name: value` or `Name:value` from the command line."""
+    name, sep, value = text.partition(":")
+    if not sep or not name.strip():
+        raise ValueError(f"header {text!r} is not Name:value")
+    return name.strip(), value.strip()
+
