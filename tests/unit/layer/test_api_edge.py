@@ -1,0 +1,198 @@
+"""The HTTP edge every function shares: limits, JSON, validation, errors and headers."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from pydantic import Field
+
+from warung.api import create_app, make_handler
+from warung.errors import InsufficientStock, RateLimited
+from warung.models import Limit, RequestModel
+
+from support.events import FakeContext, header, proxy_event
+
+
+class Line(RequestModel):
+    product_id: str
+    quantity: int = Field(ge=1, le=50)
+
+
+class Basket(RequestModel):
+    items: list[Line]
+    note: str | None = None
+
+
+def build_handler() -> Any:
+    app = create_app()
+
+    @app.post("/v1/baskets")
+    def create_basket(basket: Basket) -> dict[str, Any]:
+        return {"lines": len(basket.items)}
+
+    @app.get("/v1/baskets")
+    def list_baskets(limit: Limit = 20) -> dict[str, Any]:
+        return {"limit": limit}
+
+    @app.post("/v1/stock")
+    def take_stock() -> dict[str, Any]:
+        raise InsufficientStock("Only 2 left of Nasi Goreng.")
+
+    @app.post("/v1/busy")
+    def busy() -> dict[str, Any]:
+        raise RateLimited("Slow down.", retry_after=42)
+
+    @app.get("/v1/crash")
+    def crash() -> dict[str, Any]:
+        raise RuntimeError("database password is hunter2")
+
+    return make_handler(app)
+
+
+@pytest.fixture
+def handler() -> Any:
+    return build_handler()
+
+
+def call(handler: Any, *args: Any, **kwargs: Any) -> tuple[int, dict[str, Any], dict[str, Any]]:
+    response = handler(proxy_event(*args, **kwargs), FakeContext())
+    body = json.loads(response["body"]) if response["body"] else {}
+    return response["statusCode"], body, response
+
+
+def test_valid_body_reaches_the_route_with_json_headers(handler: Any) -> None:
+    status, body, response = call(
+        handler, "POST", "/v1/baskets", body='{"items": [{"product_id": "p1", "quantity": 2}]}'
+    )
+    assert status == 200
+    assert body == {"lines": 1}
+    assert header(response, "Content-Type") == "application/json; charset=utf-8"
+    assert header(response, "X-Request-Id") == "req-unit-1"
+    assert header(response, "Cache-Control") == "no-store"
+    assert header(response, "X-Content-Type-Options") == "nosniff"
+    assert header(
+        response,
+        "Strict-Transport-Security",
+    ).startswith("max-age=")
+
+
+def test_malformed_json_is_400_invalid_json(handler: Any) -> None:
+    status, body, response = call(handler, "POST", "/v1/baskets", body='{"items": [')
+    assert status == 400
+    assert body["code"] == "invalid_json"
+    assert body["request_id"] == "req-unit-1"
+    assert header(response, "Content-Type") == "application/problem+json"
+
+
+def test_nan_is_not_json(handler: Any) -> None:
+    status, body, _ = call(handler, "POST", "/v1/baskets", body='{"items": [], "note": NaN}')
+    assert (status, body["code"]) == (400, "invalid_json")
+
+
+def test_body_over_64_kib_is_413(handler: Any) -> None:
+    note = "x" * (65 * 1024)
+    status, body, _ = call(
+        handler, "POST", "/v1/baskets", body=json.dumps({"items": [], "note": note})
+    )
+    assert status == 413
+    assert body["code"] == "payload_too_large"
+
+
+def test_binary_body_over_the_limit_counts_decoded_bytes(handler: Any) -> None:
+    status, body, _ = call(handler, "POST", "/v1/baskets", body=b"\x00" * (64 * 1024 + 1))
+    assert (status, body["code"]) == (413, "payload_too_large")
+
+
+def test_body_at_the_limit_is_accepted(handler: Any) -> None:
+    prefix = '{"items": [], "note": "'
+    note = "x" * (64 * 1024 - len(prefix) - 2)
+    status, _, _ = call(handler, "POST", "/v1/baskets", body=prefix + note + '"}')
+    assert status == 200
+
+
+def test_unknown_field_is_422_naming_the_field(handler: Any) -> None:
+    status, body, _ = call(
+        handler, "POST", "/v1/baskets", body='{"items": [], "price": 1, "is_admin": true}'
+    )
+    assert status == 422
+    assert body["code"] == "validation_error"
+    fields = {error["field"] for error in body["errors"]}
+    assert fields == {"price", "is_admin"}
+    assert all(error["message"] == "Unknown field." for error in body["errors"])
+
+
+def test_nested_validation_error_has_a_dotted_path(handler: Any) -> None:
+    status, body, _ = call(
+        handler, "POST", "/v1/baskets", body='{"items": [{"product_id": "p1", "quantity": 0}]}'
+    )
+    assert status == 422
+    assert [error["field"] for error in body["errors"]] == ["items.0.quantity"]
+
+
+def test_limit_outside_1_to_100_is_422(handler: Any) -> None:
+    for limit in ("0", "101", "ten"):
+        status, body, _ = call(handler, "GET", "/v1/baskets", query={"limit": limit})
+        assert (status, body["code"]) == (422, "validation_error"), limit
+        assert body["errors"][0]["field"] == "limit"
+    status, body, _ = call(handler, "GET", "/v1/baskets", query={"limit": "100"})
+    assert (status, body) == (200, {"limit": 100})
+
+
+def test_domain_error_is_rendered_with_its_code(handler: Any) -> None:
+    status, body, _ = call(handler, "POST", "/v1/stock", body="{}")
+    assert status == 409
+    assert body["code"] == "insufficient_stock"
+    assert body["detail"] == "Only 2 left of Nasi Goreng."
+
+
+def test_rate_limited_carries_retry_after(handler: Any) -> None:
+    status, body, response = call(handler, "POST", "/v1/busy", body="{}")
+    assert (status, body["code"]) == (429, "rate_limited")
+    assert header(response, "Retry-After") == "42"
+
+
+def test_unexpected_error_is_500_without_internals(handler: Any) -> None:
+    status, body, response = call(handler, "GET", "/v1/crash")
+    assert status == 500
+    assert body["code"] == "internal_error"
+    assert "hunter2" not in response["body"]
+    assert "Traceback" not in response["body"]
+    assert body["request_id"] == "req-unit-1"
+
+
+def test_unknown_route_is_404_problem(handler: Any) -> None:
+    status, body, response = call(handler, "GET", "/v1/nothing-here")
+    assert status == 404
+    assert body["code"] == "not_found"
+    assert header(response, "Content-Type") == "application/problem+json"
+    assert header(response, "X-Request-Id") == "req-unit-1"
+
+
+def test_cors_preflight_names_the_configured_origin(handler: Any) -> None:
+    response = handler(
+        proxy_event(
+            "OPTIONS",
+            "/v1/baskets",
+            headers={"Origin": "https://app.example.test", "Access-Control-Request-Method": "POST"},
+        ),
+        FakeContext(),
+    )
+    assert response["statusCode"] == 204
+    assert header(response, "Access-Control-Allow-Origin") == "https://app.example.test"
+    assert "Idempotency-Key" in (header(response, "Access-Control-Allow-Headers") or "")
+
+
+def test_rejected_body_still_carries_cors_for_the_browser(handler: Any) -> None:
+    _, _, response = call(
+        handler, "POST", "/v1/baskets", body="{", headers={"Origin": "https://app.example.test"}
+    )
+    assert header(response, "Access-Control-Allow-Origin") == "https://app.example.test"
+
+
+def test_foreign_origin_gets_no_cors_grant(handler: Any) -> None:
+    _, _, response = call(
+        handler, "POST", "/v1/baskets", body="{", headers={"Origin": "https://evil.example"}
+    )
+    assert header(response, "Access-Control-Allow-Origin") is None
