@@ -119,7 +119,10 @@ def find_python313(explicit: str | None) -> str:
         raise BenchError(f"{RUNTIME_PY} not found on PATH (pyenv: PYENV_VERSION={PYENV_VERSION})")
     out = subprocess.run(
         [exe, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
-        env=env, capture_output=True, text=True, check=False,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if out.returncode != 0 or out.stdout.strip() != "3.13":
         raise BenchError(f"{exe} is not a working Python 3.13: {out.stdout}{out.stderr}".strip())
@@ -139,7 +142,16 @@ def ensure_runtime(venv: Path, requirements: Path, python313: str) -> Path:
     env = subprocess_env()
     for cmd in (
         [python313, "-m", "venv", str(venv)],
-        [str(py), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r", str(requirements)],
+        [
+            str(py),
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "-r",
+            str(requirements),
+        ],
     ):
         res = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
         if res.returncode != 0:
@@ -176,8 +188,13 @@ def sam_build(sam: Path, project: Path, template: Path, cached: bool) -> None:
     log(f"== {' '.join(['sam', *cmd[1:]])}")
     started = time.perf_counter()
     proc = subprocess.Popen(
-        cmd, cwd=project, env=subprocess_env(), stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT, text=True, bufsize=1,
+        cmd,
+        cwd=project,
+        env=subprocess_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        bufsize=1,
     )
     assert proc.stdout is not None
     lines: list[str] = []
@@ -192,7 +209,6 @@ def sam_build(sam: Path, project: Path, template: Path, cached: bool) -> None:
         log(f"   sam| {text}")
     code = proc.wait()
     if code != 0:
-        log("".join(lines[-60:]) if trailer else "")
         raise BenchError(f"sam build failed (exit {code})")
     log(f"   sam build took {time.perf_counter() - started:.1f} s")
 
@@ -227,9 +243,20 @@ class Target:
 
 
 def lambda_env(
-    *, name: str, handler: str, memory: int, task_root: Path, layer_roots: Sequence[Path],
-    runtime_py: Path, purelib: str, region: str, own: dict[str, str],
-    log_format: str | None, log_level: str | None, tracing: bool, scratch: Path,
+    *,
+    name: str,
+    handler: str,
+    memory: int,
+    task_root: Path,
+    layer_roots: Sequence[Path],
+    runtime_py: Path,
+    purelib: str,
+    region: str,
+    own: dict[str, str],
+    log_format: str | None,
+    log_level: str | None,
+    tracing: bool,
+    scratch: Path,
 ) -> dict[str, str]:
     """The function's environment plus what the Lambda runtime sets (which wins, as there)."""
     ld = [str(task_root), str(task_root / "lib"), *(str(r / "lib") for r in layer_roots)]
@@ -239,42 +266,48 @@ def lambda_env(
         "LD_LIBRARY_PATH": ":".join(ld),
     }
     env.update(own)
-    env.update({
-        "LAMBDA_TASK_ROOT": str(task_root),
-        "LAMBDA_RUNTIME_DIR": purelib,
-        "AWS_EXECUTION_ENV": "AWS_Lambda_python3.13",
-        "AWS_LAMBDA_FUNCTION_NAME": name,
-        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(memory),
-        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
-        "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
-        "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{name}",
-        "AWS_LAMBDA_LOG_STREAM_NAME": "2025/01/01/[$LATEST]0123456789abcdef0123456789abcdef",
-        "AWS_REGION": region,
-        "AWS_DEFAULT_REGION": region,
-        "_HANDLER": handler,
-        "TZ": ":UTC",
-        "AWS_ACCESS_KEY_ID": "ASIABENCHDUMMYKEY000",
-        "AWS_SECRET_ACCESS_KEY": "bench-dummy-secret-access-key",
-        "AWS_SESSION_TOKEN": "bench-dummy-session-token",
-        # Not Lambda's, but keeps botocore away from the developer's ~/.aws files.
-        "AWS_CONFIG_FILE": str(scratch / "aws-config-absent"),
-        "AWS_SHARED_CREDENTIALS_FILE": str(scratch / "aws-credentials-absent"),
-    })
+    env.update(
+        {
+            "LAMBDA_TASK_ROOT": str(task_root),
+            "LAMBDA_RUNTIME_DIR": purelib,
+            "AWS_EXECUTION_ENV": "AWS_Lambda_python3.13",
+            "AWS_LAMBDA_FUNCTION_NAME": name,
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(memory),
+            "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+            "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
+            "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{name}",
+            "AWS_LAMBDA_LOG_STREAM_NAME": "2025/01/01/[$LATEST]0123456789abcdef0123456789abcdef",
+            "AWS_REGION": region,
+            "AWS_DEFAULT_REGION": region,
+            "_HANDLER": handler,
+            "TZ": ":UTC",
+            "AWS_ACCESS_KEY_ID": "ASIABENCHDUMMYKEY000",
+            "AWS_SECRET_ACCESS_KEY": "bench-dummy-secret-access-key",
+            "AWS_SESSION_TOKEN": "bench-dummy-session-token",
+            # Not Lambda's, but keeps botocore away from the developer's ~/.aws files.
+            "AWS_CONFIG_FILE": str(scratch / "aws-config-absent"),
+            "AWS_SHARED_CREDENTIALS_FILE": str(scratch / "aws-credentials-absent"),
+        }
+    )
     if log_format:
         env["AWS_LAMBDA_LOG_FORMAT"] = log_format
         if log_format.upper() == "JSON" and log_level:
             env["AWS_LAMBDA_LOG_LEVEL"] = log_level
     if tracing:
-        env.update({
-            "AWS_XRAY_CONTEXT_MISSING": "LOG_ERROR",
-            "AWS_XRAY_DAEMON_ADDRESS": "169.254.79.129:2000",
-            "_AWS_XRAY_DAEMON_ADDRESS": "169.254.79.129",
-            "_AWS_XRAY_DAEMON_PORT": "2000",
-        })
+        env.update(
+            {
+                "AWS_XRAY_CONTEXT_MISSING": "LOG_ERROR",
+                "AWS_XRAY_DAEMON_ADDRESS": "169.254.79.129:2000",
+                "_AWS_XRAY_DAEMON_ADDRESS": "169.254.79.129",
+                "_AWS_XRAY_DAEMON_PORT": "2000",
+            }
+        )
     return env
 
 
-def load_functions(template: Path, overrides: dict[str, str]) -> tuple[Any, dict[str, Any], dict[Path, str]]:
+def load_functions(
+    template: Path, overrides: dict[str, str]
+) -> tuple[Any, dict[str, Any], dict[Path, str]]:
     """The template's functions (warung_local) and a map layer content dir -> logical id."""
     try:
         from warung_local.template import load_template, merge_globals  # noqa: F401
@@ -325,7 +358,11 @@ def _expand_tag(tag: str) -> list[str]:
 def site_dirs(root: Path, is_layer: bool) -> list[Path]:
     if not is_layer:
         return [root]
-    return [d for d in (root / "python", root / "python" / "lib" / "python3.13" / "site-packages") if d.is_dir()]
+    return [
+        d
+        for d in (root / "python", root / "python" / "lib" / "python3.13" / "site-packages")
+        if d.is_dir()
+    ]
 
 
 def foreign_dists(sites: Iterable[Path], supported: set[str]) -> list[Dist]:
@@ -337,12 +374,14 @@ def foreign_dists(sites: Iterable[Path], supported: set[str]) -> list[Dist]:
             if not wheel.is_file():
                 continue
             tags = [
-                t for line in wheel.read_text(errors="replace").splitlines()
-                if line.startswith("Tag:") for t in _expand_tag(line.split(":", 1)[1].strip())
+                t
+                for line in wheel.read_text(errors="replace").splitlines()
+                if line.startswith("Tag:")
+                for t in _expand_tag(line.split(":", 1)[1].strip())
             ]
             if not tags or any(t in supported for t in tags):
                 continue
-            meta = {}
+            meta: dict[str, str] = {}
             for line in (info / "METADATA").read_text(errors="replace").splitlines():
                 if not line.strip():
                     break
@@ -380,15 +419,25 @@ def host_copy(src: Path, dst: Path, dists: list[Dist], runtime_py: Path) -> None
                 touched.add(path.parent)
         shutil.rmtree(site / dist.dist_info.name, ignore_errors=True)
         for folder in sorted(touched, key=lambda p: len(p.parts), reverse=True):
-            while folder != site and folder.is_dir() and not any(folder.iterdir()):
-                folder.rmdir()
-                folder = folder.parent
+            empty = folder
+            while empty != site and empty.is_dir() and not any(empty.iterdir()):
+                empty.rmdir()
+                empty = empty.parent
         by_site.setdefault(site, []).append(dist)
     for site, group in by_site.items():
         with tempfile.TemporaryDirectory(prefix="bench-wheels-") as tmp:
             cmd = [
-                str(runtime_py), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-                "--no-deps", "--no-compile", "--only-binary=:all:", "--target", tmp,
+                str(runtime_py),
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                "--no-deps",
+                "--no-compile",
+                "--only-binary=:all:",
+                "--target",
+                tmp,
                 *(f"{d.name}=={d.version}" for d in group),
             ]
             res = subprocess.run(cmd, capture_output=True, text=True, check=False)
@@ -406,13 +455,56 @@ def host_copy(src: Path, dst: Path, dists: list[Dist], runtime_py: Path) -> None
 # ------------------------------------------------------------------ timing
 
 
+def child_cmd(runtime_py: Path, target: Target, *flags: str) -> list[str]:
+    return [
+        str(runtime_py),
+        "-I",
+        "-B",
+        *flags,
+        "-c",
+        CHILD_CODE,
+        target.handler,
+        *target.sys_path(),
+    ]
+
+
+def import_profile(runtime_py: Path, target: Target, top: int) -> list[tuple[str, float]]:
+    """One extra, untimed run with -X importtime: self time (ms) per top-level package."""
+    res = subprocess.run(
+        child_cmd(runtime_py, target, "-X", "importtime"),
+        cwd=target.task_root,
+        env=target.env,
+        capture_output=True,
+        text=True,
+        timeout=CHILD_TIMEOUT_S,
+        check=False,
+        stdin=subprocess.DEVNULL,
+    )
+    per_pkg: dict[str, float] = {}
+    for line in res.stderr.splitlines():
+        if not line.startswith("import time:") or "[us]" in line:
+            continue
+        fields = line[len("import time:") :].split("|")
+        if len(fields) != 3:
+            continue
+        pkg = fields[2].strip().split(".")[0]
+        per_pkg[pkg] = per_pkg.get(pkg, 0.0) + int(fields[0]) / 1000
+    return sorted(per_pkg.items(), key=lambda kv: kv[1], reverse=True)[:top]
+
+
 def run_child(runtime_py: Path, target: Target) -> tuple[float, float, int]:
-    cmd = [str(runtime_py), "-I", "-B", "-c", CHILD_CODE, target.handler, *target.sys_path()]
+    cmd = child_cmd(runtime_py, target)
     started = time.perf_counter()
     try:
         res = subprocess.run(
-            cmd, cwd=target.task_root, env=target.env, capture_output=True, text=True,
-            timeout=CHILD_TIMEOUT_S, check=False, stdin=subprocess.DEVNULL,
+            cmd,
+            cwd=target.task_root,
+            env=target.env,
+            capture_output=True,
+            text=True,
+            timeout=CHILD_TIMEOUT_S,
+            check=False,
+            stdin=subprocess.DEVNULL,
         )
     except subprocess.TimeoutExpired as exc:
         raise RuntimeError(f"no result after {CHILD_TIMEOUT_S} s") from exc
@@ -427,7 +519,9 @@ def run_child(runtime_py: Path, target: Target) -> tuple[float, float, int]:
     return int(ns) / 1e6, wall, int(modules)
 
 
-def measure(runtime_py: Path, targets: list[Target], rounds: int, warmup: int) -> list[list[float | None]]:
+def measure(
+    runtime_py: Path, targets: list[Target], rounds: int, warmup: int
+) -> list[list[float | None]]:
     """Interleaved rounds; returns the import times per round (None where it failed)."""
     per_round: list[list[float | None]] = []
     total = warmup + rounds
@@ -453,9 +547,13 @@ def measure(runtime_py: Path, targets: list[Target], rounds: int, warmup: int) -
         if r >= warmup:
             per_round.append(row)
         label = "warm-up" if r < warmup else f"round {r - warmup + 1}/{rounds}"
-        log(f"   {label}: " + "  ".join(
-            f"{t.name} {v:.0f} ms" if v is not None else f"{t.name} FAILED" for t, v in zip(targets, row)
-        ))
+        log(
+            f"   {label}: "
+            + "  ".join(
+                f"{t.name} {v:.0f} ms" if v is not None else f"{t.name} FAILED"
+                for t, v in zip(targets, row, strict=True)
+            )
+        )
     return per_round
 
 
@@ -503,20 +601,64 @@ def median(values: list[float]) -> float | None:
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(
-        description="Cold-start import time (vs a boto3 baseline) and zipped sizes of the template's functions."
+        description="Cold-start import time (vs a boto3 baseline) and zipped sizes "
+        "of the template's functions."
     )
-    p.add_argument("--rounds", type=int, default=DEFAULT_ROUNDS, help=f"timed rounds (>= {MIN_ROUNDS}; default {DEFAULT_ROUNDS})")
+    p.add_argument(
+        "--rounds",
+        type=int,
+        default=DEFAULT_ROUNDS,
+        help=f"timed rounds (>= {MIN_ROUNDS}; default {DEFAULT_ROUNDS})",
+    )
     p.add_argument("--warmup", type=int, default=1, help="untimed rounds first (default 1)")
     p.add_argument("--no-build", action="store_true", help="use the existing .aws-sam/build")
     p.add_argument("--no-cache", action="store_true", help="sam build without --cached")
-    p.add_argument("--sam", default=str(ROOT / ".venv-sam" / "bin" / "sam"), help="SAM CLI (default .venv-sam/bin/sam)")
-    p.add_argument("--python", help=f"{RUNTIME_PY} to create the runtime env with (default: found on PATH)")
-    p.add_argument("--project-dir", default=str(ROOT), help="project root holding template.yaml (default: this repo)")
-    p.add_argument("--template", default="template.yaml", help="template, relative to the project dir")
-    p.add_argument("--stage", default="local", help="Stage parameter used to resolve the environment (default local)")
-    p.add_argument("--region", default=None, help="AWS_REGION of the children (default: the local runtime's)")
-    p.add_argument("--function", action="append", dest="functions", metavar="LOGICAL_ID", help="only this function (repeatable)")
-    p.add_argument("--json", action="store_true", help="print machine-readable JSON on stdout instead of the table")
+    p.add_argument(
+        "--sam",
+        default=str(ROOT / ".venv-sam" / "bin" / "sam"),
+        help="SAM CLI (default .venv-sam/bin/sam)",
+    )
+    p.add_argument(
+        "--python", help=f"{RUNTIME_PY} to create the runtime env with (default: found on PATH)"
+    )
+    p.add_argument(
+        "--project-dir",
+        default=str(ROOT),
+        help="project root holding template.yaml (default: this repo)",
+    )
+    p.add_argument(
+        "--template", default="template.yaml", help="template, relative to the project dir"
+    )
+    p.add_argument(
+        "--stage",
+        default="local",
+        help="Stage parameter used to resolve the environment (default local)",
+    )
+    p.add_argument(
+        "--region", default=None, help="AWS_REGION of the children (default: the local runtime's)"
+    )
+    p.add_argument(
+        "--function",
+        action="append",
+        dest="functions",
+        metavar="LOGICAL_ID",
+        help="only this function (repeatable)",
+    )
+    p.add_argument(
+        "--profile",
+        type=int,
+        nargs="?",
+        const=10,
+        default=0,
+        metavar="N",
+        help="also show the N packages (default 10) that cost most import time, "
+        "per target (one extra -X importtime run)",
+    )
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help="print machine-readable JSON on stdout instead of the table",
+    )
     args = p.parse_args(argv)
     if args.rounds < MIN_ROUNDS:
         p.error(f"--rounds must be at least {MIN_ROUNDS}")
@@ -567,16 +709,37 @@ def run(args: argparse.Namespace) -> int:
 
     scratch = Path(tempfile.mkdtemp(prefix="warung-bench-"))
     try:
-        return _run(args, project, build_dir, tpl, functions, layer_ids, runtime_py, info,
-                    supported, region, scratch, started)
+        return _run(
+            args,
+            project,
+            build_dir,
+            tpl,
+            functions,
+            layer_ids,
+            runtime_py,
+            info,
+            supported,
+            region,
+            scratch,
+            started,
+        )
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
 
 def _run(
-    args: argparse.Namespace, project: Path, build_dir: Path, tpl: Any, functions: dict[str, Any],
-    layer_ids: dict[Path, str], runtime_py: Path, info: dict[str, Any], supported: set[str],
-    region: str, scratch: Path, started: float,
+    args: argparse.Namespace,
+    project: Path,
+    build_dir: Path,
+    tpl: Any,
+    functions: dict[str, Any],
+    layer_ids: dict[Path, str],
+    runtime_py: Path,
+    info: dict[str, Any],
+    supported: set[str],
+    region: str,
+    scratch: Path,
+    started: float,
 ) -> int:
     problems: list[str] = []
     # Layers used by the functions, by logical id, in first-use order.
@@ -587,7 +750,9 @@ def _run(
         for content in spec.layers:
             layer_id = layer_ids.get(Path(content).resolve())
             if layer_id is None:
-                problems.append(f"{lid}: layer {content} is not a layer of this template; not laid out")
+                problems.append(
+                    f"{lid}: layer {content} is not a layer of this template; not laid out"
+                )
                 continue
             ids.append(layer_id)
             if layer_id not in all_layers:
@@ -611,8 +776,11 @@ def _run(
         else:
             timing_root[lid] = src
     if swapped:
-        log(f"== {len(swapped)} wheel(s) built for another architecture were swapped for host wheels "
-            f"of the same version, for timing only ({platform.machine()} host):")
+        log(
+            f"== {len(swapped)} wheel(s) built for another architecture were swapped "
+            "for host wheels "
+            f"of the same version, for timing only ({platform.machine()} host):"
+        )
         for item in swapped:
             log(f"   {item}")
 
@@ -620,67 +788,131 @@ def _run(
     base_root = scratch / "baseline-task"
     base_root.mkdir()
     shutil.copy2(BASELINE_DIR / "app.py", base_root / "app.py")
-    common = {"runtime_py": runtime_py, "purelib": info["purelib"], "region": region, "scratch": scratch}
-    targets = [Target(
-        name="baseline", handler="app.handler", task_root=base_root, layer_roots=[], is_baseline=True,
-        env=lambda_env(name="warung-bench-baseline", handler="app.handler", memory=512, task_root=base_root,
-                       layer_roots=[], own={}, log_format=None, log_level=None, tracing=False, **common),
-    )]
+    common = {
+        "runtime_py": runtime_py,
+        "purelib": info["purelib"],
+        "region": region,
+        "scratch": scratch,
+    }
+    targets = [
+        Target(
+            name="baseline",
+            handler="app.handler",
+            task_root=base_root,
+            layer_roots=[],
+            is_baseline=True,
+            env=lambda_env(
+                name="warung-bench-baseline",
+                handler="app.handler",
+                memory=512,
+                task_root=base_root,
+                layer_roots=[],
+                own={},
+                log_format=None,
+                log_level=None,
+                tracing=False,
+                **common,
+            ),
+        )
+    ]
     for lid, spec in functions.items():
         task_root = timing_root[lid]
         layer_roots = [timing_root[x] for x in fn_layers[lid]]
         log_format, log_level, tracing = function_settings(tpl, lid)
-        targets.append(Target(
-            name=lid, handler=spec.handler, task_root=task_root, layer_roots=layer_roots,
-            env=lambda_env(name=spec.name, handler=spec.handler, memory=spec.memory, task_root=task_root,
-                           layer_roots=layer_roots, own=dict(spec.environment), log_format=log_format,
-                           log_level=log_level, tracing=tracing, **common),
-        ))
+        targets.append(
+            Target(
+                name=lid,
+                handler=spec.handler,
+                task_root=task_root,
+                layer_roots=layer_roots,
+                env=lambda_env(
+                    name=spec.name,
+                    handler=spec.handler,
+                    memory=spec.memory,
+                    task_root=task_root,
+                    layer_roots=layer_roots,
+                    own=dict(spec.environment),
+                    log_format=log_format,
+                    log_level=log_level,
+                    tracing=tracing,
+                    **common,
+                ),
+            )
+        )
 
-    log(f"== timing {len(targets) - 1} function(s) against the baseline: {args.rounds} rounds "
-        f"(+{args.warmup} warm-up), Python {info['version']}, boto3 {info['boto3']}")
+    log(
+        f"== timing {len(targets) - 1} function(s) against the baseline: {args.rounds} rounds "
+        f"(+{args.warmup} warm-up), Python {info['version']}, boto3 {info['boto3']}"
+    )
     per_round = measure(runtime_py, targets, args.rounds, args.warmup)
+
+    profiles: dict[str, list[tuple[str, float]]] = {}
+    if args.profile:
+        log("== import profile (-X importtime, one extra untimed run per target)")
+        for t in targets:
+            if t.error is None:
+                profiles[t.name] = import_profile(runtime_py, t, args.profile)
 
     base = targets[0]
     base_med = median(base.import_ms)
     rows = []
     failed = False
     for i, t in enumerate(targets):
-        ratios = [row[i] / row[0] for row in per_round if row[i] is not None and row[0]]  # type: ignore[operator]
+        ratios = []
+        for row in per_round:
+            num, den = row[i], row[0]
+            if num is not None and den:
+                ratios.append(num / den)
+        med = median(t.import_ms)
         ratio = median(ratios) if not t.is_baseline else 1.0
         if t.error is not None:
             failed = True
-        rows.append({
-            "name": t.name,
-            "handler": t.handler if not t.is_baseline else "boto3 + dynamodb client",
-            "baseline": t.is_baseline,
-            "samples": len(t.import_ms),
-            "import_ms_median": median(t.import_ms),
-            "import_ms_min": min(t.import_ms) if t.import_ms else None,
-            "import_ms_max": max(t.import_ms) if t.import_ms else None,
-            "process_ms_median": median(t.wall_ms),
-            "ratio": ratio,
-            "ratio_vs_medians": (median(t.import_ms) / base_med) if t.import_ms and base_med else None,
-            "target_ratio": None if t.is_baseline else RATIO_TARGET,
-            "status": None if t.is_baseline else (
-                "ERROR" if t.error is not None else ("PASS" if ratio is not None and ratio <= RATIO_TARGET else "OVER")
-            ),
-            "modules_loaded": t.modules,
-            "error": t.error,
-        })
+        rows.append(
+            {
+                "name": t.name,
+                "handler": t.handler if not t.is_baseline else "boto3 + dynamodb client",
+                "baseline": t.is_baseline,
+                "samples": len(t.import_ms),
+                "import_ms_median": med,
+                "import_ms_min": min(t.import_ms) if t.import_ms else None,
+                "import_ms_max": max(t.import_ms) if t.import_ms else None,
+                "process_ms_median": median(t.wall_ms),
+                "ratio": ratio,
+                "ratio_vs_medians": med / base_med if med is not None and base_med else None,
+                "target_ratio": None if t.is_baseline else RATIO_TARGET,
+                "status": None
+                if t.is_baseline
+                else (
+                    "ERROR"
+                    if t.error is not None
+                    else ("PASS" if ratio is not None and ratio <= RATIO_TARGET else "OVER")
+                ),
+                "modules_loaded": t.modules,
+                "import_profile_ms": [
+                    {"package": k, "self_ms": round(v, 1)} for k, v in profiles.get(t.name, [])
+                ],
+                "error": t.error,
+            }
+        )
 
     log("== zipping the build for sizes")
-    sizes = []
+    sizes: list[dict[str, Any]] = []
     for lid in all_layers:
         root = build_dir / lid
         zipped = zipped_size(root)
         boto = has_boto(root)
         ok = zipped < LAYER_TARGET_MB * MB and not boto
-        sizes.append({
-            "name": lid, "kind": "layer", "zipped_bytes": zipped, "unzipped_bytes": dir_size(root),
-            "target": f"< {LAYER_TARGET_MB:g} MB zipped, no boto3", "boto_in_layer": boto,
-            "status": "PASS" if ok else "OVER",
-        })
+        sizes.append(
+            {
+                "name": lid,
+                "kind": "layer",
+                "zipped_bytes": zipped,
+                "unzipped_bytes": dir_size(root),
+                "target": f"< {LAYER_TARGET_MB:g} MB zipped, no boto3",
+                "boto_in_layer": boto,
+                "status": "PASS" if ok else "OVER",
+            }
+        )
     layer_unzipped = {s["name"]: s["unzipped_bytes"] for s in sizes}
     for lid in functions:
         root = build_dir / lid
@@ -688,24 +920,40 @@ def _run(
         unzipped = dir_size(root)
         total = unzipped + sum(layer_unzipped[x] for x in fn_layers[lid])
         ok = zipped < ZIPPED_LIMIT_MB * MB and total < UNZIPPED_LIMIT_MB * MB
-        sizes.append({
-            "name": lid, "kind": "function", "zipped_bytes": zipped, "unzipped_bytes": unzipped,
-            "unzipped_with_layers_bytes": total, "layers": fn_layers[lid],
-            "target": f"< {ZIPPED_LIMIT_MB:g} MB zipped, < {UNZIPPED_LIMIT_MB:g} MB unzipped with layers",
-            "status": "PASS" if ok else "OVER",
-        })
+        sizes.append(
+            {
+                "name": lid,
+                "kind": "function",
+                "zipped_bytes": zipped,
+                "unzipped_bytes": unzipped,
+                "unzipped_with_layers_bytes": total,
+                "layers": fn_layers[lid],
+                "target": f"< {ZIPPED_LIMIT_MB:g} MB zipped, "
+                f"< {UNZIPPED_LIMIT_MB:g} MB unzipped with layers",
+                "status": "PASS" if ok else "OVER",
+            }
+        )
 
     elapsed = time.perf_counter() - started
     report = {
-        "metric": "import_ms: time inside a fresh process from just before importing the handler module "
-                  "to just after resolving the handler attribute (interpreter start excluded); "
-                  "process_ms: spawn to exit of that process, for information",
+        "metric": "import_ms: time inside a fresh process from just before importing "
+        "the handler module "
+        "to just after resolving the handler attribute (interpreter start excluded); "
+        "process_ms: spawn to exit of that process, for information",
         "ratio": "median over rounds of function import_ms / baseline import_ms of the same round",
-        "rounds": args.rounds, "warmup_rounds": args.warmup,
-        "python": info["version"], "boto3": info["boto3"], "botocore": info["botocore"],
-        "host_machine": platform.machine(), "host_wheels_swapped_for_timing": swapped,
-        "stage": args.stage, "region": region,
-        "functions": rows, "sizes": sizes, "problems": problems, "elapsed_s": round(elapsed, 1),
+        "rounds": args.rounds,
+        "warmup_rounds": args.warmup,
+        "python": info["version"],
+        "boto3": info["boto3"],
+        "botocore": info["botocore"],
+        "host_machine": platform.machine(),
+        "host_wheels_swapped_for_timing": swapped,
+        "stage": args.stage,
+        "region": region,
+        "functions": rows,
+        "sizes": sizes,
+        "problems": problems,
+        "elapsed_s": round(elapsed, 1),
     }
     if args.json:
         print(json.dumps(report, indent=2))
@@ -727,38 +975,69 @@ def print_report(report: dict[str, Any]) -> None:
     w = max(12, *(len(r["name"]) for r in rows))
     hw = max(10, *(len(r["handler"]) for r in rows))
     print()
-    print(f"Cold-start import time: median of {report['rounds']} interleaved rounds "
-          f"(+{report['warmup_rounds']} warm-up), fresh Python {report['python']} process per sample, "
-          f"boto3 {report['boto3']} from the runtime env")
-    print("  import ms = inside the process, from just before `import <module>` to the handler "
-          "attribute resolved (interpreter start excluded)")
-    print("  ratio     = median over rounds of (function / baseline of the same round);  "
-          "process ms = spawn to exit, for information")
+    print(
+        f"Cold-start import time: median of {report['rounds']} interleaved rounds "
+        f"(+{report['warmup_rounds']} warm-up), "
+        f"fresh Python {report['python']} process per sample, "
+        f"boto3 {report['boto3']} from the runtime env"
+    )
+    print(
+        "  import ms = inside the process, from just before `import <module>` to the handler "
+        "attribute resolved (interpreter start excluded)"
+    )
+    print(
+        "  ratio     = median over rounds of (function / baseline of the same round);  "
+        "process ms = spawn to exit, for information"
+    )
     print()
-    print(f"{'function':<{w}}  {'handler':<{hw}}  {'import ms':>9}  {'min..max':>13}  {'ratio':>6}  "
-          f"{'target':>7}  {'status':<6}  {'process ms':>10}  {'modules':>7}")
+    print(
+        f"{'function':<{w}}  {'handler':<{hw}}  {'import ms':>9}  {'min..max':>13}  {'ratio':>6}  "
+        f"{'target':>7}  {'status':<6}  {'process ms':>10}  {'modules':>7}"
+    )
     for r in rows:
-        rng = "-" if r["import_ms_min"] is None else f"{r['import_ms_min']:.0f}..{r['import_ms_max']:.0f}"
+        rng = (
+            "-"
+            if r["import_ms_min"] is None
+            else f"{r['import_ms_min']:.0f}..{r['import_ms_max']:.0f}"
+        )
         ratio = "-" if r["ratio"] is None else f"{r['ratio']:.2f}x"
         target = "" if r["baseline"] else f"<= {r['target_ratio']:.1f}x"
-        print(f"{r['name']:<{w}}  {r['handler']:<{hw}}  {ms(r['import_ms_median']):>9}  {rng:>13}  {ratio:>6}  "
-              f"{target:>7}  {r['status'] or '':<6}  {ms(r['process_ms_median']):>10}  {r['modules_loaded']:>7}")
+        print(
+            f"{r['name']:<{w}}  {r['handler']:<{hw}}  {ms(r['import_ms_median']):>9}  "
+            f"{rng:>13}  {ratio:>6}  {target:>7}  {r['status'] or '':<6}  "
+            f"{ms(r['process_ms_median']):>10}  {r['modules_loaded']:>7}"
+        )
+    for r in rows:
+        if r["import_profile_ms"]:
+            print(
+                f"  {r['name']}: import self time by package (one -X importtime run, ms): "
+                + ", ".join(f"{p['package']} {p['self_ms']:.0f}" for p in r["import_profile_ms"])
+            )
     if report["host_wheels_swapped_for_timing"]:
-        print(f"  (timed with host-architecture wheels in place of the arm64 ones: "
-              f"{', '.join(report['host_wheels_swapped_for_timing'])})")
+        print(
+            f"  (timed with host-architecture wheels in place of the arm64 ones: "
+            f"{', '.join(report['host_wheels_swapped_for_timing'])})"
+        )
     print()
-    print("Deployment packages (.aws-sam/build, deflate-zipped as sam deploy uploads them; 1 MB = 1024 KB)")
+    print(
+        "Deployment packages (.aws-sam/build, deflate-zipped as sam deploy uploads them; "
+        "1 MB = 1024 KB)"
+    )
     sizes = report["sizes"]
     w = max(12, *(len(s["name"]) for s in sizes)) if sizes else 12
-    print(f"{'package':<{w}}  {'kind':<8}  {'zipped':>10}  {'unzipped':>10}  {'target':<45}  status")
+    print(
+        f"{'package':<{w}}  {'kind':<8}  {'zipped':>10}  {'unzipped':>10}  {'target':<45}  status"
+    )
     for s in sizes:
         note = ""
         if s.get("boto_in_layer"):
             note = f"  (layer bundles {', '.join(s['boto_in_layer'])}: the runtime ships it)"
         if s["kind"] == "function" and s.get("layers"):
             note = f"  (with layers: {fmt_size(s['unzipped_with_layers_bytes'])} unzipped)"
-        print(f"{s['name']:<{w}}  {s['kind']:<8}  {fmt_size(s['zipped_bytes']):>10}  "
-              f"{fmt_size(s['unzipped_bytes']):>10}  {s['target']:<45}  {s['status']}{note}")
+        print(
+            f"{s['name']:<{w}}  {s['kind']:<8}  {fmt_size(s['zipped_bytes']):>10}  "
+            f"{fmt_size(s['unzipped_bytes']):>10}  {s['target']:<45}  {s['status']}{note}"
+        )
     print()
     print(f"bench took {report['elapsed_s']:.0f} s")
 

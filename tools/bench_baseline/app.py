@@ -10,5 +10,5 @@ import boto3
 client = boto3.client("dynamodb")
 
 
-def handler(event, context):
+def handler(event: object, context: object) -> dict[str, object]:  # noqa: ARG001
     return {"statusCode": 200, "body": "{}"}
