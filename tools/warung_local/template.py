@@ -405,6 +405,10 @@ class Template:
         if name in pseudo:
             return pseudo[name]
         if name in self.parameters:
+            declared = (self.document.get("Parameters") or {}).get(name) or {}
+            kind = str(declared.get("Type", "String"))
+            if kind == "CommaDelimitedList" or kind.startswith("List<"):
+                return [item.strip() for item in self.parameters[name].split(",")]
             return self.parameters[name]
         rtype = self.resource_type(name)
         if rtype is None:

@@ -57,5 +57,7 @@ def test_concurrent_conditional_decrements_never_oversell(emulation: Emulation) 
             thread.join()
 
         # then: exactly the stock was sold and none is left
-        final = dynamodb.get_item(TableName=table, Key=key, ConsistentRead=True)["Item"]["stock"]["N"]
+        final = dynamodb.get_item(TableName=table, Key=key, ConsistentRead=True)["Item"]["stock"][
+            "N"
+        ]
         assert (len(successes), final) == (STOCK, "0"), f"round {round_no}"

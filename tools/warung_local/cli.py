@@ -1,0 +1,264 @@
+"""`python -m warung_local`: dev, invoke, event and env-file."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+from types import FrameType
+from typing import Any, TextIO
+from urllib.parse import parse_qsl, urlsplit
+
+log = logging.getLogger("warung_local")
+
+
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value else default
+
+
+def _setup_logging(verbose: bool = False) -> None:
+    # Logs go to stderr so that stdout carries only results (invoke, event).
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
+        datefmt="%H:%M:%S",
+        stream=sys.stderr,
+    )
+    for noisy in ("botocore", "boto3", "urllib3", "werkzeug"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+# ------------------------------------------------------------------ dev
+
+
+def cmd_dev(args: argparse.Namespace) -> int:
+    """Run the whole local stack until Ctrl-C or SIGTERM."""
+    from warung_local.runtime import LocalRuntime
+
+    stop = threading.Event()
+
+    def request_stop(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    runtime = LocalRuntime(
+        template_path=args.template,
+        host=args.host,
+        port=args.port,
+        emulator_port=args.emulator_port,
+        emulator_host=args.emulator_host,
+    )
+    runtime.start()
+    try:
+        out = sys.stdout
+        api = runtime.api_url
+        print(f"API            {api}", file=out)
+        print(f"Docs           {api}/docs", file=out)
+        print(f"Emulation      {runtime.endpoint_url}  (AWS_ENDPOINT_URL)", file=out)
+        print(f"Mail           {api}/_local/mail", file=out)
+        print("Routes:", file=out)
+        print(runtime.routes_table(), file=out)
+        if runtime.drivers:
+            print("Event sources:", file=out)
+            for driver in runtime.drivers:
+                print(f"  {driver.name}", file=out)
+        for line in runtime.seed_lines:
+            print(line, file=out)
+        print("Press Ctrl-C to stop.", file=out, flush=True)
+        while not stop.wait(0.5):
+            pass
+    finally:
+        log.info("stopping")
+        runtime.stop()
+    return 0
+
+
+# ------------------------------------------------------------------ invoke
+
+
+def cmd_invoke(args: argparse.Namespace) -> int:
+    """Run one event through one handler and print its result, as `sam local invoke` does."""
+    from warung_local.emulation import Emulation, is_listening
+    from warung_local.functions import load_functions
+    from warung_local.provision import provision
+    from warung_local.template import LOCAL_PARAMETER_OVERRIDES, load_template
+
+    result_out: TextIO = sys.stdout
+    # Whatever the handler prints (its logs) goes to stderr; stdout carries the result only.
+    sys.stdout = sys.stderr
+    try:
+        event = json.loads(Path(args.event).read_text(encoding="utf-8")) if args.event != "-" else json.load(sys.stdin)
+        template = load_template(args.template, dict(LOCAL_PARAMETER_OVERRIDES))
+        if args.function not in template.functions:
+            known = ", ".join(sorted(template.functions))
+            print(f"unknown function {args.function}; the template has: {known}", file=sys.stderr)
+            return 2
+        private: Emulation | None = None
+        if is_listening(args.emulator_host, args.emulator_port):
+            endpoint = f"http://{args.emulator_host}:{args.emulator_port}"
+            log.info("using the running emulation at %s", endpoint)
+        else:
+            private = Emulation().start()
+            endpoint = private.endpoint_url
+        try:
+            resolved = template.with_physical(provision(template, endpoint))
+            function = load_functions(resolved, endpoint, only={args.function}, eager=False)[args.function]
+            result = function.invoke(event)
+        finally:
+            if private is not None:
+                private.stop()
+        output = result.payload if result.ok else result.error
+        result_out.write(json.dumps(output, indent=2) + "\n")
+        result_out.flush()
+        log.info("%s: %s in %.0f ms", args.function, "ok" if result.ok else "error", result.duration_ms)
+        return 0 if result.ok else 1
+    finally:
+        sys.stdout = result_out
+
+
+# ------------------------------------------------------------------ event
+
+
+def cmd_event(args: argparse.Namespace) -> int:
+    """Print the API Gateway proxy event the gateway would build for a request."""
+    from warung_local.gateway import Router, build_proxy_event, parse_header_option
+    from warung_local.template import LOCAL_PARAMETER_OVERRIDES, load_template
+
+    template = load_template(args.template, dict(LOCAL_PARAMETER_OVERRIDES))
+    split = urlsplit(args.path)
+    path = split.path or "/"
+    query = parse_qsl(split.query, keep_blank_values=True)
+    for item in args.query:
+        name, _, value = item.partition("=")
+        query.append((name, value))
+    headers = [parse_header_option(h) for h in args.header]
+    body = None
+    if args.body is not None:
+        body = args.body.encode("utf-8")
+        if not any(name.lower() == "content-type" for name, _ in headers):
+            headers.append(("Content-Type", "application/json"))
+    match = Router(template.routes).match(args.method, path)
+    if match is None:
+        print(f"note: no route of the template matches {args.method.upper()} {path}", file=sys.stderr)
+    event = build_proxy_event(
+        args.method,
+        path,
+        query,
+        headers,
+        body,
+        match,
+        template.api.stage,
+        template.api.binary_media_types,
+        host=f"127.0.0.1:{_env_int('PORT', 3000)}",
+    )
+    print(json.dumps(event, indent=2))
+    return 0
+
+
+# ------------------------------------------------------------------ env-file
+
+
+def env_file_document(template_path: str | Path, endpoint: str) -> dict[str, dict[str, str]]:
+    """The SAM `--env-vars` document pointing every function at an emulation at `endpoint`."""
+    from warung_local.functions import DUMMY_CREDENTIALS
+    from warung_local.template import LOCAL_PARAMETER_OVERRIDES, PhysicalResources, load_template
+
+    template = load_template(template_path, dict(LOCAL_PARAMETER_OVERRIDES))
+    # Queue URLs as the emulation at `endpoint` hands them out; secrets by their
+    # suffix-less ARN, which Secrets Manager (and moto) accept as an id.
+    physical = PhysicalResources(
+        queue_urls={lid: f"{endpoint.rstrip('/')}/{template.account_id}/{q.name}" for lid, q in template.queues.items()}
+    )
+    resolved = template.with_physical(physical)
+    document: dict[str, dict[str, str]] = {}
+    for lid, spec in sorted(resolved.functions.items()):
+        variables = dict(sorted(spec.environment.items()))
+        variables["AWS_ENDPOINT_URL"] = endpoint
+        variables.update({k: v for k, v in DUMMY_CREDENTIALS.items() if k != "AWS_SESSION_TOKEN"})
+        document[lid] = variables
+    return document
+
+
+def render_env_file(document: dict[str, Any]) -> str:
+    """The env-vars file's text (stable, so that it can be committed and compared)."""
+    return json.dumps(document, indent=2, sort_keys=False) + "\n"
+
+
+def cmd_env_file(args: argparse.Namespace) -> int:
+    """Write the SAM env-vars file for running the functions in Docker against the emulation."""
+    text = render_env_file(env_file_document(args.template, args.endpoint))
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text, encoding="utf-8")
+    print(f"wrote {out}", file=sys.stderr)
+    return 0
+
+
+# ------------------------------------------------------------------ main
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command-line interface."""
+    parser = argparse.ArgumentParser(prog="python -m warung_local", description="Warung's local runtime (no Docker).")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    def common(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument("--template", default=os.environ.get("TEMPLATE", "template.yaml"), help="SAM template (default template.yaml)")
+        sub.add_argument("--emulator-port", type=int, default=_env_int("EMULATOR_PORT", 4566))
+        sub.add_argument("--emulator-host", default=os.environ.get("EMULATOR_HOST", "127.0.0.1"))
+
+    dev = commands.add_parser("dev", help="run the API, the emulation and every event source")
+    common(dev)
+    dev.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+    dev.add_argument("--port", type=int, default=_env_int("PORT", 3000))
+    dev.set_defaults(handler=cmd_dev)
+
+    invoke = commands.add_parser("invoke", help="run one event through one function")
+    common(invoke)
+    invoke.add_argument("function", help="the function's logical id")
+    invoke.add_argument("event", help="event JSON file ('-' for stdin)")
+    invoke.set_defaults(handler=cmd_invoke)
+
+    event = commands.add_parser("event", help="print the API Gateway proxy event of a request")
+    event.add_argument("--template", default=os.environ.get("TEMPLATE", "template.yaml"))
+    event.add_argument("method")
+    event.add_argument("path", help="path, optionally with ?query")
+    event.add_argument("--body", help="request body (JSON text)")
+    event.add_argument("--header", action="append", default=[], help="Name:value (repeatable)")
+    event.add_argument("--query", action="append", default=[], help="name=value (repeatable)")
+    event.set_defaults(handler=cmd_event)
+
+    env_file = commands.add_parser(
+        "env-file",
+        help="write a SAM --env-vars file pointing Docker-run functions at the emulation",
+        description="SAM applies an env-vars value only to variables the template declares for the function.",
+    )
+    env_file.add_argument("--template", default=os.environ.get("TEMPLATE", "template.yaml"))
+    env_file.add_argument("--out", default="env/docker.json")
+    env_file.add_argument("--endpoint", default="http://172.17.0.1:4566", help="the emulation as seen from Docker")
+    env_file.set_defaults(handler=cmd_env_file)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    _setup_logging(args.verbose)
+    try:
+        code: int = args.handler(args)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # a clear one-line error rather than a traceback for users
+        if args.verbose:
+            raise
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return code
