@@ -7,12 +7,11 @@ from typing import Any
 
 import pytest
 from pydantic import Field
+from support.events import FakeContext, header, proxy_event
 
 from warung.api import create_app, make_handler
 from warung.errors import InsufficientStock, RateLimited
 from warung.models import Limit, RequestModel
-
-from support.events import FakeContext, header, proxy_event
 
 
 class Line(RequestModel):

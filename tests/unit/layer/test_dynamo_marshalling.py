@@ -40,5 +40,5 @@ def test_bool_is_not_stored_as_a_number() -> None:
 
 
 def test_empty_set_is_refused() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="empty set"):
         to_attribute(set())
