@@ -1,0 +1,106 @@
+"""End-to-end fixtures: a deployed stack when API_URL is set, else the local runtime.
+
+The local runtime runs as a real `python -m warung_local dev` subprocess, exactly as a
+developer starts it, on free ports so that it never collides with a running `make dev`.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+STARTUP_TIMEOUT_S = 30.0
+SHUTDOWN_TIMEOUT_S = 15.0
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _status(url: str) -> int | None:
+    """The HTTP status of GET url, or None when nothing answers yet."""
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as error:
+        return int(error.code)
+    except (urllib.error.URLError, ConnectionError, TimeoutError):
+        return None
+
+
+def _log_tail(log_file: Path, lines: int = 40) -> str:
+    return "\n".join(log_file.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
+
+
+@pytest.fixture(scope="session")
+def api_url() -> Iterator[str]:
+    """Base URL of the API under test: $API_URL, or a local runtime started for the session."""
+    deployed = os.environ.get("API_URL")
+    if deployed:
+        yield deployed.rstrip("/")
+        return
+
+    port, emulator_port = _free_port(), _free_port()
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(["tools", "layers/common"])}
+    # Output goes to a file: a pipe nobody reads would block the server once full.
+    log_file = Path(tempfile.mkstemp(prefix="warung-e2e-", suffix=".log")[1])
+    with log_file.open("wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "warung_local", "dev", "--port", str(port), "--emulator-port", str(emulator_port)],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    # Until the platform function exists any HTTP answer means the runtime is up.
+    health_required = (ROOT / "functions" / "platform" / "app.py").exists()
+    deadline = time.monotonic() + STARTUP_TIMEOUT_S
+    while True:
+        status = _status(f"{url}/v1/health")
+        if status == 200 or (status is not None and not health_required):
+            break
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            process.wait()
+            pytest.fail(f"the local runtime did not become ready (last status {status}):\n{_log_tail(log_file)}")
+        time.sleep(0.2)
+
+    try:
+        yield url
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            code = process.wait(timeout=SHUTDOWN_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+            pytest.fail(f"the local runtime did not stop within {SHUTDOWN_TIMEOUT_S:.0f} s of SIGINT")
+        output = log_file.read_text(encoding="utf-8", errors="replace")
+        log_file.unlink(missing_ok=True)
+        # Handled errors may log tracebacks while serving; shutting down must not.
+        shutdown_output = output.rsplit("warung_local: stopping", 1)[-1]
+        if code != 0 or "Traceback" in shutdown_output:
+            pytest.fail(f"the local runtime did not exit cleanly (exit code {code}):\n{output[-4000:]}")
+
+
+@pytest.fixture
+def local_only() -> None:
+    """Skip a test that needs the local runtime (e.g. /_local/*) when API_URL is set."""
+    if os.environ.get("API_URL"):
+        pytest.skip("needs the local runtime; API_URL points at a deployed stack")

@@ -1,0 +1,148 @@
+"""The gateway over real HTTP, with the fixture application."""
+
+from __future__ import annotations
+
+import base64
+import json
+import urllib.error
+import urllib.request
+from typing import Any
+
+import pytest
+
+from warung_local.runtime import LocalRuntime
+
+
+def _request(
+    runtime: LocalRuntime, method: str, path: str, body: bytes | None = None, headers: dict[str, str] | None = None
+) -> tuple[int, Any, bytes]:
+    request = urllib.request.Request(runtime.api_url + path, data=body, method=method, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, response.headers, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers, error.read()
+
+
+def _echo(runtime: LocalRuntime, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+    status, _, body = _request(runtime, method, path, **kwargs)
+    assert status == 200, body
+    event: dict[str, Any] = json.loads(body)["event"]
+    return event
+
+
+def test_path_parameters_and_static_segments(fixture_runtime: LocalRuntime) -> None:
+    item = _echo(fixture_runtime, "GET", "/items/42")
+    special = _echo(fixture_runtime, "GET", "/items/special")
+
+    assert (item["resource"], item["pathParameters"]) == ("/items/{id}", {"id": "42"})
+    assert (special["resource"], special["pathParameters"]) == ("/items/special", None)
+    assert item["requestContext"]["stage"] == "local"
+    assert item["requestContext"]["path"] == "/local/items/42"
+
+
+def test_greedy_proxy_and_query_strings(fixture_runtime: LocalRuntime) -> None:
+    event = _echo(fixture_runtime, "GET", "/files/a/b/c.txt?tag=x&tag=y&empty=")
+
+    assert event["pathParameters"] == {"proxy": "a/b/c.txt"}
+    assert event["queryStringParameters"] == {"tag": "y", "empty": ""}
+    assert event["multiValueQueryStringParameters"] == {"tag": ["x", "y"], "empty": [""]}
+
+
+def test_any_method_route_gets_the_body(fixture_runtime: LocalRuntime) -> None:
+    event = _echo(
+        fixture_runtime, "PATCH", "/echo", body=b'{"name":"Nasi"}', headers={"Content-Type": "application/json"}
+    )
+
+    assert event["httpMethod"] == "PATCH"
+    assert (event["body"], event["isBase64Encoded"]) == ('{"name":"Nasi"}', False)
+
+
+def test_binary_request_and_response_bodies_are_base64(fixture_runtime: LocalRuntime) -> None:
+    png = b"\x89PNG\r\n\x1a\n\x00"
+    event = _echo(fixture_runtime, "POST", "/echo", body=png, headers={"Content-Type": "image/png"})
+    status, headers, body = _request(fixture_runtime, "GET", "/files/logo.png")
+
+    assert event["isBase64Encoded"] is True
+    assert base64.b64decode(event["body"]) == png
+    assert (status, headers["Content-Type"], body) == (200, "image/png", b"\x89PNG\r\n\x1a\n")
+
+
+def test_multi_value_response_headers_reach_the_client(fixture_runtime: LocalRuntime) -> None:
+    _, headers, _ = _request(fixture_runtime, "GET", "/echo")
+
+    assert headers.get_all("Set-Cookie") == ["a=1", "b=2"]
+    assert headers["X-Request-Id"]
+
+
+def test_unknown_route_is_a_problem_json_404(fixture_runtime: LocalRuntime) -> None:
+    status, headers, body = _request(fixture_runtime, "GET", "/nowhere")
+
+    assert status == 404
+    assert headers["Content-Type"] == "application/problem+json"
+    problem = json.loads(body)
+    assert problem["code"] == "not_found"
+    assert problem["detail"] == "No route for GET /nowhere"
+    assert problem["request_id"] == headers["X-Request-Id"]
+
+
+def test_cors_preflight_answers_from_the_template(fixture_runtime: LocalRuntime) -> None:
+    status, headers, body = _request(
+        fixture_runtime,
+        "OPTIONS",
+        "/items/42",
+        headers={"Origin": "http://localhost:5173", "Access-Control-Request-Method": "GET"},
+    )
+
+    assert (status, body) == (204, b"")
+    assert headers["Access-Control-Allow-Origin"] == "http://localhost:5173"
+    assert headers["Access-Control-Allow-Methods"] == "GET,POST,OPTIONS"
+    assert headers["Access-Control-Allow-Headers"] == "Authorization,Content-Type"
+    assert headers["Access-Control-Max-Age"] == "600"
+
+
+@pytest.mark.parametrize("path", ["/boom", "/bad-response"])
+def test_function_failure_is_a_502_without_details(fixture_runtime: LocalRuntime, path: str) -> None:
+    status, headers, body = _request(fixture_runtime, "GET", path)
+
+    assert status == 502
+    assert headers["Content-Type"] == "application/problem+json"
+    problem = json.loads(body)
+    assert problem["code"] == "internal_error"
+    assert "secret internal detail" not in body.decode()
+    assert "Traceback" not in body.decode() and "app.py" not in body.decode()
+
+
+@pytest.mark.parametrize("raw", [False, True])
+def test_local_mail_lists_an_email_sent_through_sesv2(fixture_runtime: LocalRuntime, raw: bool) -> None:
+    # given: a function sends a text+HTML email (simple or raw MIME)
+    recipient = f"customer-{'raw' if raw else 'simple'}@example.com"
+    request = {"to": recipient, "subject": "Your order", "text": "Paid: 25000", "html": "<p>Paid: <b>25000</b></p>", "raw": raw}
+    status, _, _ = _request(
+        fixture_runtime, "POST", "/mail", body=json.dumps(request).encode(), headers={"Content-Type": "application/json"}
+    )
+    assert status == 202
+
+    # when: the developer looks at the local mailbox for that address
+    status, headers, body = _request(fixture_runtime, "GET", f"/_local/mail?to={recipient}")
+
+    # then: the email is there with both parts
+    assert (status, headers["Content-Type"]) == (200, "application/json")
+    (mail,) = json.loads(body)
+    assert mail["to"] == [recipient]
+    assert mail["from"] == "noreply@warung.test"
+    assert mail["subject"] == "Your order"
+    assert mail["text"].strip() == "Paid: 25000"
+    assert mail["html"].strip() == "<p>Paid: <b>25000</b></p>"
+    assert mail["sent_at"].endswith("Z")
+
+
+def test_local_mail_without_filter_lists_oldest_first(fixture_runtime: LocalRuntime) -> None:
+    for n in (1, 2):
+        request = {"to": f"order-{n}@example.com", "subject": f"n{n}", "text": "t", "html": "<p>h</p>"}
+        _request(fixture_runtime, "POST", "/mail", body=json.dumps(request).encode())
+
+    _, _, body = _request(fixture_runtime, "GET", "/_local/mail")
+
+    subjects = [m["subject"] for m in json.loads(body)]
+    assert subjects.index("n1") < subjects.index("n2")
