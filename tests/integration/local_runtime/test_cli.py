@@ -11,9 +11,9 @@ from pathlib import Path
 from warung_local.cli import env_file_document, render_env_file
 from warung_local.emulation import Emulation, free_port
 
-from .conftest import FIXTURE_TEMPLATE, FIXTURES
-
 REPO = Path(__file__).resolve().parents[3]
+FIXTURES = REPO / "tests" / "fixtures" / "local_runtime"
+FIXTURE_TEMPLATE = FIXTURES / "template.yaml"
 
 
 def _cli(*args: str, emulator_port: int) -> subprocess.CompletedProcess[str]:
