@@ -61,7 +61,16 @@ def api_url() -> Iterator[str]:
     log_file = Path(tempfile.mkstemp(prefix="warung-e2e-", suffix=".log")[1])
     with log_file.open("wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "warung_local", "dev", "--port", str(port), "--emulator-port", str(emulator_port)],
+            [
+                sys.executable,
+                "-m",
+                "warung_local",
+                "dev",
+                "--port",
+                str(port),
+                "--emulator-port",
+                str(emulator_port),
+            ],
             cwd=ROOT,
             env=env,
             stdout=log,
@@ -78,7 +87,10 @@ def api_url() -> Iterator[str]:
         if process.poll() is not None or time.monotonic() > deadline:
             process.kill()
             process.wait()
-            pytest.fail(f"the local runtime did not become ready (last status {status}):\n{_log_tail(log_file)}")
+            pytest.fail(
+                f"the local runtime did not become ready (last status {status}):\n"
+                + _log_tail(log_file)
+            )
         time.sleep(0.2)
 
     try:
@@ -90,13 +102,17 @@ def api_url() -> Iterator[str]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-            pytest.fail(f"the local runtime did not stop within {SHUTDOWN_TIMEOUT_S:.0f} s of SIGINT")
+            pytest.fail(
+                f"the local runtime did not stop within {SHUTDOWN_TIMEOUT_S:.0f} s of SIGINT"
+            )
         output = log_file.read_text(encoding="utf-8", errors="replace")
         log_file.unlink(missing_ok=True)
         # Handled errors may log tracebacks while serving; shutting down must not.
         shutdown_output = output.rsplit("warung_local: stopping", 1)[-1]
         if code != 0 or "Traceback" in shutdown_output:
-            pytest.fail(f"the local runtime did not exit cleanly (exit code {code}):\n{output[-4000:]}")
+            pytest.fail(
+                f"the local runtime did not exit cleanly (exit code {code}):\n{output[-4000:]}"
+            )
 
 
 @pytest.fixture

@@ -68,7 +68,13 @@ def test_unknown_field_is_422_and_names_it(api: str) -> None:
 
 
 def test_wrong_types_are_422_not_500(api: str) -> None:
-    for payload in (b"[]", b'"text"', b"null", b'{"items": "many"}', b'{"items": [{"quantity": 1e400}]}'):
+    for payload in (
+        b"[]",
+        b'"text"',
+        b"null",
+        b'{"items": "many"}',
+        b'{"items": [{"quantity": 1e400}]}',
+    ):
         status, _, body = post(api, payload)
         assert status in (400, 422), payload
         assert body["code"] in ("invalid_json", "validation_error"), payload

@@ -33,7 +33,9 @@ ROUTES = [
         ("GET", "/v1/items/a%20b", "Items", {"id": "a b"}),
     ],
 )
-def test_the_most_specific_route_wins(method: str, path: str, function: str, params: dict[str, str] | None) -> None:
+def test_the_most_specific_route_wins(
+    method: str, path: str, function: str, params: dict[str, str] | None
+) -> None:
     match = Router(ROUTES).match(method, path)
 
     assert match is not None
@@ -42,7 +44,9 @@ def test_the_most_specific_route_wins(method: str, path: str, function: str, par
 
 
 def test_no_route_without_a_catch_all() -> None:
-    router = Router([ApiRoute("GET", "/v1/health", "Health"), ApiRoute("GET", "/docs/{proxy+}", "Docs")])
+    router = Router(
+        [ApiRoute("GET", "/v1/health", "Health"), ApiRoute("GET", "/docs/{proxy+}", "Docs")]
+    )
 
     assert router.match("POST", "/v1/health") is None
     assert router.match("GET", "/v1/healthz") is None
@@ -73,7 +77,8 @@ def test_event_has_multi_value_headers_and_query_and_the_last_value_wins() -> No
     assert event["multiValueQueryStringParameters"] == {"tag": ["a", "b"], "q": ["x"]}
     assert event["headers"]["Accept"] == "application/json"
     assert event["multiValueHeaders"]["Accept"] == ["text/plain", "application/json"]
-    assert event["body"] is None and event["isBase64Encoded"] is False
+    assert event["body"] is None
+    assert event["isBase64Encoded"] is False
     context = event["requestContext"]
     assert context["path"] == "/local/v1/items/7"
     assert context["stage"] == "local"
@@ -95,12 +100,28 @@ def test_event_without_query_has_none_and_proxy_parameter() -> None:
 
 def test_binary_media_types_and_invalid_utf8_are_base64_encoded() -> None:
     png = b"\x89PNG\r\n"
-    text_event = build_proxy_event("POST", "/x", [], [("Content-Type", "application/json")], b'{"a":1}', None, "local", ["image/*"])
-    image_event = build_proxy_event("POST", "/x", [], [("Content-Type", "image/png")], png, None, "local", ["image/*"])
-    garbage_event = build_proxy_event("POST", "/x", [], [("Content-Type", "text/plain")], b"\xff\xfe", None, "local", [])
+    text_event = build_proxy_event(
+        "POST",
+        "/x",
+        [],
+        [("Content-Type", "application/json")],
+        b'{"a":1}',
+        None,
+        "local",
+        ["image/*"],
+    )
+    image_event = build_proxy_event(
+        "POST", "/x", [], [("Content-Type", "image/png")], png, None, "local", ["image/*"]
+    )
+    garbage_event = build_proxy_event(
+        "POST", "/x", [], [("Content-Type", "text/plain")], b"\xff\xfe", None, "local", []
+    )
 
     assert (text_event["body"], text_event["isBase64Encoded"]) == ('{"a":1}', False)
-    assert (image_event["body"], image_event["isBase64Encoded"]) == (base64.b64encode(png).decode(), True)
+    assert (image_event["body"], image_event["isBase64Encoded"]) == (
+        base64.b64encode(png).decode(),
+        True,
+    )
     assert garbage_event["isBase64Encoded"] is True
 
 
@@ -116,14 +137,20 @@ def test_proxy_response_translates_headers_and_base64_body() -> None:
     )
 
     assert status == 201
-    assert ("Set-Cookie", "a=1") in headers and ("Set-Cookie", "b=2") in headers
+    assert ("Set-Cookie", "a=1") in headers
+    assert ("Set-Cookie", "b=2") in headers
     assert ("Content-Type", "image/png") in headers
     assert body == b"\x00\x01"
 
 
 @pytest.mark.parametrize(
     "payload",
-    ["text", {"statusCode": "abc"}, {"statusCode": 200, "body": {"a": 1}}, {"statusCode": 200, "extra": 1}],
+    [
+        "text",
+        {"statusCode": "abc"},
+        {"statusCode": 200, "body": {"a": 1}},
+        {"statusCode": 200, "extra": 1},
+    ],
 )
 def test_malformed_proxy_responses_are_rejected(payload: object) -> None:
     with pytest.raises(MalformedResponse):

@@ -13,7 +13,12 @@ THURSDAY = dt.datetime(2026, 11, 26, 8, 15, 30, tzinfo=dt.UTC)
 
 @pytest.mark.parametrize(
     ("expression", "seconds"),
-    [("rate(1 minute)", 60), ("rate(5 minutes)", 300), ("rate(1 hour)", 3600), ("rate(1 day)", 86400)],
+    [
+        ("rate(1 minute)", 60),
+        ("rate(5 minutes)", 300),
+        ("rate(1 hour)", 3600),
+        ("rate(1 day)", 86400),
+    ],
 )
 def test_rates_parse_to_periods(expression: str, seconds: int) -> None:
     assert parse_expression(expression) == Rate(seconds)
@@ -66,4 +71,5 @@ def test_cron_parses_each_field() -> None:
     assert cron.minutes == frozenset({0, 20, 40})
     assert cron.hours == frozenset({8})
     assert cron.days_of_week == frozenset({2, 3, 4, 5, 6})
-    assert cron.days_of_month is None and cron.years is None
+    assert cron.days_of_month is None
+    assert cron.years is None

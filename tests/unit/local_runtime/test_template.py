@@ -77,7 +77,8 @@ Resources:
           STREAM: !GetAtt Table.StreamArn
           SECRET: !Ref Key
           WIDGET: !Ref Widget
-          SUBBED: !Sub "${AWS::Region}/${AWS::AccountId}/${AWS::StackName}/${Jobs.QueueName}/${!Literal}"
+          SUBBED: !Sub "${AWS::Region}/${AWS::AccountId}/${AWS::StackName}/${Jobs.QueueName}/\
+            ${!Literal}"
           FIRST: !Select [0, !Split [",", "x,y"]]
           ORIGINS: !Join [";", !Ref Origins]
           IN_PROD: !If [IsProd, "yes", !Ref AWS::NoValue]
@@ -110,7 +111,9 @@ def test_refs_resolve_to_physical_names_and_pseudo_parameters() -> None:
     assert env["TABLE"] == "app-local-main"
     assert env["QUEUE"] == "https://sqs.ap-southeast-1.amazonaws.com/123456789012/app-local-jobs"
     assert env["QUEUE_ARN"] == "arn:aws:sqs:ap-southeast-1:123456789012:app-local-jobs"
-    assert env["SECRET"] == "arn:aws:secretsmanager:ap-southeast-1:123456789012:secret:app/local/key"
+    assert (
+        env["SECRET"] == "arn:aws:secretsmanager:ap-southeast-1:123456789012:secret:app/local/key"
+    )
     assert env["SUBBED"] == "ap-southeast-1/123456789012/warung-local/app-local-jobs/${Literal}"
     assert env["WIDGET"] == "warung-local-Widget"
 
@@ -145,7 +148,9 @@ def test_scalars_come_from_function_then_globals_and_layers_are_local_dirs() -> 
 def test_physical_values_replace_predictions_after_provisioning() -> None:
     physical = PhysicalResources(
         queue_urls={"Jobs": "http://127.0.0.1:4566/123456789012/app-local-jobs"},
-        stream_arns={"Table": "arn:aws:dynamodb:ap-southeast-1:123456789012:table/app-local-main/stream/2026"},
+        stream_arns={
+            "Table": "arn:aws:dynamodb:ap-southeast-1:123456789012:table/app-local-main/stream/2026"
+        },
     )
     env = _template().with_physical(physical).functions["Fn"].environment
 
@@ -163,7 +168,11 @@ def test_globals_merge_appends_lists_and_merges_mappings() -> None:
         {"Layers": ["b"], "Environment": {"Variables": {"Y": "2"}}, "Timeout": {"Ref": "T"}},
     )
 
-    assert merged == {"Layers": ["a", "b"], "Environment": {"Variables": {"X": "1", "Y": "2"}}, "Timeout": {"Ref": "T"}}
+    assert merged == {
+        "Layers": ["a", "b"],
+        "Environment": {"Variables": {"X": "1", "Y": "2"}},
+        "Timeout": {"Ref": "T"},
+    }
 
 
 def test_unknown_ref_is_a_clear_error() -> None:
