@@ -43,7 +43,7 @@ def cmd_dev(args: argparse.Namespace) -> int:
 
     stop = threading.Event()
 
-    def request_stop(signum: int, frame: FrameType | None) -> None:
+    def request_stop(_signum: int, _frame: FrameType | None) -> None:
         stop.set()
 
     signal.signal(signal.SIGINT, request_stop)
@@ -94,7 +94,11 @@ def cmd_invoke(args: argparse.Namespace) -> int:
     # Whatever the handler prints (its logs) goes to stderr; stdout carries the result only.
     sys.stdout = sys.stderr
     try:
-        event = json.loads(Path(args.event).read_text(encoding="utf-8")) if args.event != "-" else json.load(sys.stdin)
+        event = (
+            json.loads(Path(args.event).read_text(encoding="utf-8"))
+            if args.event != "-"
+            else json.load(sys.stdin)
+        )
         template = load_template(args.template, dict(LOCAL_PARAMETER_OVERRIDES))
         if args.function not in template.functions:
             known = ", ".join(sorted(template.functions))
@@ -109,7 +113,9 @@ def cmd_invoke(args: argparse.Namespace) -> int:
             endpoint = private.endpoint_url
         try:
             resolved = template.with_physical(provision(template, endpoint))
-            function = load_functions(resolved, endpoint, only={args.function}, eager=False)[args.function]
+            function = load_functions(resolved, endpoint, only={args.function}, eager=False)[
+                args.function
+            ]
             result = function.invoke(event)
         finally:
             if private is not None:
@@ -117,7 +123,9 @@ def cmd_invoke(args: argparse.Namespace) -> int:
         output = result.payload if result.ok else result.error
         result_out.write(json.dumps(output, indent=2) + "\n")
         result_out.flush()
-        log.info("%s: %s in %.0f ms", args.function, "ok" if result.ok else "error", result.duration_ms)
+        log.info(
+            "%s: %s in %.0f ms", args.function, "ok" if result.ok else "error", result.duration_ms
+        )
         return 0 if result.ok else 1
     finally:
         sys.stdout = result_out
@@ -146,7 +154,9 @@ def cmd_event(args: argparse.Namespace) -> int:
             headers.append(("Content-Type", "application/json"))
     match = Router(template.routes).match(args.method, path)
     if match is None:
-        print(f"note: no route of the template matches {args.method.upper()} {path}", file=sys.stderr)
+        print(
+            f"note: no route of the template matches {args.method.upper()} {path}", file=sys.stderr
+        )
     event = build_proxy_event(
         args.method,
         path,
@@ -174,7 +184,10 @@ def env_file_document(template_path: str | Path, endpoint: str) -> dict[str, dic
     # Queue URLs as the emulation at `endpoint` hands them out; secrets by their
     # suffix-less ARN, which Secrets Manager (and moto) accept as an id.
     physical = PhysicalResources(
-        queue_urls={lid: f"{endpoint.rstrip('/')}/{template.account_id}/{q.name}" for lid, q in template.queues.items()}
+        queue_urls={
+            lid: f"{endpoint.rstrip('/')}/{template.account_id}/{q.name}"
+            for lid, q in template.queues.items()
+        }
     )
     resolved = template.with_physical(physical)
     document: dict[str, dict[str, str]] = {}
@@ -206,12 +219,18 @@ def cmd_env_file(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The command-line interface."""
-    parser = argparse.ArgumentParser(prog="python -m warung_local", description="Warung's local runtime (no Docker).")
+    parser = argparse.ArgumentParser(
+        prog="python -m warung_local", description="Warung's local runtime (no Docker)."
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     commands = parser.add_subparsers(dest="command", required=True)
 
     def common(sub: argparse.ArgumentParser) -> None:
-        sub.add_argument("--template", default=os.environ.get("TEMPLATE", "template.yaml"), help="SAM template (default template.yaml)")
+        sub.add_argument(
+            "--template",
+            default=os.environ.get("TEMPLATE", "template.yaml"),
+            help="SAM template (default template.yaml)",
+        )
         sub.add_argument("--emulator-port", type=int, default=_env_int("EMULATOR_PORT", 4566))
         sub.add_argument("--emulator-host", default=os.environ.get("EMULATOR_HOST", "127.0.0.1"))
 
@@ -239,11 +258,16 @@ def build_parser() -> argparse.ArgumentParser:
     env_file = commands.add_parser(
         "env-file",
         help="write a SAM --env-vars file pointing Docker-run functions at the emulation",
-        description="SAM applies an env-vars value only to variables the template declares for the function.",
+        description=(
+            "SAM applies an env-vars value only to variables that the template declares "
+            "for the function."
+        ),
     )
     env_file.add_argument("--template", default=os.environ.get("TEMPLATE", "template.yaml"))
     env_file.add_argument("--out", default="env/docker.json")
-    env_file.add_argument("--endpoint", default="http://172.17.0.1:4566", help="the emulation as seen from Docker")
+    env_file.add_argument(
+        "--endpoint", default="http://172.17.0.1:4566", help="the emulation as seen from Docker"
+    )
     env_file.set_defaults(handler=cmd_env_file)
     return parser
 

@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable
 from types import TracebackType
 from typing import Any, Protocol
 
-from moto.server import DomainDispatcherApplication, create_backend_app
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 log = logging.getLogger("warung_local.emulation")
@@ -42,7 +42,9 @@ _MAX_LONG_POLL_S = 20.0
 class RequestObserver(Protocol):
     """Something told about every request once its response is produced (inside the lock)."""
 
-    def __call__(self, environ: WSGIEnviron, request_body: bytes, status: str, response_body: bytes) -> None:
+    def __call__(
+        self, environ: WSGIEnviron, request_body: bytes, status: str, response_body: bytes
+    ) -> None:
         """Observe one completed request."""
 
 
@@ -64,10 +66,14 @@ class SerialisingMiddleware:
         start_response(status, headers)
         return [payload]
 
-    def _call_locked(self, environ: WSGIEnviron, body: bytes) -> tuple[str, list[tuple[str, str]], bytes]:
+    def _call_locked(
+        self, environ: WSGIEnviron, body: bytes
+    ) -> tuple[str, list[tuple[str, str]], bytes]:
         captured: dict[str, Any] = {}
 
-        def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable[[bytes], None]:
+        def capture(
+            status: str, headers: list[tuple[str, str]], _exc_info: Any = None
+        ) -> Callable[[bytes], None]:
             captured["status"], captured["headers"] = status, headers
             return lambda _data: None  # the legacy write() callable; moto does not use it
 
@@ -92,7 +98,9 @@ class SerialisingMiddleware:
         headers.append(("Content-Length", str(len(payload))))
         return status, headers, payload
 
-    def _receive_message(self, environ: WSGIEnviron, body: bytes) -> tuple[str, list[tuple[str, str]], bytes]:
+    def _receive_message(
+        self, environ: WSGIEnviron, body: bytes
+    ) -> tuple[str, list[tuple[str, str]], bytes]:
         try:
             params = json.loads(body or b"{}")
             wait_s = min(float(params.get("WaitTimeSeconds") or 0), _MAX_LONG_POLL_S)
@@ -103,7 +111,11 @@ class SerialisingMiddleware:
         deadline = time.monotonic() + wait_s
         while True:
             status, headers, payload = self._call_locked(dict(environ), short_poll)
-            if not status.startswith("200") or time.monotonic() >= deadline or self.stopping.is_set():
+            if (
+                not status.startswith("200")
+                or time.monotonic() >= deadline
+                or self.stopping.is_set()
+            ):
                 return status, headers, payload
             try:
                 if json.loads(payload).get("Messages"):
@@ -128,7 +140,7 @@ def _read_body(environ: WSGIEnviron) -> bytes:
 class _QuietRequestHandler(WSGIRequestHandler):
     """Werkzeug's handler without a log line per request (the emulation is chatty)."""
 
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:  # noqa: ARG002
         return
 
 
@@ -161,12 +173,18 @@ class Emulation:
             return self
         self.middleware.stopping.clear()
         self._server = make_server(
-            self.host, self.port, self.middleware, threaded=True, request_handler=_QuietRequestHandler
-        )  # type: ignore[arg-type]
-        self._server.daemon_threads = True
+            self.host,
+            self.port,
+            self.middleware,
+            threaded=True,
+            request_handler=_QuietRequestHandler,
+        )
         self.port = int(self._server.server_port)
         self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.1}, name="emulation", daemon=True
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.1},
+            name="emulation",
+            daemon=True,
         )
         self._thread.start()
         log.info("emulation listening on %s", self.endpoint_url)
@@ -188,7 +206,10 @@ class Emulation:
         return self.start()
 
     def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         self.stop()
 
@@ -218,6 +239,10 @@ def aws_client(service: str, endpoint_url: str, region: str | None = None) -> An
 
     return boto3.session.Session(
         aws_access_key_id="testing",
-        aws_secret_access_key="testing",
+        aws_secret_access_key="testing",  # noqa: S106 - moto accepts any
         region_name=region or LOCAL_REGION,
-    ).client(service, endpoint_url=endpoint_url, config=Config(retries={"max_attempts": 2, "mode": "standard"}))
+    ).client(
+        service,
+        endpoint_url=endpoint_url,
+        config=Config(retries={"max_attempts": 2, "mode": "standard"}),
+    )

@@ -39,12 +39,12 @@ import threading
 import time
 import traceback
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Callable
+from typing import Any
 
 from warung_local.template import LOCAL_REGION, FunctionSpec, Template
 
@@ -59,7 +59,12 @@ DUMMY_CREDENTIALS = {
     "AWS_SESSION_TOKEN": "testing",
 }
 # Ambient settings of the developer's shell that would send a function to a real account.
-_UNSET_DURING_INVOCATION = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SECURITY_TOKEN", "AWS_CA_BUNDLE")
+_UNSET_DURING_INVOCATION = (
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_SECURITY_TOKEN",
+    "AWS_CA_BUNDLE",
+)
 
 Handler = Callable[[Any, Any], Any]
 
@@ -126,14 +131,15 @@ def top_level_names(directory: Path) -> set[str]:
             continue
         if entry.is_file() and entry.suffix in {".py", ".so", ".pyd"}:
             names.add(entry.name.split(".", 1)[0])
-        elif entry.is_dir() and entry.name.isidentifier():
+        elif entry.is_dir() and entry.name.isidentifier() and any(entry.glob("*.py")):
             # A package, or a namespace package made of .py files.
-            if (entry / "__init__.py").exists() or any(entry.glob("*.py")):
-                names.add(entry.name)
+            names.add(entry.name)
     return names
 
 
-def runtime_environment(spec: FunctionSpec, endpoint_url: str, region: str = LOCAL_REGION) -> dict[str, str]:
+def runtime_environment(
+    spec: FunctionSpec, endpoint_url: str, region: str = LOCAL_REGION
+) -> dict[str, str]:
     """The variables a function sees: the template's, what Lambda sets, the emulation's."""
     today = dt.datetime.now(dt.UTC).strftime("%Y/%m/%d")
     env = dict(spec.environment)
@@ -190,10 +196,12 @@ class LocalFunction:
     def activated(self) -> Iterator[None]:
         """Make this function's modules, paths and environment current (holds the runtime lock)."""
         with RUNTIME_LOCK:
-            saved_modules = {k: sys.modules.pop(k) for k in list(sys.modules) if self._is_isolated(k)}
+            saved_modules = {
+                k: sys.modules.pop(k) for k in list(sys.modules) if self._is_isolated(k)
+            }
             sys.modules.update(self.modules)
             saved_path = list(sys.path)
-            sys.path[:0] = [p for p in self.paths]
+            sys.path[:0] = list(self.paths)
             keys = set(self.environment) | set(_UNSET_DURING_INVOCATION)
             saved_env = {k: os.environ.get(k) for k in keys}
             for key in _UNSET_DURING_INVOCATION:
@@ -203,7 +211,9 @@ class LocalFunction:
                 yield
             finally:
                 # Keep whatever the function imported (lazily, too) for its next call.
-                self.modules = {k: sys.modules.pop(k) for k in list(sys.modules) if self._is_isolated(k)}
+                self.modules = {
+                    k: sys.modules.pop(k) for k in list(sys.modules) if self._is_isolated(k)
+                }
                 sys.modules.update(saved_modules)
                 sys.path[:] = saved_path
                 for key, value in saved_env.items():
@@ -225,7 +235,9 @@ class LocalFunction:
             handler = getattr(module, attribute)
         except Exception as exc:  # a broken module must not stop the other functions
             self.init_error = error_result(exc, f"Runtime.ImportModuleError: {type(exc).__name__}")
-            log.warning("%s: cannot load handler %s: %s", self.spec.logical_id, self.spec.handler, exc)
+            log.warning(
+                "%s: cannot load handler %s: %s", self.spec.logical_id, self.spec.handler, exc
+            )
             return False
         self._handler, self.init_error = handler, None
         return True
@@ -272,12 +284,17 @@ class LocalFunction:
                 self.spec.timeout,
             )
         if result.error is not None:
-            log.error("%s failed: %s: %s", self.spec.logical_id, result.error["errorType"], result.error["errorMessage"])
+            log.error(
+                "%s failed: %s: %s",
+                self.spec.logical_id,
+                result.error["errorType"],
+                result.error["errorMessage"],
+            )
         return result
 
 
 def load_functions(
-    template: Template, endpoint_url: str, only: Mapping[str, Any] | None = None, eager: bool = True
+    template: Template, endpoint_url: str, only: Collection[str] | None = None, eager: bool = True
 ) -> dict[str, LocalFunction]:
     """A `LocalFunction` for each function of the template (or of `only`), loaded if `eager`."""
     functions = {}

@@ -37,7 +37,9 @@ log = logging.getLogger("warung_local.gateway")
 MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
 
 # A request-time hook: (method, path, query) -> (status, headers, body) or None.
-LocalEndpoint = Callable[[str, str, list[tuple[str, str]]], tuple[int, dict[str, str], bytes] | None]
+LocalEndpoint = Callable[
+    [str, str, list[tuple[str, str]]], tuple[int, dict[str, str], bytes] | None
+]
 # Invokes a function by logical id: returns (ok, payload).
 Invoker = Callable[[str, dict[str, Any], str], tuple[bool, Any]]
 
@@ -147,7 +149,10 @@ def build_proxy_event(
         single_headers[name] = value  # the last value wins, as in API Gateway
         multi_headers.setdefault(name, []).append(value)
     lower = {k.lower(): v for k, v in single_headers.items()}
-    for name, value in (("X-Forwarded-Proto", "http"), ("X-Forwarded-Port", host.rsplit(":", 1)[-1] if ":" in host else "80")):
+    for name, value in (
+        ("X-Forwarded-Proto", "http"),
+        ("X-Forwarded-Port", host.rsplit(":", 1)[-1] if ":" in host else "80"),
+    ):
         if name.lower() not in lower:
             single_headers[name] = value
             multi_headers[name] = [value]
@@ -270,7 +275,14 @@ def translate_response(payload: Any) -> tuple[int, list[tuple[str, str]], bytes]
 
 def problem(status: int, title: str, code: str, detail: str, request_id: str) -> bytes:
     """An application/problem+json body."""
-    document = {"type": "about:blank", "title": title, "status": status, "code": code, "detail": detail, "request_id": request_id}
+    document = {
+        "type": "about:blank",
+        "title": title,
+        "status": status,
+        "code": code,
+        "detail": detail,
+        "request_id": request_id,
+    }
     return json.dumps(document).encode()
 
 
@@ -313,7 +325,12 @@ class Gateway:
         self._server = ThreadingHTTPServer((self.host, self.port), Handler)
         self._server.daemon_threads = True
         self.port = int(self._server.server_address[1])
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.1}, name="gateway", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.1},
+            name="gateway",
+            daemon=True,
+        )
         self._thread.start()
         return self
 
@@ -329,7 +346,9 @@ class Gateway:
 
     # -------------------------------------------------------------- one request
 
-    def gateway_response(self, kind: str, status: int, title: str, code: str, detail: str, request_id: str) -> tuple[int, list[tuple[str, str]], bytes]:
+    def gateway_response(
+        self, kind: str, status: int, title: str, code: str, detail: str, request_id: str
+    ) -> tuple[int, list[tuple[str, str]], bytes]:
         """A response API Gateway produces itself, from the template's GatewayResponses if set."""
         headers = [("Content-Type", "application/problem+json"), ("X-Request-Id", request_id)]
         body = problem(status, title, code, detail, request_id)
@@ -340,10 +359,17 @@ class Gateway:
             if isinstance(text, str):
                 body = text.replace("$context.requestId", request_id).encode()
             headers = []
-            for name, value in ((configured.get("ResponseParameters") or {}).get("Headers") or {}).items():
-                value = str(value)
+            for name, value in (
+                (configured.get("ResponseParameters") or {}).get("Headers") or {}
+            ).items():
+                text_value = str(value)
                 # 'literal' values are quoted; context.requestId is a mapping expression.
-                headers.append((name, request_id if value == "context.requestId" else value.strip("'")))
+                headers.append(
+                    (
+                        name,
+                        request_id if text_value == "context.requestId" else text_value.strip("'"),
+                    )
+                )
             status = int(configured.get("StatusCode", status))
         return status, headers, body
 
@@ -364,7 +390,13 @@ class Gateway:
         return 204, headers, b""
 
     def handle(
-        self, method: str, target: str, headers: list[tuple[str, str]], body: bytes, source_ip: str, host: str
+        self,
+        method: str,
+        target: str,
+        headers: list[tuple[str, str]],
+        body: bytes,
+        source_ip: str,
+        host: str,
     ) -> tuple[int, list[tuple[str, str]], bytes]:
         """Answer one HTTP request: (status, headers, body)."""
         request_id = str(uuid.uuid4())
@@ -378,7 +410,14 @@ class Gateway:
                 status, extra, data = answer
                 return status, [*extra.items(), ("X-Request-Id", request_id)], data
         if len(body) > MAX_BODY_BYTES:
-            return self.gateway_response("REQUEST_TOO_LARGE", 413, "Payload too large", "payload_too_large", "The request body is too large.", request_id)
+            return self.gateway_response(
+                "REQUEST_TOO_LARGE",
+                413,
+                "Payload too large",
+                "payload_too_large",
+                "The request body is too large.",
+                request_id,
+            )
         if method == "OPTIONS" and self.api.cors and self.router.has_path(path):
             # SAM adds a mock OPTIONS method to every path, unless one is declared explicitly.
             explicit = self.router.match("OPTIONS", path)
@@ -392,26 +431,57 @@ class Gateway:
                 problem(404, "Not Found", "not_found", f"No route for {method} {path}", request_id),
             )
         event = build_proxy_event(
-            method, path, query, headers, body, match, self.api.stage, self.api.binary_media_types, source_ip, request_id, host=host
+            method,
+            path,
+            query,
+            headers,
+            body,
+            match,
+            self.api.stage,
+            self.api.binary_media_types,
+            source_ip,
+            request_id,
+            host=host,
         )
         started = time.monotonic()
         ok, payload = self.invoke(match.route.function_id, event, request_id)
         elapsed_ms = (time.monotonic() - started) * 1000
         if not ok:
-            log.error("%s %s -> %s failed: %s", method, path, match.route.function_id, _short_error(payload))
+            log.error(
+                "%s %s -> %s failed: %s",
+                method,
+                path,
+                match.route.function_id,
+                _short_error(payload),
+            )
             return self._bad_gateway(request_id)
         try:
             status, out_headers, data = translate_response(payload)
         except MalformedResponse as exc:
-            log.error("%s %s -> %s returned a malformed response: %s", method, path, match.route.function_id, exc)
+            log.error(
+                "%s %s -> %s returned a malformed response: %s",
+                method,
+                path,
+                match.route.function_id,
+                exc,
+            )
             return self._bad_gateway(request_id)
         if not any(name.lower() == "x-request-id" for name, _ in out_headers):
             out_headers.append(("X-Request-Id", request_id))
-        log.info("%s %s -> %s %d (%.0f ms)", method, path, match.route.function_id, status, elapsed_ms)
+        log.info(
+            "%s %s -> %s %d (%.0f ms)", method, path, match.route.function_id, status, elapsed_ms
+        )
         return status, out_headers, data
 
     def _bad_gateway(self, request_id: str) -> tuple[int, list[tuple[str, str]], bytes]:
-        return self.gateway_response("DEFAULT_5XX", 502, "Bad gateway", "internal_error", "The request could not be completed.", request_id)
+        return self.gateway_response(
+            "DEFAULT_5XX",
+            502,
+            "Bad gateway",
+            "internal_error",
+            "The request could not be completed.",
+            request_id,
+        )
 
 
 def _short_error(payload: Any) -> str:
@@ -431,13 +501,23 @@ class _RequestHandler(BaseHTTPRequestHandler):
         if length > MAX_BODY_BYTES:
             # Do not read a huge body into memory; answer and close the connection.
             status, headers, data = self.owner.gateway_response(
-                "REQUEST_TOO_LARGE", 413, "Payload too large", "payload_too_large", "The request body is too large.", str(uuid.uuid4())
+                "REQUEST_TOO_LARGE",
+                413,
+                "Payload too large",
+                "payload_too_large",
+                "The request body is too large.",
+                str(uuid.uuid4()),
             )
             self.close_connection = True
         else:
             body = self.rfile.read(length) if length else b""
             status, headers, data = self.owner.handle(
-                self.command, self.path, list(self.headers.items()), body, self.client_address[0], self.headers.get("Host", self.owner.url.split("//", 1)[1])
+                self.command,
+                self.path,
+                list(self.headers.items()),
+                body,
+                self.client_address[0],
+                self.headers.get("Host", self.owner.url.split("//", 1)[1]),
             )
         self.send_response(status)
         for name, value in headers:
@@ -448,9 +528,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(data)
 
-    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _serve
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _serve  # noqa: N815 - stdlib names
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: Any) -> None:
         # One access line per request on stderr, like `sam local start-api`.
         sys.stderr.write(f"{self.address_string()} - {format % args}\n")
 
@@ -461,4 +541,3 @@ def parse_header_option(text: str) -> tuple[str, str]:
     if not sep or not name.strip():
         raise ValueError(f"header {text!r} is not Name:value")
     return name.strip(), value.strip()
-

@@ -54,7 +54,9 @@ class MailBox:
 
     # ------------------------------------------------------------------ observing
 
-    def __call__(self, environ: dict[str, Any], request_body: bytes, status: str, response_body: bytes) -> None:
+    def __call__(
+        self, environ: dict[str, Any], request_body: bytes, status: str, response_body: bytes
+    ) -> None:
         """Record what a successful SES send request carried (a `RequestObserver`)."""
         if not status.startswith("200"):
             return
@@ -77,13 +79,15 @@ class MailBox:
         """Sent emails, oldest first, only those addressed to `to` when given."""
         with self._lock:
             self._stamp_new()
-            listed = [self._describe(message) for message in _stored_messages()]
-        listed = [m for m in listed if m is not None]
-        if to:
-            wanted = to.strip().lower()
-            listed = [m for m in listed if wanted in {a.lower() for a in m.pop("_recipients")}]
-        for item in listed:
-            item.pop("_recipients", None)
+            described = [self._describe(message) for message in _stored_messages()]
+        wanted = to.strip().lower() if to else None
+        listed: list[dict[str, Any]] = []
+        for item in described:
+            if item is None:
+                continue
+            recipients = {str(a).lower() for a in item.pop("_recipients")}
+            if wanted is None or wanted in recipients:
+                listed.append(item)
         listed.sort(key=lambda m: str(m["sent_at"]))  # stable: keeps moto's order within a second
         return listed
 
@@ -95,7 +99,11 @@ class MailBox:
             return None  # templated sends: moto keeps no rendered body
         destinations = message.destinations or {}
         to = list(destinations.get("ToAddresses", []))
-        recipients = to + list(destinations.get("CcAddresses", [])) + list(destinations.get("BccAddresses", []))
+        recipients = (
+            to
+            + list(destinations.get("CcAddresses", []))
+            + list(destinations.get("BccAddresses", []))
+        )
         text, html = extra.text, extra.html
         if text is None and html is None:
             # Sent before the mailbox watched: moto kept one body, guess its kind.
@@ -129,9 +137,9 @@ def _describe_raw(message: Any, extra: _Extra) -> dict[str, Any]:
             continue
         content_type = part.get_content_type()
         if content_type == "text/plain" and text is None:
-            text = str(part.get_content())  # type: ignore[attr-defined]
+            text = str(part.get_content())
         elif content_type == "text/html" and html is None:
-            html = str(part.get_content())  # type: ignore[attr-defined]
+            html = str(part.get_content())
     to = [address for _, address in getaddresses(parsed.get_all("To", []))]
     recipients = [parseaddr(r)[1] or r for r in message.destinations]
     return {
@@ -163,7 +171,9 @@ def _simple_parts(environ: dict[str, Any], body: bytes) -> tuple[str | None, str
         form = parse_qs(body.decode("utf-8", "replace"))
         if form.get("Action", [""])[0] not in {"SendEmail", "SendRawEmail"}:
             return None
-        return form.get("Message.Body.Text.Data", [None])[0], form.get("Message.Body.Html.Data", [None])[0]
+        return form.get("Message.Body.Text.Data", [None])[0], form.get(
+            "Message.Body.Html.Data", [None]
+        )[0]
     return None
 
 

@@ -6,6 +6,7 @@ Provisioning is idempotent: what already exists is kept (a running `dev` and an
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import secrets
@@ -41,7 +42,10 @@ def provision(template: Template, endpoint_url: str) -> PhysicalResources:
 def table_request(properties: dict[str, Any], name: str) -> dict[str, Any]:
     """The CreateTable request for a table's CloudFormation properties."""
     on_demand = properties.get("BillingMode", "PROVISIONED") == "PAY_PER_REQUEST"
-    throughput = properties.get("ProvisionedThroughput") or {"ReadCapacityUnits": 5, "WriteCapacityUnits": 5}
+    throughput = properties.get("ProvisionedThroughput") or {
+        "ReadCapacityUnits": 5,
+        "WriteCapacityUnits": 5,
+    }
     request: dict[str, Any] = {
         "TableName": name,
         "AttributeDefinitions": properties["AttributeDefinitions"],
@@ -54,16 +58,24 @@ def table_request(properties: dict[str, Any], name: str) -> dict[str, Any]:
     for index in properties.get("GlobalSecondaryIndexes") or []:
         gsi = {k: index[k] for k in ("IndexName", "KeySchema", "Projection")}
         if not on_demand:
-            gsi["ProvisionedThroughput"] = _int_values(index.get("ProvisionedThroughput") or throughput)
+            gsi["ProvisionedThroughput"] = _int_values(
+                index.get("ProvisionedThroughput") or throughput
+            )
         gsis.append(gsi)
     if gsis:
         request["GlobalSecondaryIndexes"] = gsis
-    lsis = [{k: i[k] for k in ("IndexName", "KeySchema", "Projection")} for i in properties.get("LocalSecondaryIndexes") or []]
+    lsis = [
+        {k: i[k] for k in ("IndexName", "KeySchema", "Projection")}
+        for i in properties.get("LocalSecondaryIndexes") or []
+    ]
     if lsis:
         request["LocalSecondaryIndexes"] = lsis
     stream = properties.get("StreamSpecification")
     if stream:
-        request["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": stream["StreamViewType"]}
+        request["StreamSpecification"] = {
+            "StreamEnabled": True,
+            "StreamViewType": stream["StreamViewType"],
+        }
     return request
 
 
@@ -77,7 +89,9 @@ def _provision_tables(template: Template, endpoint_url: str, physical: PhysicalR
         try:
             description = dynamodb.describe_table(TableName=table.name)["Table"]
         except dynamodb.exceptions.ResourceNotFoundException:
-            description = dynamodb.create_table(**table_request(table.properties, table.name))["TableDescription"]
+            description = dynamodb.create_table(**table_request(table.properties, table.name))[
+                "TableDescription"
+            ]
             log.info("created table %s", table.name)
         ttl = table.properties.get("TimeToLiveSpecification")
         if ttl and str(ttl.get("Enabled", "true")).lower() == "true":
@@ -85,7 +99,10 @@ def _provision_tables(template: Template, endpoint_url: str, physical: PhysicalR
             if current.get("TimeToLiveStatus") != "ENABLED":
                 dynamodb.update_time_to_live(
                     TableName=table.name,
-                    TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl["AttributeName"]},
+                    TimeToLiveSpecification={
+                        "Enabled": True,
+                        "AttributeName": ttl["AttributeName"],
+                    },
                 )
         if description.get("LatestStreamArn"):
             physical.stream_arns[lid] = description["LatestStreamArn"]
@@ -94,7 +111,7 @@ def _provision_tables(template: Template, endpoint_url: str, physical: PhysicalR
 # ------------------------------------------------------------------ SQS
 
 
-def queue_attributes(queue: QueueSpec, template: Template) -> dict[str, str]:
+def queue_attributes(queue: QueueSpec) -> dict[str, str]:
     """The CreateQueue attributes for a queue (every SQS attribute is a string)."""
     props = queue.properties
     names = (
@@ -131,12 +148,15 @@ def _provision_queues(template: Template, endpoint_url: str, physical: PhysicalR
         ready = [
             q
             for q in pending.values()
-            if not q.redrive_policy or arn_to_id.get(q.redrive_policy.get("deadLetterTargetArn")) not in pending
+            if not q.redrive_policy
+            or arn_to_id.get(q.redrive_policy.get("deadLetterTargetArn")) not in pending
         ]
         if not ready:
             raise ValueError(f"queues with circular redrive policies: {', '.join(pending)}")
         for queue in ready:
-            url = sqs.create_queue(QueueName=queue.name, Attributes=queue_attributes(queue, template))["QueueUrl"]
+            url = sqs.create_queue(QueueName=queue.name, Attributes=queue_attributes(queue))[
+                "QueueUrl"
+            ]
             physical.queue_urls[queue.logical_id] = url
             del pending[queue.logical_id]
             log.info("created queue %s", queue.name)
@@ -210,8 +230,6 @@ def _verify_senders(template: Template, endpoint_url: str) -> None:
 def verify_sender(address: str, ses: Any, sesv2: Any) -> None:
     """Verify a sender address in the emulation through SES v1 and v2, so that sending works."""
     ses.verify_email_identity(EmailAddress=address)
-    try:
+    with contextlib.suppress(sesv2.exceptions.AlreadyExistsException):
         sesv2.create_email_identity(EmailIdentity=address)
-    except sesv2.exceptions.AlreadyExistsException:
-        pass
     log.info("verified sender %s", address)

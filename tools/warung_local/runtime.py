@@ -95,7 +95,10 @@ class LocalRuntime:
         return self.start()
 
     def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         self.stop()
 
@@ -126,7 +129,11 @@ class LocalRuntime:
         """The event source driver feeding `function_id` (of class `kind` if given)."""
         for driver in self.drivers:
             function = getattr(driver, "function", None)
-            if function is not None and function.spec.logical_id == function_id and (kind is None or isinstance(driver, kind)):
+            if (
+                function is not None
+                and function.spec.logical_id == function_id
+                and (kind is None or isinstance(driver, kind))
+            ):
                 return driver
         raise KeyError(f"no event source drives {function_id}")
 
@@ -138,18 +145,24 @@ class LocalRuntime:
         """The routes as a printable table."""
         rows = [(r.method, r.path, r.function_id) for r in self.template.routes]
         width = max([len(r[1]) for r in rows] + [4])
-        return "\n".join(f"  {method:<7} {path:<{width}}  -> {function}" for method, path, function in rows)
+        return "\n".join(
+            f"  {method:<7} {path:<{width}}  -> {function}" for method, path, function in rows
+        )
 
     # -------------------------------------------------------------- gateway hooks
 
-    def _invoke_for_gateway(self, function_id: str, event: dict[str, Any], request_id: str) -> tuple[bool, Any]:
+    def _invoke_for_gateway(
+        self, function_id: str, event: dict[str, Any], _request_id: str
+    ) -> tuple[bool, Any]:
         function = self.functions.get(function_id)
         if function is None:
             return False, {"errorType": "FunctionNotLoaded", "errorMessage": function_id}
         result = function.invoke(event)
         return result.ok, result.payload if result.ok else result.error
 
-    def _mail_endpoint(self, method: str, path: str, query: list[tuple[str, str]]) -> tuple[int, dict[str, str], bytes]:
+    def _mail_endpoint(
+        self, _method: str, _path: str, query: list[tuple[str, str]]
+    ) -> tuple[int, dict[str, str], bytes]:
         to = next((value for name, value in query if name == "to"), None)
         body = json.dumps(self.mailbox.messages(to)).encode()
         return 200, {"Content-Type": "application/json"}, body

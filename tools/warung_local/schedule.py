@@ -14,23 +14,30 @@ from dataclasses import dataclass
 _RATE = re.compile(r"^rate\(\s*(\d+)\s+(minute|minutes|hour|hours|day|days)\s*\)$")
 _CRON = re.compile(r"^cron\((.*)\)$")
 _UNIT_SECONDS = {"minute": 60, "hour": 3600, "day": 86400}
-_MONTHS = {name: i for i, name in enumerate("JAN FEB MAR APR MAY JUN JUL AUG SEP OCT NOV DEC".split(), 1)}
-_DAYS = {name: i for i, name in enumerate("SUN MON TUE WED THU FRI SAT".split(), 1)}
+_MONTHS = {
+    name: i
+    for i, name in enumerate(
+        ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"], 1
+    )
+}
+_DAYS = {name: i for i, name in enumerate(["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"], 1)}
 
 
 class ScheduleError(ValueError):
     """The expression is not a supported schedule expression."""
 
 
-def _parse_field(text: str, low: int, high: int, names: dict[str, int] | None = None) -> frozenset[int] | None:
+def _parse_field(
+    text: str, low: int, high: int, names: dict[str, int] | None = None
+) -> frozenset[int] | None:
     """The values a cron field allows; None for `*` or `?` (anything)."""
     if text in {"*", "?"}:
         return None
     values: set[int] = set()
-    for part in text.split(","):
-        step = 1
-        if "/" in part:
-            part, step_text = part.split("/", 1)
+    for item in text.split(","):
+        part, step = item, 1
+        if "/" in item:
+            part, step_text = item.split("/", 1)
             if not step_text.isdigit() or int(step_text) < 1:
                 raise ScheduleError(f"bad step in {text!r}")
             step = int(step_text)
@@ -74,7 +81,9 @@ class Cron:
         """Parse the inside of `cron(...)`."""
         fields = fields_text.split()
         if len(fields) != 6:
-            raise ScheduleError("cron needs six fields: minutes hours day-of-month month day-of-week year")
+            raise ScheduleError(
+                "cron needs six fields: minutes hours day-of-month month day-of-week year"
+            )
         minute, hour, dom, month, dow, year = fields
         if dom != "?" and dow != "?":
             raise ScheduleError("one of day-of-month and day-of-week must be '?'")
@@ -143,7 +152,9 @@ def parse_expression(expression: str) -> Rate | Cron:
     raise ScheduleError(f"unsupported schedule expression {expression!r}")
 
 
-def next_fire_time(expression: str, after: dt.datetime, start: dt.datetime | None = None) -> dt.datetime:
+def next_fire_time(
+    expression: str, after: dt.datetime, start: dt.datetime | None = None
+) -> dt.datetime:
     """When `expression` next fires after `after` (rates count from `start`, default `after`)."""
     parsed = parse_expression(expression)
     if isinstance(parsed, Rate):

@@ -91,7 +91,15 @@ class SqsPoller(Driver):
 
     interval_s = 0.2
 
-    def __init__(self, source: SqsSource, function: LocalFunction, sqs: Any, queue_url: str, queue_arn: str, region: str) -> None:
+    def __init__(
+        self,
+        source: SqsSource,
+        function: LocalFunction,
+        sqs: Any,
+        queue_url: str,
+        queue_arn: str,
+        region: str,
+    ) -> None:
         super().__init__()
         self.source, self.function, self.sqs = source, function, sqs
         self.queue_url, self.queue_arn, self.region = queue_url, queue_arn, region
@@ -116,7 +124,9 @@ class SqsPoller(Driver):
         event = {"Records": [self.record(m) for m in messages]}
         result = self.function.invoke(event)
         if not result.ok:
-            log.warning("%s: invocation failed, %d message(s) will be retried", self.name, len(messages))
+            log.warning(
+                "%s: invocation failed, %d message(s) will be retried", self.name, len(messages)
+            )
             return len(messages)
         failed: set[str] = set()
         if self.source.report_batch_item_failures and isinstance(result.payload, dict):
@@ -125,17 +135,26 @@ class SqsPoller(Driver):
             failed = {str(i.get("itemIdentifier")) for i in items if isinstance(i, dict)}
             if not failed <= known:
                 # Lambda treats an unknown or empty identifier as a failure of the whole batch.
-                log.warning("%s: batchItemFailures names unknown messages; retrying the batch", self.name)
+                log.warning(
+                    "%s: batchItemFailures names unknown messages; retrying the batch", self.name
+                )
                 return len(messages)
         done = [m for m in messages if m["MessageId"] not in failed]
         for start in range(0, len(done), 10):
             chunk = done[start : start + 10]
             self.sqs.delete_message_batch(
                 QueueUrl=self.queue_url,
-                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(chunk)],
+                Entries=[
+                    {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(chunk)
+                ],
             )
         if failed:
-            log.info("%s: %d of %d message(s) failed and will be retried", self.name, len(failed), len(messages))
+            log.info(
+                "%s: %d of %d message(s) failed and will be retried",
+                self.name,
+                len(failed),
+                len(messages),
+            )
         return len(messages)
 
     def record(self, message: dict[str, Any]) -> dict[str, Any]:
@@ -147,7 +166,9 @@ class SqsPoller(Driver):
         for name, value in (message.get("MessageAttributes") or {}).items():
             converted = {
                 "stringValue": value.get("StringValue"),
-                "binaryValue": base64.b64encode(value["BinaryValue"]).decode() if value.get("BinaryValue") is not None else None,
+                "binaryValue": base64.b64encode(value["BinaryValue"]).decode()
+                if value.get("BinaryValue") is not None
+                else None,
                 "stringListValues": value.get("StringListValues", []),
                 "binaryListValues": value.get("BinaryListValues", []),
                 "dataType": value.get("DataType"),
@@ -188,17 +209,30 @@ class StreamPoller(Driver):
 
     interval_s = 0.5
 
-    def __init__(self, source: StreamSource, function: LocalFunction, streams: Any, stream_arn: str, region: str) -> None:
+    def __init__(
+        self,
+        source: StreamSource,
+        function: LocalFunction,
+        streams: Any,
+        stream_arn: str,
+        region: str,
+    ) -> None:
         super().__init__()
         self.source, self.function, self.streams = source, function, streams
         self.stream_arn, self.region = stream_arn, region
         self.name = f"stream:{source.table_id}->{source.function_id}"
         self._iterators: dict[str, str | None] = {}
-        self.retries = DEFAULT_STREAM_RETRIES if source.maximum_retry_attempts is None else source.maximum_retry_attempts
+        self.retries = (
+            DEFAULT_STREAM_RETRIES
+            if source.maximum_retry_attempts is None
+            else source.maximum_retry_attempts
+        )
         self._initialise()
 
     def _initialise(self) -> None:
-        shards = self.streams.describe_stream(StreamArn=self.stream_arn)["StreamDescription"].get("Shards", [])
+        shards = self.streams.describe_stream(StreamArn=self.stream_arn)["StreamDescription"].get(
+            "Shards", []
+        )
         position = "TRIM_HORIZON" if self.source.starting_position == "TRIM_HORIZON" else "LATEST"
         for shard in shards:
             if shard["ShardId"] not in self._iterators:
@@ -216,7 +250,9 @@ class StreamPoller(Driver):
         for shard_id, iterator in list(self._iterators.items()):
             if iterator is None:
                 continue  # a closed shard
-            response = self.streams.get_records(ShardIterator=iterator, Limit=max(1, min(self.source.batch_size, 1000)))
+            response = self.streams.get_records(
+                ShardIterator=iterator, Limit=max(1, min(self.source.batch_size, 1000))
+            )
             records = response.get("Records", [])
             if records:
                 self._deliver(records)
@@ -228,7 +264,11 @@ class StreamPoller(Driver):
         if not self.source.report_batch_item_failures or not isinstance(payload, dict):
             return None
         failures = payload.get("batchItemFailures") or []
-        numbers = [int(f["itemIdentifier"]) for f in failures if isinstance(f, dict) and str(f.get("itemIdentifier", "")).isdigit()]
+        numbers = [
+            int(f["itemIdentifier"])
+            for f in failures
+            if isinstance(f, dict) and str(f.get("itemIdentifier", "")).isdigit()
+        ]
         return min(numbers) if numbers else None
 
     def _deliver(self, records: list[dict[str, Any]]) -> None:
@@ -244,7 +284,12 @@ class StreamPoller(Driver):
                 # Checkpoint: retry from the first failed record, as Lambda does.
                 pending = [r for r in pending if int(r["dynamodb"]["SequenceNumber"]) >= first]
             if attempt >= self.retries:
-                log.error("%s: giving up on %d record(s) after %d retries", self.name, len(pending), self.retries)
+                log.error(
+                    "%s: giving up on %d record(s) after %d retries",
+                    self.name,
+                    len(pending),
+                    self.retries,
+                )
                 return
             if self._stop.wait(min(0.2 * 2**attempt, 2.0)):
                 return
@@ -269,7 +314,13 @@ class ScheduleDriver(Driver):
 
     interval_s = 1.0
 
-    def __init__(self, source: ScheduleSource, function: LocalFunction, template: Template, start: dt.datetime | None = None) -> None:
+    def __init__(
+        self,
+        source: ScheduleSource,
+        function: LocalFunction,
+        template: Template,
+        start: dt.datetime | None = None,
+    ) -> None:
         super().__init__()
         parse_expression(source.expression)  # fail early on an unsupported expression
         self.source, self.function, self.template = source, function, template
@@ -294,7 +345,9 @@ class ScheduleDriver(Driver):
             "account": self.template.account_id,
             "time": fired_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
             "region": self.template.region,
-            "resources": [f"arn:aws:events:{self.template.region}:{self.template.account_id}:rule/{rule}"],
+            "resources": [
+                f"arn:aws:events:{self.template.region}:{self.template.account_id}:rule/{rule}"
+            ],
             "detail": {},
         }
 
@@ -311,7 +364,9 @@ class ScheduleDriver(Driver):
 # ------------------------------------------------------------------ wiring
 
 
-def build_drivers(template: Template, functions: dict[str, LocalFunction], endpoint_url: str) -> list[Driver]:
+def build_drivers(
+    template: Template, functions: dict[str, LocalFunction], endpoint_url: str
+) -> list[Driver]:
     """A driver for every enabled SQS, DynamoDB and schedule event of the template's functions."""
     from warung_local.emulation import aws_client
 
@@ -333,7 +388,15 @@ def build_drivers(template: Template, functions: dict[str, LocalFunction], endpo
     for stream_source in template.stream_sources:
         if stream_source.enabled and stream_source.function_id in functions:
             stream_arn = str(template.get_att(stream_source.table_id, "StreamArn"))
-            drivers.append(StreamPoller(stream_source, functions[stream_source.function_id], streams, stream_arn, template.region))
+            drivers.append(
+                StreamPoller(
+                    stream_source,
+                    functions[stream_source.function_id],
+                    streams,
+                    stream_arn,
+                    template.region,
+                )
+            )
     for schedule in template.schedules:
         if schedule.enabled and schedule.function_id in functions:
             drivers.append(ScheduleDriver(schedule, functions[schedule.function_id], template))

@@ -79,7 +79,7 @@ def _construct_tag(loader: yaml.SafeLoader, tag_suffix: str, node: yaml.Node) ->
     return {key: value}
 
 
-_CfnLoader.add_multi_constructor("!", _construct_tag)  # type: ignore[no-untyped-call]
+_CfnLoader.add_multi_constructor("!", _construct_tag)
 
 
 def parse_template_text(text: str) -> dict[str, Any]:
@@ -429,7 +429,8 @@ class Template:
         if rtype == "AWS::Logs::LogGroup":
             return self.physical_name(name, "LogGroupName")
         if rtype == "AWS::SNS::Topic":
-            return f"arn:aws:sns:{self.region}:{self.account_id}:{self.physical_name(name, 'TopicName')}"
+            topic = self.physical_name(name, "TopicName")
+            return f"arn:aws:sns:{self.region}:{self.account_id}:{topic}"
         if rtype == "AWS::SSM::Parameter":
             return self.physical_name(name, "Name")
         # Unknown types are not provisioned, but a Ref to them still yields a stable string.
@@ -561,7 +562,9 @@ class Template:
             stage=str(props.get("StageName", self.parameters.get("Stage", "Prod"))),
             cors={k: str(v) for k, v in cors.items()} if isinstance(cors, dict) else None,
             # SAM spells "/" as "~1" in binary media types.
-            binary_media_types=[str(t).replace("~1", "/") for t in props.get("BinaryMediaTypes", [])],
+            binary_media_types=[
+                str(t).replace("~1", "/") for t in props.get("BinaryMediaTypes", [])
+            ],
             gateway_responses=dict(props.get("GatewayResponses") or {}),
         )
 
@@ -608,7 +611,9 @@ class Template:
                     batch_size=int(resolved.get("BatchSize", 10)),
                     report_batch_item_failures="ReportBatchItemFailures"
                     in (resolved.get("FunctionResponseTypes") or []),
-                    maximum_batching_window_s=int(resolved.get("MaximumBatchingWindowInSeconds", 0)),
+                    maximum_batching_window_s=int(
+                        resolved.get("MaximumBatchingWindowInSeconds", 0)
+                    ),
                     enabled=_truthy(resolved.get("Enabled", True)),
                 )
             )
@@ -625,7 +630,9 @@ class Template:
                 StreamSource(
                     function_id=lid,
                     event_name=event_name,
-                    table_id=self._source_id(props["Stream"], {"AWS::DynamoDB::Table"}, "StreamArn"),
+                    table_id=self._source_id(
+                        props["Stream"], {"AWS::DynamoDB::Table"}, "StreamArn"
+                    ),
                     starting_position=str(resolved.get("StartingPosition", "LATEST")),
                     batch_size=int(resolved.get("BatchSize", 100)),
                     report_batch_item_failures="ReportBatchItemFailures"
@@ -644,9 +651,10 @@ class Template:
             resolved = self.resolve(props)
             expression = resolved.get("Schedule") or resolved.get("ScheduleExpression")
             raw_input = resolved.get("Input")
-            enabled = _truthy(resolved.get("Enabled", True)) and str(
-                resolved.get("State", "ENABLED")
-            ).upper() != "DISABLED"
+            enabled = (
+                _truthy(resolved.get("Enabled", True))
+                and str(resolved.get("State", "ENABLED")).upper() != "DISABLED"
+            )
             sources.append(
                 ScheduleSource(
                     function_id=lid,
@@ -662,7 +670,9 @@ class Template:
     def tables(self) -> dict[str, TableSpec]:
         """Every DynamoDB table, by logical id."""
         return {
-            lid: TableSpec(lid, self.physical_name(lid, "TableName"), self.resolve(res.get("Properties") or {}))
+            lid: TableSpec(
+                lid, self.physical_name(lid, "TableName"), self.resolve(res.get("Properties") or {})
+            )
             for lid, res in self.resources_of_type("AWS::DynamoDB::Table").items()
         }
 
@@ -690,7 +700,9 @@ class Template:
     def secrets(self) -> dict[str, SecretSpec]:
         """Every Secrets Manager secret, by logical id."""
         return {
-            lid: SecretSpec(lid, self.physical_name(lid, "Name"), self.resolve(res.get("Properties") or {}))
+            lid: SecretSpec(
+                lid, self.physical_name(lid, "Name"), self.resolve(res.get("Properties") or {})
+            )
             for lid, res in self.resources_of_type("AWS::SecretsManager::Secret").items()
         }
 
@@ -714,13 +726,17 @@ def _env_str(value: Any) -> str:
     return str(value)
 
 
-def parameter_values(document: Mapping[str, Any], overrides: Mapping[str, str] | None) -> dict[str, str]:
+def parameter_values(
+    document: Mapping[str, Any], overrides: Mapping[str, str] | None
+) -> dict[str, str]:
     """Each parameter's Default, replaced by an override when one is given."""
     values: dict[str, str] = {}
     for name, spec in (document.get("Parameters") or {}).items():
         if "Default" in spec:
             default = spec["Default"]
-            values[name] = ",".join(map(str, default)) if isinstance(default, list) else str(default)
+            values[name] = (
+                ",".join(map(str, default)) if isinstance(default, list) else str(default)
+            )
     for name, value in (overrides or {}).items():
         values[name] = str(value)
     missing = [n for n in (document.get("Parameters") or {}) if n not in values]

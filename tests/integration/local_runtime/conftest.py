@@ -24,5 +24,7 @@ def emulation() -> Iterator[Emulation]:
 @pytest.fixture(scope="session")
 def fixture_runtime() -> Iterator[LocalRuntime]:
     """The fixture application on free ports; sources are driven by the tests themselves."""
-    with LocalRuntime(FIXTURE_TEMPLATE, port=0, emulator_port=0, seed=False, start_sources=False) as runtime:
+    with LocalRuntime(
+        FIXTURE_TEMPLATE, port=0, emulator_port=0, seed=False, start_sources=False
+    ) as runtime:
         yield runtime

@@ -49,7 +49,14 @@ def test_invoke_of_a_failing_handler_exits_non_zero_with_the_error(emulation: Em
     # given: a running emulation (as under `dev`), which invoke reuses
     event = FIXTURES / "events" / "boom.json"
 
-    result = _cli("invoke", "WebFunction", str(event), "--template", str(FIXTURE_TEMPLATE), emulator_port=emulation.port)
+    result = _cli(
+        "invoke",
+        "WebFunction",
+        str(event),
+        "--template",
+        str(FIXTURE_TEMPLATE),
+        emulator_port=emulation.port,
+    )
 
     assert result.returncode == 1
     error = json.loads(result.stdout)
@@ -59,7 +66,15 @@ def test_invoke_of_a_failing_handler_exits_non_zero_with_the_error(emulation: Em
 
 def test_event_prints_the_proxy_event_the_gateway_builds() -> None:
     result = _cli(
-        "event", "GET", "/items/9?a=1", "--query", "a=2", "--header", "X-Trace: t1", "--template", str(FIXTURE_TEMPLATE),
+        "event",
+        "GET",
+        "/items/9?a=1",
+        "--query",
+        "a=2",
+        "--header",
+        "X-Trace: t1",
+        "--template",
+        str(FIXTURE_TEMPLATE),
         emulator_port=free_port(),
     )
 
@@ -78,4 +93,6 @@ def test_committed_docker_env_file_matches_the_template() -> None:
 
     # then: the committed copy is up to date (regenerate: python -m warung_local env-file)
     committed = (REPO / "env" / "docker.json").read_text(encoding="utf-8")
-    assert committed == expected, "env/docker.json is out of date: run `python -m warung_local env-file`"
+    assert committed == expected, (
+        "env/docker.json is out of date: run `python -m warung_local env-file`"
+    )

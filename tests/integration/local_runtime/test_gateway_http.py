@@ -14,9 +14,15 @@ from warung_local.runtime import LocalRuntime
 
 
 def _request(
-    runtime: LocalRuntime, method: str, path: str, body: bytes | None = None, headers: dict[str, str] | None = None
+    runtime: LocalRuntime,
+    method: str,
+    path: str,
+    body: bytes | None = None,
+    headers: dict[str, str] | None = None,
 ) -> tuple[int, Any, bytes]:
-    request = urllib.request.Request(runtime.api_url + path, data=body, method=method, headers=headers or {})
+    request = urllib.request.Request(
+        runtime.api_url + path, data=body, method=method, headers=headers or {}
+    )
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
             return response.status, response.headers, response.read()
@@ -51,7 +57,11 @@ def test_greedy_proxy_and_query_strings(fixture_runtime: LocalRuntime) -> None:
 
 def test_any_method_route_gets_the_body(fixture_runtime: LocalRuntime) -> None:
     event = _echo(
-        fixture_runtime, "PATCH", "/echo", body=b'{"name":"Nasi"}', headers={"Content-Type": "application/json"}
+        fixture_runtime,
+        "PATCH",
+        "/echo",
+        body=b'{"name":"Nasi"}',
+        headers={"Content-Type": "application/json"},
     )
 
     assert event["httpMethod"] == "PATCH"
@@ -102,7 +112,9 @@ def test_cors_preflight_answers_from_the_template(fixture_runtime: LocalRuntime)
 
 
 @pytest.mark.parametrize("path", ["/boom", "/bad-response"])
-def test_function_failure_is_a_502_without_details(fixture_runtime: LocalRuntime, path: str) -> None:
+def test_function_failure_is_a_502_without_details(
+    fixture_runtime: LocalRuntime, path: str
+) -> None:
     status, headers, body = _request(fixture_runtime, "GET", path)
 
     assert status == 502
@@ -110,16 +122,29 @@ def test_function_failure_is_a_502_without_details(fixture_runtime: LocalRuntime
     problem = json.loads(body)
     assert problem["code"] == "internal_error"
     assert "secret internal detail" not in body.decode()
-    assert "Traceback" not in body.decode() and "app.py" not in body.decode()
+    assert "Traceback" not in body.decode()
+    assert "app.py" not in body.decode()
 
 
 @pytest.mark.parametrize("raw", [False, True])
-def test_local_mail_lists_an_email_sent_through_sesv2(fixture_runtime: LocalRuntime, raw: bool) -> None:
+def test_local_mail_lists_an_email_sent_through_sesv2(
+    fixture_runtime: LocalRuntime, raw: bool
+) -> None:
     # given: a function sends a text+HTML email (simple or raw MIME)
     recipient = f"customer-{'raw' if raw else 'simple'}@example.com"
-    request = {"to": recipient, "subject": "Your order", "text": "Paid: 25000", "html": "<p>Paid: <b>25000</b></p>", "raw": raw}
+    request = {
+        "to": recipient,
+        "subject": "Your order",
+        "text": "Paid: 25000",
+        "html": "<p>Paid: <b>25000</b></p>",
+        "raw": raw,
+    }
     status, _, _ = _request(
-        fixture_runtime, "POST", "/mail", body=json.dumps(request).encode(), headers={"Content-Type": "application/json"}
+        fixture_runtime,
+        "POST",
+        "/mail",
+        body=json.dumps(request).encode(),
+        headers={"Content-Type": "application/json"},
     )
     assert status == 202
 
@@ -139,7 +164,12 @@ def test_local_mail_lists_an_email_sent_through_sesv2(fixture_runtime: LocalRunt
 
 def test_local_mail_without_filter_lists_oldest_first(fixture_runtime: LocalRuntime) -> None:
     for n in (1, 2):
-        request = {"to": f"order-{n}@example.com", "subject": f"n{n}", "text": "t", "html": "<p>h</p>"}
+        request = {
+            "to": f"order-{n}@example.com",
+            "subject": f"n{n}",
+            "text": "t",
+            "html": "<p>h</p>",
+        }
         _request(fixture_runtime, "POST", "/mail", body=json.dumps(request).encode())
 
     _, _, body = _request(fixture_runtime, "GET", "/_local/mail")

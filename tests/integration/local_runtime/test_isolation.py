@@ -8,9 +8,14 @@ import sys
 from warung_local.runtime import LocalRuntime
 
 
-def test_same_named_modules_and_layer_state_are_separate_per_function(fixture_runtime: LocalRuntime) -> None:
+def test_same_named_modules_and_layer_state_are_separate_per_function(
+    fixture_runtime: LocalRuntime,
+) -> None:
     # given: alpha and beta both have app.py and naming.py, and use the layer's fixture_state
-    alpha, beta = fixture_runtime.functions["AlphaFunction"], fixture_runtime.functions["BetaFunction"]
+    alpha, beta = (
+        fixture_runtime.functions["AlphaFunction"],
+        fixture_runtime.functions["BetaFunction"],
+    )
     alpha_before = alpha.invoke({}).payload["calls"]
     beta_before = beta.invoke({}).payload["calls"]
 
@@ -28,7 +33,9 @@ def test_same_named_modules_and_layer_state_are_separate_per_function(fixture_ru
     assert (first_alpha["loaded_for"], only_beta["loaded_for"]) == ("alpha", "beta")
 
 
-def test_environment_of_one_function_is_invisible_to_the_other(fixture_runtime: LocalRuntime) -> None:
+def test_environment_of_one_function_is_invisible_to_the_other(
+    fixture_runtime: LocalRuntime,
+) -> None:
     alpha = fixture_runtime.invoke("AlphaFunction", {}).payload
     beta = fixture_runtime.invoke("BetaFunction", {}).payload
 
@@ -37,8 +44,10 @@ def test_environment_of_one_function_is_invisible_to_the_other(fixture_runtime: 
     assert beta["only_alpha"] is None
     assert alpha["shared"] == beta["shared"] == "from-globals"
     # and: nothing of theirs is left in the test process
-    assert "ONLY_ALPHA" not in os.environ and "GREETING" not in os.environ
-    assert "naming" not in sys.modules and "fixture_state" not in sys.modules
+    assert "ONLY_ALPHA" not in os.environ
+    assert "GREETING" not in os.environ
+    assert "naming" not in sys.modules
+    assert "fixture_state" not in sys.modules
 
 
 def test_context_reports_the_function_and_its_remaining_time(fixture_runtime: LocalRuntime) -> None:

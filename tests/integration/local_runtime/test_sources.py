@@ -29,7 +29,9 @@ def _poll_until(poller: SqsPoller, timeout_s: float = 5.0) -> int:
 def _drain(sqs: Any, queue_url: str) -> None:
     # PurgeQueue is limited to once a minute per queue; receive and delete instead.
     while True:
-        messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0)
+        messages = sqs.receive_message(
+            QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0
+        )
         if not messages.get("Messages"):
             return
         for message in messages["Messages"]:
@@ -71,7 +73,9 @@ def test_sqs_partial_failure_retry_and_dead_letter(fixture_runtime: LocalRuntime
     assert poller.poll_once() == 0
 
     # then: moto moved it to the dead-letter queue instead of delivering it a third time
-    dead = sqs.receive_message(QueueUrl=dlq_url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get("Messages", [])
+    dead = sqs.receive_message(QueueUrl=dlq_url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get(
+        "Messages", []
+    )
     assert [m["Body"] for m in dead] == ["fail-1"]
     attributes = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["All"])["Attributes"]
     assert attributes["ApproximateNumberOfMessages"] == "0"
@@ -142,12 +146,16 @@ def test_stream_delivers_an_insert_with_its_new_image(fixture_runtime: LocalRunt
     assert poller.poll_once() == 0
 
 
-def test_schedule_fires_when_due_with_the_scheduled_event_shape(fixture_runtime: LocalRuntime) -> None:
+def test_schedule_fires_when_due_with_the_scheduled_event_shape(
+    fixture_runtime: LocalRuntime,
+) -> None:
     # given: the clock function's schedules, started at a chosen time
     clock = fixture_runtime.functions["ClockFunction"]
     start = dt.datetime(2026, 11, 26, 7, 58, tzinfo=dt.UTC)
     sources = {s.event_name: s for s in fixture_runtime.template.schedules}
-    every_five = ScheduleDriver(sources["EveryFiveMinutes"], clock, fixture_runtime.template, start=start)
+    every_five = ScheduleDriver(
+        sources["EveryFiveMinutes"], clock, fixture_runtime.template, start=start
+    )
     daily = ScheduleDriver(sources["DailyReport"], clock, fixture_runtime.template, start=start)
     clock.invoke({"warm": True})
     received = clock.modules["app"].received

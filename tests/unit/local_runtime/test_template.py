@@ -77,8 +77,8 @@ Resources:
           STREAM: !GetAtt Table.StreamArn
           SECRET: !Ref Key
           WIDGET: !Ref Widget
-          SUBBED: !Sub "${AWS::Region}/${AWS::AccountId}/${AWS::StackName}/${Jobs.QueueName}/\
-            ${!Literal}"
+          SUBBED: !Sub "${AWS::Region}/${AWS::AccountId}/${AWS::StackName}"
+          SUBBED_ATTR: !Sub "${Jobs.QueueName}/${!Literal}"
           FIRST: !Select [0, !Split [",", "x,y"]]
           ORIGINS: !Join [";", !Ref Origins]
           IN_PROD: !If [IsProd, "yes", !Ref AWS::NoValue]
@@ -114,7 +114,8 @@ def test_refs_resolve_to_physical_names_and_pseudo_parameters() -> None:
     assert (
         env["SECRET"] == "arn:aws:secretsmanager:ap-southeast-1:123456789012:secret:app/local/key"
     )
-    assert env["SUBBED"] == "ap-southeast-1/123456789012/warung-local/app-local-jobs/${Literal}"
+    assert env["SUBBED"] == "ap-southeast-1/123456789012/warung-local"
+    assert env["SUBBED_ATTR"] == "app-local-jobs/${Literal}"
     assert env["WIDGET"] == "warung-local-Widget"
 
 
