@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import sys
 import threading
+import time
 import uuid
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
+
+import pytest
 
 from warung_local.emulation import Emulation, aws_client
 
@@ -39,6 +44,22 @@ def _buy(client: Any, table: str, key: dict[str, Any], start: threading.Barrier)
     return True
 
 
+@pytest.fixture
+def frequent_thread_switches() -> Iterator[None]:
+    """Switch threads far more often than usual, so that unsafe interleavings do happen.
+
+    With the default 5 ms switch interval moto rarely interleaves inside one request;
+    with this, an emulation without the request lock oversells in most rounds.
+    """
+    previous = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        yield
+    finally:
+        sys.setswitchinterval(previous)
+
+
+@pytest.mark.usefixtures("frequent_thread_switches")
 def test_concurrent_conditional_decrements_never_oversell(emulation: Emulation) -> None:
     # given: one item with a stock of 10 and 20 buyers racing for it, 20 rounds in a row
     dynamodb = aws_client("dynamodb", emulation.endpoint_url)
@@ -58,3 +79,25 @@ def test_concurrent_conditional_decrements_never_oversell(emulation: Emulation) 
             # then: exactly the stock was sold and none is left
             item = dynamodb.get_item(TableName=table, Key=key, ConsistentRead=True)["Item"]
             assert (sold.count(True), item["stock"]["N"]) == (STOCK, "0"), f"round {round_no}"
+
+
+def test_a_long_poll_does_not_hold_the_emulation(emulation: Emulation) -> None:
+    # given: a consumer long-polling an empty queue
+    sqs = aws_client("sqs", emulation.endpoint_url)
+    queue_url = sqs.create_queue(QueueName=f"long-poll-{uuid.uuid4().hex[:8]}")["QueueUrl"]
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        waiting = pool.submit(
+            aws_client("sqs", emulation.endpoint_url).receive_message,
+            QueueUrl=queue_url,
+            WaitTimeSeconds=5,
+        )
+        time.sleep(0.2)
+
+        # when: another caller uses the emulation meanwhile
+        started = time.monotonic()
+        sqs.send_message(QueueUrl=queue_url, MessageBody="hello")
+        other_call_s = time.monotonic() - started
+
+        # then: that call is not stuck behind the poll, and the poll returns the message
+        assert other_call_s < 1.0
+        assert [m["Body"] for m in waiting.result(timeout=5)["Messages"]] == ["hello"]
