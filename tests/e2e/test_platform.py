@@ -95,8 +95,9 @@ def test_cors_preflight_allows_the_configured_origin(api_url: str) -> None:
 
 
 @pytest.mark.parametrize("method", ["POST", "PUT", "PATCH", "DELETE"])
-def test_unsupported_method_on_health_is_a_problem_not_a_crash(api_url: str, method: str) -> None:
+def test_unsupported_method_on_health_is_405_with_allow(api_url: str, method: str) -> None:
     status, headers, body = fetch(f"{api_url}/v1/health", method=method)
-    assert 400 <= status < 500
+    assert status == 405
+    assert headers["Allow"] == "GET, OPTIONS"
     assert headers["Content-Type"] == "application/problem+json"
     assert json.loads(body)["code"] == "not_found"

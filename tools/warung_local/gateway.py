@@ -530,6 +530,13 @@ class _RequestHandler(BaseHTTPRequestHandler):
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _serve  # noqa: N815 - stdlib names
 
+    def __getattr__(self, name: str) -> Any:
+        # Any other method (TRACE, QUERY, ...) reaches routing too, so the function decides
+        # between 404 and 405 instead of the HTTP server answering 501.
+        if name.startswith("do_"):
+            return self._serve
+        raise AttributeError(name)
+
     def log_message(self, format: str, *args: Any) -> None:
         # One access line per request on stderr, like `sam local start-api`.
         sys.stderr.write(f"{self.address_string()} - {format % args}\n")

@@ -38,6 +38,7 @@ from warung.errors import (
     FieldError,
     InternalError,
     InvalidJson,
+    MethodNotAllowed,
     NotFound,
     PayloadTooLarge,
     ValidationFailed,
@@ -100,8 +101,13 @@ def create_app() -> APIGatewayRestResolver:
 
     def _no_route(_: NotFoundError) -> Response[str]:
         event = app.current_event
-        detail = f"No route for {event.http_method} {event.path}."
-        return problem_response(NotFound(detail), _current_request_id(app))
+        allowed = allowed_methods(app, event.path)
+        error: ApiError = (
+            MethodNotAllowed(event.http_method.upper(), allowed)
+            if allowed
+            else NotFound(f"No route for {event.http_method} {event.path}.")
+        )
+        return problem_response(error, _current_request_id(app))
 
     def _unexpected(_: Exception) -> Response[str]:
         # The client gets a request id to quote, never a stack trace; the log has it all.
@@ -136,6 +142,18 @@ def make_handler(app: APIGatewayRestResolver) -> Handler:
 
     wrapped: Handler = handler
     return wrapped
+
+
+def allowed_methods(app: APIGatewayRestResolver, path: str) -> list[str]:
+    """The methods ``app`` serves on ``path`` (empty when it serves none): the ``Allow`` header."""
+    methods = {
+        route.method
+        for route in app._static_routes + app._dynamic_routes  # noqa: SLF001 - no public view
+        if route.rule.match(path)
+    }
+    if not methods:
+        return []
+    return sorted(methods | {"OPTIONS"})
 
 
 def request_id_of(event: Mapping[str, Any]) -> str:

@@ -122,6 +122,18 @@ class NotFound(ApiError):
     status, code, title = 404, "not_found", "Not found"
 
 
+class MethodNotAllowed(ApiError):
+    """The path exists but not with this method; ``Allow`` lists the ones it has."""
+
+    status, code, title = 405, "not_found", "Method not allowed"
+
+    def __init__(self, method: str, allowed: list[str]) -> None:
+        allow = ", ".join(allowed)
+        super().__init__(
+            f"{method} is not supported here; use {allow}.", headers={"Allow": allow}
+        )
+
+
 class Conflict(ApiError):
     """The request conflicts with the current state of the resource."""
 

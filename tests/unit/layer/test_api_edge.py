@@ -195,3 +195,16 @@ def test_foreign_origin_gets_no_cors_grant(handler: Any) -> None:
         handler, "POST", "/v1/baskets", body="{", headers={"Origin": "https://evil.example"}
     )
     assert header(response, "Access-Control-Allow-Origin") is None
+
+
+def test_known_path_with_another_method_is_405_with_allow(handler: Any) -> None:
+    status, body, response = call(handler, "DELETE", "/v1/baskets")
+    assert status == 405
+    assert body["code"] == "not_found"
+    assert header(response, "Allow") == "GET, OPTIONS, POST"
+
+
+def test_trace_on_a_known_path_is_405_not_a_server_error(handler: Any) -> None:
+    status, _, response = call(handler, "TRACE", "/v1/stock")
+    assert status == 405
+    assert header(response, "Allow") == "OPTIONS, POST"
