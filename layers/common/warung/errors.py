@@ -129,9 +129,7 @@ class MethodNotAllowed(ApiError):
 
     def __init__(self, method: str, allowed: list[str]) -> None:
         allow = ", ".join(allowed)
-        super().__init__(
-            f"{method} is not supported here; use {allow}.", headers={"Allow": allow}
-        )
+        super().__init__(f"{method} is not supported here; use {allow}.", headers={"Allow": allow})
 
 
 class Conflict(ApiError):
