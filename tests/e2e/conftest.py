@@ -19,17 +19,11 @@ from pathlib import Path
 
 import pytest
 
+from warung_local.emulation import free_port
+
 ROOT = Path(__file__).resolve().parents[2]
 STARTUP_TIMEOUT_S = 30.0
 SHUTDOWN_TIMEOUT_S = 15.0
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _status(url: str) -> int | None:
@@ -55,7 +49,7 @@ def api_url() -> Iterator[str]:
         yield deployed.rstrip("/")
         return
 
-    port, emulator_port = _free_port(), _free_port()
+    port, emulator_port = free_port(), free_port()
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(["tools", "layers/common"])}
     # Output goes to a file: a pipe nobody reads would block the server once full.
     log_file = Path(tempfile.mkstemp(prefix="warung-e2e-", suffix=".log")[1])
