@@ -42,7 +42,7 @@ setup: $(VENV)/.installed $(SAM_VENV)/.installed $(SWAGGER_UI) ## Create the vir
 dev: $(VENV)/.installed $(SWAGGER_UI) ## Run the API locally on http://127.0.0.1:3000 (PORT, EMULATOR_PORT override)
 	$(PY) -m warung_local dev
 
-test: setup lint ## The whole suite: lint, unit, integration, end-to-end and OpenAPI fuzzing
+test: setup lint build ## The whole suite: lint, sam build, unit, integration, end-to-end and OpenAPI fuzzing
 	$(PY) -m pytest
 
 unit: $(VENV)/.installed ## Unit tests only
