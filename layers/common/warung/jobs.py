@@ -1,0 +1,147 @@
+"""The job types of the asynchronous path: what a producer enqueues, what the worker runs.
+
+A producer builds a payload model and adds it to its business transaction::
+
+    tx.extend([enqueue(VerificationEmail(to=..., name=..., verify_url=..., expires_in_hours=24),
+                       correlation_id=meta.request_id)])
+
+The worker looks the ``job_type`` up in its registry (type → payload model → handler), so
+adding a job type is a payload model here and a handler there.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from warung.outbox import OutboxJob, outbox_write
+
+
+class JobPayload(BaseModel):
+    """Base of every job payload; ``job_type`` names it on the queue."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    job_type: ClassVar[str]
+
+
+class EmailLine(BaseModel):
+    """One order line as an e-mail shows it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    name: str
+    quantity: int = Field(ge=1)
+    line_total: int = Field(ge=0, description="rupiah")
+
+
+class EmailJob(JobPayload):
+    """An e-mail to one recipient; ``name`` is the greeting, user-supplied, escaped on render."""
+
+    to: str = Field(min_length=3, max_length=254)
+    name: str = Field(max_length=200)
+
+
+class VerificationEmail(EmailJob):
+    """Confirm an e-mail address after sign-up."""
+
+    job_type: ClassVar[str] = "email.verification"
+    verify_url: str
+    expires_in_hours: int = Field(gt=0)
+
+
+class PasswordResetEmail(EmailJob):
+    """A single-use password reset link."""
+
+    job_type: ClassVar[str] = "email.password_reset"
+    reset_url: str
+    expires_in_minutes: int = Field(gt=0)
+
+
+class OrderPaidEmail(EmailJob):
+    """Receipt to the customer once the payment succeeded."""
+
+    job_type: ClassVar[str] = "email.order_paid"
+    order_id: str
+    merchant_name: str
+    items: list[EmailLine]
+    subtotal: int
+    discount: int
+    delivery_fee: int
+    tax: int
+    total: int
+
+
+class MerchantNewOrderEmail(EmailJob):
+    """A new paid order, to the merchant's owner."""
+
+    job_type: ClassVar[str] = "email.merchant_new_order"
+    merchant_name: str
+    order_id: str
+    items: list[EmailLine]
+    total: int
+    delivery_address: str
+    notes: str | None = None
+
+
+class OrderStatusEmail(EmailJob):
+    """The order moved on (accepted, preparing, out for delivery, delivered, ...)."""
+
+    job_type: ClassVar[str] = "email.order_status"
+    order_id: str
+    merchant_name: str
+    status: str
+    reason: str | None = None
+
+
+class RefundEmail(EmailJob):
+    """Money went back to the customer."""
+
+    job_type: ClassVar[str] = "email.refund"
+    order_id: str
+    merchant_name: str
+    amount: int = Field(ge=0)
+    reason: str | None = None
+
+
+class WebhookDelivery(JobPayload):
+    """A signed POST of ``data`` to the merchant's current ``webhook_url``.
+
+    The URL and signing secret are read when sending, not stored in the job, so a rotated
+    secret or a changed URL applies to deliveries still in the queue.
+    """
+
+    job_type: ClassVar[str] = "webhook.deliver"
+    merchant_id: str
+    event: Literal["order.paid", "order.cancelled"]
+    event_id: str
+    data: dict[str, Any]
+
+
+JOB_PAYLOADS: dict[str, type[JobPayload]] = {
+    model.job_type: model
+    for model in (
+        VerificationEmail,
+        PasswordResetEmail,
+        OrderPaidEmail,
+        MerchantNewOrderEmail,
+        OrderStatusEmail,
+        RefundEmail,
+        WebhookDelivery,
+    )
+}
+
+
+def enqueue(
+    payload: JobPayload, *, correlation_id: str, job_id: str | None = None, table: str | None = None
+) -> tuple[dict[str, Any], None]:
+    """The transaction write that enqueues ``payload`` (see :mod:`warung.outbox`).
+
+    ``job_id`` may be given to make the job itself idempotent (the outbox put is conditional).
+    """
+    job = OutboxJob(
+        payload.job_type,
+        payload.model_dump(mode="json"),
+        correlation_id=correlation_id,
+        **({"job_id": job_id} if job_id else {}),
+    )
+    return outbox_write(job, table)
