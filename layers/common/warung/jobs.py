@@ -138,10 +138,8 @@ def enqueue(
 
     ``job_id`` may be given to make the job itself idempotent (the outbox put is conditional).
     """
-    job = OutboxJob(
-        payload.job_type,
-        payload.model_dump(mode="json"),
-        correlation_id=correlation_id,
-        **({"job_id": job_id} if job_id else {}),
-    )
+    fields = payload.model_dump(mode="json")
+    job = OutboxJob(payload.job_type, fields, correlation_id=correlation_id)
+    if job_id:
+        job = OutboxJob(payload.job_type, fields, correlation_id=correlation_id, job_id=job_id)
     return outbox_write(job, table)
