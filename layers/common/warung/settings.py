@@ -10,7 +10,7 @@ import os
 from functools import cache
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 Stage = Literal["local", "test", "dev", "prod"]
 
@@ -31,6 +31,18 @@ class Settings(BaseModel):
     # Set by the local runtime and tests; in AWS the SDK's default endpoints are used.
     aws_endpoint_url: str | None = None
     max_body_bytes: int = Field(default=64 * 1024, gt=0)
+    # Lets webhooks reach a receiver on this machine (127/8, ::1, plain http, any port).
+    # Development only: anywhere else it would open the SSRF guard to the host itself.
+    webhook_allow_loopback: bool = False
+
+    @model_validator(mode="after")
+    def _loopback_webhooks_only_locally(self) -> Settings:
+        if self.webhook_allow_loopback and self.stage not in ("local", "test"):
+            raise ValueError(
+                f"WEBHOOK_ALLOW_LOOPBACK may only be set on the local and test stages, "
+                f"not on {self.stage!r}"
+            )
+        return self
 
     @property
     def is_production(self) -> bool:
