@@ -1,0 +1,522 @@
+"""The worker's e-mails: what each kind says, how money reads, and that user text stays text."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from warung.jobs import (
+    JOB_PAYLOADS,
+    EmailJob,
+    EmailLine,
+    MerchantNewOrderEmail,
+    OrderPaidEmail,
+    OrderStatusEmail,
+    PasswordResetEmail,
+    RefundEmail,
+    VerificationEmail,
+)
+
+ROOT = Path(__file__).resolve().parents[3]
+WORKER = ROOT / "functions" / "worker"
+sys.path.insert(0, str(WORKER))
+
+import mail  # noqa: E402  (the worker's folder is not a package)
+
+SCRIPT = "<script>alert(1)</script>"
+IMG = '"><img src=x onerror=alert(1)>'
+
+
+# ---------------------------------------------------------------- sample jobs
+
+
+def verification(**overrides: Any) -> VerificationEmail:
+    fields: dict[str, Any] = {
+        "to": "siti@example.com",
+        "name": "Siti",
+        "verify_url": "https://app.warung.test/verify?token=abc&u=1",
+        "expires_in_hours": 24,
+    }
+    return VerificationEmail(**(fields | overrides))
+
+
+def password_reset(**overrides: Any) -> PasswordResetEmail:
+    fields: dict[str, Any] = {
+        "to": "siti@example.com",
+        "name": "Siti",
+        "reset_url": "https://app.warung.test/reset?token=xyz",
+        "expires_in_minutes": 30,
+    }
+    return PasswordResetEmail(**(fields | overrides))
+
+
+LINES = [
+    EmailLine(name="Nasi goreng spesial", quantity=2, line_total=50000),
+    EmailLine(name="Es teh manis", quantity=3, line_total=15000),
+]
+
+
+def order_paid(**overrides: Any) -> OrderPaidEmail:
+    fields: dict[str, Any] = {
+        "to": "budi@example.com",
+        "name": "Budi",
+        "order_id": "ord_01JABCDEF",
+        "merchant_name": "Warung Bu Tini",
+        "items": LINES,
+        "subtotal": 65000,
+        "discount": 6500,
+        "delivery_fee": 9000,
+        "tax": 6435,
+        "total": 73935,
+    }
+    return OrderPaidEmail(**(fields | overrides))
+
+
+def merchant_new_order(**overrides: Any) -> MerchantNewOrderEmail:
+    fields: dict[str, Any] = {
+        "to": "tini@example.com",
+        "name": "Tini",
+        "merchant_name": "Warung Bu Tini",
+        "order_id": "ord_01JABCDEF",
+        "items": LINES,
+        "total": 73935,
+        "delivery_address": "Jl. Braga No. 12, Bandung 40111",
+        "notes": "Tidak pedas, please",
+    }
+    return MerchantNewOrderEmail(**(fields | overrides))
+
+
+def order_status(**overrides: Any) -> OrderStatusEmail:
+    fields: dict[str, Any] = {
+        "to": "budi@example.com",
+        "name": "Budi",
+        "order_id": "ord_01JABCDEF",
+        "merchant_name": "Warung Bu Tini",
+        "status": "out_for_delivery",
+        "reason": None,
+    }
+    return OrderStatusEmail(**(fields | overrides))
+
+
+def refund(**overrides: Any) -> RefundEmail:
+    fields: dict[str, Any] = {
+        "to": "budi@example.com",
+        "name": "Budi",
+        "order_id": "ord_01JABCDEF",
+        "merchant_name": "Warung Bu Tini",
+        "amount": 73935,
+        "reason": "Rejected by the merchant",
+    }
+    return RefundEmail(**(fields | overrides))
+
+
+ALL_KINDS = [verification, password_reset, order_paid, merchant_new_order, order_status, refund]
+
+
+class _Markup(HTMLParser):
+    """The elements and links an HTML part really contains, as a mail client would parse it."""
+
+    def __init__(self, html: str) -> None:
+        super().__init__()
+        self.tags: set[str] = set()
+        self.hrefs: list[str] = []
+        self.attributes: set[str] = set()
+        self.feed(html)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.add(tag)
+        for name, value in attrs:
+            self.attributes.add(name)
+            if tag == "a" and name == "href" and value is not None:
+                self.hrefs.append(value)
+
+
+# ---------------------------------------------------------------- money
+
+
+@pytest.mark.parametrize(
+    ("amount", "shown"),
+    [
+        (0, "Rp0"),
+        (999, "Rp999"),
+        (1000, "Rp1.000"),
+        (25000, "Rp25.000"),
+        (1234567, "Rp1.234.567"),
+        (-5000, "-Rp5.000"),
+    ],
+)
+def test_rupiah_uses_dots_for_thousands_and_no_decimals(amount: int, shown: str) -> None:
+    assert mail.rupiah(amount) == shown
+
+
+def test_rupiah_refuses_a_float_because_money_is_integer_rupiah() -> None:
+    with pytest.raises(TypeError):
+        mail.rupiah(25000.0)
+
+
+# ---------------------------------------------------------------- each kind
+
+
+def test_verification_email_greets_by_name_and_carries_the_link_in_both_parts() -> None:
+    job = verification()
+
+    email = mail.render(job)
+
+    assert email.subject == "Confirm your e-mail address for Warung"
+    assert "Hi Siti," in email.text
+    assert job.verify_url in email.text
+    assert "24 hours" in email.text
+    assert "Hi Siti," in email.html
+    assert _Markup(email.html).hrefs == [job.verify_url, job.verify_url]
+    assert 'href="https://app.warung.test/verify?token=abc&amp;u=1"' in email.html
+
+
+def test_verification_link_valid_for_one_hour_says_hour() -> None:
+    email = mail.render(verification(expires_in_hours=1))
+
+    assert "1 hour." in email.text
+    assert "1 hours" not in email.html
+
+
+def test_password_reset_email_carries_the_link_and_its_lifetime() -> None:
+    job = password_reset()
+
+    email = mail.render(job)
+
+    assert email.subject == "Reset your Warung password"
+    assert job.reset_url in email.text
+    assert "30 minutes" in email.text
+    assert "30 minutes" in email.html
+    assert _Markup(email.html).hrefs == [job.reset_url, job.reset_url]
+
+
+def test_empty_name_greets_without_a_dangling_space() -> None:
+    email = mail.render(password_reset(name=""))
+
+    assert email.text.startswith("Hi,\n")
+    assert "Hi," in email.html
+
+
+def test_order_paid_email_lists_each_line_and_the_price_breakdown() -> None:
+    email = mail.render(order_paid())
+
+    assert email.subject == "Payment received for your order ord_01JABCDEF from Warung Bu Tini"
+    assert "Hi Budi," in email.text
+    assert "2 x Nasi goreng spesial: Rp50.000" in email.text
+    assert "3 x Es teh manis: Rp15.000" in email.text
+    for line in (
+        "Subtotal: Rp65.000",
+        "Discount: -Rp6.500",
+        "Delivery fee: Rp9.000",
+        "Tax: Rp6.435",
+        "Total paid: Rp73.935",
+    ):
+        assert line in email.text
+    assert "2 &times; Nasi goreng spesial" in email.html
+    for amount in ("Rp50.000", "Rp15.000", "Rp65.000", "-Rp6.500", "Rp9.000", "Rp6.435"):
+        assert amount in email.html
+    assert "Rp73.935" in email.html
+    assert "ord_01JABCDEF" in email.html
+
+
+def test_order_paid_email_without_a_discount_shows_no_discount_line() -> None:
+    email = mail.render(order_paid(discount=0, tax=7150, total=81150))
+
+    assert "Discount" not in email.text
+    assert "Discount" not in email.html
+    assert "Total paid: Rp81.150" in email.text
+
+
+def test_merchant_new_order_email_shows_lines_total_address_and_notes() -> None:
+    email = mail.render(merchant_new_order())
+
+    assert email.subject == "New order ord_01JABCDEF for Warung Bu Tini: Rp73.935"
+    assert "Hi Tini," in email.text
+    assert "2 x Nasi goreng spesial: Rp50.000" in email.text
+    assert "Total: Rp73.935" in email.text
+    assert "Jl. Braga No. 12, Bandung 40111" in email.text
+    assert "Tidak pedas, please" in email.text
+    assert "Jl. Braga No. 12, Bandung 40111" in email.html
+    assert "Tidak pedas, please" in email.html
+    assert "Rp73.935" in email.html
+
+
+def test_merchant_new_order_email_without_notes_has_no_notes_section() -> None:
+    email = mail.render(merchant_new_order(notes=None))
+
+    assert "Notes" not in email.text
+    assert "Notes" not in email.html
+
+
+@pytest.mark.parametrize(
+    ("status", "words"),
+    [
+        ("accepted", "accepted"),
+        ("preparing", "being prepared"),
+        ("out_for_delivery", "out for delivery"),
+        ("delivered", "delivered"),
+        ("rejected", "rejected"),
+        ("cancelled", "cancelled"),
+    ],
+)
+def test_order_status_email_names_the_status_in_words(status: str, words: str) -> None:
+    email = mail.render(order_status(status=status))
+
+    assert email.subject == f"Your order ord_01JABCDEF from Warung Bu Tini is {words}"
+    assert f"is now {words}." in email.text
+    assert f"<strong>{words}</strong>" in email.html
+    assert "_" not in email.subject.replace("ord_01", "")
+
+
+def test_order_status_email_shows_the_reason_when_there_is_one() -> None:
+    email = mail.render(order_status(status="rejected", reason="Sold out of rice today"))
+
+    assert "Reason given: Sold out of rice today" in email.text
+    assert "Sold out of rice today" in email.html
+    assert "refunded" in email.text
+
+
+def test_order_status_email_without_reason_has_no_reason_line() -> None:
+    email = mail.render(order_status(status="delivered", reason=None))
+
+    assert "Reason" not in email.text
+    assert "Reason" not in email.html
+
+
+def test_an_unknown_status_still_reads_as_words() -> None:
+    assert mail.status_words("ready_for_pickup") == "ready for pickup"
+
+
+def test_refund_email_states_amount_order_and_reason() -> None:
+    email = mail.render(refund())
+
+    assert email.subject == "Refund of Rp73.935 for your order ord_01JABCDEF"
+    assert "We refunded Rp73.935 for your order ord_01JABCDEF from Warung Bu Tini." in email.text
+    assert "Reason: Rejected by the merchant" in email.text
+    assert "Rp73.935" in email.html
+    assert "Rejected by the merchant" in email.html
+
+
+def test_refund_email_without_reason_has_no_reason_line() -> None:
+    email = mail.render(refund(reason=None))
+
+    assert "Reason" not in email.text
+    assert "Reason" not in email.html
+
+
+@pytest.mark.parametrize("make", ALL_KINDS, ids=lambda make: make.__name__)
+def test_every_kind_renders_a_one_line_subject_and_a_complete_html_document(make: Any) -> None:
+    email = mail.render(make())
+
+    assert email.subject
+    assert "\n" not in email.subject
+    assert email.text.strip()
+    assert email.html.lstrip().startswith("<!DOCTYPE html>")
+    assert email.html.rstrip().endswith("</html>")
+    assert f"<title>{email.subject}</title>" in email.html
+    assert "Please do not reply to this e-mail." in email.html
+    markup = _Markup(email.html)
+    assert not markup.tags & {"img", "link", "script", "style", "iframe"}
+
+
+# ---------------------------------------------------------------- user text stays text
+
+
+HOSTILE_FIELDS = [
+    pytest.param(verification, "name", id="verification-name"),
+    pytest.param(order_paid, "name", id="order_paid-name"),
+    pytest.param(order_paid, "merchant_name", id="order_paid-merchant_name"),
+    pytest.param(merchant_new_order, "notes", id="merchant_new_order-notes"),
+    pytest.param(merchant_new_order, "merchant_name", id="merchant_new_order-merchant_name"),
+    pytest.param(merchant_new_order, "delivery_address", id="merchant_new_order-address"),
+    pytest.param(order_status, "reason", id="order_status-reason"),
+    pytest.param(order_status, "merchant_name", id="order_status-merchant_name"),
+    pytest.param(refund, "reason", id="refund-reason"),
+]
+
+
+@pytest.mark.parametrize(("make", "field"), HOSTILE_FIELDS)
+def test_script_tag_in_user_text_is_escaped_in_html_and_literal_in_text(
+    make: Any, field: str
+) -> None:
+    email = mail.render(make(**{field: SCRIPT}))
+
+    assert SCRIPT not in email.html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in email.html
+    assert "script" not in _Markup(email.html).tags
+    assert SCRIPT in email.text
+
+
+@pytest.mark.parametrize(("make", "field"), HOSTILE_FIELDS)
+def test_attribute_breakout_in_user_text_never_becomes_an_element(make: Any, field: str) -> None:
+    email = mail.render(make(**{field: IMG}))
+
+    assert IMG not in email.html
+    assert "&#34;&gt;&lt;img src=x onerror=alert(1)&gt;" in email.html
+    markup = _Markup(email.html)
+    assert "img" not in markup.tags
+    assert "onerror" not in markup.attributes
+    assert IMG in email.text
+
+
+def test_order_line_names_are_escaped_in_html() -> None:
+    line = EmailLine(name=SCRIPT, quantity=1, line_total=1000)
+
+    email = mail.render(order_paid(items=[line]))
+
+    assert "&lt;script&gt;" in email.html
+    assert "script" not in _Markup(email.html).tags
+    assert f"1 x {SCRIPT}: Rp1.000" in email.text
+
+
+def test_a_newline_in_user_text_cannot_add_a_mail_header_through_the_subject() -> None:
+    email = mail.render(order_paid(merchant_name="Warung\r\nBcc: victim@example.com"))
+
+    assert "\r" not in email.subject
+    assert "\n" not in email.subject
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "javascript:alert(1)",
+        "JavaScript:alert(document.cookie)",
+        " javascript:alert(1)",
+        "java\tscript:alert(1)",
+        "data:text/html,<script>alert(1)</script>",
+        "vbscript:msgbox(1)",
+        "//evil.example/verify",
+        "/verify?token=abc",
+        "https:///no-host",
+        "https://app.warung.test/verify?token=abc\n",
+    ],
+)
+def test_a_link_that_is_not_absolute_http_is_refused(url: str) -> None:
+    with pytest.raises(ValueError, match="link"):
+        mail.render(verification(verify_url=url))
+    with pytest.raises(ValueError, match="link"):
+        mail.render(password_reset(reset_url=url))
+
+
+def test_a_plain_http_link_is_allowed_for_the_local_stage() -> None:
+    email = mail.render(verification(verify_url="http://127.0.0.1:3000/v1/auth/verify?t=1"))
+
+    assert "http://127.0.0.1:3000/v1/auth/verify?t=1" in email.text
+
+
+# ---------------------------------------------------------------- templates and environment
+
+
+def test_every_email_job_type_has_its_three_templates() -> None:
+    email_types = [t for t, model in JOB_PAYLOADS.items() if issubclass(model, EmailJob)]
+
+    assert sorted(email_types) == sorted(mail.EMAIL_KINDS)
+    for job_type in email_types:
+        kind = mail.email_kind(job_type)
+        for part in ("subject", "txt", "html"):
+            assert (mail.TEMPLATES_DIR / f"{kind}.{part}.j2").is_file()
+
+
+def test_a_job_type_without_templates_is_refused() -> None:
+    with pytest.raises(ValueError, match=r"webhook\.deliver"):
+        mail.email_kind("webhook.deliver")
+
+
+def test_a_template_naming_a_variable_the_job_lacks_fails_instead_of_rendering_blank() -> None:
+    from jinja2 import UndefinedError
+
+    template = mail.template_environment().from_string("Hi {{ name }}, your {{ nickname }}")
+
+    with pytest.raises(UndefinedError, match="nickname"):
+        template.render(name="Siti")
+
+
+def test_the_environment_is_built_once_and_reused() -> None:
+    assert mail.template_environment() is mail.template_environment()
+
+
+def test_html_templates_escape_and_text_templates_do_not() -> None:
+    environment = mail.template_environment()
+
+    html_greeting = environment.get_template("_macros.html.j2").module.greeting
+    text_greeting = environment.get_template("_macros.txt.j2").module.greeting
+
+    assert "Hi &lt;b&gt;," in str(html_greeting("<b>"))
+    assert str(text_greeting("<b>")) == "Hi <b>,\n"
+
+
+def test_importing_the_module_does_not_import_jinja2() -> None:
+    probe = (
+        "import sys; import mail; "
+        "assert 'jinja2' not in sys.modules, 'jinja2 imported at module import'"
+    )
+    env_path = [str(WORKER), str(ROOT / "layers" / "common")]
+
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        env={"PYTHONPATH": ":".join(env_path)},
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+
+    assert result.returncode == 0, result.stderr
+
+
+# ---------------------------------------------------------------- sending
+
+
+class _RecordingSes:
+    """Stands in for the SESv2 client: keeps the request, answers with a message id."""
+
+    def __init__(self) -> None:
+        self.requests: list[dict[str, Any]] = []
+
+    def send_email(self, **request: Any) -> dict[str, Any]:
+        self.requests.append(request)
+        return {"MessageId": "0100018f-msg-id"}
+
+
+def test_send_passes_both_parts_in_utf8_to_the_recipient_and_returns_the_message_id() -> None:
+    ses = _RecordingSes()
+    job = order_paid(name="Budi Santoso — Café")
+    rendered = mail.render(job)
+
+    message_id = mail.send(ses, sender="Warung <orders@warung.test>", job=job, rendered=rendered)
+
+    assert message_id == "0100018f-msg-id"
+    (request,) = ses.requests
+    assert request["FromEmailAddress"] == "Warung <orders@warung.test>"
+    assert request["Destination"] == {"ToAddresses": ["budi@example.com"]}
+    simple = request["Content"]["Simple"]
+    assert simple["Subject"] == {"Data": rendered.subject, "Charset": "UTF-8"}
+    assert simple["Body"]["Text"] == {"Data": rendered.text, "Charset": "UTF-8"}
+    assert simple["Body"]["Html"] == {"Data": rendered.html, "Charset": "UTF-8"}
+    assert {"Name": "kind", "Value": "order_paid"} in request["EmailTags"]
+    assert all(tag["Name"] != "job_id" for tag in request["EmailTags"])
+
+
+def test_send_tags_the_message_with_the_job_id_in_characters_ses_accepts() -> None:
+    ses = _RecordingSes()
+    job = refund()
+
+    mail.send(
+        ses,
+        sender="orders@warung.test",
+        job=job,
+        rendered=mail.render(job),
+        idempotency_token="JOB#01JABC/éx.y",
+    )
+
+    tags = {tag["Name"]: tag["Value"] for tag in ses.requests[0]["EmailTags"]}
+    assert tags["job_id"] == "JOB_01JABC__x_y"
+
+
+def test_ses_tag_values_are_cut_to_256_characters() -> None:
+    assert mail.ses_tag_value("a" * 300) == "a" * 256
