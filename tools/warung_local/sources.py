@@ -26,12 +26,15 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
+import json
 import logging
 import threading
+import time
 import uuid
 from typing import Any
 
-from warung_local.functions import LocalFunction
+from warung_local.filters import FilterCriteria, sqs_filter_view
+from warung_local.functions import InvocationResult, LocalFunction
 from warung_local.schedule import next_fire_time, parse_expression
 from warung_local.template import ScheduleSource, SqsSource, StreamSource, Template
 
@@ -90,6 +93,7 @@ class SqsPoller(Driver):
     """Feeds one queue to one function, as an SQS event source mapping does."""
 
     interval_s = 0.2
+    window_poll_s = 0.1  # pause between receives while a batching window is open
 
     def __init__(
         self,
@@ -104,58 +108,106 @@ class SqsPoller(Driver):
         self.source, self.function, self.sqs = source, function, sqs
         self.queue_url, self.queue_arn, self.region = queue_url, queue_arn, region
         self.name = f"sqs:{source.queue_id}->{source.function_id}"
+        self.filters = FilterCriteria.from_texts(source.filters)
+        self.filtered_out = 0  # messages deleted because they matched no filter
 
     def step(self) -> int:
         """Alias of `poll_once` for the loop."""
         return self.poll_once()
 
-    def poll_once(self) -> int:
-        """Receive one batch (short poll), invoke, delete what succeeded; the count received."""
+    def poll_once(self, wait: bool = True) -> int:
+        """Collect one batch, invoke, delete what succeeded; the count of messages received.
+
+        With MaximumBatchingWindowInSeconds the poller keeps receiving, from the first
+        message on, until it holds BatchSize messages or the window has passed.
+        `wait=False` skips the waiting (deterministic for tests): it takes what the queue
+        has right now, up to BatchSize. Messages that match none of the FilterCriteria
+        are deleted without an invocation, as Lambda does.
+        """
+        messages = self._collect(wait)
+        if not messages:
+            return 0
+        records = [self.record(m) for m in messages]
+        if self.filters:
+            matching = [r for r in records if self.filters.matches(sqs_filter_view(r))]
+            dropped = [r for r in records if not self.filters.matches(sqs_filter_view(r))]
+            if dropped:
+                self._delete(dropped)
+                self.filtered_out += len(dropped)
+                log.info("%s: %d message(s) matched no filter, deleted", self.name, len(dropped))
+            records = matching
+        if records:
+            self._invoke(records)
+        return len(messages)
+
+    def _receive(self, count: int) -> list[dict[str, Any]]:
         response = self.sqs.receive_message(
             QueueUrl=self.queue_url,
-            MaxNumberOfMessages=min(10, max(1, self.source.batch_size)),
+            MaxNumberOfMessages=min(10, max(1, count)),
             WaitTimeSeconds=0,
             AttributeNames=["All"],
             MessageAttributeNames=["All"],
         )
-        messages = response.get("Messages", [])
-        if not messages:
-            return 0
-        event = {"Records": [self.record(m) for m in messages]}
-        result = self.function.invoke(event)
+        messages: list[dict[str, Any]] = response.get("Messages", [])
+        return messages
+
+    def _collect(self, wait: bool) -> list[dict[str, Any]]:
+        batch_size = max(1, self.source.batch_size)
+        window_s = self.source.maximum_batching_window_s
+        collected: dict[str, dict[str, Any]] = {}  # by MessageId: a re-received one counts once
+        first = self._receive(batch_size)
+        if not first:
+            return []
+        collected.update((m["MessageId"], m) for m in first)
+        if window_s <= 0:
+            return list(collected.values())  # Lambda invokes with what one poll returned
+        deadline = time.monotonic() + window_s
+        while len(collected) < batch_size and not self.stopping:
+            more = self._receive(batch_size - len(collected))
+            collected.update((m["MessageId"], m) for m in more)
+            if more:
+                continue
+            if not wait or time.monotonic() >= deadline:
+                break
+            self._stop.wait(min(self.window_poll_s, max(0.0, deadline - time.monotonic())))
+        return list(collected.values())
+
+    def _delete(self, records: list[dict[str, Any]]) -> None:
+        for start in range(0, len(records), 10):
+            chunk = records[start : start + 10]
+            self.sqs.delete_message_batch(
+                QueueUrl=self.queue_url,
+                Entries=[
+                    {"Id": str(i), "ReceiptHandle": r["receiptHandle"]} for i, r in enumerate(chunk)
+                ],
+            )
+
+    def _invoke(self, records: list[dict[str, Any]]) -> None:
+        result = self.function.invoke({"Records": records})
         if not result.ok:
             log.warning(
-                "%s: invocation failed, %d message(s) will be retried", self.name, len(messages)
+                "%s: invocation failed, %d message(s) will be retried", self.name, len(records)
             )
-            return len(messages)
+            return
         failed: set[str] = set()
         if self.source.report_batch_item_failures and isinstance(result.payload, dict):
             items = result.payload.get("batchItemFailures") or []
-            known = {m["MessageId"] for m in messages}
+            known = {r["messageId"] for r in records}
             failed = {str(i.get("itemIdentifier")) for i in items if isinstance(i, dict)}
             if not failed <= known:
                 # Lambda treats an unknown or empty identifier as a failure of the whole batch.
                 log.warning(
                     "%s: batchItemFailures names unknown messages; retrying the batch", self.name
                 )
-                return len(messages)
-        done = [m for m in messages if m["MessageId"] not in failed]
-        for start in range(0, len(done), 10):
-            chunk = done[start : start + 10]
-            self.sqs.delete_message_batch(
-                QueueUrl=self.queue_url,
-                Entries=[
-                    {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(chunk)
-                ],
-            )
+                return
+        self._delete([r for r in records if r["messageId"] not in failed])
         if failed:
             log.info(
                 "%s: %d of %d message(s) failed and will be retried",
                 self.name,
                 len(failed),
-                len(messages),
+                len(records),
             )
-        return len(messages)
 
     def record(self, message: dict[str, Any]) -> dict[str, Any]:
         """One Lambda SQS event record for a received message."""
@@ -208,6 +260,12 @@ class StreamPoller(Driver):
     """Feeds one table's stream to one function, as a DynamoDB event source mapping does."""
 
     interval_s = 0.5
+    # Backoff between retries of a failing batch: short locally, so that a failing
+    # consumer delays its own shard by at most a few seconds (AWS backs off for longer
+    # and, by default, retries until the records expire). Each wait is capped at
+    # MAX_BACKOFF_S and ends at once when the driver is stopped.
+    backoff_base_s = 0.2
+    MAX_BACKOFF_S = 2.0
 
     def __init__(
         self,
@@ -216,15 +274,21 @@ class StreamPoller(Driver):
         streams: Any,
         stream_arn: str,
         region: str,
+        sqs: Any = None,
+        on_failure_url: str | None = None,
     ) -> None:
         super().__init__()
         self.source, self.function, self.streams = source, function, streams
         self.stream_arn, self.region = stream_arn, region
+        self.sqs, self.on_failure_url = sqs, on_failure_url
         self.name = f"stream:{source.table_id}->{source.function_id}"
+        self.filters = FilterCriteria.from_texts(source.filters)
+        self.filtered_out = 0  # records skipped because they matched no filter
+        self.discarded = 0  # records given up on after the retries
         self._iterators: dict[str, str | None] = {}
         self.retries = (
             DEFAULT_STREAM_RETRIES
-            if source.maximum_retry_attempts is None
+            if source.maximum_retry_attempts is None or source.maximum_retry_attempts < 0
             else source.maximum_retry_attempts
         )
         self._initialise()
@@ -241,11 +305,13 @@ class StreamPoller(Driver):
                 )["ShardIterator"]
 
     def step(self) -> int:
-        """Alias of `poll_once` for the loop."""
-        return self.poll_once()
+        """Poll once; busy while records are being read, delivered or not."""
+        before = self.filtered_out
+        delivered = self.poll_once()
+        return delivered + (self.filtered_out - before)
 
     def poll_once(self) -> int:
-        """Read new records of every shard and deliver them; the count delivered."""
+        """Read new records of every shard and deliver the matching ones; the count delivered."""
         delivered = 0
         for shard_id, iterator in list(self._iterators.items()):
             if iterator is None:
@@ -253,10 +319,14 @@ class StreamPoller(Driver):
             response = self.streams.get_records(
                 ShardIterator=iterator, Limit=max(1, min(self.source.batch_size, 1000))
             )
-            records = response.get("Records", [])
-            if records:
-                self._deliver(records)
-                delivered += len(records)
+            records = [self.record(r) for r in response.get("Records", [])]
+            matching = [r for r in records if self.filters.matches(r)]
+            self.filtered_out += len(records) - len(matching)
+            if matching:
+                self._deliver(shard_id, matching)
+                delivered += len(matching)
+            if self.stopping:
+                break  # an interrupted batch is read again from its iterator next time
             self._iterators[shard_id] = response.get("NextShardIterator")
         return delivered
 
@@ -271,29 +341,106 @@ class StreamPoller(Driver):
         ]
         return min(numbers) if numbers else None
 
-    def _deliver(self, records: list[dict[str, Any]]) -> None:
-        """Invoke until the batch succeeds or the retries are spent (the shard waits meanwhile)."""
-        pending = [self.record(r) for r in records]
-        attempt = 0
+    def _deliver(self, shard_id: str, records: list[dict[str, Any]]) -> None:
+        """Deliver one batch in order; with BisectBatchOnFunctionError, halves go one by one."""
+        # (batch, retries already spent on it): splitting a batch does not count as a retry.
+        work: list[tuple[list[dict[str, Any]], int]] = [(records, 0)]
+        while work and not self.stopping:
+            batch, spent = work.pop(0)
+            halves = self._deliver_batch(shard_id, batch, spent)
+            work[:0] = halves
+
+    def _deliver_batch(
+        self, shard_id: str, batch: list[dict[str, Any]], spent: int
+    ) -> list[tuple[list[dict[str, Any]], int]]:
+        """Invoke until the batch succeeds, is split, or its retries are spent; the halves."""
+        pending, retries, invocations = batch, spent, 0
         while True:
             result = self.function.invoke({"Records": pending})
+            invocations += 1
             if result.ok:
                 first = self._first_failure(result.payload)
                 if first is None:
-                    return
+                    return []
                 # Checkpoint: retry from the first failed record, as Lambda does.
                 pending = [r for r in pending if int(r["dynamodb"]["SequenceNumber"]) >= first]
-            if attempt >= self.retries:
-                log.error(
-                    "%s: giving up on %d record(s) after %d retries",
-                    self.name,
-                    len(pending),
-                    self.retries,
-                )
-                return
-            if self._stop.wait(min(0.2 * 2**attempt, 2.0)):
-                return
-            attempt += 1
+                if not pending:
+                    return []
+            elif self.source.bisect_batch_on_function_error and len(pending) > 1:
+                middle = len(pending) // 2
+                log.info("%s: splitting a failed batch of %d", self.name, len(pending))
+                return [(pending[:middle], retries), (pending[middle:], retries)]
+            if retries >= self.retries:
+                self._give_up(shard_id, pending, result, invocations)
+                return []
+            if self._stop.wait(min(self.backoff_base_s * 2**retries, self.MAX_BACKOFF_S)):
+                return []
+            retries += 1
+
+    def _give_up(
+        self,
+        shard_id: str,
+        pending: list[dict[str, Any]],
+        result: InvocationResult,
+        invocations: int,
+    ) -> None:
+        self.discarded += len(pending)
+        log.error(
+            "%s: giving up on %d record(s) after %d retries",
+            self.name,
+            len(pending),
+            self.retries,
+        )
+        if self.on_failure_url is None or self.sqs is None:
+            return
+        body = self.failure_record(shard_id, pending, result, invocations)
+        try:
+            self.sqs.send_message(QueueUrl=self.on_failure_url, MessageBody=json.dumps(body))
+        except Exception:  # the destination is best effort; the shard moves on either way
+            log.exception("%s: cannot send to the on-failure destination", self.name)
+
+    def failure_record(
+        self,
+        shard_id: str,
+        pending: list[dict[str, Any]],
+        result: InvocationResult,
+        invocations: int,
+    ) -> dict[str, Any]:
+        """The invocation record Lambda sends to an OnFailure destination for a stream batch."""
+        response: dict[str, Any] = {"statusCode": 200, "executedVersion": "$LATEST"}
+        if result.error is not None:
+            response["functionError"] = "Unhandled"
+
+        def arrival(record: dict[str, Any]) -> str:
+            created = record["dynamodb"].get("ApproximateCreationDateTime")
+            moment = (
+                dt.datetime.fromtimestamp(float(created), dt.UTC)
+                if isinstance(created, (int, float))
+                else dt.datetime.now(dt.UTC)
+            )
+            return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+        now = dt.datetime.now(dt.UTC)
+        return {
+            "requestContext": {
+                "requestId": result.request_id,
+                "functionArn": self.function.spec.arn,
+                "condition": "RetryAttemptsExhausted",
+                "approximateInvokeCount": invocations,
+            },
+            "responseContext": response,
+            "version": "1.0",
+            "timestamp": now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z",
+            "DDBStreamBatchInfo": {
+                "shardId": shard_id,
+                "startSequenceNumber": pending[0]["dynamodb"]["SequenceNumber"],
+                "endSequenceNumber": pending[-1]["dynamodb"]["SequenceNumber"],
+                "approximateArrivalOfFirstRecord": arrival(pending[0]),
+                "approximateArrivalOfLastRecord": arrival(pending[-1]),
+                "batchSize": len(pending),
+                "streamArn": self.stream_arn,
+            },
+        }
 
     def record(self, raw: dict[str, Any]) -> dict[str, Any]:
         """One Lambda DynamoDB stream record for a GetRecords record."""
@@ -364,6 +511,28 @@ class ScheduleDriver(Driver):
 # ------------------------------------------------------------------ wiring
 
 
+def on_failure_queue_url(template: Template, source: StreamSource, sqs: Any) -> str | None:
+    """The emulation's URL of a stream source's OnFailure queue (None if it has none)."""
+    arn = source.on_failure_destination
+    if arn is None:
+        return None
+    if source.on_failure_queue_id is not None:
+        return template.queue_url(source.on_failure_queue_id)
+    if arn.startswith("arn:aws:sqs:"):
+        try:
+            url: str = sqs.get_queue_url(QueueName=arn.rsplit(":", 1)[-1])["QueueUrl"]
+        except Exception:  # a queue of another stack: nothing local to send to
+            log.warning("%s: on-failure queue %s does not exist locally", source.function_id, arn)
+            return None
+        return url
+    log.warning(
+        "%s: on-failure destination %s is not an SQS queue; only SQS is emulated",
+        source.function_id,
+        arn,
+    )
+    return None
+
+
 def build_drivers(
     template: Template, functions: dict[str, LocalFunction], endpoint_url: str
 ) -> list[Driver]:
@@ -395,6 +564,8 @@ def build_drivers(
                     streams,
                     stream_arn,
                     template.region,
+                    sqs=sqs,
+                    on_failure_url=on_failure_queue_url(template, stream_source, sqs),
                 )
             )
     for schedule in template.schedules:

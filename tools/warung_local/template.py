@@ -23,6 +23,8 @@ from typing import Any
 
 import yaml
 
+from warung_local.filters import FilterError, filter_texts
+
 LOCAL_REGION = "ap-southeast-1"
 LOCAL_ACCOUNT_ID = "123456789012"  # moto's default account
 LOCAL_STACK_NAME = "warung-local"
@@ -114,6 +116,7 @@ class SqsSource:
     report_batch_item_failures: bool = False
     maximum_batching_window_s: int = 0
     enabled: bool = True
+    filters: tuple[str, ...] = ()  # FilterCriteria patterns (JSON text), validated
 
 
 @dataclass(frozen=True)
@@ -126,8 +129,12 @@ class StreamSource:
     starting_position: str = "LATEST"
     batch_size: int = 100
     report_batch_item_failures: bool = False
-    maximum_retry_attempts: int | None = None
+    maximum_retry_attempts: int | None = None  # None: unset or -1 (AWS: until expiry)
     enabled: bool = True
+    filters: tuple[str, ...] = ()  # FilterCriteria patterns (JSON text), validated
+    bisect_batch_on_function_error: bool = False
+    on_failure_destination: str | None = None  # DestinationConfig.OnFailure ARN
+    on_failure_queue_id: str | None = None  # its queue's logical id, if in the template
 
 
 @dataclass(frozen=True)
@@ -597,6 +604,21 @@ class Template:
                 return lid
         raise TemplateError(f"event source {resolved} is not defined in the template")
 
+    def _filters_of(self, lid: str, event_name: str, resolved: dict[str, Any]) -> tuple[str, ...]:
+        try:
+            return filter_texts(
+                resolved.get("FilterCriteria"), f"{lid}.Events.{event_name}.FilterCriteria"
+            )
+        except FilterError as exc:
+            raise TemplateError(str(exc)) from exc
+
+    def queue_for_arn(self, arn: str) -> str | None:
+        """The logical id of the template's queue with this ARN, if any."""
+        for lid in self.resources_of_type("AWS::SQS::Queue"):
+            if self.get_att(lid, "Arn") == arn:
+                return lid
+        return None
+
     @cached_property
     def sqs_sources(self) -> list[SqsSource]:
         """Every `SQS` event of every function."""
@@ -615,6 +637,7 @@ class Template:
                         resolved.get("MaximumBatchingWindowInSeconds", 0)
                     ),
                     enabled=_truthy(resolved.get("Enabled", True)),
+                    filters=self._filters_of(lid, event_name, resolved),
                 )
             )
         return sources
@@ -626,6 +649,11 @@ class Template:
         for lid, event_name, props in self._events_of("DynamoDB"):
             resolved = self.resolve({k: v for k, v in props.items() if k != "Stream"})
             retries = resolved.get("MaximumRetryAttempts")
+            if retries is not None and int(retries) < 0:
+                retries = None  # -1 is AWS's "retry until the records expire"
+            on_failure = ((resolved.get("DestinationConfig") or {}).get("OnFailure") or {}).get(
+                "Destination"
+            )
             sources.append(
                 StreamSource(
                     function_id=lid,
@@ -639,6 +667,14 @@ class Template:
                     in (resolved.get("FunctionResponseTypes") or []),
                     maximum_retry_attempts=None if retries is None else int(retries),
                     enabled=_truthy(resolved.get("Enabled", True)),
+                    filters=self._filters_of(lid, event_name, resolved),
+                    bisect_batch_on_function_error=_truthy(
+                        resolved.get("BisectBatchOnFunctionError", False)
+                    ),
+                    on_failure_destination=None if on_failure is None else str(on_failure),
+                    on_failure_queue_id=None
+                    if on_failure is None
+                    else self.queue_for_arn(str(on_failure)),
                 )
             )
         return sources
