@@ -288,6 +288,14 @@ def test_order_status_email_without_reason_has_no_reason_line() -> None:
     assert "Reason" not in email.html
 
 
+@pytest.mark.parametrize("status", ["paid", "pending_payment", "ready_for_pickup"])
+def test_a_status_without_its_own_sentence_leaves_no_empty_paragraph(status: str) -> None:
+    email = mail.render(order_status(status=status))
+
+    assert "\n\n\n" not in email.text
+    assert '<p style="margin:0 0 16px 0;"></p>' not in email.html
+
+
 def test_an_unknown_status_still_reads_as_words() -> None:
     assert mail.status_words("ready_for_pickup") == "ready for pickup"
 
@@ -316,6 +324,7 @@ def test_every_kind_renders_a_one_line_subject_and_a_complete_html_document(make
     assert email.subject
     assert "\n" not in email.subject
     assert email.text.strip()
+    assert "\n\n\n" not in email.text
     assert email.html.lstrip().startswith("<!DOCTYPE html>")
     assert email.html.rstrip().endswith("</html>")
     assert f"<title>{email.subject}</title>" in email.html
