@@ -187,7 +187,10 @@ def _inet_aton(text: str) -> ipaddress.IPv4Address:
     parts = text.split(".")
     if not 1 <= len(parts) <= 4 or not all(_INET_ATON_PART.fullmatch(p) for p in parts):
         raise ValueError(f"{text!r} is not a valid IPv4 address")
-    *head, last = [_inet_aton_number(part) for part in parts]
+    try:
+        *head, last = [_inet_aton_number(part) for part in parts]
+    except ValueError:
+        raise ValueError(f"{text!r} is not a valid IPv4 address") from None
     # 1-3 leading parts are single bytes; the last one fills the bytes that are left.
     if any(n > 255 for n in head) or last >= 256 ** (5 - len(parts)):
         raise ValueError(f"{text!r} is not a valid IPv4 address")
@@ -398,7 +401,9 @@ def _parse_host(
     literal: IPAddress | None
     if bracketed:
         try:
-            literal = ipaddress.IPv6Address(host_text)  # a zone id (%25eth0) is refused here
+            if "%" in host_text:  # a zone (%25eth0) only means something on the sender's LAN
+                raise ValueError(host_text)
+            literal = ipaddress.IPv6Address(host_text)
         except ValueError as exc:
             raise _refuse("The webhook URL's host is not a valid IPv6 address.") from exc
         host = literal.compressed
