@@ -6,17 +6,27 @@ prompt: the threads wait on a `threading.Event`, never in a long sleep or long p
 
 What the drivers do mirrors Lambda's event source mappings:
 
-- SQS: receive up to BatchSize messages, invoke, then delete what succeeded: all of
-  them on success, all but the reported `batchItemFailures` with
+- SQS: receive up to BatchSize messages (with MaximumBatchingWindowInSeconds, keep
+  receiving from the first message on until BatchSize or the window has passed;
+  `poll_once(wait=False)` skips the waiting), invoke, then delete what succeeded: all
+  of them on success, all but the reported `batchItemFailures` with
   ReportBatchItemFailures, none when the invocation failed. What is not deleted comes
   back after the visibility timeout; moto moves a message to the dead-letter queue
   when it is received again after maxReceiveCount receives (checked in moto 5.2.5's
-  `receive_message`), so the driver does not need to.
-- DynamoDB streams: read each shard from LATEST (or TRIM_HORIZON), invoke with the
-  new records in order; on an error retry the same batch with backoff up to
-  MaximumRetryAttempts (a few tries locally when unset, where AWS would retry until
-  the records expire), then log and move on; with ReportBatchItemFailures resume from
-  the first failed sequence number.
+  `receive_message`), so the driver does not need to. Messages that match none of the
+  FilterCriteria (see `filters.py`) are deleted without an invocation, as Lambda does.
+- DynamoDB streams: read each shard from LATEST (or TRIM_HORIZON); records that match
+  none of the FilterCriteria are skipped; invoke with the others in order. On an error
+  retry the same batch with backoff up to MaximumRetryAttempts (3 locally when unset
+  or -1, where AWS would retry until the records expire); with
+  BisectBatchOnFunctionError a failed batch is first split in two, each half delivered
+  in turn (a split does not use up a retry, as in AWS); with ReportBatchItemFailures
+  resume from the first failed sequence number. When the retries are spent, send
+  Lambda's invocation record (`DDBStreamBatchInfo`) to the DestinationConfig.OnFailure
+  queue, if any, and move on.
+  The backoff is short locally (0.2 s doubling, at most 2 s a wait) and every wait
+  ends as soon as the driver is stopped, so a failing consumer holds up only its own
+  shard, for a few seconds, and never delays stopping `dev`.
 - Schedules: fire when a `rate(...)`/`cron(...)` expression is due, with the
   EventBridge scheduled-event shape or the event's `Input`.
 """

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ from warung_local.template import (
     PhysicalResources,
     Template,
     TemplateError,
+    load_template,
     merge_globals,
     parameter_values,
     parse_template_text,
@@ -189,3 +191,62 @@ def test_parameter_without_default_needs_an_override() -> None:
     with pytest.raises(TemplateError, match="Secret"):
         parameter_values(document, None)
     assert parameter_values(document, {"Secret": "x"}) == {"Secret": "x"}
+
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "local_runtime"
+FIXTURE_TEMPLATE = FIXTURES / "template.yaml"
+
+
+def test_event_source_filters_window_and_on_failure_destination() -> None:
+    template = load_template(FIXTURE_TEMPLATE)
+
+    (orders,) = [s for s in template.sqs_sources if s.function_id == "OrdersFunction"]
+    assert orders.maximum_batching_window_s == 1
+    assert [json.loads(f) for f in orders.filters] == [
+        {"body": {"kind": ["order"], "total": [{"numeric": [">", 0]}]}},
+        {"body": [{"prefix": "urgent:"}]},
+    ]
+    (ledger,) = [s for s in template.stream_sources if s.function_id == "LedgerFunction"]
+    assert ledger.maximum_retry_attempts == 1
+    assert ledger.bisect_batch_on_function_error
+    assert ledger.on_failure_queue_id == "LedgerFailuresQueue"
+    assert ledger.on_failure_destination == template.get_att("LedgerFailuresQueue", "Arn")
+    (plain,) = [s for s in template.stream_sources if s.function_id == "StreamFunction"]
+    assert plain.filters == ()
+    assert plain.on_failure_destination is None
+
+
+STREAM_EVENT = """
+Resources:
+  Table:
+    Type: AWS::DynamoDB::Table
+    Properties: {{StreamSpecification: {{StreamViewType: NEW_IMAGE}}}}
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: fn
+      Handler: app.handler
+      Events:
+        Changes:
+          Type: DynamoDB
+          Properties:
+            Stream: !GetAtt Table.StreamArn
+            StartingPosition: LATEST
+            MaximumRetryAttempts: -1
+{extra}
+"""
+
+
+def test_unlimited_retries_take_the_local_default() -> None:
+    template = Template(parse_template_text(STREAM_EVENT.format(extra="")), Path("."), {})
+
+    (source,) = template.stream_sources
+    assert source.maximum_retry_attempts is None
+
+
+def test_an_invalid_filter_pattern_fails_the_template() -> None:
+    extra = '            FilterCriteria: {Filters: [{Pattern: \'{"eventName": "INSERT"}\'}]}'
+    template = Template(parse_template_text(STREAM_EVENT.format(extra=extra)), Path("."), {})
+
+    with pytest.raises(TemplateError, match=r"Fn\.Events\.Changes\.FilterCriteria"):
+        _ = template.stream_sources
