@@ -615,6 +615,8 @@ def _read_response(sock: socket.socket, deadline: float, max_bytes: int) -> tupl
         body += exc.partial
     except (OSError, http.client.HTTPException):
         pass  # the receiver has answered; a body cut short or too slow does not undo that
+    finally:
+        response.close()
     # Whatever is left unread stays unread: the connection is closed, never drained.
     return response.status, bytes(body[:max_bytes])
 
