@@ -59,7 +59,7 @@ lint: $(VENV)/.installed $(SAM_VENV)/.installed ## ruff, mypy, sam validate --li
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy layers/common tools
 	@# One run per function: every function has its own top-level `app` module.
-	for fn in functions/*/; do $(VENV)/bin/mypy "$$fn" || exit 1; done
+	for fn in functions/*/; do MYPYPATH="$$fn" $(VENV)/bin/mypy "$$fn" || exit 1; done
 	$(SAM) validate --lint
 	$(PY) tools/openapi_doc.py --check
 

@@ -137,6 +137,44 @@ def _read_body(environ: WSGIEnviron) -> bytes:
     return b""
 
 
+def keep_streams_true_to_transactions() -> None:
+    """Make a cancelled `TransactWriteItems` leave the table's stream as it was.
+
+    moto applies a transaction's writes one by one, appending stream records as it goes,
+    and on cancellation puts back a deep copy of each table taken beforehand. The copy
+    brings a new stream shard object: the records of writes that never happened stay in
+    the old shard, which open shard iterators still read, and those iterators never see
+    a later record. In DynamoDB a cancelled transaction writes nothing, to the stream
+    neither. This wrapper keeps the live shard, drops the phantom records and reattaches
+    the shard to the restored table. Requests are serialised, so nothing interleaves.
+    """
+    from moto.dynamodb.models import DynamoDBBackend
+
+    original = DynamoDBBackend.transact_write_items
+    if getattr(original, "_keeps_streams", False):
+        return
+
+    def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
+        shards = {
+            name: (table.stream_shard, len(table.stream_shard.items))
+            for name, table in self.tables.items()
+            if table.stream_shard is not None
+        }
+        try:
+            original(self, transact_items)
+        except Exception:
+            for name, (shard, length) in shards.items():
+                del shard.items[length:]
+                table = self.tables.get(name)
+                if table is not None:
+                    shard.table = table
+                    table.stream_shard = shard
+            raise
+
+    transact_write_items._keeps_streams = True  # type: ignore[attr-defined]
+    DynamoDBBackend.transact_write_items = transact_write_items
+
+
 class _QuietRequestHandler(WSGIRequestHandler):
     """Werkzeug's handler without a log line per request (the emulation is chatty)."""
 
@@ -169,6 +207,7 @@ class Emulation:
 
     def start(self) -> Emulation:
         """Bind the socket and serve in a background thread."""
+        keep_streams_true_to_transactions()
         if self._server is not None:
             return self
         self.middleware.stopping.clear()

@@ -43,7 +43,7 @@ from warung.errors import (
     PayloadTooLarge,
     ValidationFailed,
 )
-from warung.observability import logger, metrics
+from warung.observability import entry_point, logger
 from warung.settings import get_settings
 
 PROBLEM_JSON = "application/problem+json"
@@ -128,10 +128,6 @@ def make_handler(app: APIGatewayRestResolver) -> Handler:
     """The Lambda entry point for ``app``: the decorator stack every function uses."""
     max_body = get_settings().max_body_bytes
 
-    @logger.inject_lambda_context(
-        correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True
-    )
-    @metrics.log_metrics(capture_cold_start_metric=True)
     def handler(event: ProxyEvent, context: LambdaContext) -> ProxyResponse:
         request_id = request_id_of(event)
         try:
@@ -140,8 +136,7 @@ def make_handler(app: APIGatewayRestResolver) -> Handler:
             return finish(event, _rejected(error, request_id))
         return finish(event, app.resolve(event, context))
 
-    wrapped: Handler = handler
-    return wrapped
+    return entry_point(handler, correlation_id_path=correlation_paths.API_GATEWAY_REST)
 
 
 def allowed_methods(app: APIGatewayRestResolver, path: str) -> list[str]:

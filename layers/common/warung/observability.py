@@ -9,12 +9,15 @@ from __future__ import annotations
 import os
 import re
 import warnings
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
-__all__ = ["MetricUnit", "bind_request", "logger", "mask_email", "metrics"]
+__all__ = ["MetricUnit", "bind_request", "entry_point", "logger", "mask_email", "metrics"]
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 # Powertools reads POWERTOOLS_SERVICE_NAME, POWERTOOLS_LOG_LEVEL and
 # POWERTOOLS_METRICS_NAMESPACE from the function's environment (template.yaml).
@@ -37,3 +40,13 @@ def bind_request(request_id: str, **fields: Any) -> None:
     logger.set_correlation_id(request_id)
     if fields:
         logger.append_keys(**fields)
+
+
+def entry_point(handler: F, *, correlation_id_path: str | None = None) -> F:
+    """The decorator stack of every Lambda entry point: log context (cold start, request
+    id, optional correlation id from the event) and metrics flushed at the end."""
+    with_metrics = metrics.log_metrics(capture_cold_start_metric=True)(handler)
+    wrapped: F = logger.inject_lambda_context(
+        correlation_id_path=correlation_id_path, clear_state=True
+    )(with_metrics)
+    return wrapped

@@ -1,0 +1,358 @@
+"""Job worker: runs the jobs of the queue, each once, with backoff and a dead-letter end.
+
+Every SQS record is one job (``{"job_id", "job_type", "payload", "correlation_id", ...}``
+from the outbox relay). The registry maps a job type to its payload model and handler.
+
+- **Once**: a job's effect runs under Powertools idempotency keyed on ``job_id``, so a job
+  delivered twice sends one e-mail.
+- **Retries with backoff**: a failed job becomes visible again after
+  ``base * 2^(receive count - 1)`` seconds (with jitter, capped at 15 minutes) instead of the
+  queue's fixed visibility timeout; after ``maxReceiveCount`` receives SQS moves it to the
+  dead-letter queue. Its last error is kept (``JOBFAIL#<job id>``) for the admin's list.
+- **Poison**: a job that can never succeed (unknown type, invalid payload, a webhook URL that
+  is no longer allowed) goes to the dead-letter queue at once instead of being retried.
+- **Observability**: the log lines of a job carry the correlation id of the request that
+  caused it; metrics per job type: processed, failed, retried, dead-lettered.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from functools import cache
+from typing import Any
+
+import botocore.session
+from aws_lambda_powertools.metrics import single_metric
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.config import Config
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from warung import webhooks
+from warung.dynamo import dynamodb_client, from_item, to_item
+from warung.jobs import (
+    JOB_PAYLOADS,
+    EmailJob,
+    JobPayload,
+    WebhookDelivery,
+)
+from warung.observability import MetricUnit, entry_point, logger, mask_email, metrics
+from warung.settings import get_settings
+
+MAX_BACKOFF_SECONDS = 15 * 60
+FAILURE_RETENTION = timedelta(days=30)  # longer than the dead-letter queue keeps messages
+
+
+class WorkerSettings(BaseModel):
+    """The worker's own configuration, validated at cold start."""
+
+    model_config = ConfigDict(frozen=True)
+
+    jobs_queue_url: str = Field(min_length=1)
+    jobs_dead_letter_queue_url: str = Field(min_length=1)
+    idempotency_table_name: str = Field(min_length=1)
+    mail_from: str = Field(min_length=3)
+    job_max_receives: int = Field(ge=1)
+    job_retry_base_seconds: int = Field(ge=0)
+
+
+def _read_settings() -> WorkerSettings:
+    env = os.environ
+    return WorkerSettings(
+        jobs_queue_url=env.get("JOBS_QUEUE_URL", ""),
+        jobs_dead_letter_queue_url=env.get("JOBS_DLQ_URL", ""),
+        idempotency_table_name=env.get("IDEMPOTENCY_TABLE_NAME", ""),
+        mail_from=env.get("MAIL_FROM", ""),
+        job_max_receives=int(env.get("JOB_MAX_RECEIVES", "5")),
+        job_retry_base_seconds=int(env.get("JOB_RETRY_BASE_SECONDS", "30")),
+    )
+
+
+settings = _read_settings()
+processor = BatchProcessor(event_type=EventType.SQS)
+persistence = DynamoDBPersistenceLayer(
+    table_name=settings.idempotency_table_name, boto3_client=dynamodb_client()
+)
+# A job's effect is remembered for a day: far longer than the queue can redeliver it.
+idempotency = IdempotencyConfig(event_key_jmespath="job_id", expires_after_seconds=24 * 3600)
+
+
+class Job(BaseModel):
+    """One message of the jobs queue, as the outbox relay writes it."""
+
+    job_id: str = Field(min_length=1)
+    job_type: str
+    payload: dict[str, Any]
+    correlation_id: str
+    created_at: str
+
+
+class PermanentJobError(Exception):
+    """The job can never succeed; retrying would only delay the dead letter."""
+
+
+# ---------------------------------------------------------------- registry
+
+JobHandler = Callable[[Any, Job], None]
+REGISTRY: dict[str, JobHandler] = {}
+
+
+def handles(*models: type[JobPayload]) -> Callable[[JobHandler], JobHandler]:
+    """Register ``handler`` for the job types of ``models``."""
+
+    def register(handler: JobHandler) -> JobHandler:
+        for model in models:
+            REGISTRY[model.job_type] = handler
+        return handler
+
+    return register
+
+
+@handles(*(model for model in JOB_PAYLOADS.values() if issubclass(model, EmailJob)))
+def send_email(payload: EmailJob, job: Job) -> None:
+    """Render the e-mail of ``payload`` and send it through SES."""
+    import mail  # Jinja2 is imported only by the jobs that render
+
+    rendered = mail.render(payload)
+    message_id = mail.send(
+        mail.sesv2_client(),
+        sender=settings.mail_from,
+        job=payload,
+        rendered=rendered,
+        idempotency_token=job.job_id,
+    )
+    logger.info("email sent", extra={"to": mask_email(payload.to), "ses_message_id": message_id})
+
+
+@handles(WebhookDelivery)
+def deliver_webhook(payload: WebhookDelivery, job: Job) -> None:
+    """POST the event, signed with the merchant's current secret, to its current URL."""
+    target = merchant_webhook(payload.merchant_id)
+    if target is None:
+        logger.info("merchant has no webhook", extra={"merchant_id": payload.merchant_id})
+        return
+    url, secret = target
+    body = json.dumps(
+        {
+            "id": payload.event_id,
+            "type": payload.event,
+            "created_at": job.created_at,
+            "data": payload.data,
+        },
+        separators=(",", ":"),
+    ).encode()
+    headers = {
+        "Warung-Signature": webhooks.signature_header(secret, body, int(time.time())),
+        "Warung-Delivery": job.job_id,
+        "Warung-Event": payload.event,
+    }
+    try:
+        delivery = webhooks.deliver(
+            url, body, headers, allow_loopback=get_settings().webhook_allow_loopback
+        )
+    except webhooks.DeliveryError as error:
+        if not error.retryable:
+            raise PermanentJobError(str(error)) from error
+        raise
+    if not 200 <= delivery.status < 300:
+        raise RuntimeError(f"receiver answered {delivery.status}")
+    logger.info(
+        "webhook delivered",
+        extra={
+            "merchant_id": payload.merchant_id,
+            "status": delivery.status,
+            "ms": delivery.elapsed_ms,
+        },
+    )
+
+
+def merchant_webhook(merchant_id: str) -> tuple[str, str] | None:
+    """The merchant's webhook URL and signing secret, read when sending."""
+    response = dynamodb_client().get_item(
+        TableName=get_settings().table_name,
+        Key=to_item({"pk": f"MERCHANT#{merchant_id}", "sk": "WEBHOOK"}),
+        ConsistentRead=True,
+    )
+    item = from_item(response.get("Item") or {})
+    if not item.get("url") or not item.get("secret"):
+        return None
+    return str(item["url"]), str(item["secret"])
+
+
+# ---------------------------------------------------------------- processing
+
+
+def _run(job: dict[str, Any]) -> dict[str, str]:
+    parsed = Job.model_validate(job)
+    payload = JOB_PAYLOADS[parsed.job_type].model_validate(parsed.payload)
+    REGISTRY[parsed.job_type](payload, parsed)
+    return {"job_id": parsed.job_id, "status": "done"}
+
+
+# Runs the job's handler; a second delivery of the same ``job_id`` returns the first result.
+run_once: Callable[..., dict[str, str]] = idempotent_function(
+    data_keyword_argument="job", config=idempotency, persistence_store=persistence
+)(_run)
+
+
+def process(record: SQSRecord) -> None:
+    """One record: parse, run once, and on failure decide between retry and dead letter."""
+    job = parse(record)
+    logger.set_correlation_id(job.correlation_id)
+    logger.append_keys(job_id=job.job_id, job_type=job.job_type)
+    receives = int(record.attributes.approximate_receive_count or 1)
+    try:
+        if job.job_type not in REGISTRY:
+            raise PermanentJobError(f"unknown job type {job.job_type!r}")
+        try:
+            JOB_PAYLOADS[job.job_type].model_validate(job.payload)
+        except ValidationError as error:
+            raise PermanentJobError(f"invalid payload: {error.error_count()} errors") from error
+        run_once(job=job.model_dump())
+    except PermanentJobError as error:
+        remember_failure(job, error, receives)
+        dead_letter(record, job, str(error))
+        logger.error("job cannot succeed; dead-lettered", extra={"error": str(error)})
+        count("JobsDeadLettered", job.job_type)
+        return  # handled: the message leaves the queue
+    except Exception as error:
+        remember_failure(job, error, receives)
+        count("JobsFailed", job.job_type)
+        if receives >= settings.job_max_receives:
+            # Visible at once, so that SQS moves it to the dead-letter queue on the next
+            # receive instead of after the queue's full visibility timeout.
+            retry_after(record, 0)
+            count("JobsDeadLettered", job.job_type)
+            logger.exception("job failed for the last time", extra={"receives": receives})
+        else:
+            delay = backoff_seconds(receives, settings.job_retry_base_seconds)
+            retry_after(record, delay)
+            count("JobsRetried", job.job_type)
+            logger.warning(
+                "job failed; will retry",
+                extra={"receives": receives, "retry_in_s": delay, "error": str(error)},
+            )
+        raise
+    finally:
+        logger.remove_keys(["job_id", "job_type"])
+    count("JobsProcessed", job.job_type)
+
+
+def parse(record: SQSRecord) -> Job:
+    """The job of a record; a body that is not a job goes to the dead-letter queue."""
+    try:
+        return Job.model_validate_json(record.body)
+    except ValidationError:
+        dead_letter(record, None, "not a job message")
+        count("JobsDeadLettered", "unknown")
+        logger.error("message is not a job; dead-lettered", extra={"message_id": record.message_id})
+        raise PoisonMessage() from None
+
+
+class PoisonMessage(Exception):
+    """A message that was moved to the dead-letter queue; it must not be retried."""
+
+
+def backoff_seconds(receives: int, base: int) -> int:
+    """Exponential backoff with jitter: base, 2·base, 4·base, ... capped at 15 minutes."""
+    delay = min(MAX_BACKOFF_SECONDS, base * 2 ** max(0, receives - 1))
+    return int(delay * random.uniform(0.8, 1.0))  # noqa: S311 - jitter, not security
+
+
+def retry_after(record: SQSRecord, seconds: int) -> None:
+    """Make the message visible again after ``seconds`` rather than the queue default."""
+    sqs_client().change_message_visibility(
+        QueueUrl=settings.jobs_queue_url,
+        ReceiptHandle=record.receipt_handle,
+        VisibilityTimeout=seconds,
+    )
+
+
+def dead_letter(record: SQSRecord, job: Job | None, reason: str) -> None:
+    """Send the message straight to the dead-letter queue with the reason attached."""
+    attributes = {"error": {"DataType": "String", "StringValue": reason[:1000]}}
+    if job is not None:
+        attributes["job_type"] = {"DataType": "String", "StringValue": job.job_type}
+    sqs_client().send_message(
+        QueueUrl=settings.jobs_dead_letter_queue_url,
+        MessageBody=record.body,
+        MessageAttributes=attributes,
+    )
+
+
+def remember_failure(job: Job, error: BaseException, receives: int) -> None:
+    """Keep the last error of a job, for the admin's dead-letter list."""
+    now = datetime.now(UTC)
+    dynamodb_client().put_item(
+        TableName=get_settings().table_name,
+        Item=to_item(
+            {
+                "pk": f"JOBFAIL#{job.job_id}",
+                "sk": "JOB",
+                "job_type": job.job_type,
+                "correlation_id": job.correlation_id,
+                "last_error": f"{type(error).__name__}: {error}"[:1000],
+                "receives": receives,
+                "failed_at": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "expires_at_epoch": int((now + FAILURE_RETENTION).timestamp()),
+            }
+        ),
+    )
+
+
+def count(name: str, job_type: str) -> None:
+    """One metric point with the job type as its dimension."""
+    with single_metric(
+        name=name,
+        unit=MetricUnit.Count,
+        value=1,
+        namespace=metrics.namespace,
+        default_dimensions={"service": "worker", "job_type": job_type},
+    ):
+        pass
+
+
+@cache
+def sqs_client() -> Any:
+    """The SQS client, created once per execution environment."""
+    common = get_settings()
+    return botocore.session.get_session().create_client(
+        "sqs",
+        region_name=common.region,
+        endpoint_url=common.aws_endpoint_url,
+        config=Config(connect_timeout=2, read_timeout=5, retries={"max_attempts": 3}),
+    )
+
+
+def process_batch(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    """SQS batch in, partial batch failures out."""
+    idempotency.register_lambda_context(context)
+    return process_partial_response(
+        event=event, record_handler=_process_or_skip, processor=processor, context=context
+    )
+
+
+def _process_or_skip(record: SQSRecord) -> None:
+    try:
+        process(record)
+    except PoisonMessage:
+        return  # already in the dead-letter queue; delete it here
+
+
+handler = entry_point(process_batch)

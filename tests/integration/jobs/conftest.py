@@ -1,0 +1,52 @@
+"""The asynchronous path on the real template: outbox → stream → relay → queue → worker.
+
+The runtime runs in-process with its event sources stopped; tests drive the relay and the
+worker one poll at a time, so nothing depends on timing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from support.pipeline import Pipeline
+
+from warung import dynamo, secrets
+from warung.settings import get_settings
+from warung_local.runtime import LocalRuntime
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+@pytest.fixture(scope="module")
+def runtime() -> Iterator[LocalRuntime]:
+    with LocalRuntime(
+        ROOT / "template.yaml",
+        port=0,
+        emulator_port=0,
+        seed=False,
+        start_sources=False,
+        # Retry at once locally: the backoff formula is unit-tested on its own.
+        parameter_overrides={"JobRetryBaseSeconds": "0"},
+    ) as running:
+        yield running
+
+
+@pytest.fixture
+def pipeline(runtime: LocalRuntime, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pipeline]:
+    """The pipeline, with this process configured as a function of the stack (a producer)."""
+    for name, value in runtime.template.functions["PlatformFunction"].environment.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", runtime.endpoint_url)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_REGION", runtime.template.region)
+    get_settings.cache_clear()
+    dynamo.dynamodb_client.cache_clear()
+    secrets._secrets_client.cache_clear()
+    pipe = Pipeline(runtime)
+    pipe.drain()  # start from a quiet pipeline
+    yield pipe
+    get_settings.cache_clear()
+    dynamo.dynamodb_client.cache_clear()

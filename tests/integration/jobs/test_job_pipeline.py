@@ -1,0 +1,245 @@
+"""Jobs reach their effect once, survive a crash after commit, retry and end as dead letters."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+from support.pipeline import Pipeline
+
+from warung.dynamo import Transaction, dynamodb_client, from_item, to_item
+from warung.ids import new_id
+from warung.jobs import VerificationEmail, WebhookDelivery, enqueue
+from warung.settings import get_settings
+from warung.webhooks import verify_signature
+
+
+def sign_up(email: str, request_id: str) -> str:
+    """A producer: a business write and its e-mail job in one transaction. Returns the user id."""
+    user_id = new_id()
+    settings = get_settings()
+    job = VerificationEmail(
+        to=email,
+        name="Sri <b>Rahayu</b>",
+        verify_url=f"https://app.example.com/verify?token={new_id()}",
+        expires_in_hours=24,
+    )
+    (
+        Transaction()
+        .put(
+            settings.table_name,
+            {"pk": f"USER#{user_id}", "sk": "PROFILE", "email": email},
+            condition="attribute_not_exists(pk)",
+        )
+        .extend([enqueue(job, correlation_id=request_id)])
+        .commit()
+    )
+    return user_id
+
+
+class LogLines(logging.Handler):
+    """The JSON log lines of one service, formatted as the function writes them."""
+
+    def __init__(self, service: str) -> None:
+        super().__init__()
+        self.logger = logging.getLogger(service)
+        self.setFormatter(self.logger.handlers[0].formatter)
+        self.lines: list[dict[str, Any]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(json.loads(self.format(record)))
+
+    def __enter__(self) -> LogLines:
+        self.logger.addHandler(self)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.logger.removeHandler(self)
+
+
+def test_job_of_a_function_that_crashed_right_after_commit_is_delivered(
+    pipeline: Pipeline,
+) -> None:
+    email = f"crash-{new_id().lower()}@example.com"
+
+    def handler_that_dies_after_commit() -> None:
+        sign_up(email, request_id="req-crash-1")
+        raise RuntimeError("the function died right after its commit")
+
+    with pytest.raises(RuntimeError):
+        handler_that_dies_after_commit()
+    with LogLines("worker") as worker_log:
+        pipeline.drain()
+
+    mails = pipeline.mail(email)
+    assert len(mails) == 1
+    assert mails[0]["to"] == [email]
+    assert mails[0]["subject"] == "Confirm your e-mail address for Warung"
+    assert "https://app.example.com/verify?token=" in mails[0]["text"]
+    assert "Sri &lt;b&gt;Rahayu&lt;/b&gt;" in mails[0]["html"]  # user text escaped
+    # The job's log lines carry the correlation id of the request that caused it.
+    worker_lines = [line for line in worker_log.lines if line["message"] == "email sent"]
+    assert len(worker_lines) == 1
+    assert worker_lines[0]["correlation_id"] == "req-crash-1"
+    assert email not in json.dumps(worker_lines)  # the address is masked in logs
+
+
+def test_rolled_back_change_enqueues_nothing(pipeline: Pipeline) -> None:
+    email = f"rollback-{new_id().lower()}@example.com"
+    settings = get_settings()
+    job = VerificationEmail(
+        to=email, name="X", verify_url="https://a.example/v", expires_in_hours=1
+    )
+    with pytest.raises(Exception, match="changed"):
+        (
+            Transaction()
+            .check(settings.table_name, {"pk": "NOPE", "sk": "NOPE"}, "attribute_exists(pk)")
+            .extend([enqueue(job, correlation_id="req-rollback")])
+            .commit()
+        )
+    pipeline.drain()
+    assert pipeline.mail(email) == []
+
+
+def test_job_delivered_twice_sends_one_email(pipeline: Pipeline) -> None:
+    email = f"twice-{new_id().lower()}@example.com"
+    job_id = new_id()
+    body = {
+        "job_id": job_id,
+        "job_type": "email.verification",
+        "payload": {
+            "to": email,
+            "name": "Budi",
+            "verify_url": "https://a.example/v",
+            "expires_in_hours": 1,
+        },
+        "correlation_id": "req-twice",
+        "created_at": "2026-11-26T08:15:00Z",
+    }
+    pipeline.send_job(body)
+    pipeline.send_job(body)
+    pipeline.drain()
+    assert len(pipeline.mail(email)) == 1
+
+
+class Receiver:
+    """A merchant's webhook endpoint on loopback (admitted by the local stage's allowlist)."""
+
+    def __init__(self, status: int) -> None:
+        self.status = status
+        self.requests: list[dict[str, Any]] = []
+        outer = self
+
+        class Handle(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                outer.requests.append({"headers": dict(self.headers), "body": body})
+                self.send_response(outer.status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handle)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks/warung"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def receiver(request: pytest.FixtureRequest) -> Iterator[Receiver]:
+    status = getattr(request, "param", 200)
+    running = Receiver(status)
+    yield running
+    running.close()
+
+
+def configure_webhook(merchant_id: str, url: str, secret: str) -> None:
+    dynamodb_client().put_item(
+        TableName=get_settings().table_name,
+        Item=to_item(
+            {"pk": f"MERCHANT#{merchant_id}", "sk": "WEBHOOK", "url": url, "secret": secret}
+        ),
+    )
+
+
+def enqueue_webhook(merchant_id: str, request_id: str) -> str:
+    event_id = new_id("evt_")
+    payload = WebhookDelivery(
+        merchant_id=merchant_id,
+        event="order.paid",
+        event_id=event_id,
+        data={"order_id": "o-1", "total": 125_500},
+    )
+    Transaction().extend([enqueue(payload, correlation_id=request_id)]).commit()
+    return event_id
+
+
+def test_webhook_is_posted_signed_with_the_merchant_secret(
+    pipeline: Pipeline, receiver: Receiver
+) -> None:
+    merchant_id = new_id()
+    configure_webhook(merchant_id, receiver.url, "whsec_test_secret")
+    event_id = enqueue_webhook(merchant_id, "req-hook-1")
+    pipeline.drain()
+
+    assert len(receiver.requests) == 1
+    request = receiver.requests[0]
+    headers = {k.lower(): v for k, v in request["headers"].items()}
+    timestamp = int(headers["warung-signature"].split(",")[0].removeprefix("t="))
+    verify_signature(
+        headers["warung-signature"], request["body"], "whsec_test_secret", now=timestamp
+    )
+    assert headers["warung-event"] == "order.paid"
+    assert headers["warung-delivery"]
+    body = json.loads(request["body"])
+    assert (body["id"], body["type"], body["data"]["total"]) == (event_id, "order.paid", 125_500)
+
+
+@pytest.mark.parametrize("receiver", [500], indirect=True)
+def test_failing_webhook_is_retried_then_dead_lettered_with_its_last_error(
+    pipeline: Pipeline, receiver: Receiver
+) -> None:
+    merchant_id = new_id()
+    configure_webhook(merchant_id, receiver.url, "whsec_x")
+    enqueue_webhook(merchant_id, "req-hook-fail")
+    pipeline.drain(rounds=20)
+
+    assert len(receiver.requests) == 5  # maxReceiveCount: five tries, then the dead-letter queue
+    dead = pipeline.dead_letters_of("req-hook-fail")
+    assert len(dead) == 1
+    job_id = json.loads(dead[0]["Body"])["job_id"]
+    failure = from_item(
+        dynamodb_client().get_item(
+            TableName=get_settings().table_name,
+            Key=to_item({"pk": f"JOBFAIL#{job_id}", "sk": "JOB"}),
+        )["Item"]
+    )
+    assert "500" in failure["last_error"]
+    assert failure["receives"] == 5
+
+
+def test_job_that_can_never_succeed_is_dead_lettered_at_once(pipeline: Pipeline) -> None:
+    pipeline.send_job(
+        {
+            "job_id": new_id(),
+            "job_type": "email.unknown_kind",
+            "payload": {},
+            "correlation_id": "req-poison",
+            "created_at": "2026-11-26T08:15:00Z",
+        }
+    )
+    assert pipeline.work() == 1
+    dead = pipeline.dead_letters_of("req-poison")
+    assert len(dead) == 1
+    assert "unknown job type" in dead[0]["MessageAttributes"]["error"]["StringValue"]
+    assert pipeline.work() == 0  # not retried

@@ -1,0 +1,62 @@
+"""A handle on the asynchronous path of a running local application, for tests."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.request import urlopen
+
+from warung_local.emulation import aws_client
+from warung_local.runtime import LocalRuntime
+
+
+class Pipeline:
+    """Handles on the running application for the tests."""
+
+    def __init__(self, runtime: LocalRuntime) -> None:
+        self.runtime = runtime
+        self.sqs = aws_client("sqs", runtime.endpoint_url)
+        template = runtime.template
+        self.jobs_queue_url = template.queue_url("JobsQueue")
+        self.dead_letter_queue_url = template.queue_url("JobsDeadLetterQueue")
+
+    def relay(self) -> int:
+        """One poll of the main table's stream by the outbox relay."""
+        return self.runtime.driver("OutboxRelayFunction").poll_once()
+
+    def work(self) -> int:
+        """One poll of the jobs queue by the worker."""
+        return self.runtime.driver("WorkerFunction").poll_once()
+
+    def drain(self, rounds: int = 10) -> None:
+        """Relay and work until nothing moves."""
+        for _ in range(rounds):
+            if self.relay() + self.work() == 0:
+                return
+
+    def mail(self, to: str) -> list[dict[str, Any]]:
+        with urlopen(f"{self.runtime.api_url}/_local/mail?to={to}", timeout=10) as response:
+            messages: list[dict[str, Any]] = json.loads(response.read())
+        return messages
+
+    def dead_letters(self) -> list[dict[str, Any]]:
+        response = self.sqs.receive_message(
+            QueueUrl=self.dead_letter_queue_url,
+            MaxNumberOfMessages=10,
+            MessageAttributeNames=["All"],
+            VisibilityTimeout=0,
+        )
+        messages: list[dict[str, Any]] = response.get("Messages", [])
+        return messages
+
+    def dead_letters_of(self, correlation_id: str) -> list[dict[str, Any]]:
+        """The dead letters caused by one request."""
+        return [
+            m
+            for m in self.dead_letters()
+            if json.loads(m["Body"]).get("correlation_id") == correlation_id
+        ]
+
+    def send_job(self, body: dict[str, Any]) -> None:
+        """Put a job message on the queue as the relay would (for duplicate delivery)."""
+        self.sqs.send_message(QueueUrl=self.jobs_queue_url, MessageBody=json.dumps(body))

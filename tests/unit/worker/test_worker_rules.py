@@ -1,0 +1,85 @@
+"""The worker's pure rules: backoff, and a handler for every job type producers can enqueue."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from warung.jobs import JOB_PAYLOADS
+from warung.settings import get_settings
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def load(function_dir: str, name: str) -> ModuleType:
+    """Import a function's app.py under a unique module name (functions all have an ``app``)."""
+    spec = importlib.util.spec_from_file_location(
+        name, ROOT / "functions" / function_dir / "app.py"
+    )
+    assert spec
+    assert spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def worker() -> Iterator[ModuleType]:
+    with pytest.MonkeyPatch.context() as env:
+        for name, value in {
+            "JOBS_QUEUE_URL": "https://sqs.ap-southeast-1.amazonaws.com/123456789012/jobs",
+            "JOBS_DLQ_URL": "https://sqs.ap-southeast-1.amazonaws.com/123456789012/jobs-dlq",
+            "IDEMPOTENCY_TABLE_NAME": "idempotency",
+            "MAIL_FROM": "no-reply@warung.example",
+            "JOB_MAX_RECEIVES": "5",
+            "JOB_RETRY_BASE_SECONDS": "30",
+            "AWS_REGION": "ap-southeast-1",
+            "AWS_DEFAULT_REGION": "ap-southeast-1",
+        }.items():
+            env.setenv(name, value)
+        get_settings.cache_clear()
+        yield load("worker", "worker_app_under_test")
+    get_settings.cache_clear()
+
+
+def test_every_job_type_has_a_handler(worker: ModuleType) -> None:
+    assert set(worker.REGISTRY) == set(JOB_PAYLOADS)
+
+
+@pytest.mark.parametrize(
+    ("receives", "low", "high"),
+    [(1, 24, 30), (2, 48, 60), (3, 96, 120), (4, 192, 240), (6, 720, 900), (12, 720, 900)],
+)
+def test_backoff_doubles_with_jitter_and_caps_at_15_minutes(
+    worker: ModuleType, receives: int, low: int, high: int
+) -> None:
+    delays = {worker.backoff_seconds(receives, 30) for _ in range(200)}
+    assert min(delays) >= low
+    assert max(delays) <= high
+
+
+def test_worker_settings_fail_at_cold_start_when_missing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("MAIL_FROM", raising=False)
+    monkeypatch.delenv("JOBS_DLQ_URL", raising=False)
+    with pytest.raises(Exception, match="mail_from"):
+        load("worker", "worker_app_without_config")
+
+
+def test_relay_forwards_only_inserted_outbox_entries(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("JOBS_QUEUE_URL", "https://sqs.example/jobs")
+    monkeypatch.setenv("AWS_REGION", "ap-southeast-1")
+    relay = load("outbox_relay", "relay_app_under_test")
+
+    def record(event: str, pk: str) -> dict[str, object]:
+        return {"eventName": event, "dynamodb": {"Keys": {"pk": {"S": pk}, "sk": {"S": "JOB"}}}}
+
+    assert relay.is_new_outbox_entry(record("INSERT", "OUTBOX#01J"))
+    assert not relay.is_new_outbox_entry(record("MODIFY", "OUTBOX#01J"))
+    assert not relay.is_new_outbox_entry(record("REMOVE", "OUTBOX#01J"))  # TTL expiry
+    assert not relay.is_new_outbox_entry(record("INSERT", "USER#01J"))
