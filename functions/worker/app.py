@@ -44,7 +44,6 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.config import Config
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from warung import webhooks
 from warung.dynamo import dynamodb_client, from_item, to_item
 from warung.jobs import (
     JOB_PAYLOADS,
@@ -86,9 +85,6 @@ def _read_settings() -> WorkerSettings:
 
 settings = _read_settings()
 processor = BatchProcessor(event_type=EventType.SQS)
-persistence = DynamoDBPersistenceLayer(
-    table_name=settings.idempotency_table_name, boto3_client=dynamodb_client()
-)
 # A job's effect is remembered for a day: far longer than the queue can redeliver it.
 idempotency = IdempotencyConfig(event_key_jmespath="job_id", expires_after_seconds=24 * 3600)
 
@@ -148,6 +144,8 @@ def deliver_webhook(payload: WebhookDelivery, job: Job) -> None:
         logger.info("merchant has no webhook", extra={"merchant_id": payload.merchant_id})
         return
     url, secret = target
+    from warung import webhooks  # only webhook jobs need the HTTP client and the SSRF guard
+
     body = json.dumps(
         {
             "id": payload.event_id,
@@ -205,10 +203,19 @@ def _run(job: dict[str, Any]) -> dict[str, str]:
     return {"job_id": parsed.job_id, "status": "done"}
 
 
-# Runs the job's handler; a second delivery of the same ``job_id`` returns the first result.
-run_once: Callable[..., dict[str, str]] = idempotent_function(
-    data_keyword_argument="job", config=idempotency, persistence_store=persistence
-)(_run)
+@cache
+def run_once() -> Callable[..., dict[str, str]]:
+    """The job runner: a second delivery of the same ``job_id`` returns the first result.
+
+    Built on first use, with the shared DynamoDB client, so that the client is created once.
+    """
+    persistence = DynamoDBPersistenceLayer(
+        table_name=settings.idempotency_table_name, boto3_client=dynamodb_client()
+    )
+    runner: Callable[..., dict[str, str]] = idempotent_function(
+        data_keyword_argument="job", config=idempotency, persistence_store=persistence
+    )(_run)
+    return runner
 
 
 def process(record: SQSRecord) -> None:
@@ -224,7 +231,7 @@ def process(record: SQSRecord) -> None:
             JOB_PAYLOADS[job.job_type].model_validate(job.payload)
         except ValidationError as error:
             raise PermanentJobError(f"invalid payload: {error.error_count()} errors") from error
-        run_once(job=job.model_dump())
+        run_once()(job=job.model_dump())
     except PermanentJobError as error:
         remember_failure(job, error, receives)
         dead_letter(record, job, str(error))

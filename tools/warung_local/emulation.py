@@ -172,7 +172,7 @@ def keep_streams_true_to_transactions() -> None:
             raise
 
     transact_write_items._keeps_streams = True  # type: ignore[attr-defined]
-    DynamoDBBackend.transact_write_items = transact_write_items
+    DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
 
 
 class _QuietRequestHandler(WSGIRequestHandler):
