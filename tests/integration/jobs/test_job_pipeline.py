@@ -205,15 +205,37 @@ def test_webhook_is_posted_signed_with_the_merchant_secret(
     assert (body["id"], body["type"], body["data"]["total"]) == (event_id, "order.paid", 125_500)
 
 
+def job_metrics(output: str, job_type: str) -> dict[str, int]:
+    """Counts of the worker's per-type job metrics in the EMF lines it printed."""
+    counts: dict[str, int] = {}
+    for line in output.splitlines():
+        if not line.startswith('{"_aws"'):
+            continue
+        point = json.loads(line)
+        if point.get("job_type") != job_type:
+            continue
+        for metric in point["_aws"]["CloudWatchMetrics"][0]["Metrics"]:
+            name = metric["Name"]
+            values = point[name] if isinstance(point[name], list) else [point[name]]
+            counts[name] = counts.get(name, 0) + int(sum(values))
+    return counts
+
+
 @pytest.mark.parametrize("receiver", [500], indirect=True)
 def test_failing_webhook_is_retried_then_dead_lettered_with_its_last_error(
-    pipeline: Pipeline, receiver: Receiver
+    pipeline: Pipeline, receiver: Receiver, capsys: pytest.CaptureFixture[str]
 ) -> None:
     merchant_id = new_id()
     configure_webhook(merchant_id, receiver.url, "whsec_x")
     enqueue_webhook(merchant_id, "req-hook-fail")
+    capsys.readouterr()
     pipeline.drain(rounds=20)
 
+    assert job_metrics(capsys.readouterr().out, "webhook.deliver") == {
+        "JobsFailed": 5,
+        "JobsRetried": 4,
+        "JobsDeadLettered": 1,
+    }
     assert len(receiver.requests) == 5  # maxReceiveCount: five tries, then the dead-letter queue
     dead = pipeline.dead_letters_of("req-hook-fail")
     assert len(dead) == 1
