@@ -19,13 +19,48 @@ class Pipeline:
         template = runtime.template
         self.jobs_queue_url = template.queue_url("JobsQueue")
         self.dead_letter_queue_url = template.queue_url("JobsDeadLetterQueue")
+        self.visibility_requests: list[int] = []  # the worker's backoff delays, in order
+        self._waiting: list[str] = []  # receipt handles of messages in a backoff delay
+        self._fast_forwarding = False
+        assert runtime.emulation is not None
+        self._emulation = runtime.emulation
+        self._emulation.add_observer(self._observe)
+
+    def close(self) -> None:
+        """Stop watching the emulation."""
+        self._emulation.middleware.observers.remove(self._observe)
+
+    def _observe(self, environ: dict[str, Any], body: bytes, status: str, _: bytes) -> None:
+        # Called inside the emulation's lock for every request: note the worker's delays.
+        target = str(environ.get("HTTP_X_AMZ_TARGET", ""))
+        if self._fast_forwarding or not target.endswith(".ChangeMessageVisibility"):
+            return
+        request = json.loads(body)
+        self.visibility_requests.append(int(request["VisibilityTimeout"]))
+        self._waiting.append(str(request["ReceiptHandle"]))
+
+    def fast_forward(self) -> None:
+        """Let the backoff delays pass: messages waiting to be retried are visible now."""
+        self._fast_forwarding = True
+        try:
+            for handle in self._waiting:
+                try:
+                    self.sqs.change_message_visibility(
+                        QueueUrl=self.jobs_queue_url, ReceiptHandle=handle, VisibilityTimeout=0
+                    )
+                except self.sqs.exceptions.ClientError:
+                    pass  # already deleted or dead-lettered
+            self._waiting.clear()
+        finally:
+            self._fast_forwarding = False
 
     def relay(self) -> int:
         """One poll of the main table's stream by the outbox relay."""
         return self.runtime.driver("OutboxRelayFunction").poll_once()
 
     def work(self) -> int:
-        """One poll of the jobs queue by the worker."""
+        """One poll of the jobs queue by the worker, once pending backoff delays have passed."""
+        self.fast_forward()
         return self.runtime.driver("WorkerFunction").poll_once()
 
     def drain(self, rounds: int = 10) -> None:

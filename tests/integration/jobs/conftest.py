@@ -1,7 +1,8 @@
 """The asynchronous path on the real template: outbox → stream → relay → queue → worker.
 
-The runtime runs in-process with its event sources stopped; tests drive the relay and the
-worker one poll at a time, so nothing depends on timing.
+The runtime runs in-process with its event sources stopped, with the template's own retry
+settings; tests drive the relay and the worker one poll at a time and fast-forward the
+backoff delays the worker asks for, so nothing depends on timing.
 """
 
 from __future__ import annotations
@@ -27,8 +28,6 @@ def runtime() -> Iterator[LocalRuntime]:
         emulator_port=0,
         seed=False,
         start_sources=False,
-        # Retry at once locally: the backoff formula is unit-tested on its own.
-        parameter_overrides={"JobRetryBaseSeconds": "0"},
     ) as running:
         yield running
 
@@ -47,6 +46,8 @@ def pipeline(runtime: LocalRuntime, monkeypatch: pytest.MonkeyPatch) -> Iterator
     secrets._secrets_client.cache_clear()
     pipe = Pipeline(runtime)
     pipe.drain()  # start from a quiet pipeline
+    pipe.visibility_requests.clear()
     yield pipe
+    pipe.close()
     get_settings.cache_clear()
     dynamo.dynamodb_client.cache_clear()

@@ -130,16 +130,21 @@ def test_job_delivered_twice_sends_one_email(pipeline: Pipeline) -> None:
 class Receiver:
     """A merchant's webhook endpoint on loopback (admitted by the local stage's allowlist)."""
 
-    def __init__(self, status: int) -> None:
+    def __init__(self, status: int, location: str | None = None) -> None:
         self.status = status
+        self.location = location
         self.requests: list[dict[str, Any]] = []
         outer = self
 
         class Handle(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                outer.requests.append({"headers": dict(self.headers), "body": body})
+                outer.requests.append(
+                    {"path": self.path, "headers": dict(self.headers), "body": body}
+                )
                 self.send_response(outer.status)
+                if outer.location:
+                    self.send_header("Location", outer.location)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
@@ -158,7 +163,7 @@ class Receiver:
 @pytest.fixture
 def receiver(request: pytest.FixtureRequest) -> Iterator[Receiver]:
     status = getattr(request, "param", 200)
-    running = Receiver(status)
+    running = Receiver(status, location="/elsewhere" if 300 <= status < 400 else None)
     yield running
     running.close()
 
@@ -231,6 +236,12 @@ def test_failing_webhook_is_retried_then_dead_lettered_with_its_last_error(
     capsys.readouterr()
     pipeline.drain(rounds=20)
 
+    # Growing delays (30 s base, doubling, 20% jitter), then visible at once so that SQS
+    # moves it to the dead-letter queue on the next receive.
+    delays = pipeline.visibility_requests
+    assert len(delays) == 5
+    for delay, (low, high) in zip(delays, [(24, 30), (48, 60), (96, 120), (192, 240), (0, 0)]):
+        assert low <= delay <= high, delays
     assert job_metrics(capsys.readouterr().out, "webhook.deliver") == {
         "JobsFailed": 5,
         "JobsRetried": 4,
@@ -265,3 +276,15 @@ def test_job_that_can_never_succeed_is_dead_lettered_at_once(pipeline: Pipeline)
     assert len(dead) == 1
     assert "unknown job type" in dead[0]["MessageAttributes"]["error"]["StringValue"]
     assert pipeline.work() == 0  # not retried
+
+
+@pytest.mark.parametrize("receiver", [302], indirect=True)
+def test_webhook_redirect_is_not_followed(pipeline: Pipeline, receiver: Receiver) -> None:
+    merchant_id = new_id()
+    configure_webhook(merchant_id, receiver.url, "whsec_redirect")
+    enqueue_webhook(merchant_id, "req-hook-302")
+    pipeline.relay()
+    pipeline.work()
+
+    assert [r["path"] for r in receiver.requests] == ["/hooks/warung"]  # never /elsewhere
+    assert len(pipeline.visibility_requests) == 1  # a redirect is a failed delivery: retried

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from warung.webhooks import DeliveryError, deliver, signature_header
+from warung.webhooks import DeliveryError, check_webhook_url, deliver, signature_header
 
 BODY = b'{"id":"evt_01","type":"order.paid","data":{"order_id":"ord_1"}}'
 MiB = 1024 * 1024
@@ -472,3 +472,23 @@ def test_a_context_that_does_not_verify_is_a_programming_error() -> None:
             allow_loopback=True,
             ssl_context=lax,
         )
+
+
+def test_url_vetted_when_set_is_vetted_again_when_sending(
+    start_receiver: Callable[..., Receiver],
+) -> None:
+    """DNS rebinding between the two moments: public when set, private when sending."""
+    receiver = start_receiver()
+    answers = iter([["93.184.215.14"], ["127.0.0.1"]])
+
+    def rebinding(host: str) -> list[str]:
+        return next(answers)
+
+    url = f"https://hooks.example.com/{receiver.port}"
+    assert check_webhook_url(url, resolve=rebinding) == url  # when the merchant sets it
+
+    with pytest.raises(DeliveryError) as caught:  # when the worker sends
+        deliver(url, BODY, {}, resolve=rebinding)
+
+    assert caught.value.retryable is False
+    assert receiver.requests == []
