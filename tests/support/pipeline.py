@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from typing import Any
 from urllib.request import urlopen
@@ -44,12 +45,11 @@ class Pipeline:
         self._fast_forwarding = True
         try:
             for handle in self._waiting:
-                try:
+                # A message already deleted or dead-lettered has nothing left to wait for.
+                with contextlib.suppress(self.sqs.exceptions.ClientError):
                     self.sqs.change_message_visibility(
                         QueueUrl=self.jobs_queue_url, ReceiptHandle=handle, VisibilityTimeout=0
                     )
-                except self.sqs.exceptions.ClientError:
-                    pass  # already deleted or dead-lettered
             self._waiting.clear()
         finally:
             self._fast_forwarding = False

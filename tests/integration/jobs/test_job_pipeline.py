@@ -240,7 +240,9 @@ def test_failing_webhook_is_retried_then_dead_lettered_with_its_last_error(
     # moves it to the dead-letter queue on the next receive.
     delays = pipeline.visibility_requests
     assert len(delays) == 5
-    for delay, (low, high) in zip(delays, [(24, 30), (48, 60), (96, 120), (192, 240), (0, 0)]):
+    for delay, (low, high) in zip(
+        delays, [(24, 30), (48, 60), (96, 120), (192, 240), (0, 0)], strict=True
+    ):
         assert low <= delay <= high, delays
     assert job_metrics(capsys.readouterr().out, "webhook.deliver") == {
         "JobsFailed": 5,
