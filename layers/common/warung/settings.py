@@ -7,12 +7,48 @@ instead of on the first request that happens to need the value.
 from __future__ import annotations
 
 import os
+import re
+from dataclasses import dataclass
 from functools import cache
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
 
 Stage = Literal["local", "test", "dev", "prod"]
+
+
+@dataclass(frozen=True)
+class Rate:
+    """A configured rate limit: at most ``limit`` events per ``window_seconds``."""
+
+    limit: int
+    window_seconds: int
+
+
+_RATE = re.compile(r"\s*(\d+)\s*/\s*(\d+)\s*", re.ASCII)
+
+
+def _parse_rate(value: object) -> object:
+    # Environment form "<limit>/<seconds>", e.g. "5/900": 5 events per 15 minutes.
+    if not isinstance(value, str):
+        return value
+    match = _RATE.fullmatch(value)
+    if match is None:
+        raise ValueError(f"expected '<limit>/<seconds>' such as '5/900', got {value!r}")
+    limit, seconds = int(match[1]), int(match[2])
+    if limit < 1 or seconds < 1:
+        raise ValueError(f"limit and window must both be at least 1, got {value!r}")
+    return Rate(limit, seconds)
+
+
+RateSetting = Annotated[Rate, BeforeValidator(_parse_rate)]
 
 
 class Settings(BaseModel):
@@ -34,6 +70,11 @@ class Settings(BaseModel):
     # Lets webhooks reach a receiver on this machine (127/8, ::1, plain http, any port).
     # Development only: anywhere else it would open the SSRF guard to the host itself.
     webhook_allow_loopback: bool = False
+    # SPEC §5 rate limits, "<limit>/<seconds>" (see warung.ratelimit).
+    rate_login_failures_per_account: RateSetting = Rate(5, 900)
+    rate_login_attempts_per_ip: RateSetting = Rate(20, 60)
+    rate_registrations_per_ip: RateSetting = Rate(10, 3600)
+    rate_emails_per_address: RateSetting = Rate(3, 3600)
 
     @model_validator(mode="after")
     def _loopback_webhooks_only_locally(self) -> Settings:
