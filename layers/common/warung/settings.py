@@ -75,6 +75,12 @@ class Settings(BaseModel):
     rate_login_attempts_per_ip: RateSetting = Rate(20, 60)
     rate_registrations_per_ip: RateSetting = Rate(10, 3600)
     rate_emails_per_address: RateSetting = Rate(3, 3600)
+    # Access tokens (warung.tokens): SPEC §4 caps their life at 15 minutes.
+    jwt_issuer: str = "https://api.warung.example"
+    jwt_audience: str = "warung-api"
+    jwt_signing_secret_arn: str = ""  # the auth function only: the private signing key
+    jwks_parameter_name: str = ""  # every function: the public keys (JWK Set)
+    access_token_ttl_seconds: int = Field(default=900, gt=0, le=900)
 
     @model_validator(mode="after")
     def _loopback_webhooks_only_locally(self) -> Settings:
