@@ -1,0 +1,218 @@
+"""Fixed-window rate limits (SPEC §5) counted on the main table.
+
+One item per rule, subject and window::
+
+    pk = "RL#<rule>#<sha256(subject)[:32]>"   sk = "<window start, epoch seconds>"
+    count = hits so far                        expires_at_epoch = window end + 60 s (TTL)
+
+The window is part of the key, so a new window starts from nothing without any reset, and
+DynamoDB's TTL sweeps the old items away (TTL deletes late, but nothing reads an old window).
+Subjects are e-mail addresses or IPs: only a hash of them is stored, so the table holds no
+address in clear. Each hit is one conditional ``UpdateItem`` (``ADD count :one`` while
+``count < limit``), which DynamoDB applies atomically per item: concurrent hits cannot
+overshoot the limit.
+
+How the callers combine the pieces:
+
+* Plain limits (login attempts per IP, registrations per IP): ``enforce(rule, ip)`` first
+  thing in the handler; it counts the attempt and raises ``RateLimited`` (429 with
+  ``Retry-After``) once the window is full.
+* The sign-in lockout ("5 failed logins per account per 15 minutes lock that account's
+  sign-in for the rest of the window, even with the right password")::
+
+      limits = rules()
+      lockout = peek(limits.login_failures, email)     # before verifying the password
+      if not lockout.allowed:
+          raise RateLimited("...", retry_after=lockout.retry_after)
+      if not verify_password(...).ok:
+          hit(limits.login_failures, email)            # count the failure only
+          raise InvalidCredentials()
+
+  Only failures are counted and the check happens before the password is looked at, so
+  after the 5th failure every attempt, right or wrong, gets 429 until the window ends.
+  Apply the same to unknown e-mail addresses so the answer does not reveal which exist.
+* Silent limits (reset and verification e-mails, whose response stays 202): call ``hit``
+  and simply skip sending when ``allowed`` is false.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from warung.dynamo import dynamodb_client, from_item, is_conditional_failure, to_item
+from warung.errors import RateLimited
+from warung.settings import Rate, Settings, get_settings
+
+TTL_GRACE_SECONDS = 60
+"""How long a window's counter outlives the window before TTL may delete it."""
+
+_SUBJECT_HASH_CHARS = 32  # 128 bits of SHA-256: no collisions in practice
+
+
+@dataclass(frozen=True)
+class Rule:
+    """At most ``limit`` hits per subject in each fixed window of ``window_seconds``."""
+
+    name: str
+    limit: int
+    window_seconds: int
+
+    def __post_init__(self) -> None:
+        if self.limit < 1 or self.window_seconds < 1:
+            raise ValueError("a rule needs a limit and a window of at least 1")
+        if not self.name or "#" in self.name:
+            raise ValueError("a rule name is non-empty and has no '#'")
+
+    @classmethod
+    def from_rate(cls, name: str, rate: Rate) -> Rule:
+        """The rule ``name`` with a rate read from the settings."""
+        return cls(name, rate.limit, rate.window_seconds)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The outcome of a hit (or of a peek: what the next hit would get).
+
+    ``count`` is the number of hits counted in the current window; ``retry_after`` the
+    seconds until that window ends (at least 1), for the ``Retry-After`` header.
+    """
+
+    allowed: bool
+    count: int
+    retry_after: int
+
+
+@dataclass(frozen=True)
+class Rules:
+    """The project's configured rules (SPEC §5)."""
+
+    login_failures: Rule
+    login_attempts_ip: Rule
+    registrations_ip: Rule
+    emails_address: Rule
+
+
+def rules(settings: Settings | None = None) -> Rules:
+    """The rules of SPEC §5 with the limits of the settings (``RATE_*`` variables)."""
+    settings = settings or get_settings()
+    return Rules(
+        login_failures=Rule.from_rate("login_failures", settings.rate_login_failures_per_account),
+        login_attempts_ip=Rule.from_rate("login_attempts_ip", settings.rate_login_attempts_per_ip),
+        registrations_ip=Rule.from_rate("registrations_ip", settings.rate_registrations_per_ip),
+        emails_address=Rule.from_rate("emails_address", settings.rate_emails_per_address),
+    )
+
+
+# ---------------------------------------------------------------- window arithmetic
+
+
+def window_start(rule: Rule, now: int) -> int:
+    """The epoch second at which the window holding ``now`` began."""
+    return now - now % rule.window_seconds
+
+
+def retry_after(rule: Rule, now: int) -> int:
+    """Seconds from ``now`` until the window holding ``now`` ends (1..window_seconds)."""
+    return window_start(rule, now) + rule.window_seconds - now
+
+
+def counter_key(rule: Rule, subject: str, now: int) -> dict[str, str]:
+    """The table key of ``subject``'s counter for ``rule`` in the window holding ``now``.
+
+    The subject is trimmed and lower-cased before hashing, so ``Budi@Example.com`` and
+    ``budi@example.com`` share one counter.
+    """
+    digest = hashlib.sha256(subject.strip().lower().encode("utf-8")).hexdigest()
+    return {
+        "pk": f"RL#{rule.name}#{digest[:_SUBJECT_HASH_CHARS]}",
+        "sk": str(window_start(rule, now)),
+    }
+
+
+# ---------------------------------------------------------------- operations
+
+
+def hit(rule: Rule, subject: str, *, now: int | None = None) -> Decision:
+    """Count one hit of ``subject`` against ``rule``, unless the window is already full.
+
+    A refused hit is not counted. ``now`` (epoch seconds) is for tests.
+    """
+    now = _now(now)
+    start = window_start(rule, now)
+    try:
+        response = dynamodb_client().update_item(
+            TableName=get_settings().table_name,
+            Key=to_item(counter_key(rule, subject, now)),
+            UpdateExpression="ADD #count :one SET #expires = :expires",
+            ConditionExpression="attribute_not_exists(#count) OR #count < :limit",
+            ExpressionAttributeNames={"#count": "count", "#expires": "expires_at_epoch"},
+            ExpressionAttributeValues=to_item(
+                {
+                    ":one": 1,
+                    ":limit": rule.limit,
+                    ":expires": start + rule.window_seconds + TTL_GRACE_SECONDS,
+                }
+            ),
+            ReturnValues="UPDATED_NEW",
+            ReturnValuesOnConditionCheckFailure="ALL_OLD",
+        )
+    except ClientError as error:
+        if not is_conditional_failure(error):
+            raise
+        return Decision(
+            False, _count(error.response.get("Item"), rule.limit), retry_after(rule, now)
+        )
+    return Decision(True, _count(response.get("Attributes"), 1), retry_after(rule, now))
+
+
+def enforce(
+    rule: Rule, subject: str, *, now: int | None = None, detail: str | None = None
+) -> Decision:
+    """Count one hit and raise ``RateLimited`` (429, ``Retry-After``) when it is refused."""
+    decision = hit(rule, subject, now=now)
+    if not decision.allowed:
+        raise RateLimited(
+            detail or f"Too many attempts; try again in {_wait(decision.retry_after)}.",
+            retry_after=decision.retry_after,
+        )
+    return decision
+
+
+def peek(rule: Rule, subject: str, *, now: int | None = None) -> Decision:
+    """What a hit would get now, without counting one (a strongly consistent read).
+
+    ``allowed`` is false once the window holds ``limit`` hits: the sign-in lockout checks
+    this before verifying a password.
+    """
+    now = _now(now)
+    response = dynamodb_client().get_item(
+        TableName=get_settings().table_name,
+        Key=to_item(counter_key(rule, subject, now)),
+        ConsistentRead=True,
+        ProjectionExpression="#count",
+        ExpressionAttributeNames={"#count": "count"},
+    )
+    count = _count(response.get("Item"), 0)
+    return Decision(count < rule.limit, count, retry_after(rule, now))
+
+
+def _now(now: int | None) -> int:
+    return int(time.time()) if now is None else now
+
+
+def _count(item: dict[str, Any] | None, default: int) -> int:
+    if not item or "count" not in item:
+        return default
+    return int(from_item(item)["count"])
+
+
+def _wait(seconds: int) -> str:
+    if seconds < 90:
+        return f"{seconds} seconds" if seconds != 1 else "1 second"
+    minutes = -(-seconds // 60)
+    return f"{minutes} minutes"
