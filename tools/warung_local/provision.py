@@ -1,4 +1,4 @@
-"""Create the template's tables, queues, secrets and mail identities in the emulation.
+"""Create the template's tables, queues, secrets, parameters and mail identities locally.
 
 Provisioning is idempotent: what already exists is kept (a running `dev` and an
 `invoke` may share one emulation), so it is safe to run again.
@@ -26,12 +26,13 @@ def provision(template: Template, endpoint_url: str) -> PhysicalResources:
     """Create everything the template defines and return the physical values.
 
     Pass the result to `Template.with_physical` so that function environments
-    resolve to the emulation's queue URLs, stream ARNs and secret ARNs.
+    resolve to the emulation's queue URLs, stream ARNs, secret ARNs and parameter names.
     """
     physical = PhysicalResources()
     _provision_tables(template, endpoint_url, physical)
     _provision_queues(template, endpoint_url, physical)
     _provision_secrets(template, endpoint_url, physical)
+    _provision_parameters(template, endpoint_url, physical)
     _verify_senders(template, endpoint_url)
     return physical
 
@@ -213,6 +214,30 @@ def _provision_secrets(template: Template, endpoint_url: str, physical: Physical
             arn = client.create_secret(**request)["ARN"]
             log.info("created secret %s", secret.name)
         physical.secret_arns[lid] = arn
+
+
+# ------------------------------------------------------------------ SSM
+
+
+def _provision_parameters(
+    template: Template, endpoint_url: str, physical: PhysicalResources
+) -> None:
+    ssm = aws_client("ssm", endpoint_url)
+    for lid, parameter in template.ssm_parameters.items():
+        # An existing value is kept: it may have been changed since (a rotated JWK Set).
+        try:
+            ssm.get_parameter(Name=parameter.name)
+        except ssm.exceptions.ParameterNotFound:
+            if parameter.type not in ("String", "StringList"):
+                raise ValueError(
+                    f"{lid}: CloudFormation creates String and StringList parameters only"
+                ) from None
+            request = {"Name": parameter.name, "Type": parameter.type, "Value": parameter.value}
+            if parameter.description:
+                request["Description"] = parameter.description
+            ssm.put_parameter(**request)
+            log.info("created parameter %s", parameter.name)
+        physical.parameter_names[lid] = parameter.name
 
 
 # ------------------------------------------------------------------ SES

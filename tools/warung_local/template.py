@@ -197,6 +197,17 @@ class SecretSpec:
 
 
 @dataclass(frozen=True)
+class SsmParameterSpec:
+    """An SSM parameter (String or StringList) with its resolved name and value."""
+
+    logical_id: str
+    name: str
+    type: str
+    value: str
+    description: str | None = None
+
+
+@dataclass(frozen=True)
 class ApiSpec:
     """The REST API: its stage, CORS, binary media types and gateway responses."""
 
@@ -214,6 +225,7 @@ class PhysicalResources:
     queue_urls: dict[str, str] = field(default_factory=dict)
     stream_arns: dict[str, str] = field(default_factory=dict)
     secret_arns: dict[str, str] = field(default_factory=dict)
+    parameter_names: dict[str, str] = field(default_factory=dict)
 
 
 # ------------------------------------------------------------------ template
@@ -439,7 +451,7 @@ class Template:
             topic = self.physical_name(name, "TopicName")
             return f"arn:aws:sns:{self.region}:{self.account_id}:{topic}"
         if rtype == "AWS::SSM::Parameter":
-            return self.physical_name(name, "Name")
+            return self.parameter_name(name)
         # Unknown types are not provisioned, but a Ref to them still yields a stable string.
         return f"{self.stack_name}-{name}"
 
@@ -506,6 +518,12 @@ class Template:
             return self.physical.secret_arns[logical_id]
         name = self.physical_name(logical_id, "Name")
         return f"arn:aws:secretsmanager:{self.region}:{self.account_id}:secret:{name}"
+
+    def parameter_name(self, logical_id: str) -> str:
+        """An SSM parameter's name (its Ref): the provisioned one, else the predicted one."""
+        if logical_id in self.physical.parameter_names:
+            return self.physical.parameter_names[logical_id]
+        return self.physical_name(logical_id, "Name")
 
     # -------------------------------------------------------------- typed views
 
@@ -741,6 +759,23 @@ class Template:
             )
             for lid, res in self.resources_of_type("AWS::SecretsManager::Secret").items()
         }
+
+    @cached_property
+    def ssm_parameters(self) -> dict[str, SsmParameterSpec]:
+        """Every SSM parameter, by logical id (not `parameters`: those are the template's)."""
+        specs = {}
+        for lid, res in self.resources_of_type("AWS::SSM::Parameter").items():
+            props = self.resolve(res.get("Properties") or {})
+            value = props.get("Value", "")
+            specs[lid] = SsmParameterSpec(
+                logical_id=lid,
+                name=self.parameter_name(lid),
+                type=str(props.get("Type", "String")),
+                # A StringList's value is one comma-separated string, as SSM stores it.
+                value=",".join(map(str, value)) if isinstance(value, list) else str(value),
+                description=None if props.get("Description") is None else str(props["Description"]),
+            )
+        return specs
 
 
 def _truthy(value: Any) -> bool:
