@@ -5,17 +5,19 @@ into the emulation and returns lines to print (e.g. the demo accounts). It must 
 idempotent: `dev` runs every seeder at each start, against tables that may already
 hold its data.
 
-No seeder is registered yet: the user, merchant and product logic that the demo
-accounts need (password hashing, key layout) does not exist yet, and seeding must go
-through that logic rather than invent a layout here. The modules that add it call
-`register` (see `SEEDERS`).
+Registered here: the access-token signing key (`signing_key`). Demo accounts, merchants
+and products must go through the application's own logic (password hashing, key layout)
+rather than invent a layout here; the modules that add it call `register` (see `SEEDERS`).
 """
 
 from __future__ import annotations
 
 import logging
+import re
+import time
 from collections.abc import Callable
 
+from warung_local.emulation import aws_client
 from warung_local.template import Template
 
 log = logging.getLogger("warung_local.seed")
@@ -39,3 +41,48 @@ def seed(template: Template, endpoint_url: str) -> list[str]:
     if not SEEDERS:
         log.info("no demo data to seed yet")
     return lines
+
+
+# ------------------------------------------------------------------ signing key
+
+SIGNING_SECRET_ID, JWKS_PARAMETER_ID = "JwtSigningKeySecret", "JwksParameter"
+_SIGNING_SECRET_NAME = re.compile(r"warung/[^/]+/jwt-signing-key")
+_JWKS_PARAMETER_NAME = re.compile(r"/warung/[^/]+/jwks")
+
+
+@register
+def signing_key(template: Template, endpoint_url: str) -> list[str]:
+    """Create the access-token signing key if the template's secret holds none yet.
+
+    The template creates the secret without a key (`{"kid": null}`) and an empty JWK Set;
+    in AWS an operator runs `tools/signing_keys.py rotate` once, locally this does.
+    """
+    secret = next(
+        (
+            s
+            for lid, s in template.secrets.items()
+            if lid == SIGNING_SECRET_ID or _SIGNING_SECRET_NAME.fullmatch(s.name)
+        ),
+        None,
+    )
+    parameter = next(
+        (
+            p
+            for lid, p in template.ssm_parameters.items()
+            if lid == JWKS_PARAMETER_ID or _JWKS_PARAMETER_NAME.fullmatch(p.name)
+        ),
+        None,
+    )
+    if secret is None or parameter is None:
+        return []
+    from signing_keys import read_state, rotate  # tools/: the operator command's logic
+
+    secrets_client = aws_client("secretsmanager", endpoint_url)
+    ssm_client = aws_client("ssm", endpoint_url)
+    secret_id = template.secret_arn(secret.logical_id)
+    state = read_state(secrets_client, ssm_client, secret_id, parameter.name)
+    if state.signing_kid is not None:
+        log.info("signing key %s already present", state.signing_kid)
+        return []
+    kid = rotate(secrets_client, ssm_client, secret_id, parameter.name, now=int(time.time()))
+    return [f"signing key {kid} created"]
