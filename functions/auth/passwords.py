@@ -15,7 +15,7 @@ passwords a person would consider different equal in practice.
 
 from __future__ import annotations
 
-import secrets
+import os
 import string
 import unicodedata
 from collections.abc import Iterable
@@ -117,7 +117,7 @@ def _hasher() -> PasswordHasher:
 @cache
 def _dummy_hash() -> str:
     # Made once per container, on the first unknown e-mail; nobody knows its password.
-    return hash_password(secrets.token_urlsafe(24))
+    return hash_password(os.urandom(24).hex())
 
 
 # ---------------------------------------------------------------- policy
