@@ -147,13 +147,15 @@ def rotate(
 ) -> str:
     """Make a new key the signing key; the JWK Set keeps it and the key it replaces.
 
-    Refuses (``RotationTooSoon``) while the current key is younger than
-    ``MIN_ROTATION_INTERVAL_S``, since the rotation drops the key before it, whose tokens
-    may still be alive; ``force`` overrides (e.g. after a leaked key). Returns the new kid.
+    Refuses (``RotationTooSoon``) to drop a key while the current key, which replaced it, is
+    younger than ``MIN_ROTATION_INTERVAL_S``: tokens of the dropped key may still be alive.
+    (A set holding the current key only drops nothing.) ``force`` overrides, e.g. after a
+    leaked key. Returns the new kid.
     """
     state = read_state(secrets_client, ssm_client, secret_id, parameter)
     current = state.key(state.signing_kid)
-    if current is not None and not force:
+    dropped = [key for key in state.keys if key is not current]
+    if current is not None and dropped and not force:
         created = current.get("iat")
         if isinstance(created, int) and now - created < MIN_ROTATION_INTERVAL_S:
             wait = MIN_ROTATION_INTERVAL_S - (now - created)

@@ -397,15 +397,28 @@ def test_known_kids_do_not_refetch(stores: Stores) -> None:
 
 
 def test_rotating_again_too_soon_is_refused(stores: Stores) -> None:
+    # given: a second key that replaced the fixture's first one just now
+    created = NOW
+    stores.rotate(now=created, force=False)
     current = stores.kid
-    created = NOW - 3600  # the fixture's rotation
     too_soon = created + signing_keys.MIN_ROTATION_INTERVAL_S - 1
 
+    # when / then: a rotation that would drop the first key is refused, unless forced
     with pytest.raises(signing_keys.RotationTooSoon, match="--force"):
         stores.rotate(now=too_soon, force=False)
     assert stores.kid == current
-
     assert stores.rotate(now=too_soon, force=True) != current
+
+
+def test_a_rotation_that_drops_no_key_is_never_too_soon(stores: Stores) -> None:
+    # given: the set holds only the current key (the fixture's first rotation)
+    first = stores.kid
+
+    # when: rotating a second later
+    second = stores.rotate(now=NOW - 3600 + 1, force=False)
+
+    # then: nothing was dropped, so nothing had to wait
+    assert [key["kid"] for key in stores.jwks] == [second, first]
 
 
 def test_rotation_waits_out_a_token_lifetime_and_the_signers_cache() -> None:
