@@ -18,6 +18,7 @@ PyJWT, which reads the wall clock itself: ``now`` can then be given, as in the t
 
 from __future__ import annotations
 
+import copy
 import json
 import secrets
 import threading
@@ -293,5 +294,6 @@ def _decode(token: str, key: jwt.PyJWK) -> dict[str, Any]:
 
 
 def jwks_document() -> dict[str, Any]:
-    """The public JWK Set, as ``GET /.well-known/jwks.json`` serves it."""
-    return _keys.key_set().document
+    """The public JWK Set, as ``GET /.well-known/jwks.json`` serves it (a copy: the cached
+    one stays intact). Each key carries its creation time as ``iat``, which clients ignore."""
+    return copy.deepcopy(_keys.key_set().document)
