@@ -18,7 +18,6 @@ PyJWT, which reads the wall clock itself: ``now`` can then be given, as in the t
 
 from __future__ import annotations
 
-import copy
 import json
 import secrets
 import threading
@@ -40,6 +39,7 @@ LEEWAY_S = 30
 REQUIRED_CLAIMS = ["iss", "aud", "sub", "sid", "iat", "nbf", "exp", "jti", "token_use"]
 CACHE_MAX_AGE_S = 300  # how long a fetched secret or JWK Set is used before asking again
 UNKNOWN_KID_REFETCH_S = 60  # at most one extra JWK Set fetch per minute for unknown kids
+PUBLIC_JWK_MEMBERS = ("kty", "crv", "x", "y", "kid", "use", "alg")
 
 
 class SigningKeyUnavailable(RuntimeError):
@@ -70,7 +70,7 @@ class _SigningKey:
 
 @dataclass(frozen=True)
 class _KeySet:
-    document: dict[str, Any]
+    public: list[dict[str, str]]  # what the JWKS endpoint serves
     by_kid: dict[str, jwt.PyJWK]
 
 
@@ -116,6 +116,7 @@ def _load_signing_key(raw: str) -> _SigningKey:
 
 def _load_key_set(raw: str) -> _KeySet:
     document = json.loads(raw)
+    public: list[dict[str, str]] = []
     by_kid: dict[str, jwt.PyJWK] = {}
     for entry in document.get("keys") or []:
         kid = entry.get("kid") if isinstance(entry, dict) else None
@@ -123,9 +124,11 @@ def _load_key_set(raw: str) -> _KeySet:
             continue
         try:
             by_kid[kid] = jwt.PyJWK(entry, algorithm="ES256")
-        except jwt.PyJWKError:
+        except (jwt.PyJWTError, ValueError, TypeError, KeyError):
             continue  # one bad entry must not take the other keys down with it
-    return _KeySet(document=document, by_kid=by_kid)
+        # Standard public members only: not the stored creation time, never a private part.
+        public.append({name: str(entry[name]) for name in PUBLIC_JWK_MEMBERS if name in entry})
+    return _KeySet(public=public, by_kid=by_kid)
 
 
 class _KeyCache:
@@ -294,6 +297,7 @@ def _decode(token: str, key: jwt.PyJWK) -> dict[str, Any]:
 
 
 def jwks_document() -> dict[str, Any]:
-    """The public JWK Set, as ``GET /.well-known/jwks.json`` serves it (a copy: the cached
-    one stays intact). Each key carries its creation time as ``iat``, which clients ignore."""
-    return copy.deepcopy(_keys.key_set().document)
+    """The public JWK Set, as ``GET /.well-known/jwks.json`` serves it: the keys that verify
+    tokens, newest first, each with the standard public members only (``PUBLIC_JWK_MEMBERS``).
+    """
+    return {"keys": [dict(key) for key in _keys.key_set().public]}

@@ -316,20 +316,35 @@ def test_issuing_without_a_key_is_a_server_error(stores: Stores) -> None:
 
 
 def test_jwks_document_is_the_public_key_set(stores: Stores) -> None:
+    old_kid = stores.kid
+    new_kid = stores.rotate(now=NOW)
+
     document = tokens.jwks_document()
 
-    assert [key["kid"] for key in document["keys"]] == [stores.kid]
-    assert "d" not in document["keys"][0]  # never the private part
-    assert document["keys"][0] | {"iat": 0} == {
+    assert [key["kid"] for key in document["keys"]] == [new_kid, old_kid]
+    stored = stores.jwks[0]
+    assert document["keys"][0] == {
         "kty": "EC",
         "crv": "P-256",
-        "x": document["keys"][0]["x"],
-        "y": document["keys"][0]["y"],
-        "kid": stores.kid,
+        "x": stored["x"],
+        "y": stored["y"],
+        "kid": new_kid,
         "use": "sig",
         "alg": "ES256",
-        "iat": 0,
-    }
+    }  # no "iat" (kept for rotations), and never a private part
+
+
+def test_jwks_document_leaves_out_what_could_not_verify(stores: Stores) -> None:
+    stored = json.loads(stores.parameter.value)
+    stored["keys"].append({"kid": "hmac", "kty": "oct", "k": "c2VjcmV0"})
+    stored["keys"].append({"kid": "short", "kty": "EC", "crv": "P-256", "x": "AA", "y": "AA"})
+    off_curve = _b64(b"\x01" * 32)
+    stored["keys"].append(
+        {"kid": "off-curve", "kty": "EC", "crv": "P-256", "x": off_curve, "y": off_curve}
+    )
+    stores.parameter.value = json.dumps(stored)
+
+    assert [key["kid"] for key in tokens.jwks_document()["keys"]] == [stores.kid]
 
 
 # ---------------------------------------------------------------- rotation
