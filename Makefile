@@ -16,7 +16,7 @@ export SAM_CLI_TELEMETRY := 0
 
 SWAGGER_UI := functions/platform/swagger_ui/swagger-ui-bundle.js
 
-.PHONY: help setup dev test unit integration e2e lint fmt invoke build deploy bench openapi clean
+.PHONY: help setup dev test unit integration e2e lint fmt invoke build deploy bench openapi clean create-admin rotate-signing-key
 
 help: ## List the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -79,6 +79,13 @@ build: $(SAM_VENV)/.installed ## sam build (arm64, python3.13, no Docker)
 
 deploy: build ## sam deploy to ENV=dev (default) or ENV=prod
 	$(SAM) deploy --config-env $(ENV)
+
+create-admin: $(VENV)/.installed ## Create or promote an admin: make create-admin EMAIL=you@example.com [STAGE=local|dev|prod]
+	@test -n "$(EMAIL)" || { echo "usage: make create-admin EMAIL=you@example.com [STAGE=dev]"; exit 2; }
+	$(PY) tools/accounts.py create-admin "$(EMAIL)" --stage $(or $(STAGE),local)
+
+rotate-signing-key: $(VENV)/.installed ## New access-token signing key: make rotate-signing-key STAGE=dev
+	$(PY) tools/signing_keys.py rotate --stage $(or $(STAGE),local)
 
 bench: $(VENV)/.installed $(SAM_VENV)/.installed ## Cold-start imports and package sizes per function
 	$(PY) tools/bench.py

@@ -36,7 +36,12 @@ app = getattr(module, "app", None)
 if app is None or not hasattr(app, "get_openapi_json_schema"):
     print("null")
 else:
-    print(json.dumps(json.loads(app.get_openapi_json_schema(title="x", version="x"))))
+    from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
+    bearer = HTTPBearer(bearerFormat="JWT", description="Access token from /v1/auth/login")
+    document = app.get_openapi_json_schema(
+        title="x", version="x", security_schemes={"bearerAuth": bearer}
+    )
+    print(json.dumps(json.loads(document)))
 """
 
 

@@ -37,6 +37,9 @@ def _status(url: str) -> int | None:
         return None
 
 
+_RUNTIME_LOG: list[Path] = []  # the local runtime's combined output, while it runs
+
+
 def _log_tail(log_file: Path, lines: int = 40) -> str:
     return "\n".join(log_file.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
 
@@ -53,6 +56,7 @@ def api_url() -> Iterator[str]:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(["tools", "layers/common"])}
     # Output goes to a file: a pipe nobody reads would block the server once full.
     log_file = Path(tempfile.mkstemp(prefix="warung-e2e-", suffix=".log")[1])
+    _RUNTIME_LOG[:] = [log_file]
     with log_file.open("wb") as log:
         process = subprocess.Popen(
             [
@@ -64,6 +68,11 @@ def api_url() -> Iterator[str]:
                 str(port),
                 "--emulator-port",
                 str(emulator_port),
+                # Every test signs in from 127.0.0.1: per-IP limits would throttle the suite.
+                # The per-account lockout keeps its production value and is tested.
+                "--parameter-overrides",
+                "RateLoginAttemptsPerIp=10000/60",
+                "RateRegistrationsPerIp=10000/3600",
             ],
             cwd=ROOT,
             env=env,
@@ -114,3 +123,11 @@ def local_only() -> None:
     """Skip a test that needs the local runtime (e.g. /_local/*) when API_URL is set."""
     if os.environ.get("API_URL"):
         pytest.skip("needs the local runtime; API_URL points at a deployed stack")
+
+
+@pytest.fixture
+def runtime_log(api_url: str) -> Path:
+    """The file that receives everything the local runtime and its functions print."""
+    if os.environ.get("API_URL") or not _RUNTIME_LOG:
+        pytest.skip("needs the local runtime's output; API_URL points at a deployed stack")
+    return _RUNTIME_LOG[0]

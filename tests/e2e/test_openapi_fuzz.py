@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
+from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 schema = schemathesis.pytest.from_fixture("api_schema")
 
@@ -21,4 +22,7 @@ def api_schema(api_url: str) -> schemathesis.BaseSchema:
 @schema.parametrize()
 @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
 def test_no_server_error_and_responses_match_the_document(case: schemathesis.Case) -> None:
-    case.call_and_validate()
+    # Every check runs but one: "schema-valid data is accepted" does not hold for business
+    # rules by design (a random, well-formed verification token is 400 invalid_token; a
+    # long common password is 422).
+    case.call_and_validate(excluded_checks=[positive_data_acceptance])

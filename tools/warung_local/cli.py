@@ -37,6 +37,17 @@ def _setup_logging(verbose: bool = False) -> None:
 # ------------------------------------------------------------------ dev
 
 
+def parse_overrides(items: list[str]) -> dict[str, str]:
+    """`Key=Value` pairs, as `sam deploy --parameter-overrides` takes them."""
+    overrides: dict[str, str] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise SystemExit(f"--parameter-overrides: expected Key=Value, got {item!r}")
+        overrides[key] = value
+    return overrides
+
+
 def cmd_dev(args: argparse.Namespace) -> int:
     """Run the whole local stack until Ctrl-C or SIGTERM."""
     from warung_local.runtime import LocalRuntime
@@ -54,6 +65,7 @@ def cmd_dev(args: argparse.Namespace) -> int:
         port=args.port,
         emulator_port=args.emulator_port,
         emulator_host=args.emulator_host,
+        parameter_overrides=parse_overrides(args.parameter_overrides),
     )
     runtime.start()
     try:
@@ -99,7 +111,10 @@ def cmd_invoke(args: argparse.Namespace) -> int:
             if args.event != "-"
             else json.load(sys.stdin)
         )
-        template = load_template(args.template, dict(LOCAL_PARAMETER_OVERRIDES))
+        template = load_template(
+            args.template,
+            {**LOCAL_PARAMETER_OVERRIDES, **parse_overrides(args.parameter_overrides)},
+        )
         if args.function not in template.functions:
             known = ", ".join(sorted(template.functions))
             print(f"unknown function {args.function}; the template has: {known}", file=sys.stderr)
@@ -233,6 +248,13 @@ def build_parser() -> argparse.ArgumentParser:
         )
         sub.add_argument("--emulator-port", type=int, default=_env_int("EMULATOR_PORT", 4566))
         sub.add_argument("--emulator-host", default=os.environ.get("EMULATOR_HOST", "127.0.0.1"))
+        sub.add_argument(
+            "--parameter-overrides",
+            nargs="*",
+            default=[],
+            metavar="KEY=VALUE",
+            help="template parameters, as for sam deploy (Stage stays local)",
+        )
 
     dev = commands.add_parser("dev", help="run the API, the emulation and every event source")
     common(dev)

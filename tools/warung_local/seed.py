@@ -5,17 +5,21 @@ into the emulation and returns lines to print (e.g. the demo accounts). It must 
 idempotent: `dev` runs every seeder at each start, against tables that may already
 hold its data.
 
-Registered here: the access-token signing key (`signing_key`). Demo accounts, merchants
-and products must go through the application's own logic (password hashing, key layout)
-rather than invent a layout here; the modules that add it call `register` (see `SEEDERS`).
+Registered here: the access-token signing key (`signing_key`) and the demo accounts
+(`demo_accounts`, through the auth function's own code). Merchants and products must go
+through the application's own logic too rather than invent a layout here.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import re
+import subprocess
+import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from warung_local.emulation import aws_client
 from warung_local.template import Template
@@ -86,3 +90,38 @@ def signing_key(template: Template, endpoint_url: str) -> list[str]:
         return []
     kid = rotate(secrets_client, ssm_client, secret_id, parameter.name, now=int(time.time()))
     return [f"signing key {kid} created"]
+
+
+# ------------------------------------------------------------------ demo accounts
+
+
+@register
+def demo_accounts(template: Template, endpoint_url: str) -> list[str]:
+    """The demo accounts of SPEC §6, created through the auth function's own code.
+
+    Runs `tools/accounts.py seed-demo` in its own process: it imports the auth function's
+    modules and the layer with this emulation's settings, which must not leak into the
+    runtime's process (the functions' environments are swapped in per invocation).
+    """
+    if "AuthFunction" not in template.functions:
+        return []
+    root = Path(__file__).resolve().parents[2]
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(root / "tools" / "accounts.py"),
+            "seed-demo",
+            "--endpoint",
+            endpoint_url,
+        ],
+        cwd=root,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join([str(root / "layers" / "common")])},
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    if result.returncode != 0:
+        log.error("demo accounts not created:\n%s", result.stderr[-2000:])
+        return ["demo accounts: not created (see the log above)"]
+    return result.stdout.strip().splitlines()

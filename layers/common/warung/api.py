@@ -41,6 +41,7 @@ from warung.errors import (
     MethodNotAllowed,
     NotFound,
     PayloadTooLarge,
+    UnsupportedMediaType,
     ValidationFailed,
 )
 from warung.observability import entry_point, logger
@@ -116,6 +117,11 @@ def create_app() -> APIGatewayRestResolver:
             InternalError("The request could not be completed."), _current_request_id(app)
         )
 
+    # Routes declare who may call them (warung.auth); that is checked before validation.
+    from warung.auth import GuardFirstValidation
+
+    app._request_validation_middleware = GuardFirstValidation()  # type: ignore[no-untyped-call]
+
     # The most specific handler wins, so ``Exception`` only sees what nothing else maps.
     app.exception_handler(ApiError)(_api_error)
     app.exception_handler(RequestValidationError)(_invalid_request)
@@ -174,9 +180,12 @@ def check_body(event: Mapping[str, Any], max_bytes: int) -> None:
         raise PayloadTooLarge(f"The request body is {len(data)} bytes; the limit is {max_bytes}.")
     if str(event.get("httpMethod", "")).upper() not in _BODY_METHODS:
         return
-    content_type = _header(event, "content-type") or "application/json"
-    if "json" not in content_type.lower():
-        return
+    content_type = (_header(event, "content-type") or "application/json").lower()
+    media_type = content_type.split(";", 1)[0].strip()
+    if media_type != "application/json" and not media_type.endswith("+json"):
+        raise UnsupportedMediaType(
+            f"Send the body as JSON with `Content-Type: application/json`, not {media_type!r}."
+        )
     try:
         json.loads(data, parse_constant=_reject_constant)
     except (ValueError, UnicodeDecodeError) as exc:

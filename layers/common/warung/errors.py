@@ -70,6 +70,12 @@ class InvalidJson(ApiError):
     status, code, title = 400, "invalid_json", "Malformed JSON"
 
 
+class UnsupportedMediaType(ApiError):
+    """A body that is not JSON (by its Content-Type) on a JSON API."""
+
+    status, code, title = 415, "invalid_json", "Unsupported media type"
+
+
 class ValidationFailed(ApiError):
     """The input is well-formed but breaks the contract (types, ranges, unknown fields)."""
 

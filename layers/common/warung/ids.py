@@ -22,6 +22,20 @@ def new_id(prefix: str = "") -> str:
     return prefix + "".join(reversed(chars))
 
 
+def id_time_ms(value: str) -> int:
+    """The creation time (epoch ms) inside an id made by :func:`new_id` (prefix stripped)."""
+    body = value[-26:]
+    if len(body) != 26:
+        raise ValueError("not an id made by new_id")
+    millis = 0
+    for char in body[:10]:
+        digit = _CROCKFORD.find(char.upper())
+        if digit < 0:
+            raise ValueError("not an id made by new_id")
+        millis = millis * 32 + digit
+    return millis
+
+
 def utc_now() -> datetime:
     """The current time, timezone-aware, in UTC."""
     return datetime.now(UTC)

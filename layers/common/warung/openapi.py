@@ -19,6 +19,7 @@ REQUEST_ID_REF = {"$ref": "#/components/headers/RequestId"}
 COMMON_ERRORS: Mapping[str, str] = {
     "400": "Malformed request (invalid JSON, bad cursor).",
     "413": "Request body over 64 KiB.",
+    "415": "The body is not `application/json`.",
     "422": "The request does not match the contract (types, ranges, unknown fields).",
     "500": "Unexpected failure; quote `request_id` when reporting it.",
 }
@@ -100,6 +101,8 @@ def finalise(document: dict[str, Any]) -> dict[str, Any]:
             for status, description in COMMON_ERRORS.items():
                 responses[status] = _problem_response(description)
             for status, response in list(responses.items()):
+                if str(status) == "204":
+                    response.pop("content", None)  # no body, no media type
                 if str(status).startswith(("4", "5")):
                     responses[status] = _problem_response(response.get("description", "Error"))
                 responses[status].setdefault("headers", {})["X-Request-Id"] = REQUEST_ID_REF

@@ -1,0 +1,107 @@
+"""Account rules, as plain functions: no DynamoDB, no HTTP."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from warung.errors import Conflict, FieldError, ValidationFailed
+
+SESSION_LIFETIME = timedelta(days=30)
+VERIFICATION_LIFETIME = timedelta(hours=24)
+RESET_LIFETIME = timedelta(hours=1)
+GLOBAL_ROLES = frozenset({"admin"})  # "customer" is every account's, never stored
+
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s.]+(\.[^@\s.]+)+$")
+
+
+def normalise_email(raw: str) -> str:
+    """The canonical form of an address: trimmed, NFKC, lower case; 422 when malformed."""
+    email = unicodedata.normalize("NFKC", raw).strip().lower()
+    if len(email) > 254 or not _EMAIL.match(email):
+        raise ValidationFailed(
+            "The e-mail address is not valid.",
+            errors=[FieldError("email", "Enter an e-mail address like name@example.com.")],
+        )
+    return email
+
+
+def new_secret_token() -> str:
+    """An unguessable opaque token (refresh, verification, reset): 256 random bits."""
+    return secrets.token_urlsafe(32)
+
+
+def token_digest(token: str) -> str:
+    """What is stored instead of a token: its SHA-256 (the token itself is never stored)."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def subject_digest(email: str) -> str:
+    """A stable pseudonym of an address for audit entries about unknown accounts."""
+    return hashlib.sha256(email.encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class Account:
+    """A user account as the auth function sees it."""
+
+    user_id: str
+    email: str
+    name: str
+    password_hash: str
+    created_at: str
+    phone: str | None = None
+    email_verified: bool = False
+    disabled: bool = False
+    roles: frozenset[str] = frozenset()
+    tokens_valid_after_ms: int = 0
+    memberships: dict[str, str] = field(default_factory=dict)
+
+    def role_list(self) -> list[str]:
+        """Every account is a customer; global roles come on top."""
+        return ["customer", *sorted(self.roles)]
+
+
+@dataclass(frozen=True)
+class Session:
+    """One signed-in device: a chain of refresh tokens, 30 days at most."""
+
+    session_id: str
+    user_id: str
+    created_ms: int
+    expires_at: int
+    revoked: bool = False
+
+    def usable(self, now: int, account: Account) -> bool:
+        """Not revoked, not past its 30 days, not ended by "sign out everywhere"."""
+        return (
+            not self.revoked
+            and now < self.expires_at
+            and not account.disabled
+            and self.created_ms > account.tokens_valid_after_ms
+        )
+
+
+def new_roles(actor_id: str, target: Account, requested: Sequence[str]) -> frozenset[str]:
+    """The global roles ``target`` will hold; an admin may not drop their own admin role."""
+    roles = frozenset(requested) - {"customer"}
+    unknown = roles - GLOBAL_ROLES
+    if unknown:
+        raise ValidationFailed(
+            "Unknown role.",
+            errors=[FieldError("roles", f"Allowed: admin, customer; not {sorted(unknown)}.")],
+        )
+    if actor_id == target.user_id and "admin" in target.roles and "admin" not in roles:
+        raise Conflict("You cannot remove your own admin role; ask another admin.")
+    return roles
+
+
+def cannot_disable_self(actor_id: str, target: Account, disabled: bool | None) -> None:
+    """An admin disabling their own account would lock the platform out; refuse it."""
+    if disabled and actor_id == target.user_id:
+        raise Conflict("You cannot disable your own account.")

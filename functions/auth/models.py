@@ -1,0 +1,119 @@
+"""Request and response bodies of the auth routes (the API contract, SPEC §4)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from warung.models import RequestModel
+
+Email = Field(
+    min_length=6,
+    max_length=254,
+    pattern=r"^[^@\s]{1,64}@[^@\s.]+(\.[^@\s.]+)+$",
+    examples=["sri@example.com"],
+)
+# Policy (10..128, not common, not the e-mail) is checked by the service with clear
+# messages; the schema only bounds the size so that a huge body cannot cost a hash.
+NewPassword = Field(min_length=1, max_length=1024, examples=["kopi-tubruk-pagi-hari"])
+AnyPassword = Field(min_length=1, max_length=1024)
+OpaqueToken = Field(min_length=16, max_length=512)
+
+
+class RegisterRequest(RequestModel):
+    email: str = Email
+    password: str = NewPassword
+    name: str = Field(min_length=1, max_length=100, examples=["Sri Rahayu"])
+
+
+class Accepted(BaseModel):
+    """The request was taken; what follows happens by e-mail."""
+
+    status: Literal["accepted"] = "accepted"
+    detail: str
+
+
+class VerifyEmailRequest(RequestModel):
+    token: str = OpaqueToken
+
+
+class EmailVerified(BaseModel):
+    email_verified: bool
+
+
+class EmailRequest(RequestModel):
+    email: str = Email
+
+
+class LoginRequest(RequestModel):
+    email: str = Email
+    password: str = AnyPassword
+
+
+class TokenPairOut(BaseModel):
+    access_token: str
+    refresh_token: str
+    token_type: Literal["Bearer"] = "Bearer"  # noqa: S105 - the scheme name, not a secret
+    expires_in: int = Field(description="Seconds until the access token expires.")
+
+
+class RefreshRequest(RequestModel):
+    refresh_token: str = OpaqueToken
+
+
+class ResetPasswordRequest(RequestModel):
+    token: str = OpaqueToken
+    new_password: str = NewPassword
+
+
+class ChangePasswordRequest(RequestModel):
+    current_password: str = AnyPassword
+    new_password: str = NewPassword
+
+
+class Membership(BaseModel):
+    merchant_id: str
+    role: Literal["owner", "manager", "staff"]
+
+
+class Me(BaseModel):
+    id: str
+    email: str
+    name: str
+    phone: str | None
+    email_verified: bool
+    roles: list[str]
+    memberships: list[Membership]
+    created_at: str
+
+
+class MePatch(RequestModel):
+    name: str | None = Field(default=None, min_length=1, max_length=100)
+    phone: str | None = Field(
+        default=None, pattern=r"^\+?[0-9]{8,15}$", examples=["+6281234567890"]
+    )
+
+
+class AdminUser(BaseModel):
+    id: str
+    email: str
+    name: str
+    email_verified: bool
+    roles: list[str]
+    disabled: bool
+    created_at: str
+
+
+class AdminUserPage(BaseModel):
+    items: list[AdminUser]
+    next_cursor: str | None
+
+
+class AdminUserPatch(RequestModel):
+    roles: list[Literal["admin", "customer"]] | None = Field(default=None, max_length=2)
+    disabled: bool | None = None
+
+
+class Jwks(BaseModel):
+    keys: list[dict[str, str]]

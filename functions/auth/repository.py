@@ -1,0 +1,313 @@
+"""Where accounts, sessions and one-time tokens live in the main table (docs/data-model.md).
+
+The only module of the auth function that knows keys, indexes and expressions. Reads
+return domain objects; writes are returned as ``Transaction`` steps or done here when they
+stand alone.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from domain import Account, Session
+
+from warung.dynamo import Transaction, dynamodb_client, from_item, to_item
+from warung.errors import Conflict, InvalidToken
+from warung.settings import get_settings
+
+
+def _table() -> str:
+    return get_settings().table_name
+
+
+def _get(key: dict[str, str], *, consistent: bool = True) -> dict[str, Any] | None:
+    response = dynamodb_client().get_item(
+        TableName=_table(), Key=to_item(key), ConsistentRead=consistent
+    )
+    return from_item(response["Item"]) if "Item" in response else None
+
+
+# ---------------------------------------------------------------- accounts
+
+
+def account_key(user_id: str) -> dict[str, str]:
+    """Key of an account's profile item."""
+    return {"pk": f"USER#{user_id}", "sk": "PROFILE"}
+
+
+def _account(item: dict[str, Any]) -> Account:
+    return Account(
+        user_id=item["id"],
+        email=item["email"],
+        name=item["name"],
+        password_hash=item["password_hash"],
+        created_at=item["created_at"],
+        phone=item.get("phone"),
+        email_verified=bool(item.get("email_verified", False)),
+        disabled=bool(item.get("disabled", False)),
+        roles=frozenset(item.get("roles") or ()),
+        tokens_valid_after_ms=int(item.get("tokens_valid_after_ms") or 0),
+        memberships=dict(item.get("memberships") or {}),
+    )
+
+
+def account_item(account: Account) -> dict[str, Any]:
+    """The stored form of an account, with its index keys."""
+    item: dict[str, Any] = {
+        **account_key(account.user_id),
+        "entity": "user",
+        "id": account.user_id,
+        "email": account.email,
+        "name": account.name,
+        "phone": account.phone,
+        "password_hash": account.password_hash,
+        "email_verified": account.email_verified,
+        "disabled": account.disabled,
+        "roles": sorted(account.roles),
+        "tokens_valid_after_ms": account.tokens_valid_after_ms,
+        "memberships": account.memberships,
+        "created_at": account.created_at,
+        "updated_at": account.created_at,
+        # Admin list of every account, newest first.
+        "gsi2pk": "USERS",
+        "gsi2sk": f"{account.created_at}#{account.user_id}",
+    }
+    if "admin" in account.roles:
+        item.update(gsi1pk="ROLE#admin", gsi1sk=f"{account.created_at}#{account.user_id}")
+    return item
+
+
+def get_account(user_id: str) -> Account | None:
+    """The account, read consistently."""
+    item = _get(account_key(user_id))
+    return _account(item) if item else None
+
+
+def email_key(email: str) -> dict[str, str]:
+    """Key of the item that reserves an address for one account."""
+    return {"pk": f"EMAIL#{email}", "sk": "UNIQUE"}
+
+
+def find_account_by_email(email: str) -> Account | None:
+    """The account registered with ``email`` (two consistent reads)."""
+    reservation = _get(email_key(email))
+    return get_account(reservation["user_id"]) if reservation else None
+
+
+def add_account(tx: Transaction, account: Account) -> Transaction:
+    """Reserve the address and create the account; a taken address is a ``Conflict``."""
+    table = _table()
+    return tx.put(
+        table,
+        {**email_key(account.email), "user_id": account.user_id},
+        condition="attribute_not_exists(pk)",
+        conflict=Conflict("This e-mail address is taken."),
+    ).put(table, account_item(account), condition="attribute_not_exists(pk)")
+
+
+def update_account(
+    tx: Transaction,
+    user_id: str,
+    changes: dict[str, Any],
+    *,
+    updated_at: str,
+    remove: tuple[str, ...] = (),
+) -> Transaction:
+    """Set ``changes`` on an existing account (and remove ``remove``)."""
+    names = {f"#f{i}": name for i, name in enumerate(changes)}
+    values = {f":v{i}": value for i, value in enumerate(changes.values())}
+    sets = [f"#f{i} = :v{i}" for i in range(len(changes))] + ["updated_at = :updated_at"]
+    values[":updated_at"] = updated_at
+    expression = "SET " + ", ".join(sets)
+    if remove:
+        names.update({f"#r{i}": name for i, name in enumerate(remove)})
+        expression += " REMOVE " + ", ".join(f"#r{i}" for i in range(len(remove)))
+    return tx.update(
+        _table(),
+        account_key(user_id),
+        expression,
+        condition="attribute_exists(pk)",
+        names=names,
+        values=values,
+    )
+
+
+def admin_index(account: Account, is_admin: bool) -> tuple[dict[str, str], tuple[str, ...]]:
+    """The sparse admin index fields to set, or to remove, for ``is_admin``."""
+    if is_admin:
+        return {"gsi1pk": "ROLE#admin", "gsi1sk": f"{account.created_at}#{account.user_id}"}, ()
+    return {}, ("gsi1pk", "gsi1sk")
+
+
+def list_accounts(
+    *, admins_only: bool, limit: int, start_key: dict[str, Any] | None
+) -> tuple[list[Account], dict[str, Any] | None]:
+    """A page of accounts, newest first, by index (never a Scan)."""
+    index, partition = ("gsi1", "ROLE#admin") if admins_only else ("gsi2", "USERS")
+    request: dict[str, Any] = {
+        "TableName": _table(),
+        "IndexName": index,
+        "KeyConditionExpression": "#pk = :pk",
+        "ExpressionAttributeNames": {"#pk": f"{index}pk"},
+        "ExpressionAttributeValues": to_item({":pk": partition}),
+        "ScanIndexForward": False,
+        "Limit": limit,
+    }
+    if start_key:
+        request["ExclusiveStartKey"] = start_key
+    response = dynamodb_client().query(**request)
+    accounts = [_account(from_item(item)) for item in response.get("Items", [])]
+    return accounts, response.get("LastEvaluatedKey")
+
+
+# ---------------------------------------------------------------- one-time tokens
+
+
+def one_time_token_key(kind: str, digest: str) -> dict[str, str]:
+    """Key of a verification (``VERIFY``) or reset (``RESET``) token, by its digest."""
+    return {"pk": f"OTT#{digest}", "sk": kind}
+
+
+def add_one_time_token(
+    tx: Transaction, kind: str, digest: str, user_id: str, expires_at: int
+) -> Transaction:
+    """A single-use token; TTL removes it a day after it expired."""
+    return tx.put(
+        _table(),
+        {
+            **one_time_token_key(kind, digest),
+            "user_id": user_id,
+            "expires_at": expires_at,
+            "used": False,
+            "expires_at_epoch": expires_at + 86_400,
+        },
+        condition="attribute_not_exists(pk)",
+    )
+
+
+def find_one_time_token(kind: str, digest: str) -> dict[str, Any] | None:
+    """The token's record (user, expiry, used) or ``None``."""
+    return _get(one_time_token_key(kind, digest))
+
+
+def spend_one_time_token(tx: Transaction, kind: str, digest: str, now: int) -> Transaction:
+    """Mark the token used; fails (400 invalid_token) if used or expired in the meantime."""
+    return tx.update(
+        _table(),
+        one_time_token_key(kind, digest),
+        "SET used = :true",
+        condition="used = :false AND expires_at > :now",
+        values={":true": True, ":false": False, ":now": now},
+        conflict=InvalidToken("This link was already used or has expired.", status=400),
+    )
+
+
+# ---------------------------------------------------------------- sessions and refresh tokens
+
+
+def session_key(session_id: str) -> dict[str, str]:
+    """Key of a session."""
+    return {"pk": f"SESSION#{session_id}", "sk": "SESSION"}
+
+
+def refresh_key(digest: str) -> dict[str, str]:
+    """Key of a refresh token, by its digest."""
+    return {"pk": f"REFRESH#{digest}", "sk": "TOKEN"}
+
+
+def add_session(tx: Transaction, session: Session, refresh_digest: str) -> Transaction:
+    """A new session and its first refresh token."""
+    table = _table()
+    return tx.put(
+        table,
+        {
+            **session_key(session.session_id),
+            "user_id": session.user_id,
+            "created_ms": session.created_ms,
+            "expires_at": session.expires_at,
+            "revoked": False,
+            "expires_at_epoch": session.expires_at,
+            "gsi1pk": f"USER#{session.user_id}",
+            "gsi1sk": f"SESSION#{session.created_ms}",
+        },
+        condition="attribute_not_exists(pk)",
+    ).put(
+        table,
+        {
+            **refresh_key(refresh_digest),
+            "session_id": session.session_id,
+            "user_id": session.user_id,
+            "spent": False,
+            "expires_at_epoch": session.expires_at,
+        },
+        condition="attribute_not_exists(pk)",
+    )
+
+
+def find_refresh_token(digest: str) -> dict[str, Any] | None:
+    """The refresh token's record (session, user, spent) or ``None``."""
+    return _get(refresh_key(digest))
+
+
+def get_session(session_id: str) -> Session | None:
+    """The session, read consistently."""
+    item = _get(session_key(session_id))
+    if item is None:
+        return None
+    return Session(
+        session_id=session_id,
+        user_id=item["user_id"],
+        created_ms=int(item["created_ms"]),
+        expires_at=int(item["expires_at"]),
+        revoked=bool(item.get("revoked", False)),
+    )
+
+
+def rotate_refresh_token(
+    tx: Transaction, session: Session, spent_digest: str, new_digest: str
+) -> Transaction:
+    """Spend the presented token and issue its successor, atomically.
+
+    If the presented token was spent in the meantime (a concurrent use), the condition
+    fails and the caller treats it as reuse.
+    """
+    table = _table()
+    return (
+        tx.update(
+            table,
+            refresh_key(spent_digest),
+            "SET spent = :true",
+            condition="spent = :false",
+            values={":true": True, ":false": False},
+            conflict=InvalidToken("This refresh token was already used."),
+        )
+        .put(
+            table,
+            {
+                **refresh_key(new_digest),
+                "session_id": session.session_id,
+                "user_id": session.user_id,
+                "spent": False,
+                "expires_at_epoch": session.expires_at,
+            },
+            condition="attribute_not_exists(pk)",
+        )
+        .check(
+            table,
+            session_key(session.session_id),
+            "revoked = :false",
+            values={":false": False},
+            conflict=InvalidToken("This session has ended; sign in again."),
+        )
+    )
+
+
+def revoke_session(session_id: str) -> None:
+    """End a session: none of its refresh tokens works any more."""
+    dynamodb_client().update_item(
+        TableName=_table(),
+        Key=to_item(session_key(session_id)),
+        UpdateExpression="SET revoked = :true",
+        ConditionExpression="attribute_exists(pk)",
+        ExpressionAttributeValues=to_item({":true": True}),
+    )

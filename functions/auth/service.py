@@ -1,0 +1,431 @@
+"""The auth use cases: each route calls exactly one of these.
+
+Every state change and its audit entry (and its e-mail job) commit in one transaction.
+Nothing here knows HTTP; nothing here knows keys (``repository`` does).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, NoReturn
+
+import domain
+import passwords
+import repository
+from domain import Account, Session
+from pydantic import BaseModel, ConfigDict, Field
+
+from warung import ratelimit
+from warung.audit import AuditEntry, audit_write, diff
+from warung.auth import forget_auth_state
+from warung.context import RequestMeta
+from warung.cursors import decode_cursor, encode_cursor, list_scope
+from warung.dynamo import Transaction
+from warung.errors import (
+    Conflict,
+    Forbidden,
+    InvalidCredentials,
+    InvalidToken,
+    NotFound,
+    RateLimited,
+)
+from warung.ids import new_id, rfc3339, utc_now
+from warung.jobs import PasswordResetEmail, VerificationEmail, enqueue
+from warung.observability import MetricUnit, logger, mask_email, metrics
+
+
+class AuthSettings(BaseModel):
+    """The auth function's own configuration, validated at cold start."""
+
+    model_config = ConfigDict(frozen=True)
+
+    # Links in e-mails always point here, whatever Host or X-Forwarded-Host a request said.
+    public_app_url: str = Field(pattern=r"^https?://[^/?#\s]+(/[^?#\s]*)?$")
+
+
+settings = AuthSettings(
+    public_app_url=os.environ.get("PUBLIC_APP_URL", "http://localhost:5173").rstrip("/")
+)
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    """What a successful sign-in or refresh returns."""
+
+    access_token: str
+    refresh_token: str
+    expires_in: int
+
+
+def _now() -> int:
+    return int(time.time())
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def _audit(actor: str, action: str, resource: str, meta: RequestMeta, **changes: Any) -> Any:
+    return audit_write(AuditEntry(actor, action, resource, meta, changes))
+
+
+# ---------------------------------------------------------------- sign-up and verification
+
+
+def register(email_raw: str, password: str, name: str, meta: RequestMeta) -> None:
+    """Create an account and send its verification e-mail; the same outcome if it exists."""
+    email = domain.normalise_email(email_raw)
+    passwords.check_password_policy(password, email=email)
+    ratelimit.enforce(ratelimit.rules().registrations_ip, meta.source_ip or "unknown")
+    if repository.find_account_by_email(email) is not None:
+        # Same answer, same work: nobody learns whether the address has an account.
+        passwords.burn_equivalent_time(password)
+        logger.info("sign-up for an existing address", extra={"email": mask_email(email)})
+        return
+    created_at = rfc3339(utc_now())
+    account = Account(
+        user_id=new_id(),
+        email=email,
+        name=name,
+        password_hash=passwords.hash_password(password),
+        created_at=created_at,
+    )
+    tx = repository.add_account(Transaction(), account)
+    tx.extend([_audit(account.user_id, "user.registered", f"user:{account.user_id}", meta)])
+    _add_verification(tx, account, meta)
+    try:
+        tx.commit()
+    except Conflict:
+        logger.info("concurrent sign-up for one address", extra={"email": mask_email(email)})
+
+
+def _add_verification(tx: Transaction, account: Account, meta: RequestMeta) -> None:
+    if not ratelimit.hit(ratelimit.rules().emails_address, account.email).allowed:
+        logger.info(
+            "verification e-mail not sent: limit", extra={"email": mask_email(account.email)}
+        )
+        return
+    token = domain.new_secret_token()
+    expires = _now() + int(domain.VERIFICATION_LIFETIME.total_seconds())
+    repository.add_one_time_token(
+        tx, "VERIFY", domain.token_digest(token), account.user_id, expires
+    )
+    job = VerificationEmail(
+        to=account.email,
+        name=account.name,
+        verify_url=f"{settings.public_app_url}/verify-email?token={token}",
+        expires_in_hours=int(domain.VERIFICATION_LIFETIME.total_seconds() // 3600),
+    )
+    tx.extend([enqueue(job, correlation_id=meta.request_id)])
+
+
+def resend_verification(email_raw: str, meta: RequestMeta) -> None:
+    """Send a new verification e-mail to an unverified account; silent otherwise."""
+    email = domain.normalise_email(email_raw)
+    account = repository.find_account_by_email(email)
+    if account is None or account.email_verified or account.disabled:
+        return
+    tx = Transaction()
+    _add_verification(tx, account, meta)
+    tx.commit()
+
+
+def verify_email(token: str, meta: RequestMeta) -> None:
+    """Mark the address verified; a bad, used or expired token is 400 ``invalid_token``."""
+    digest = domain.token_digest(token)
+    record = repository.find_one_time_token("VERIFY", digest)
+    if record is None or record["used"] or record["expires_at"] <= _now():
+        raise InvalidToken("This verification link is not valid; ask for a new one.", status=400)
+    user_id = record["user_id"]
+    tx = repository.spend_one_time_token(Transaction(), "VERIFY", digest, _now())
+    repository.update_account(tx, user_id, {"email_verified": True}, updated_at=rfc3339(utc_now()))
+    tx.extend([_audit(user_id, "user.email_verified", f"user:{user_id}", meta)])
+    tx.commit()
+    forget_auth_state(user_id)
+
+
+# ---------------------------------------------------------------- sessions
+
+
+def login(email_raw: str, password: str, meta: RequestMeta) -> TokenPair:
+    """Sign in: a new session with a rotating refresh token and a 15-minute access token."""
+    rules = ratelimit.rules()
+    ratelimit.enforce(rules.login_attempts_ip, meta.source_ip or "unknown")
+    email = domain.normalise_email(email_raw)
+    lockout = ratelimit.peek(rules.login_failures, email)
+    if not lockout.allowed:
+        raise RateLimited(
+            "Too many failed sign-ins for this account; try again later.",
+            retry_after=lockout.retry_after,
+        )
+    account = repository.find_account_by_email(email)
+    if account is None:
+        passwords.burn_equivalent_time(password)
+        _failed_login(None, email, meta)
+    check = passwords.verify_password(account.password_hash, password)
+    if not check.ok:
+        _failed_login(account, email, meta)
+    if account.disabled:
+        raise Forbidden("This account is disabled.")
+    tx = Transaction()
+    if check.needs_rehash:
+        repository.update_account(
+            tx,
+            account.user_id,
+            {"password_hash": passwords.hash_password(password)},
+            updated_at=rfc3339(utc_now()),
+        )
+    pair = _open_session(tx, account, meta)
+    logger.info("signed in", extra={"user_id": account.user_id})
+    return pair
+
+
+def _failed_login(account: Account | None, email: str, meta: RequestMeta) -> NoReturn:
+    ratelimit.hit(ratelimit.rules().login_failures, email)
+    metrics.add_metric(name="FailedLogins", unit=MetricUnit.Count, value=1)
+    if account is None:
+        entry = _audit(
+            "anonymous", "auth.login_failed", f"email:{domain.subject_digest(email)}", meta
+        )
+    else:
+        entry = _audit(account.user_id, "auth.login_failed", f"user:{account.user_id}", meta)
+    Transaction().extend([entry]).commit()
+    raise InvalidCredentials("The e-mail address or the password is wrong.")
+
+
+def _open_session(tx: Transaction, account: Account, meta: RequestMeta) -> TokenPair:
+    from warung.tokens import issue_access_token
+
+    now_ms = _now_ms()
+    session = Session(
+        session_id=new_id(),
+        user_id=account.user_id,
+        created_ms=now_ms,
+        expires_at=now_ms // 1000 + int(domain.SESSION_LIFETIME.total_seconds()),
+    )
+    refresh = domain.new_secret_token()
+    repository.add_session(tx, session, domain.token_digest(refresh))
+    tx.extend([_audit(account.user_id, "auth.login_succeeded", f"user:{account.user_id}", meta)])
+    tx.commit()
+    access, expires_in = issue_access_token(account.user_id, session.session_id)
+    return TokenPair(access, refresh, expires_in)
+
+
+def refresh(refresh_token: str, meta: RequestMeta) -> TokenPair:
+    """Rotate: the presented token is spent; a spent token presented again ends its session."""
+    from warung.tokens import issue_access_token
+
+    digest = domain.token_digest(refresh_token)
+    record = repository.find_refresh_token(digest)
+    if record is None:
+        raise InvalidToken("Unknown refresh token; sign in again.")
+    if record["spent"]:
+        _refresh_reuse(record, meta)
+    session = repository.get_session(record["session_id"])
+    account = repository.get_account(record["user_id"])
+    if session is None or account is None or not session.usable(_now(), account):
+        raise InvalidToken("This session has ended; sign in again.")
+    successor = domain.new_secret_token()
+    tx = repository.rotate_refresh_token(
+        Transaction(), session, digest, domain.token_digest(successor)
+    )
+    try:
+        tx.commit()
+    except InvalidToken:
+        # Spent by a concurrent request between our read and our write: that is reuse too.
+        _refresh_reuse(record, meta)
+    access, expires_in = issue_access_token(account.user_id, session.session_id)
+    return TokenPair(access, successor, expires_in)
+
+
+def _refresh_reuse(record: dict[str, Any], meta: RequestMeta) -> NoReturn:
+    # A spent token again means it leaked (or a client bug): end the whole session, so the
+    # newest token of the chain, possibly the thief's, stops working too.
+    repository.revoke_session(record["session_id"])
+    metrics.add_metric(name="RefreshTokenReuse", unit=MetricUnit.Count, value=1)
+    user_id = record["user_id"]
+    entry = _audit(
+        user_id,
+        "auth.refresh_reused",
+        f"session:{record['session_id']}",
+        meta,
+        session_revoked=True,
+    )
+    Transaction().extend([entry]).commit()
+    logger.warning("refresh token reused; session revoked", extra={"user_id": user_id})
+    raise InvalidToken("This refresh token was already used; the session has ended.")
+
+
+def logout(refresh_token: str) -> None:
+    """End the session of ``refresh_token`` (silently if there is none)."""
+    record = repository.find_refresh_token(domain.token_digest(refresh_token))
+    if record is not None:
+        repository.revoke_session(record["session_id"])
+
+
+def logout_everywhere(user_id: str, meta: RequestMeta) -> None:
+    """End every session and every access token already issued to the account."""
+    tx = repository.update_account(
+        Transaction(), user_id, {"tokens_valid_after_ms": _now_ms()}, updated_at=rfc3339(utc_now())
+    )
+    tx.extend([_audit(user_id, "auth.logout_all", f"user:{user_id}", meta)]).commit()
+    forget_auth_state(user_id)
+
+
+# ---------------------------------------------------------------- passwords
+
+
+def forgot_password(email_raw: str, meta: RequestMeta) -> None:
+    """E-mail a single-use reset link (1 hour); silent for unknown addresses."""
+    email = domain.normalise_email(email_raw)
+    account = repository.find_account_by_email(email)
+    if account is None or account.disabled:
+        return
+    if not ratelimit.hit(ratelimit.rules().emails_address, email).allowed:
+        logger.info("reset e-mail not sent: limit", extra={"email": mask_email(email)})
+        return
+    token = domain.new_secret_token()
+    expires = _now() + int(domain.RESET_LIFETIME.total_seconds())
+    tx = repository.add_one_time_token(
+        Transaction(), "RESET", domain.token_digest(token), account.user_id, expires
+    )
+    job = PasswordResetEmail(
+        to=account.email,
+        name=account.name,
+        reset_url=f"{settings.public_app_url}/reset-password?token={token}",
+        expires_in_minutes=int(domain.RESET_LIFETIME.total_seconds() // 60),
+    )
+    tx.extend([enqueue(job, correlation_id=meta.request_id)]).commit()
+
+
+def reset_password(token: str, new_password: str, meta: RequestMeta) -> None:
+    """Set a new password with a reset token; every session ends."""
+    digest = domain.token_digest(token)
+    record = repository.find_one_time_token("RESET", digest)
+    if record is None or record["used"] or record["expires_at"] <= _now():
+        raise InvalidToken("This reset link is not valid; ask for a new one.", status=400)
+    account = repository.get_account(record["user_id"])
+    if account is None:
+        raise InvalidToken("This reset link is not valid; ask for a new one.", status=400)
+    passwords.check_password_policy(new_password, email=account.email)
+    tx = repository.spend_one_time_token(Transaction(), "RESET", digest, _now())
+    _set_password(tx, account, new_password, "auth.password_reset", meta)
+
+
+def change_password(user_id: str, current: str, new_password: str, meta: RequestMeta) -> None:
+    """Change the password knowing the current one; every session ends."""
+    account = repository.get_account(user_id)
+    if account is None:
+        raise NotFound("No such account.")
+    if not passwords.verify_password(account.password_hash, current).ok:
+        raise InvalidCredentials("The current password is wrong.")
+    passwords.check_password_policy(new_password, email=account.email)
+    _set_password(Transaction(), account, new_password, "auth.password_changed", meta)
+
+
+def _set_password(
+    tx: Transaction, account: Account, password: str, action: str, meta: RequestMeta
+) -> None:
+    repository.update_account(
+        tx,
+        account.user_id,
+        {"password_hash": passwords.hash_password(password), "tokens_valid_after_ms": _now_ms()},
+        updated_at=rfc3339(utc_now()),
+    )
+    tx.extend(
+        [_audit(account.user_id, action, f"user:{account.user_id}", meta, sessions_ended=True)]
+    )
+    tx.commit()
+    forget_auth_state(account.user_id)
+
+
+# ---------------------------------------------------------------- profile
+
+
+def profile(user_id: str) -> Account:
+    """The caller's own account."""
+    account = repository.get_account(user_id)
+    if account is None:
+        raise NotFound("No such account.")
+    return account
+
+
+def update_profile(user_id: str, changes: dict[str, Any], meta: RequestMeta) -> Account:
+    """Change name and/or phone; the audit entry lists what changed."""
+    account = profile(user_id)
+    before = {"name": account.name, "phone": account.phone}
+    after = {**before, **changes}
+    changed = diff(before, after)
+    if not changed:
+        return account
+    tx = repository.update_account(
+        Transaction(), user_id, {k: after[k] for k in changed}, updated_at=rfc3339(utc_now())
+    )
+    tx.extend(
+        [_audit(user_id, "user.profile_updated", f"user:{user_id}", meta, **changed)]
+    ).commit()
+    return profile(user_id)
+
+
+# ---------------------------------------------------------------- administration
+
+
+def list_accounts(
+    *, email: str | None, role: str | None, limit: int, cursor: str | None, admin_id: str
+) -> tuple[list[Account], str | None]:
+    """Accounts for the admin, newest first; by e-mail, by role, or all."""
+    if email:
+        account = repository.find_account_by_email(domain.normalise_email(email))
+        matches = [account] if account and (role != "admin" or "admin" in account.roles) else []
+        return matches, None
+    scope = list_scope("GET /v1/admin/users", admin_id, role=role or "")
+    start = decode_cursor(cursor, scope)
+    accounts, last = repository.list_accounts(
+        admins_only=role == "admin", limit=limit, start_key=start
+    )
+    return accounts, encode_cursor(last, scope)
+
+
+def administer(
+    admin_id: str,
+    user_id: str,
+    *,
+    roles: Sequence[str] | None,
+    disabled: bool | None,
+    meta: RequestMeta,
+) -> Account:
+    """Change an account's global roles and/or disable it; audited with what changed."""
+    target = repository.get_account(user_id)
+    if target is None:
+        raise NotFound("No such account.")
+    changes: dict[str, Any] = {}
+    new_roles = target.roles
+    if roles is not None:
+        new_roles = domain.new_roles(admin_id, target, roles)
+        if new_roles != target.roles:
+            changes["roles"] = sorted(new_roles)
+    if disabled is not None:
+        domain.cannot_disable_self(admin_id, target, disabled)
+        if disabled != target.disabled:
+            changes["disabled"] = disabled
+    if not changes:
+        return target
+    before = {"roles": sorted(target.roles), "disabled": target.disabled}
+    changed = diff(before, {**before, **changes})
+    index_set, index_removed = repository.admin_index(target, "admin" in new_roles)
+    tx = repository.update_account(
+        Transaction(),
+        user_id,
+        {**changes, **index_set},
+        updated_at=rfc3339(utc_now()),
+        remove=index_removed,
+    )
+    tx.extend([_audit(admin_id, "admin.user_updated", f"user:{user_id}", meta, **changed)])
+    tx.commit()
+    forget_auth_state(user_id)
+    updated = repository.get_account(user_id)
+    assert updated is not None
+    return updated
