@@ -14,8 +14,6 @@ export PYENV_VERSION ?= 3.11.7:3.12.1:3.13.0
 export PYTHONPATH := tools:layers/common
 export SAM_CLI_TELEMETRY := 0
 
-SWAGGER_UI := functions/platform/swagger_ui/swagger-ui-bundle.js
-
 .PHONY: help setup dev test unit integration e2e lint fmt invoke build deploy bench openapi clean create-admin rotate-signing-key
 
 help: ## List the targets
@@ -33,13 +31,9 @@ $(SAM_VENV)/.installed: requirements-sam.txt
 	$(SAM_VENV)/bin/pip install --quiet -r requirements-sam.txt
 	touch $@
 
-$(SWAGGER_UI): $(VENV)/.installed functions/platform/fetch_swagger_ui.py
-	$(PY) functions/platform/fetch_swagger_ui.py
-	touch $@
+setup: $(VENV)/.installed $(SAM_VENV)/.installed ## Create the virtual environments
 
-setup: $(VENV)/.installed $(SAM_VENV)/.installed $(SWAGGER_UI) ## Create the virtual environments and fetch the docs assets
-
-dev: $(VENV)/.installed $(SWAGGER_UI) ## Run the API locally on http://127.0.0.1:3000 (PORT, EMULATOR_PORT override)
+dev: $(VENV)/.installed ## Run the API locally on http://127.0.0.1:3000 (PORT, EMULATOR_PORT override)
 	$(PY) -m warung_local dev
 
 test: setup lint build ## The whole suite: lint, sam build, unit, integration, end-to-end and OpenAPI fuzzing
@@ -51,7 +45,7 @@ unit: $(VENV)/.installed ## Unit tests only
 integration: $(VENV)/.installed ## Integration tests only (moto)
 	$(PY) -m pytest tests/integration
 
-e2e: $(VENV)/.installed $(SWAGGER_UI) ## End-to-end tests (local runtime, or API_URL)
+e2e: $(VENV)/.installed ## End-to-end tests (local runtime, or API_URL)
 	$(PY) -m pytest tests/e2e
 
 lint: $(VENV)/.installed $(SAM_VENV)/.installed ## ruff, mypy, sam validate --lint, OpenAPI drift
@@ -91,4 +85,4 @@ bench: $(VENV)/.installed $(SAM_VENV)/.installed ## Cold-start imports and packa
 	$(PY) tools/bench.py
 
 clean: ## Remove build output and caches (keeps the virtual environments)
-	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache functions/platform/swagger_ui
+	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache

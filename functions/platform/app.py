@@ -16,17 +16,16 @@ from warung.settings import get_settings
 
 HERE = Path(__file__).parent
 OPENAPI_FILE = HERE / "openapi.json"
-ASSETS_DIR = HERE / "swagger_ui"
 
 # The docs page loads only what this function serves: no CDN, no inline script.
 DOCS_CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
     "img-src 'self' data:; connect-src 'self'; font-src 'self'; frame-ancestors 'none'"
 )
-ASSET_TYPES = {
-    "swagger-ui-bundle.js": "application/javascript; charset=utf-8",
-    "swagger-ui.css": "text/css; charset=utf-8",
-    "init.js": "application/javascript; charset=utf-8",
+# Swagger UI 5 ships inside Powertools (in the layer): served from there, no copy of our own.
+SWAGGER_UI_FILES = {
+    "swagger-ui-bundle.js": ("swagger-ui-bundle.min.js", "application/javascript; charset=utf-8"),
+    "swagger-ui.css": ("swagger-ui.min.css", "text/css; charset=utf-8"),
 }
 DOCS_PAGE = """<!doctype html>
 <html lang="en">
@@ -126,24 +125,28 @@ def docs_page() -> Response[str]:
     },
 )
 def docs_asset(asset: str) -> Response[str]:
-    """Swagger UI's own files, shipped with this function."""
-    content_type = ASSET_TYPES.get(asset)
-    if content_type is None:
-        raise NotFound(f"No docs asset named {asset!r}.")
+    """Swagger UI's own files (from Powertools) and the page's start-up script."""
     if asset == "init.js":
-        body = INIT_SCRIPT
-    else:
+        body, content_type = INIT_SCRIPT, "application/javascript; charset=utf-8"
+    elif asset in SWAGGER_UI_FILES:
+        file_name, content_type = SWAGGER_UI_FILES[asset]
         # Text, not bytes: a REST API would need binary media types for base64 bodies.
-        path = ASSETS_DIR / asset
-        if not path.is_file():
-            raise NotFound(f"Docs asset {asset!r} is not installed (run `make setup`).")
-        body = path.read_text(encoding="utf-8")
+        body = (_swagger_ui_dir() / file_name).read_text(encoding="utf-8")
+    else:
+        raise NotFound(f"No docs asset named {asset!r}.")
     return Response(
         status_code=200,
         content_type=content_type,
         body=body,
         headers={"Cache-Control": "public, max-age=3600", "Content-Security-Policy": DOCS_CSP},
     )
+
+
+@cache
+def _swagger_ui_dir() -> Path:
+    import aws_lambda_powertools
+
+    return Path(aws_lambda_powertools.__file__).parent / "event_handler" / "openapi" / "swagger_ui"
 
 
 @cache
