@@ -3,7 +3,9 @@
 
 For each function of template.yaml this measures the import of its handler module
 against a baseline handler that only imports boto3 and creates a DynamoDB client
-(tools/bench_baseline/app.py), and reports the ratio; then the zipped size of each
+(tools/bench_baseline/app.py), and reports the ratio; then the warm latency and the
+AWS calls per request of sign-in and a token-verified read (tools/bench_requests.py,
+in-process on the local runtime; --no-requests skips it); then the zipped size of each
 layer and function as `sam deploy` would upload them.
 
 How it measures:
@@ -33,8 +35,13 @@ How it measures:
   only, a copy of the build gets the same distributions at the same versions for
   the host (listed in the output). Sizes are always those of the real build.
 
+The requests section is measured in this process (the developer's environment, not
+the runtime one): see the docstring of tools/bench_requests.py. Only its calls per
+request transfer to Lambda and DynamoDB, not its milliseconds.
+
 Exit status: 0 when the report was produced (even with figures over target), 1 when
-a handler failed to import, 2 when the bench could not run (build, setup, template).
+a handler failed to import or the requests section could not be measured, 2 when the
+bench could not run (build, setup, template).
 """
 
 from __future__ import annotations
@@ -592,6 +599,40 @@ def has_boto(layer_root: Path) -> list[str]:
     return sorted(names)
 
 
+# ------------------------------------------------------------------ warm requests
+
+
+def request_section(
+    args: argparse.Namespace, template: Path, functions: dict[str, Any]
+) -> dict[str, Any]:
+    """The warm requests section (tools/bench_requests.py), or why it is missing."""
+    from bench_requests import (
+        AUTH_FUNCTION,
+        DEFAULT_STALE_REQUESTS,
+        RequestBenchError,
+        run_request_bench,
+    )
+
+    if args.no_requests:
+        return {"skipped": "--no-requests"}
+    if AUTH_FUNCTION not in functions:
+        return {"skipped": f"{AUTH_FUNCTION} is not among the functions benched"}
+    log(
+        f"== warm requests: {AUTH_FUNCTION} in-process on the local runtime "
+        f"({args.login_requests} sign-ins, {args.requests} GET /v1/me)"
+    )
+    try:
+        return run_request_bench(
+            template,
+            login_requests=args.login_requests,
+            read_requests=args.requests,
+            stale_requests=min(args.requests, DEFAULT_STALE_REQUESTS),
+            progress=log,
+        )
+    except RequestBenchError as exc:
+        return {"error": str(exc)}
+
+
 # ------------------------------------------------------------------ main
 
 
@@ -600,6 +641,12 @@ def median(values: list[float]) -> float | None:
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    from bench_requests import (
+        DEFAULT_LOGIN_REQUESTS,
+        DEFAULT_READ_REQUESTS,
+        DEFAULT_STALE_REQUESTS,
+    )
+
     p = argparse.ArgumentParser(
         description="Cold-start import time (vs a boto3 baseline) and zipped sizes "
         "of the template's functions."
@@ -659,11 +706,33 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         action="store_true",
         help="print machine-readable JSON on stdout instead of the table",
     )
+    p.add_argument(
+        "--no-requests",
+        action="store_true",
+        help="skip the warm requests section (sign-in and GET /v1/me on the local runtime)",
+    )
+    p.add_argument(
+        "--requests",
+        type=int,
+        default=DEFAULT_READ_REQUESTS,
+        metavar="N",
+        help=f"timed GET /v1/me requests, per guard-cache case (default {DEFAULT_READ_REQUESTS};"
+        f" the cache-expired case takes at most {DEFAULT_STALE_REQUESTS})",
+    )
+    p.add_argument(
+        "--login-requests",
+        type=int,
+        default=DEFAULT_LOGIN_REQUESTS,
+        metavar="N",
+        help=f"timed sign-ins (default {DEFAULT_LOGIN_REQUESTS}; Argon2 makes each ~50 ms)",
+    )
     args = p.parse_args(argv)
     if args.rounds < MIN_ROUNDS:
         p.error(f"--rounds must be at least {MIN_ROUNDS}")
     if args.warmup < 0:
         p.error("--warmup cannot be negative")
+    if args.requests < 1 or args.login_requests < 1:
+        p.error("--requests and --login-requests must be at least 1")
     return args
 
 
@@ -895,6 +964,10 @@ def _run(
             }
         )
 
+    requests_section = request_section(args, (project / args.template).resolve(), functions)
+    if requests_section.get("error"):
+        failed = True
+
     log("== zipping the build for sizes")
     sizes: list[dict[str, Any]] = []
     for lid in all_layers:
@@ -951,6 +1024,7 @@ def _run(
         "stage": args.stage,
         "region": region,
         "functions": rows,
+        "requests": requests_section,
         "sizes": sizes,
         "problems": problems,
         "elapsed_s": round(elapsed, 1),
@@ -959,6 +1033,8 @@ def _run(
         print(json.dumps(report, indent=2))
     else:
         print_report(report)
+    if requests_section.get("error"):
+        log(f"\n!! warm requests not measured: {requests_section['error']}")
     for t in targets:
         if t.error is not None:
             log(f"\n!! {t.name} ({t.handler}) failed to import:\n{t.error}")
@@ -968,6 +1044,8 @@ def _run(
 
 
 def print_report(report: dict[str, Any]) -> None:
+    from bench_requests import print_request_report
+
     def ms(v: float | None) -> str:
         return "-" if v is None else f"{v:.1f}"
 
@@ -1018,6 +1096,8 @@ def print_report(report: dict[str, Any]) -> None:
             f"  (timed with host-architecture wheels in place of the arm64 ones: "
             f"{', '.join(report['host_wheels_swapped_for_timing'])})"
         )
+    print()
+    print_request_report(report["requests"])
     print()
     print(
         "Deployment packages (.aws-sam/build, deflate-zipped as sam deploy uploads them; "
