@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, NoReturn
 
 import domain
@@ -367,7 +367,7 @@ def update_profile(user_id: str, changes: dict[str, Any], meta: RequestMeta) -> 
     tx.extend(
         [_audit(user_id, "user.profile_updated", f"user:{user_id}", meta, **changed)]
     ).commit()
-    return profile(user_id)
+    return replace(account, **{k: after[k] for k in changed})
 
 
 # ---------------------------------------------------------------- administration
@@ -426,6 +426,4 @@ def administer(
     tx.extend([_audit(admin_id, "admin.user_updated", f"user:{user_id}", meta, **changed)])
     tx.commit()
     forget_auth_state(user_id)
-    updated = repository.get_account(user_id)
-    assert updated is not None
-    return updated
+    return replace(target, roles=new_roles, disabled=changes.get("disabled", target.disabled))
