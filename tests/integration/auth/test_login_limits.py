@@ -1,0 +1,78 @@
+"""Per-IP limits of SPEC §5: 20 login attempts per minute, 10 registrations per hour."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+import repository
+from auth_support import PASSWORD, AuthWorld, unique_email, unique_ip
+
+from warung import ratelimit
+
+
+@pytest.fixture
+def frozen_window(monkeypatch: pytest.MonkeyPatch) -> int:
+    """The limits' clock stands still: every attempt falls in one window, whatever the
+    wall clock does while the test runs (a window boundary would reset the count)."""
+    now = int(time.time())
+    monkeypatch.setattr(ratelimit, "_now", lambda given: now if given is None else given)
+    return now
+
+
+def test_given_20_login_attempts_from_one_ip_when_the_21st_comes_then_429_with_retry_after(
+    auth: AuthWorld, frozen_window: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given: 20 failed attempts within the minute, each for another address (so that no
+    # account's own lockout is what refuses the next one)
+    account = auth.make_account()
+    for _ in range(20):
+        status, _, body = auth.invoke(
+            "POST", "/v1/auth/login", {"email": unique_email("guess"), "password": PASSWORD}
+        )
+        assert (status, body["code"]) == (401, "invalid_credentials")
+
+    # when: the 21st, with the right password of a real account
+    status, headers, body = auth.invoke(
+        "POST", "/v1/auth/login", {"email": account.email, "password": PASSWORD}
+    )
+
+    # then: 429, with the seconds left in the minute
+    assert (status, body["code"]) == (429, "rate_limited")
+    assert headers["Retry-After"] == str(60 - frozen_window % 60)
+    # and: another address is not limited by this one's attempts
+    status, _, _ = auth.invoke(
+        "POST",
+        "/v1/auth/login",
+        {"email": account.email, "password": PASSWORD},
+        source_ip=unique_ip(),
+    )
+    assert status == 200
+    # and: the next minute, this address may sign in again
+    next_window = frozen_window - frozen_window % 60 + 60
+    monkeypatch.setattr(ratelimit, "_now", lambda given: next_window if given is None else given)
+    status, _, _ = auth.invoke(
+        "POST", "/v1/auth/login", {"email": account.email, "password": PASSWORD}
+    )
+    assert status == 200
+
+
+def test_given_10_registrations_from_one_ip_when_the_11th_comes_then_429(
+    auth: AuthWorld, frozen_window: int
+) -> None:
+    for _ in range(10):
+        status, _, _ = auth.invoke(
+            "POST",
+            "/v1/auth/register",
+            {"email": unique_email("signup"), "password": PASSWORD, "name": "Sri"},
+        )
+        assert status == 202
+
+    eleventh = unique_email("signup")
+    status, headers, body = auth.invoke(
+        "POST", "/v1/auth/register", {"email": eleventh, "password": PASSWORD, "name": "Sri"}
+    )
+
+    assert (status, body["code"]) == (429, "rate_limited")
+    assert headers["Retry-After"] == str(3600 - frozen_window % 3600)
+    assert repository.find_account_by_email(eleventh) is None

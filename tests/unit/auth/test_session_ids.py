@@ -1,0 +1,74 @@
+"""Session ids carry their creation time (warung.ids): the guard ends sessions by it."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+
+from warung import ids
+from warung.ids import id_time_ms, new_id
+
+
+def new_id_at(monkeypatch: pytest.MonkeyPatch, epoch_seconds: float, prefix: str = "") -> str:
+    monkeypatch.setattr(ids, "time", SimpleNamespace(time=lambda: epoch_seconds))
+    return new_id(prefix)
+
+
+@pytest.mark.parametrize(
+    "epoch_seconds",
+    [
+        pytest.param(0.0, id="epoch"),
+        pytest.param(1_800_000_000.123, id="2027"),
+        pytest.param(1_800_000_000.999, id="last-ms-of-a-second"),
+        pytest.param((2**48 - 1) / 1000, id="largest-48-bit-ms"),
+    ],
+)
+def test_given_an_id_made_at_a_moment_when_read_back_then_the_same_millisecond(
+    monkeypatch: pytest.MonkeyPatch, epoch_seconds: float
+) -> None:
+    made = new_id_at(monkeypatch, epoch_seconds)
+
+    assert len(made) == 26
+    assert id_time_ms(made) == int(epoch_seconds * 1000)
+
+
+def test_given_a_prefixed_id_when_read_back_then_the_prefix_is_ignored(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    made = new_id_at(monkeypatch, 1_800_000_000.5, prefix="ses_")
+
+    assert made.startswith("ses_")
+    assert id_time_ms(made) == 1_800_000_000_500
+
+
+def test_given_ids_of_successive_milliseconds_when_sorted_then_in_time_order(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    moments = [1_800_000_000.000, 1_800_000_000.001, 1_800_000_000.002, 1_800_000_001.0]
+    made = [new_id_at(monkeypatch, moment) for moment in moments]
+
+    assert sorted(made) == made
+    assert [id_time_ms(m) for m in made] == [int(m * 1000) for m in moments]
+
+
+def test_given_a_lower_case_id_when_read_back_then_the_same_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    made = new_id_at(monkeypatch, 1_800_000_000.123)
+
+    assert id_time_ms(made.lower()) == 1_800_000_000_123
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        pytest.param("", id="empty"),
+        pytest.param("01J", id="too-short"),
+        pytest.param("01JUUUUUUU0000000000000000", id="u-is-not-crockford"),
+        pytest.param("0!JA0000000000000000000000", id="punctuation"),
+    ],
+)
+def test_given_something_that_is_not_an_id_when_read_then_value_error(value: str) -> None:
+    with pytest.raises(ValueError, match="not an id"):
+        id_time_ms(value)
