@@ -145,7 +145,7 @@ def refresh(body: RefreshRequest) -> TokenPairOut:
     responses={204: {"description": "The session has ended."}},
 )
 def logout(body: RefreshRequest) -> Response[str]:
-    service.logout(body.refresh_token)
+    service.logout(body.refresh_token, meta())
     return no_content()
 
 

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from warung.errors import Conflict, FieldError, ValidationFailed
+from warung.errors import Conflict, FieldError, InvalidToken, ValidationFailed
 
 SESSION_LIFETIME = timedelta(days=30)
 VERIFICATION_LIFETIME = timedelta(hours=24)
@@ -44,6 +44,10 @@ def token_digest(token: str) -> str:
 def subject_digest(email: str) -> str:
     """A stable pseudonym of an address for audit entries about unknown accounts."""
     return hashlib.sha256(email.encode()).hexdigest()[:16]
+
+
+class SpentRefreshToken(InvalidToken):
+    """The refresh token was already exchanged: reuse (or a race with a second use)."""
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from warung.models import RequestModel
 
@@ -89,10 +89,19 @@ class Me(BaseModel):
 
 
 class MePatch(RequestModel):
+    """Send only what changes; `phone: null` removes the phone, a name cannot be removed."""
+
     name: str | None = Field(default=None, min_length=1, max_length=100)
     phone: str | None = Field(
         default=None, pattern=r"^\+?[0-9]{8,15}$", examples=["+6281234567890"]
     )
+
+    @field_validator("name", mode="before")
+    @classmethod
+    def name_is_not_removable(cls, value: object) -> object:
+        if value is None:
+            raise ValueError("every account has a name; omit the field to keep it")
+        return value
 
 
 class AdminUser(BaseModel):

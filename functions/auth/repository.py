@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from domain import Account, Session
+from domain import Account, Session, SpentRefreshToken
 
 from warung.dynamo import Transaction, dynamodb_client, from_item, to_item
 from warung.errors import Conflict, InvalidToken
@@ -114,6 +114,9 @@ def update_account(
     remove: tuple[str, ...] = (),
 ) -> Transaction:
     """Set ``changes`` on an existing account (and remove ``remove``)."""
+    # A None value removes the attribute (DynamoDB stores no nulls here).
+    remove = tuple(remove) + tuple(name for name, value in changes.items() if value is None)
+    changes = {name: value for name, value in changes.items() if value is not None}
     names = {f"#f{i}": name for i, name in enumerate(changes)}
     values = {f":v{i}": value for i, value in enumerate(changes.values())}
     sets = [f"#f{i} = :v{i}" for i in range(len(changes))] + ["updated_at = :updated_at"]
@@ -279,7 +282,7 @@ def rotate_refresh_token(
             "SET spent = :true",
             condition="spent = :false",
             values={":true": True, ":false": False},
-            conflict=InvalidToken("This refresh token was already used."),
+            conflict=SpentRefreshToken("This refresh token was already used."),
         )
         .put(
             table,
@@ -302,12 +305,12 @@ def rotate_refresh_token(
     )
 
 
-def revoke_session(session_id: str) -> None:
+def revoke_session(tx: Transaction, session_id: str) -> Transaction:
     """End a session: none of its refresh tokens works any more."""
-    dynamodb_client().update_item(
-        TableName=_table(),
-        Key=to_item(session_key(session_id)),
-        UpdateExpression="SET revoked = :true",
-        ConditionExpression="attribute_exists(pk)",
-        ExpressionAttributeValues=to_item({":true": True}),
+    return tx.update(
+        _table(),
+        session_key(session_id),
+        "SET revoked = :true",
+        condition="attribute_exists(pk)",
+        values={":true": True},
     )

@@ -234,8 +234,9 @@ def refresh(refresh_token: str, meta: RequestMeta) -> TokenPair:
     )
     try:
         tx.commit()
-    except InvalidToken:
+    except domain.SpentRefreshToken:
         # Spent by a concurrent request between our read and our write: that is reuse too.
+        # (A session ended meanwhile by a logout is not: that is a plain 401.)
         _refresh_reuse(record, meta)
     access, expires_in = issue_access_token(account.user_id, session.session_id)
     return TokenPair(access, successor, expires_in)
@@ -244,26 +245,24 @@ def refresh(refresh_token: str, meta: RequestMeta) -> TokenPair:
 def _refresh_reuse(record: dict[str, Any], meta: RequestMeta) -> NoReturn:
     # A spent token again means it leaked (or a client bug): end the whole session, so the
     # newest token of the chain, possibly the thief's, stops working too.
-    repository.revoke_session(record["session_id"])
     metrics.add_metric(name="RefreshTokenReuse", unit=MetricUnit.Count, value=1)
-    user_id = record["user_id"]
+    user_id, session_id = record["user_id"], record["session_id"]
     entry = _audit(
-        user_id,
-        "auth.refresh_reused",
-        f"session:{record['session_id']}",
-        meta,
-        session_revoked=True,
+        user_id, "auth.refresh_reused", f"session:{session_id}", meta, session_revoked=True
     )
-    Transaction().extend([entry]).commit()
+    repository.revoke_session(Transaction(), session_id).extend([entry]).commit()
     logger.warning("refresh token reused; session revoked", extra={"user_id": user_id})
     raise InvalidToken("This refresh token was already used; the session has ended.")
 
 
-def logout(refresh_token: str) -> None:
+def logout(refresh_token: str, meta: RequestMeta) -> None:
     """End the session of ``refresh_token`` (silently if there is none)."""
     record = repository.find_refresh_token(domain.token_digest(refresh_token))
-    if record is not None:
-        repository.revoke_session(record["session_id"])
+    if record is None:
+        return
+    user_id, session_id = record["user_id"], record["session_id"]
+    entry = _audit(user_id, "auth.logout", f"session:{session_id}", meta)
+    repository.revoke_session(Transaction(), session_id).extend([entry]).commit()
 
 
 def logout_everywhere(user_id: str, meta: RequestMeta) -> None:
@@ -320,7 +319,19 @@ def change_password(user_id: str, current: str, new_password: str, meta: Request
     account = repository.get_account(user_id)
     if account is None:
         raise NotFound("No such account.")
+    # A stolen access token must not become unlimited password guessing: the same lockout
+    # as signing in applies.
+    lockout = ratelimit.peek(ratelimit.rules().login_failures, account.email)
+    if not lockout.allowed:
+        raise RateLimited(
+            "Too many wrong passwords for this account; try again later.",
+            retry_after=lockout.retry_after,
+        )
     if not passwords.verify_password(account.password_hash, current).ok:
+        ratelimit.hit(ratelimit.rules().login_failures, account.email)
+        metrics.add_metric(name="FailedLogins", unit=MetricUnit.Count, value=1)
+        entry = _audit(user_id, "auth.password_change_failed", f"user:{user_id}", meta)
+        Transaction().extend([entry]).commit()
         raise InvalidCredentials("The current password is wrong.")
     passwords.check_password_policy(new_password, email=account.email)
     _set_password(Transaction(), account, new_password, "auth.password_changed", meta)
@@ -411,15 +422,17 @@ def administer(
         domain.cannot_disable_self(admin_id, target, disabled)
         if disabled != target.disabled:
             changes["disabled"] = disabled
+    ended = {"tokens_valid_after_ms": _now_ms()} if changes.get("disabled") else {}
     if not changes:
         return target
     before = {"roles": sorted(target.roles), "disabled": target.disabled}
     changed = diff(before, {**before, **changes})
     index_set, index_removed = repository.admin_index(target, "admin" in new_roles)
+    # Disabling also ends every session: re-enabling later does not revive old tokens.
     tx = repository.update_account(
         Transaction(),
         user_id,
-        {**changes, **index_set},
+        {**changes, **index_set, **ended},
         updated_at=rfc3339(utc_now()),
         remove=index_removed,
     )

@@ -140,7 +140,9 @@ def test_given_a_refresh_racing_a_logout_when_the_session_ends_first_then_not_a_
 
     def read_then_other_tab_logs_out(sid: str) -> Any:
         session = get_session(sid)
-        service.logout(pair.refresh_token)  # the other tab, between our read and our write
+        service.logout(
+            pair.refresh_token, auth.meta("other-tab")
+        )  # the other tab, between our read and our write
         return session
 
     monkeypatch.setattr(repository, "get_session", read_then_other_tab_logs_out)
