@@ -63,10 +63,16 @@ class Pipeline:
         self.fast_forward()
         return self.runtime.driver("WorkerFunction").poll_once()
 
-    def drain(self, rounds: int = 10) -> None:
-        """Relay and work until nothing moves."""
-        for _ in range(rounds):
-            if self.relay() + self.work() == 0:
+    def drain(self, rounds: int = 10, idle_rounds: int = 3) -> None:
+        """Relay and work until nothing moves for a few rounds in a row.
+
+        One idle round is not enough: a stream batch made only of records the relay's
+        filter drops (other tests' writes) delivers nothing, yet jobs may follow it.
+        """
+        idle = 0
+        for _ in range(rounds + idle_rounds):
+            idle = idle + 1 if self.relay() + self.work() == 0 else 0
+            if idle >= idle_rounds:
                 return
 
     def mail(self, to: str) -> list[dict[str, Any]]:
