@@ -7,6 +7,7 @@ stand alone.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from domain import Account, Session, SpentRefreshToken
@@ -172,14 +173,21 @@ def one_time_token_key(kind: str, digest: str) -> dict[str, str]:
 
 
 def add_one_time_token(
-    tx: Transaction, kind: str, digest: str, user_id: str, expires_at: int
+    tx: Transaction,
+    kind: str,
+    digest: str,
+    user_id: str,
+    expires_at: int,
+    issued_ms: int | None = None,
 ) -> Transaction:
     """A single-use token; TTL removes it a day after it expired."""
+    issued_ms = issued_ms if issued_ms is not None else int(time.time() * 1000)
     return tx.put(
         _table(),
         {
             **one_time_token_key(kind, digest),
             "user_id": user_id,
+            "issued_ms": issued_ms,
             "expires_at": expires_at,
             "used": False,
             "expires_at_epoch": expires_at + 86_400,

@@ -111,7 +111,7 @@ def _add_verification(tx: Transaction, account: Account, meta: RequestMeta) -> N
     token = domain.new_secret_token()
     expires = _now() + int(domain.VERIFICATION_LIFETIME.total_seconds())
     repository.add_one_time_token(
-        tx, "VERIFY", domain.token_digest(token), account.user_id, expires
+        tx, "VERIFY", domain.token_digest(token), account.user_id, expires, _now_ms()
     )
     job = VerificationEmail(
         to=account.email,
@@ -289,7 +289,7 @@ def forgot_password(email_raw: str, meta: RequestMeta) -> None:
     token = domain.new_secret_token()
     expires = _now() + int(domain.RESET_LIFETIME.total_seconds())
     tx = repository.add_one_time_token(
-        Transaction(), "RESET", domain.token_digest(token), account.user_id, expires
+        Transaction(), "RESET", domain.token_digest(token), account.user_id, expires, _now_ms()
     )
     job = PasswordResetEmail(
         to=account.email,
@@ -307,7 +307,8 @@ def reset_password(token: str, new_password: str, meta: RequestMeta) -> None:
     if record is None or record["used"] or record["expires_at"] <= _now():
         raise InvalidToken("This reset link is not valid; ask for a new one.", status=400)
     account = repository.get_account(record["user_id"])
-    if account is None:
+    # A link sent before the password last changed (another reset, a change) is stale.
+    if account is None or int(record.get("issued_ms", 0)) <= account.tokens_valid_after_ms:
         raise InvalidToken("This reset link is not valid; ask for a new one.", status=400)
     passwords.check_password_policy(new_password, email=account.email)
     tx = repository.spend_one_time_token(Transaction(), "RESET", digest, _now())

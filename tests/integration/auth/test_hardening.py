@@ -55,3 +55,14 @@ def test_logout_is_audited_and_a_logout_race_is_not_reuse(auth: AuthWorld) -> No
     assert "auth.refresh_reused" not in actions(
         auth.audit_entries("by_actor", f"ACTOR#{account.user_id}")
     )
+
+
+def test_reset_link_sent_before_the_password_changed_is_stale(auth: AuthWorld) -> None:
+    account = auth.make_account()
+    tokens = auth.record_secret_tokens()
+    service.forgot_password(account.email, auth.meta("forgot-1"))
+    service.forgot_password(account.email, auth.meta("forgot-2"))
+    first, second = tokens[-2:]
+    service.reset_password(second, "teh-manis-sore-hari", auth.meta("reset-2"))
+    with pytest.raises(InvalidToken):
+        service.reset_password(first, "kopi-susu-malam-hari", auth.meta("reset-1"))
