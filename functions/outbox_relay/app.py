@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import json
 import os
-from functools import cache
 from typing import Any
 
-import botocore.session
 from aws_lambda_powertools.utilities.batch import (
     BatchProcessor,
     EventType,
@@ -23,13 +21,12 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from botocore.config import Config
 from pydantic import BaseModel, Field
 
+from warung.clients import aws_client
 from warung.dynamo import from_item
 from warung.observability import MetricUnit, entry_point, logger, metrics
 from warung.outbox import OUTBOX_PREFIX
-from warung.settings import get_settings
 
 
 class RelaySettings(BaseModel):
@@ -42,18 +39,9 @@ settings = RelaySettings(jobs_queue_url=os.environ.get("JOBS_QUEUE_URL", ""))
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
 
-@cache
 def sqs_client() -> Any:
-    """The SQS client, created once per execution environment."""
-    common = get_settings()
-    return botocore.session.get_session().create_client(
-        "sqs",
-        region_name=common.region,
-        endpoint_url=common.aws_endpoint_url,
-        config=Config(
-            connect_timeout=2, read_timeout=5, retries={"max_attempts": 4, "mode": "adaptive"}
-        ),
-    )
+    """The SQS client (shared per execution environment, see ``warung.clients``)."""
+    return aws_client("sqs")
 
 
 def is_new_outbox_entry(raw: dict[str, Any]) -> bool:

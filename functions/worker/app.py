@@ -26,7 +26,6 @@ from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any
 
-import botocore.session
 from aws_lambda_powertools.metrics import single_metric
 from aws_lambda_powertools.utilities.batch import (
     BatchProcessor,
@@ -41,9 +40,9 @@ from aws_lambda_powertools.utilities.idempotency import (
     idempotent_function,
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from botocore.config import Config
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from warung.clients import aws_client
 from warung.dynamo import dynamodb_client, from_item, to_item
 from warung.jobs import (
     JOB_PAYLOADS,
@@ -335,16 +334,9 @@ def count(name: str, job_type: str) -> None:
         pass
 
 
-@cache
 def sqs_client() -> Any:
-    """The SQS client, created once per execution environment."""
-    common = get_settings()
-    return botocore.session.get_session().create_client(
-        "sqs",
-        region_name=common.region,
-        endpoint_url=common.aws_endpoint_url,
-        config=Config(connect_timeout=2, read_timeout=5, retries={"max_attempts": 3}),
-    )
+    """The SQS client (shared per execution environment, see ``warung.clients``)."""
+    return aws_client("sqs", max_attempts=3)
 
 
 def process_batch(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from warung.clients import aws_client
 from warung.jobs import (
     EmailJob,
     MerchantNewOrderEmail,
@@ -32,7 +33,6 @@ from warung.jobs import (
     RefundEmail,
     VerificationEmail,
 )
-from warung.settings import get_settings
 
 if TYPE_CHECKING:
     from jinja2 import Environment
@@ -209,24 +209,6 @@ def send(
     return str(response["MessageId"])
 
 
-@cache
 def sesv2_client() -> Any:
-    """The process-wide SESv2 client (created once per cold start).
-
-    botocore rather than boto3, as in the shared layer: boto3's import is cold-start time
-    that sending an e-mail does not need. Honours ``AWS_ENDPOINT_URL`` (the local emulation).
-    """
-    import botocore.session
-    from botocore.config import Config
-
-    settings = get_settings()
-    return botocore.session.get_session().create_client(
-        "sesv2",
-        region_name=settings.region,
-        endpoint_url=settings.aws_endpoint_url,
-        config=Config(
-            connect_timeout=2,
-            read_timeout=10,
-            retries={"max_attempts": 3, "mode": "standard"},
-        ),
-    )
+    """The SESv2 client (shared per execution environment, see ``warung.clients``)."""
+    return aws_client("sesv2", read_timeout=10, max_attempts=3)

@@ -52,9 +52,8 @@ def app_env(app_stack: Stack, monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack
 
 
 def _clear_caches() -> None:
-    from warung import dynamo, secrets
+    from warung import clients, secrets
 
     get_settings.cache_clear()
-    dynamo.dynamodb_client.cache_clear()
-    secrets._secrets_client.cache_clear()
+    clients.aws_client.cache_clear()
     secrets._cache.clear()

@@ -11,15 +11,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from functools import cache
 from typing import Any
 
-import botocore.session
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from warung.clients import aws_client
 from warung.errors import ApiError, Conflict
-from warung.settings import get_settings
 
 AttributeValue = dict[str, Any]
 Item = dict[str, Any]
@@ -27,26 +24,9 @@ Item = dict[str, Any]
 MAX_TRANSACTION_ITEMS = 100
 
 
-@cache
 def dynamodb_client() -> Any:
-    """The process-wide DynamoDB client (created once per cold start).
-
-    Honours ``AWS_ENDPOINT_URL`` (the local emulation); retries throttling with the SDK's
-    adaptive mode; short timeouts because API Gateway gives up after 29 s.
-    """
-    settings = get_settings()
-    session = botocore.session.get_session()
-    return session.create_client(
-        "dynamodb",
-        region_name=settings.region,
-        endpoint_url=settings.aws_endpoint_url,
-        config=Config(
-            connect_timeout=2,
-            read_timeout=5,
-            retries={"max_attempts": 4, "mode": "adaptive"},
-            tcp_keepalive=True,
-        ),
-    )
+    """The process-wide DynamoDB client (see :mod:`warung.clients`)."""
+    return aws_client("dynamodb")
 
 
 # ---------------------------------------------------------------- marshalling

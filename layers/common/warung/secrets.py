@@ -8,13 +8,9 @@ from __future__ import annotations
 
 import threading
 import time
-from functools import cache
 from typing import Any
 
-import botocore.session
-from botocore.config import Config
-
-from warung.settings import get_settings
+from warung.clients import aws_client
 
 _TTL_SECONDS = 15 * 60  # rotation reaches every function within a quarter of an hour
 _lock = threading.Lock()
@@ -33,12 +29,5 @@ def get_secret(arn: str) -> str:
         return value
 
 
-@cache
 def _secrets_client() -> Any:
-    settings = get_settings()
-    return botocore.session.get_session().create_client(
-        "secretsmanager",
-        region_name=settings.region,
-        endpoint_url=settings.aws_endpoint_url,
-        config=Config(connect_timeout=2, read_timeout=5, retries={"max_attempts": 3}),
-    )
+    return aws_client("secretsmanager", max_attempts=3)

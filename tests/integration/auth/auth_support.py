@@ -34,14 +34,15 @@ def reset_function_caches(endpoint_url: str) -> None:
     from aws_lambda_powertools.utilities import parameters
     from aws_lambda_powertools.utilities.parameters.constants import DEFAULT_PROVIDERS
 
-    from warung import auth, dynamo, secrets, tokens
+    from warung import auth, clients, secrets, tokens
     from warung.observability import metrics
 
     get_settings.cache_clear()
-    for client in (dynamo.dynamodb_client, secrets._secrets_client):
-        # botocore clients are slow to make; one already at this emulation is kept.
-        if client.cache_info().currsize and client().meta.endpoint_url != endpoint_url:
-            client.cache_clear()
+    # botocore clients are slow to make; the ones already at this emulation are kept.
+    if clients.aws_client.cache_info().currsize and (
+        clients.aws_client("dynamodb").meta.endpoint_url != endpoint_url
+    ):
+        clients.aws_client.cache_clear()
     secrets._cache.clear()
     tokens.clear_caches()
     if any(p.client.meta.endpoint_url != endpoint_url for p in DEFAULT_PROVIDERS.values()):

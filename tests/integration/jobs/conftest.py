@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from support.pipeline import Pipeline
 
-from warung import dynamo, secrets
+from warung import clients
 from warung.settings import get_settings
 from warung_local.runtime import LocalRuntime
 
@@ -42,12 +42,11 @@ def pipeline(runtime: LocalRuntime, monkeypatch: pytest.MonkeyPatch) -> Iterator
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("AWS_REGION", runtime.template.region)
     get_settings.cache_clear()
-    dynamo.dynamodb_client.cache_clear()
-    secrets._secrets_client.cache_clear()
+    clients.aws_client.cache_clear()
     pipe = Pipeline(runtime)
     pipe.drain()  # start from a quiet pipeline
     pipe.visibility_requests.clear()
     yield pipe
     pipe.close()
     get_settings.cache_clear()
-    dynamo.dynamodb_client.cache_clear()
+    clients.aws_client.cache_clear()

@@ -11,6 +11,7 @@ import pytest
 from botocore.exceptions import ClientError
 from moto.ses.models import ses_backends
 
+from warung import clients
 from warung.jobs import EmailLine, OrderPaidEmail
 from warung.settings import get_settings
 from warung_local.emulation import Emulation, aws_client
@@ -94,7 +95,7 @@ def test_the_worker_client_factory_reaches_the_endpoint_of_the_environment(
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     get_settings.cache_clear()
-    mail.sesv2_client.cache_clear()
+    clients.aws_client.cache_clear()
     try:
         client = mail.sesv2_client()
         job = order_paid()
@@ -105,4 +106,4 @@ def test_the_worker_client_factory_reaches_the_endpoint_of_the_environment(
         assert mail.sesv2_client() is client
     finally:
         get_settings.cache_clear()
-        mail.sesv2_client.cache_clear()
+        clients.aws_client.cache_clear()
