@@ -1,0 +1,192 @@
+"""Merchant rules, as plain functions: no DynamoDB, no HTTP."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+from typing import Any
+
+import search
+
+from warung.errors import Conflict, FieldError, Forbidden, InvalidTransition, ValidationFailed
+
+DEFAULT_BASE_FEE = 8000
+DEFAULT_PER_KM_FEE = 2500
+DEFAULT_MAX_DISTANCE_KM = Decimal(15)
+DEFAULT_TAX_RATE = Decimal("0.11")
+MAX_DELIVERY_KM = Decimal(50)  # bounds the geo index items one merchant writes
+STATUSES = ("pending", "active", "suspended")
+MEMBER_ROLES = ("owner", "manager", "staff")
+EDITORS = ("owner", "manager")  # profile, delivery, webhook URL
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+# Opening hours are Asia/Jakarta wall-clock time: UTC+7 all year (no daylight saving), so a
+# fixed offset needs no time-zone database in the Lambda image.
+JAKARTA = timezone(timedelta(hours=7), "WIB")
+_INTERVAL = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]|24):([0-5]\d)$")
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """How a merchant charges for delivery (integer rupiah) and how far it goes."""
+
+    base_fee: int = DEFAULT_BASE_FEE
+    per_km_fee: int = DEFAULT_PER_KM_FEE
+    max_distance_km: Decimal = DEFAULT_MAX_DISTANCE_KM
+
+
+@dataclass(frozen=True)
+class Merchant:
+    """A shop or restaurant as the catalog sees it."""
+
+    merchant_id: str
+    name: str
+    description: str
+    phone: str
+    address: Mapping[str, str]
+    lat: Decimal
+    lon: Decimal
+    created_at: str
+    updated_at: str
+    status: str = "pending"
+    delivery: Delivery = field(default_factory=Delivery)
+    tax_rate: Decimal = DEFAULT_TAX_RATE
+    opening_hours: Mapping[str, list[str]] | None = None
+    is_open: bool = True
+    webhook_url: str | None = None
+    owners: int = 1
+
+    @property
+    def city(self) -> str:
+        """The city as written by the merchant."""
+        return str(self.address.get("city", ""))
+
+    @property
+    def active(self) -> bool:
+        """Listed publicly: approved and not suspended."""
+        return self.status == "active"
+
+
+@dataclass(frozen=True)
+class Member:
+    """One person's role in one merchant."""
+
+    merchant_id: str
+    user_id: str
+    role: str
+    email: str
+    name: str
+    added_at: str
+
+
+# ---------------------------------------------------------------- values
+
+
+def city_key(city: str) -> str:
+    """The form of a city used in index keys: case- and accent-insensitive, single-spaced."""
+    return search.normalise(city)
+
+
+def check_opening_hours(hours: Mapping[str, Sequence[str]]) -> dict[str, list[str]]:
+    """Validated opening hours: ``{"mon": ["08:00-14:00", "17:00-22:00"], ...}``.
+
+    Days are ``mon``..``sun`` (a missing day is closed), intervals ``HH:MM-HH:MM`` in
+    Asia/Jakarta time with the end after the start (``24:00`` is midnight; an interval past
+    midnight is written as two, one on each day).
+    """
+    problems: list[FieldError] = []
+    clean: dict[str, list[str]] = {}
+    for day, intervals in hours.items():
+        if day not in WEEKDAYS:
+            problems.append(FieldError(f"opening_hours.{day}", f"Days are {', '.join(WEEKDAYS)}."))
+            continue
+        for index, interval in enumerate(intervals):
+            span = _span(interval)
+            if span is None:
+                problems.append(
+                    FieldError(
+                        f"opening_hours.{day}.{index}",
+                        "Write an interval as HH:MM-HH:MM with the end after the start.",
+                    )
+                )
+        clean[day] = list(intervals)
+    if problems:
+        raise ValidationFailed("The opening hours are not valid.", errors=problems)
+    return clean
+
+
+def _span(interval: str) -> tuple[int, int] | None:
+    match = _INTERVAL.match(interval)
+    if not match:
+        return None
+    start = int(match[1]) * 60 + int(match[2])
+    end = int(match[3]) * 60 + int(match[4])
+    if end > 24 * 60 or end <= start:
+        return None
+    return start, end
+
+
+def open_at(merchant: Merchant, moment: datetime) -> bool:
+    """Taking orders at ``moment``: switched open and, if it has hours, within them."""
+    if not merchant.is_open:
+        return False
+    if merchant.opening_hours is None:
+        return True
+    local = moment.astimezone(JAKARTA)
+    minute = local.hour * 60 + local.minute
+    for interval in merchant.opening_hours.get(WEEKDAYS[local.weekday()], []):
+        span = _span(interval)
+        if span and span[0] <= minute < span[1]:
+            return True
+    return False
+
+
+def new_webhook_secret() -> str:
+    """A webhook signing secret: 256 random bits, recognisable by its prefix."""
+    return "whsec_" + secrets.token_urlsafe(32)
+
+
+# ---------------------------------------------------------------- who may do what
+
+
+def can_see(merchant: Merchant, role: str | None, is_admin: bool) -> bool:
+    """Active merchants are public; others only for their members and admins."""
+    return merchant.active or is_admin or role is not None
+
+
+def check_status_change(merchant: Merchant, new_status: str) -> bool:
+    """Whether an admin's status change changes anything; ``pending`` is never set again."""
+    if new_status not in ("active", "suspended"):
+        raise InvalidTransition(f"A merchant cannot be set to {new_status!r}.")
+    return merchant.status != new_status
+
+
+def check_member_change(
+    actor_id: str, current: Member | None, new_role: str | None, owners: int
+) -> None:
+    """Refuse what would leave a merchant without an owner (409).
+
+    ``new_role`` ``None`` is a removal. ``owners`` is the merchant's owner count now.
+    """
+    if new_role is not None and new_role not in MEMBER_ROLES:
+        raise ValidationFailed(
+            "Unknown role.", errors=[FieldError("role", f"One of {', '.join(MEMBER_ROLES)}.")]
+        )
+    losing_owner = current is not None and current.role == "owner" and new_role != "owner"
+    if losing_owner and owners <= 1:
+        raise Conflict("A merchant keeps at least one owner; add another owner first.")
+    del actor_id  # owners may remove themselves, as long as another owner remains
+
+
+def may_edit(role: str | None, is_admin: bool) -> None:
+    """Owners, managers and admins edit a merchant; staff may look only (403)."""
+    if not is_admin and role not in EDITORS:
+        raise Forbidden("Only the merchant's owners and managers can change it.")
+
+
+def changed_fields(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[str]:
+    """Names of the fields whose value differs."""
+    return sorted(k for k in after if before.get(k) != after.get(k))

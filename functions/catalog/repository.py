@@ -1,0 +1,399 @@
+"""Where merchants, their members and their geo index live in the main table
+(docs/data-model.md).
+
+The only module of the catalog function that knows keys, indexes and expressions. Reads
+return domain objects; writes are returned as ``Transaction`` steps.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from decimal import Decimal
+from typing import Any
+
+from domain import Delivery, Member, Merchant, city_key
+
+from warung.dynamo import Transaction, dynamodb_client, from_item, to_item
+from warung.errors import Conflict, NotFound
+from warung.settings import get_settings
+
+MERCHANT_CHANGED = Conflict("The merchant changed meanwhile; read it again and retry.")
+LAST_OWNER = Conflict("A merchant keeps at least one owner; add another owner first.")
+
+
+def _table() -> str:
+    return get_settings().table_name
+
+
+def _get(key: dict[str, str], *, consistent: bool = True) -> dict[str, Any] | None:
+    response = dynamodb_client().get_item(
+        TableName=_table(), Key=to_item(key), ConsistentRead=consistent
+    )
+    return from_item(response["Item"]) if "Item" in response else None
+
+
+# ---------------------------------------------------------------- keys
+
+
+def merchant_key(merchant_id: str) -> dict[str, str]:
+    """Key of a merchant's profile item."""
+    return {"pk": f"MERCHANT#{merchant_id}", "sk": "PROFILE"}
+
+
+def webhook_key(merchant_id: str) -> dict[str, str]:
+    """Key of the merchant's webhook target, read by the worker when it sends."""
+    return {"pk": f"MERCHANT#{merchant_id}", "sk": "WEBHOOK"}
+
+
+def member_key(merchant_id: str, user_id: str) -> dict[str, str]:
+    """Key of one member of a merchant."""
+    return {"pk": f"MERCHANT#{merchant_id}", "sk": f"MEMBER#{user_id}"}
+
+
+def geo_key(cell: str, merchant_id: str) -> dict[str, str]:
+    """Key of an active merchant's entry in one geohash-4 cell its delivery circle touches."""
+    return {"pk": f"GEO#{cell}", "sk": f"MERCHANT#{merchant_id}"}
+
+
+def user_key(user_id: str) -> dict[str, str]:
+    """Key of an account's profile item (written by the auth function)."""
+    return {"pk": f"USER#{user_id}", "sk": "PROFILE"}
+
+
+# ---------------------------------------------------------------- merchants
+
+
+def index_fields(merchant: Merchant) -> dict[str, str]:
+    """The index attributes of a merchant's profile for its status.
+
+    gsi1 (every status) lists merchants by status, newest first; gsi2 (active only, sparse)
+    lists active merchants of a city, so that suspension removes them from it at once.
+    """
+    order = f"{merchant.created_at}#{merchant.merchant_id}"
+    fields = {"gsi1pk": f"MSTATUS#{merchant.status}", "gsi1sk": order}
+    if merchant.active:
+        fields |= {"gsi2pk": f"MCITY#{city_key(merchant.city)}", "gsi2sk": order}
+    return fields
+
+
+def merchant_item(merchant: Merchant) -> dict[str, Any]:
+    """The stored form of a merchant's profile, with its index keys."""
+    return {
+        **merchant_key(merchant.merchant_id),
+        "entity": "merchant",
+        "id": merchant.merchant_id,
+        "name": merchant.name,
+        "description": merchant.description,
+        "phone": merchant.phone,
+        "address": dict(merchant.address),
+        "lat": merchant.lat,
+        "lon": merchant.lon,
+        "status": merchant.status,
+        "base_fee": merchant.delivery.base_fee,
+        "per_km_fee": merchant.delivery.per_km_fee,
+        "max_distance_km": merchant.delivery.max_distance_km,
+        "tax_rate": str(merchant.tax_rate),
+        "opening_hours": dict(merchant.opening_hours) if merchant.opening_hours else None,
+        "is_open": merchant.is_open,
+        "webhook_url": merchant.webhook_url,
+        "owners": merchant.owners,
+        "version": 1,
+        "created_at": merchant.created_at,
+        "updated_at": merchant.updated_at,
+        **index_fields(merchant),
+    }
+
+
+def _merchant(item: dict[str, Any]) -> Merchant:
+    return Merchant(
+        merchant_id=item["id"],
+        name=item["name"],
+        description=item.get("description", ""),
+        phone=item["phone"],
+        address=dict(item["address"]),
+        lat=Decimal(item["lat"]),
+        lon=Decimal(item["lon"]),
+        status=item["status"],
+        delivery=Delivery(
+            base_fee=int(item["base_fee"]),
+            per_km_fee=int(item["per_km_fee"]),
+            max_distance_km=Decimal(item["max_distance_km"]),
+        ),
+        tax_rate=Decimal(item["tax_rate"]),
+        opening_hours=item.get("opening_hours"),
+        is_open=bool(item.get("is_open", True)),
+        webhook_url=item.get("webhook_url"),
+        owners=int(item.get("owners", 1)),
+        created_at=item["created_at"],
+        updated_at=item["updated_at"],
+    )
+
+
+def get_merchant(merchant_id: str) -> tuple[Merchant, int] | None:
+    """The merchant and its version (for conditional updates), read consistently."""
+    item = _get(merchant_key(merchant_id))
+    return (_merchant(item), int(item.get("version", 1))) if item else None
+
+
+def add_merchant(tx: Transaction, merchant: Merchant, owner: Member) -> Transaction:
+    """Create the merchant with its first owner (member item and the owner's account)."""
+    tx.put(_table(), merchant_item(merchant), condition="attribute_not_exists(pk)")
+    put_member(tx, owner)
+    return set_membership(tx, owner.user_id, merchant.merchant_id, owner.role)
+
+
+def update_merchant(
+    tx: Transaction,
+    merchant: Merchant,
+    version: int,
+    *,
+    changed: Iterable[str] = (),
+) -> Transaction:
+    """Write ``merchant``'s ``changed`` attributes and index keys if nobody wrote since
+    ``version`` (else 409)."""
+    item = merchant_item(merchant)
+    names_list = sorted(
+        {*changed, "updated_at", "gsi1pk", "gsi1sk"}
+        | ({"gsi2pk", "gsi2sk"} if merchant.active else set())
+    )
+    sets = {name: item[name] for name in names_list if item.get(name) is not None}
+    removes = [name for name in names_list if item.get(name) is None]
+    if not merchant.active:
+        removes += ["gsi2pk", "gsi2sk"]
+    names = {f"#f{i}": name for i, name in enumerate(sets)}
+    values: dict[str, Any] = {f":v{i}": value for i, value in enumerate(sets.values())}
+    values |= {":seen": version, ":one": 1}
+    expression = "SET " + ", ".join(f"#f{i} = :v{i}" for i in range(len(sets)))
+    expression += ", version = version + :one"
+    if removes:
+        names |= {f"#r{i}": name for i, name in enumerate(removes)}
+        expression += " REMOVE " + ", ".join(f"#r{i}" for i in range(len(removes)))
+    return tx.update(
+        _table(),
+        merchant_key(merchant.merchant_id),
+        expression,
+        condition="version = :seen",
+        names=names,
+        values=values,
+        conflict=MERCHANT_CHANGED,
+    )
+
+
+def index_geo(
+    tx: Transaction,
+    merchant: Merchant,
+    cells: set[str],
+    stale: frozenset[str] | set[str] = frozenset(),
+) -> Transaction:
+    """Put the merchant's entry in every cell of ``cells``; delete it from ``stale`` ones."""
+    table = _table()
+    for cell in sorted(stale - cells):
+        tx.delete(table, geo_key(cell, merchant.merchant_id))
+    for cell in sorted(cells):
+        tx.put(
+            table,
+            {
+                **geo_key(cell, merchant.merchant_id),
+                "merchant_id": merchant.merchant_id,
+                "lat": merchant.lat,
+                "lon": merchant.lon,
+                "max_distance_km": merchant.delivery.max_distance_km,
+            },
+        )
+    return tx
+
+
+def _query(request: dict[str, Any]) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
+    """Every item of a Query, page after page, with the key that resumes after it."""
+    client = dynamodb_client()
+    index = request.get("IndexName")
+    key_names = ["pk", "sk"] + ([f"{index}pk", f"{index}sk"] if index else [])
+    while True:
+        page = client.query(**request)
+        for raw in page.get("Items", []):
+            yield from_item(raw), {name: raw[name] for name in key_names if name in raw}
+        if "LastEvaluatedKey" not in page:
+            return
+        request = {**request, "ExclusiveStartKey": page["LastEvaluatedKey"]}
+
+
+def merchants_by_index(
+    *, status: str | None = None, city: str | None = None, start_key: dict[str, Any] | None
+) -> Iterator[tuple[Merchant, dict[str, Any]]]:
+    """Merchants of a status (gsi1) or active merchants of a city (gsi2), newest first,
+    each with the key that resumes after it."""
+    index, partition = (
+        ("gsi2", f"MCITY#{city_key(city)}") if city else ("gsi1", f"MSTATUS#{status}")
+    )
+    request: dict[str, Any] = {
+        "TableName": _table(),
+        "IndexName": index,
+        "KeyConditionExpression": "#pk = :pk",
+        "ExpressionAttributeNames": {"#pk": f"{index}pk"},
+        "ExpressionAttributeValues": to_item({":pk": partition}),
+        "ScanIndexForward": False,
+        "Limit": 100,
+    }
+    if start_key:
+        request["ExclusiveStartKey"] = start_key
+    for item, key in _query(request):
+        yield _merchant(item), key
+
+
+def geo_entries(cell: str) -> list[dict[str, Any]]:
+    """Every active merchant whose delivery circle touches ``cell`` (id, lat, lon, reach)."""
+    request: dict[str, Any] = {
+        "TableName": _table(),
+        "KeyConditionExpression": "pk = :pk",
+        "ExpressionAttributeValues": to_item({":pk": f"GEO#{cell}"}),
+    }
+    return [item for item, _ in _query(request)]
+
+
+def merchants_by_id(merchant_ids: list[str]) -> dict[str, Merchant]:
+    """The profiles of ``merchant_ids`` (BatchGetItem, 100 at a time)."""
+    found: dict[str, Merchant] = {}
+    client = dynamodb_client()
+    for start in range(0, len(merchant_ids), 100):
+        keys = [to_item(merchant_key(m)) for m in merchant_ids[start : start + 100]]
+        request: dict[str, Any] = {_table(): {"Keys": keys, "ConsistentRead": True}}
+        while request:
+            response = client.batch_get_item(RequestItems=request)
+            for raw in response.get("Responses", {}).get(_table(), []):
+                merchant = _merchant(from_item(raw))
+                found[merchant.merchant_id] = merchant
+            request = response.get("UnprocessedKeys") or {}
+    return found
+
+
+# ---------------------------------------------------------------- members
+
+
+def _member(item: dict[str, Any]) -> Member:
+    return Member(
+        merchant_id=item["merchant_id"],
+        user_id=item["user_id"],
+        role=item["role"],
+        email=item["email"],
+        name=item["name"],
+        added_at=item["added_at"],
+    )
+
+
+def put_member(tx: Transaction, member: Member) -> Transaction:
+    """Add a member or change their role."""
+    return tx.put(
+        _table(),
+        {
+            **member_key(member.merchant_id, member.user_id),
+            "entity": "member",
+            "merchant_id": member.merchant_id,
+            "user_id": member.user_id,
+            "role": member.role,
+            "email": member.email,
+            "name": member.name,
+            "added_at": member.added_at,
+        },
+    )
+
+
+def delete_member(tx: Transaction, merchant_id: str, user_id: str) -> Transaction:
+    """Remove a member (it must still be there)."""
+    return tx.delete(
+        _table(),
+        member_key(merchant_id, user_id),
+        condition="attribute_exists(pk)",
+        conflict=NotFound("No such member."),
+    )
+
+
+def get_member(merchant_id: str, user_id: str) -> Member | None:
+    """One member, read consistently."""
+    item = _get(member_key(merchant_id, user_id))
+    return _member(item) if item else None
+
+
+def list_members(merchant_id: str) -> list[Member]:
+    """Every member of a merchant (one partition, a handful of items)."""
+    request: dict[str, Any] = {
+        "TableName": _table(),
+        "KeyConditionExpression": "pk = :pk AND begins_with(sk, :member)",
+        "ExpressionAttributeValues": to_item(
+            {":pk": f"MERCHANT#{merchant_id}", ":member": "MEMBER#"}
+        ),
+        "ConsistentRead": True,
+    }
+    return [_member(item) for item, _ in _query(request)]
+
+
+def change_owner_count(tx: Transaction, merchant_id: str, delta: int) -> Transaction:
+    """One owner more or less; never below one (409), whatever runs concurrently."""
+    condition = "attribute_exists(pk)" if delta > 0 else "owners > :one"
+    return tx.update(
+        _table(),
+        merchant_key(merchant_id),
+        "SET owners = owners + :delta",
+        condition=condition,
+        values={":delta": delta, ":one": 1} if delta < 0 else {":delta": delta},
+        conflict=LAST_OWNER if delta < 0 else NotFound("No such merchant."),
+    )
+
+
+def set_membership(
+    tx: Transaction, user_id: str, merchant_id: str, role: str | None
+) -> Transaction:
+    """The account's ``memberships`` map (what the auth guard reads): set or drop a role."""
+    names = {"#m": merchant_id}
+    if role is None:
+        return tx.update(_table(), user_key(user_id), "REMOVE memberships.#m", names=names)
+    return tx.update(
+        _table(),
+        user_key(user_id),
+        "SET memberships.#m = :role",
+        condition="attribute_exists(pk)",
+        names=names,
+        values={":role": role},
+        conflict=NotFound("No such account."),
+    )
+
+
+def find_account(email: str) -> dict[str, Any] | None:
+    """The account registered with ``email``: id, e-mail, name (two consistent reads)."""
+    reservation = _get({"pk": f"EMAIL#{email}", "sk": "UNIQUE"})
+    if reservation is None:
+        return None
+    account = _get(user_key(reservation["user_id"]))
+    if account is None or account.get("disabled"):
+        return None
+    return {"user_id": account["id"], "email": account["email"], "name": account["name"]}
+
+
+def account_summary(user_id: str) -> dict[str, Any] | None:
+    """An account's id, e-mail and name."""
+    account = _get(user_key(user_id))
+    if account is None:
+        return None
+    return {"user_id": account["id"], "email": account["email"], "name": account["name"]}
+
+
+# ---------------------------------------------------------------- webhook target
+
+
+def set_webhook_url(tx: Transaction, merchant_id: str, url: str | None) -> Transaction:
+    """Where the worker sends the merchant's events (the secret, if any, stays)."""
+    if url is None:
+        return tx.update(_table(), webhook_key(merchant_id), "REMOVE #url", names={"#url": "url"})
+    return tx.update(
+        _table(),
+        webhook_key(merchant_id),
+        "SET #url = :url",
+        names={"#url": "url"},
+        values={":url": url},
+    )
+
+
+def set_webhook_secret(tx: Transaction, merchant_id: str, secret: str) -> Transaction:
+    """The secret the worker signs the merchant's events with (the URL, if any, stays)."""
+    return tx.update(
+        _table(), webhook_key(merchant_id), "SET secret = :secret", values={":secret": secret}
+    )

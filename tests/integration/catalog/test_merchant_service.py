@@ -1,0 +1,228 @@
+"""The catalog's merchant use cases against the emulation's tables (created from the real
+template, under a stage of their own): what each change writes, and the index entries that
+appear and disappear with a merchant's status and location."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from support.function_modules import load_function_modules
+
+from warung.auth import Caller
+from warung.context import RequestMeta
+from warung.dynamo import Transaction, dynamodb_client, from_item, to_item
+from warung.errors import Conflict, NotFound
+from warung.ids import new_id, rfc3339, utc_now
+from warung.settings import get_settings
+
+ROOT = Path(__file__).resolve().parents[3]
+catalog = load_function_modules("catalog", "service", "repository", "domain", "geo")
+auth = load_function_modules("auth", "repository", "domain")
+STAGE = "catalogit"
+MONAS = {"lat": -6.1754, "lon": 106.8272}
+
+
+@pytest.fixture(scope="module")
+def catalog_stack(app_stack: Any) -> Any:
+    from warung_local.provision import provision
+    from warung_local.template import load_template
+
+    template = load_template(ROOT / "template.yaml", {"Stage": STAGE})
+    return template.with_physical(provision(template, app_stack.endpoint_url))
+
+
+@pytest.fixture
+def world(app_stack: Any, catalog_stack: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    from warung import auth as guard
+    from warung import clients, secrets
+
+    for name, value in catalog_stack.functions["CatalogFunction"].environment.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("STAGE", "local")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", app_stack.endpoint_url)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_REGION", catalog_stack.region)
+    get_settings.cache_clear()
+    clients.aws_client.cache_clear()
+    secrets._cache.clear()
+    with guard._cache_lock:
+        guard._state_cache.clear()
+    yield
+    get_settings.cache_clear()
+    clients.aws_client.cache_clear()
+
+
+def meta() -> RequestMeta:
+    return RequestMeta(f"req-{uuid.uuid4().hex[:8]}", "203.0.113.9", "catalog-it/1.0")
+
+
+def account() -> Any:
+    made = auth.domain.Account(
+        user_id=new_id(),
+        email=f"m-{uuid.uuid4().hex[:10]}@example.test",
+        name="Sri",
+        password_hash="not-used",
+        created_at=rfc3339(utc_now()),
+        email_verified=True,
+    )
+    auth.repository.add_account(Transaction(), made).commit()
+    return made
+
+
+def item(pk: str, sk: str) -> dict[str, Any] | None:
+    response = dynamodb_client().get_item(
+        TableName=get_settings().table_name, Key=to_item({"pk": pk, "sk": sk}), ConsistentRead=True
+    )
+    return from_item(response["Item"]) if "Item" in response else None
+
+
+def open_one(owner_id: str, city: str = "Jakarta", **extra: Any) -> Any:
+    body = {
+        "name": "Warung Bu Sri",
+        "description": "Gudeg",
+        "phone": "+6281234567890",
+        "address": {"line1": "Jl. Sabang 10", "city": city, "postal_code": "10160"},
+        "location": MONAS,
+        **extra,
+    }
+    return catalog.service.open_merchant(owner_id, body, meta())
+
+
+def caller(user_id: str, memberships: dict[str, str], admin: bool = False) -> Caller:
+    roles = frozenset({"customer", "admin"} if admin else {"customer"})
+    return Caller(user_id, "s", roles, True, memberships)
+
+
+def audit_actions(merchant_id: str) -> list[str]:
+    response = dynamodb_client().query(
+        TableName=get_settings().audit_table_name,
+        IndexName="by_resource",
+        KeyConditionExpression="resource_pk = :pk",
+        ExpressionAttributeValues={":pk": {"S": f"RES#merchant:{merchant_id}"}},
+    )
+    return sorted(from_item(i)["action"] for i in response["Items"])
+
+
+@pytest.mark.usefixtures("world")
+def test_opening_writes_the_merchant_its_owner_the_membership_and_an_audit_entry() -> None:
+    owner = account()
+    merchant = open_one(
+        owner.user_id,
+        delivery={"base_fee": 5000, "per_km_fee": 0, "max_distance_km": Decimal("7.5")},
+    )
+    mid = merchant.merchant_id
+    stored = item(f"MERCHANT#{mid}", "PROFILE")
+    assert stored is not None
+    assert (stored["status"], stored["gsi1pk"], stored["tax_rate"]) == (
+        "pending",
+        "MSTATUS#pending",
+        "0.11",
+    )
+    assert "gsi2pk" not in stored  # not listed by city until active
+    assert stored["max_distance_km"] == Decimal("7.5")
+    assert item(f"MERCHANT#{mid}", f"MEMBER#{owner.user_id}")["role"] == "owner"
+    assert item(f"USER#{owner.user_id}", "PROFILE")["memberships"] == {mid: "owner"}
+    assert audit_actions(mid) == ["merchant.created"]
+
+
+@pytest.mark.usefixtures("world")
+def test_activation_indexes_and_suspension_unindexes_in_one_step() -> None:
+    owner, admin = account(), account()
+    city = f"Kota {uuid.uuid4().hex[:6]}"
+    mid = open_one(owner.user_id, city).merchant_id
+    catalog.service.change_status(admin.user_id, mid, "active", meta())
+    cells = catalog.geo.covering_cells(MONAS["lat"], MONAS["lon"], 15.0)
+    assert cells
+    assert all(item(f"GEO#{cell}", f"MERCHANT#{mid}") for cell in cells)
+    listed, _ = catalog.service.public_list(
+        q=None, city=city.lower(), near=None, open_now=False, limit=10, cursor=None
+    )
+    assert [m.merchant_id for m, _ in listed] == [mid]
+    near, _ = catalog.service.public_list(
+        q="bu sr", city=None, near="-6.1950,106.8230", open_now=False, limit=100, cursor=None
+    )
+    assert mid in [m.merchant_id for m, _ in near]
+
+    catalog.service.change_status(admin.user_id, mid, "suspended", meta())
+    assert not any(item(f"GEO#{cell}", f"MERCHANT#{mid}") for cell in cells)
+    listed, _ = catalog.service.public_list(
+        q=None, city=city, near=None, open_now=False, limit=10, cursor=None
+    )
+    assert listed == []
+    assert audit_actions(mid) == [
+        "admin.merchant_status_changed",
+        "admin.merchant_status_changed",
+        "merchant.created",
+    ]
+
+
+@pytest.mark.usefixtures("world")
+def test_moving_an_active_merchant_moves_its_geo_entries() -> None:
+    owner, admin = account(), account()
+    mid = open_one(owner.user_id).merchant_id
+    catalog.service.change_status(admin.user_id, mid, "active", meta())
+    before = catalog.geo.covering_cells(MONAS["lat"], MONAS["lon"], 15.0)
+    bandung = {"lat": -6.9175, "lon": 107.6191}
+    updated = catalog.service.update_merchant(
+        caller(owner.user_id, {mid: "owner"}),
+        mid,
+        {"location": bandung, "delivery": {"max_distance_km": Decimal(5)}},
+        meta(),
+    )
+    assert updated.lat == Decimal("-6.9175")
+    after = catalog.geo.covering_cells(bandung["lat"], bandung["lon"], 5.0)
+    assert all(item(f"GEO#{cell}", f"MERCHANT#{mid}") for cell in after)
+    assert not any(item(f"GEO#{cell}", f"MERCHANT#{mid}") for cell in before - after)
+
+
+@pytest.mark.usefixtures("world")
+def test_a_write_based_on_a_stale_read_is_409() -> None:
+    owner = account()
+    mid = open_one(owner.user_id).merchant_id
+    merchant, version = catalog.repository.get_merchant(mid)
+    catalog.service.update_merchant(
+        caller(owner.user_id, {mid: "owner"}), mid, {"name": "Baru"}, meta()
+    )
+    tx = catalog.repository.update_merchant(Transaction(), merchant, version, changed=["name"])
+    with pytest.raises(Conflict):
+        tx.commit()
+
+
+@pytest.mark.usefixtures("world")
+def test_members_and_the_last_owner_rule_hold_in_the_accounts_too() -> None:
+    first, second = account(), account()
+    mid = open_one(first.user_id).merchant_id
+    catalog.service.add_member(first.user_id, mid, second.email, "manager", meta())
+    assert item(f"USER#{second.user_id}", "PROFILE")["memberships"] == {mid: "manager"}
+    with pytest.raises(Conflict):
+        catalog.service.remove_member(first.user_id, mid, first.user_id, meta())
+    catalog.service.add_member(first.user_id, mid, second.email, "owner", meta())
+    catalog.service.remove_member(second.user_id, mid, first.user_id, meta())
+    assert item(f"USER#{first.user_id}", "PROFILE")["memberships"] == {}
+    assert [m.user_id for m in catalog.service.members(mid)] == [second.user_id]
+    assert item(f"MERCHANT#{mid}", "PROFILE")["owners"] == 1
+    with pytest.raises(NotFound):
+        catalog.service.add_member(second.user_id, mid, "nobody@example.test", "staff", meta())
+    assert "merchant.member_removed" in audit_actions(mid)
+
+
+@pytest.mark.usefixtures("world")
+def test_the_webhook_secret_reaches_the_workers_record_only() -> None:
+    owner = account()
+    mid = open_one(owner.user_id).merchant_id
+    secret = catalog.service.rotate_webhook_secret(owner.user_id, mid, meta())
+    assert item(f"MERCHANT#{mid}", "WEBHOOK")["secret"] == secret
+    assert secret not in str(item(f"MERCHANT#{mid}", "PROFILE"))
+    entries = dynamodb_client().query(
+        TableName=get_settings().audit_table_name,
+        IndexName="by_resource",
+        KeyConditionExpression="resource_pk = :pk",
+        ExpressionAttributeValues={":pk": {"S": f"RES#merchant:{mid}"}},
+    )["Items"]
+    assert secret not in str(entries)
