@@ -125,3 +125,37 @@ def demo_accounts(template: Template, endpoint_url: str) -> list[str]:
         log.error("demo accounts not created:\n%s", result.stderr[-2000:])
         return ["demo accounts: not created (see the log above)"]
     return result.stdout.strip().splitlines()
+
+
+# ------------------------------------------------------------------ demo merchant
+
+
+@register
+def demo_merchant(template: Template, endpoint_url: str) -> list[str]:
+    """The demo owner's active merchant (SPEC §6), through the catalog function's own code.
+
+    Runs `tools/merchants.py seed-demo` in its own process, for the same reason as the
+    demo accounts; it runs after them (the owner must exist).
+    """
+    if "CatalogFunction" not in template.functions or "AuthFunction" not in template.functions:
+        return []
+    root = Path(__file__).resolve().parents[2]
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(root / "tools" / "merchants.py"),
+            "seed-demo",
+            "--endpoint",
+            endpoint_url,
+        ],
+        cwd=root,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join([str(root / "layers" / "common")])},
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    if result.returncode != 0:
+        log.error("demo merchant not created:\n%s", result.stderr[-2000:])
+        return ["demo merchant: not created (see the log above)"]
+    return result.stdout.strip().splitlines()

@@ -212,3 +212,13 @@ def test_opening_needs_a_verified_account_and_valid_fields(api_url: str) -> None
     hours["opening_hours"] = {"mon": ["22:00-02:00"]}
     reply = call(api_url, "POST", "/v1/merchants", hours, token=token)
     assert (reply.status, reply.body["errors"][0]["field"]) == (422, "opening_hours.mon.0")
+
+
+def test_the_demo_owner_runs_an_active_merchant(api_url: str) -> None:
+    token = _login(api_url, "owner@example.com")
+    memberships = call(api_url, "GET", "/v1/me", token=token).body["memberships"]
+    assert [m["role"] for m in memberships] == ["owner"]
+    mid = memberships[0]["merchant_id"]
+    public = call(api_url, "GET", f"/v1/merchants/{mid}")
+    assert (public.status, public.body["status"]) == (200, "active")
+    assert mid in _ids(call(api_url, "GET", "/v1/merchants?city=jakarta&limit=100"))
