@@ -226,3 +226,39 @@ def test_the_webhook_secret_reaches_the_workers_record_only() -> None:
         ExpressionAttributeValues={":pk": {"S": f"RES#merchant:{mid}"}},
     )["Items"]
     assert secret not in str(entries)
+
+
+@pytest.mark.usefixtures("world")
+def test_lists_page_with_signed_cursors_that_belong_to_one_list() -> None:
+    from warung.errors import BadRequest
+
+    owner, admin = account(), account()
+    city = f"Kota {uuid.uuid4().hex[:6]}"
+    opened = [open_one(owner.user_id, city).merchant_id for _ in range(3)]
+    for mid in opened:
+        catalog.service.change_status(admin.user_id, mid, "active", meta())
+
+    def page(cursor: str | None) -> tuple[list[str], str | None]:
+        listed, next_cursor = catalog.service.public_list(
+            q=None, city=city, near=None, open_now=False, limit=2, cursor=cursor
+        )
+        return [m.merchant_id for m, _ in listed], next_cursor
+
+    first, cursor = page(None)
+    assert first == opened[::-1][:2]  # newest first
+    second, _ = page(cursor)
+    assert second == opened[:1]
+    with pytest.raises(BadRequest):
+        catalog.service.public_list(
+            q=None, city="Bogor", near=None, open_now=False, limit=2, cursor=cursor
+        )
+    near_first, near_cursor = catalog.service.public_list(
+        q=None, city=city, near="-6.1754,106.8272", open_now=False, limit=2, cursor=None
+    )
+    assert len(near_first) == 2
+    assert near_cursor is not None
+    near_rest, end = catalog.service.public_list(
+        q=None, city=city, near="-6.1754,106.8272", open_now=False, limit=2, cursor=near_cursor
+    )
+    assert {m.merchant_id for m, _ in near_first + near_rest} == set(opened)
+    assert end is None
