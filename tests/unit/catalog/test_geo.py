@@ -3,27 +3,22 @@
 from __future__ import annotations
 
 import math
-import sys
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from support.function_modules import load_function_modules
 
-ROOT = Path(__file__).resolve().parents[3]
-sys.path.insert(0, str(ROOT / "functions" / "catalog"))
-
-import geo  # noqa: E402
-from geo import (  # noqa: E402
-    EARTH_RADIUS_KM,
-    cell_bounds,
-    covering_cells,
-    decode,
-    delivers_to,
-    encode,
-    haversine_km,
-    parse_point,
-)
+# The catalog's own module, loaded without leaving functions/catalog on the import path.
+geo = load_function_modules("catalog", "geo").geo
+EARTH_RADIUS_KM = geo.EARTH_RADIUS_KM
+cell_bounds = geo.cell_bounds
+covering_cells = geo.covering_cells
+decode = geo.decode
+delivers_to = geo.delivers_to
+encode = geo.encode
+haversine_km = geo.haversine_km
+parse_point = geo.parse_point
 
 MONAS = (-6.1754, 106.8272)
 BUNDARAN_HI = (-6.1950, 106.8230)

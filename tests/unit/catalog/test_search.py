@@ -2,27 +2,22 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from support.function_modules import load_function_modules
 
-ROOT = Path(__file__).resolve().parents[3]
-sys.path.insert(0, str(ROOT / "functions" / "catalog"))
-
-from search import (  # noqa: E402
-    MAX_PREFIX_LEN,
-    MAX_PREFIXES_PER_NAME,
-    index_prefixes,
-    lookup_term,
-    matches,
-    normalise,
-    query_terms,
-    relevance,
-    words,
-)
+# The catalog's own module, loaded without leaving functions/catalog on the import path.
+search = load_function_modules("catalog", "search").search
+MAX_PREFIX_LEN = search.MAX_PREFIX_LEN
+MAX_PREFIXES_PER_NAME = search.MAX_PREFIXES_PER_NAME
+index_prefixes = search.index_prefixes
+lookup_term = search.lookup_term
+matches = search.matches
+normalise = search.normalise
+query_terms = search.query_terms
+relevance = search.relevance
+words = search.words
 
 
 def _found(q: str, names: list[str]) -> list[str]:
