@@ -12,7 +12,7 @@ from typing import Any
 
 from domain import Account, Session, SpentRefreshToken
 
-from warung.dynamo import Transaction, dynamodb_client, from_item, to_item
+from warung.dynamo import Transaction, dynamodb_client, from_item, get_item, to_item
 from warung.errors import Conflict, InvalidToken
 from warung.settings import get_settings
 
@@ -22,10 +22,7 @@ def _table() -> str:
 
 
 def _get(key: dict[str, str], *, consistent: bool = True) -> dict[str, Any] | None:
-    response = dynamodb_client().get_item(
-        TableName=_table(), Key=to_item(key), ConsistentRead=consistent
-    )
-    return from_item(response["Item"]) if "Item" in response else None
+    return get_item(key, table=_table(), consistent=consistent)
 
 
 # ---------------------------------------------------------------- accounts

@@ -105,26 +105,7 @@ def demo_accounts(template: Template, endpoint_url: str) -> list[str]:
     """
     if "AuthFunction" not in template.functions:
         return []
-    root = Path(__file__).resolve().parents[2]
-    result = subprocess.run(
-        [
-            sys.executable,
-            str(root / "tools" / "accounts.py"),
-            "seed-demo",
-            "--endpoint",
-            endpoint_url,
-        ],
-        cwd=root,
-        env={**os.environ, "PYTHONPATH": os.pathsep.join([str(root / "layers" / "common")])},
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
-    if result.returncode != 0:
-        log.error("demo accounts not created:\n%s", result.stderr[-2000:])
-        return ["demo accounts: not created (see the log above)"]
-    return result.stdout.strip().splitlines()
+    return _run_seed_script("accounts.py", endpoint_url, "demo accounts")
 
 
 # ------------------------------------------------------------------ demo merchant
@@ -139,23 +120,22 @@ def demo_merchant(template: Template, endpoint_url: str) -> list[str]:
     """
     if "CatalogFunction" not in template.functions or "AuthFunction" not in template.functions:
         return []
+    return _run_seed_script("merchants.py", endpoint_url, "demo merchant")
+
+
+def _run_seed_script(script: str, endpoint_url: str, what: str) -> list[str]:
+    """Run `tools/<script> seed-demo` against the emulation; the lines it printed."""
     root = Path(__file__).resolve().parents[2]
     result = subprocess.run(
-        [
-            sys.executable,
-            str(root / "tools" / "merchants.py"),
-            "seed-demo",
-            "--endpoint",
-            endpoint_url,
-        ],
+        [sys.executable, str(root / "tools" / script), "seed-demo", "--endpoint", endpoint_url],
         cwd=root,
-        env={**os.environ, "PYTHONPATH": os.pathsep.join([str(root / "layers" / "common")])},
+        env={**os.environ, "PYTHONPATH": str(root / "layers" / "common")},
         capture_output=True,
         text=True,
         check=False,
         timeout=120,
     )
     if result.returncode != 0:
-        log.error("demo merchant not created:\n%s", result.stderr[-2000:])
-        return ["demo merchant: not created (see the log above)"]
+        log.error("%s not created:\n%s", what, result.stderr[-2000:])
+        return [f"{what}: not created (see the log above)"]
     return result.stdout.strip().splitlines()

@@ -29,6 +29,18 @@ def dynamodb_client() -> Any:
     return aws_client("dynamodb")
 
 
+def get_item(
+    key: Mapping[str, Any], *, table: str | None = None, consistent: bool = True
+) -> dict[str, Any] | None:
+    """The item at ``key`` (in the main table unless ``table``) as a plain dict, or ``None``."""
+    from warung.settings import get_settings
+
+    response = dynamodb_client().get_item(
+        TableName=table or get_settings().table_name, Key=to_item(key), ConsistentRead=consistent
+    )
+    return from_item(response["Item"]) if "Item" in response else None
+
+
 # ---------------------------------------------------------------- marshalling
 
 
