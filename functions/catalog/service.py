@@ -121,16 +121,29 @@ def _filters(q: str | None, open_now: bool, city: str | None = None) -> Callable
     return keep
 
 
+# A filtered list (``q``, ``open_now``) examines at most this many merchants per request;
+# a page may then hold fewer than ``limit`` items and ``next_cursor`` carries on from there.
+MAX_EXAMINED_PER_PAGE = 500
+
+
 def _first(
-    rows: Iterator[tuple[Merchant, dict[str, Any]]], keep: Callable[[Merchant], bool], limit: int
+    rows: Iterator[tuple[Merchant, dict[str, Any]]],
+    keep: Callable[[Merchant], bool],
+    limit: int,
+    budget: int = MAX_EXAMINED_PER_PAGE,
 ) -> tuple[list[Merchant], dict[str, Any] | None]:
-    """The first ``limit`` merchants ``keep`` accepts, and the key to resume after them."""
+    """The first ``limit`` merchants ``keep`` accepts, and the key to resume after them.
+
+    Stops after ``budget`` rows whatever it found, so that one request's reads are bounded.
+    """
     page: list[Merchant] = []
-    for merchant, key in rows:
+    for examined, (merchant, key) in enumerate(rows, start=1):
         if keep(merchant):
             page.append(merchant)
             if len(page) == limit:
                 return page, key
+        if examined >= budget:
+            return page, key
     return page, None
 
 
