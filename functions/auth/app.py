@@ -7,7 +7,6 @@ from typing import Annotated, Literal
 import service
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
-from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from domain import Account
 from models import (
     Accepted,
@@ -29,32 +28,25 @@ from models import (
     VerifyEmailRequest,
 )
 
-from warung.api import create_app, make_handler
+from warung.api import (
+    ADMIN_ONLY,
+    RATE_LIMITED,
+    UNAUTHORIZED,
+    create_app,
+    make_handler,
+    no_content,
+    request_meta,
+)
 from warung.auth import admin, current_caller, signed_in
 from warung.context import RequestMeta
 from warung.models import Cursor, Limit
 
 app = create_app()
 TAGS = ["auth"]
-RATE_LIMITED: dict[int, OpenAPIResponse] = {
-    429: {"description": "Too many attempts; see Retry-After."}
-}
-UNAUTHORIZED: dict[int, OpenAPIResponse] = {
-    401: {"description": "Missing, invalid or revoked credentials."}
-}
 
 
 def meta() -> RequestMeta:
-    """Who is asking, from where (for audit entries and rate limits)."""
-    return RequestMeta.from_event(app.current_event.raw_event)
-
-
-def accepted(detail: str) -> Response[str]:
-    return Response(202, "application/json", Accepted(detail=detail).model_dump_json())
-
-
-def no_content() -> Response[str]:
-    return Response(204, None, "")
+    return request_meta(app)
 
 
 # ---------------------------------------------------------------- sign-up and verification
@@ -311,8 +303,7 @@ def list_users(
     summary="Change an account's roles or disable it",
     **admin,
     responses={
-        **UNAUTHORIZED,
-        403: {"description": "Not an admin."},
+        **ADMIN_ONLY,
         404: {"description": "No such account."},
         409: {"description": "An admin cannot remove their own admin role."},
     },

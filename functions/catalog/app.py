@@ -24,8 +24,8 @@ from models import (
     WebhookSecret,
 )
 
-from warung.api import create_app, make_handler
-from warung.auth import Caller, admin, authenticate, current_caller, member_of, verified
+from warung.api import ADMIN_ONLY, UNAUTHORIZED, create_app, make_handler, no_content, request_meta
+from warung.auth import admin, current_caller, member_of, optional_caller, verified
 from warung.context import RequestMeta
 from warung.ids import utc_now
 from warung.models import Cursor, Limit
@@ -33,25 +33,13 @@ from warung.models import Cursor, Limit
 app = create_app()
 TAGS = ["merchants"]
 PUBLIC_CACHE = "public, max-age=30"
-UNAUTHORIZED: dict[int, OpenAPIResponse] = {
-    401: {"description": "Missing, invalid or revoked credentials."}
-}
 NOT_YOURS: dict[int, OpenAPIResponse] = {
     404: {"description": "No such merchant, or not one of yours."}
 }
 
 
 def meta() -> RequestMeta:
-    """Who is asking, from where (for audit entries)."""
-    return RequestMeta.from_event(app.current_event.raw_event)
-
-
-def optional_caller() -> Caller | None:
-    """The caller of a public route when a token was sent (a bad token is still 401)."""
-    headers = app.current_event.headers or {}
-    if not any(name.lower() == "authorization" for name in headers):
-        return None
-    return authenticate(headers)
+    return request_meta(app)
 
 
 def merchant_view(
@@ -162,7 +150,7 @@ def list_merchants(
     responses={**UNAUTHORIZED, **NOT_YOURS},
 )
 def get_merchant(merchant_id: str) -> Response[str]:
-    caller = optional_caller()
+    caller = optional_caller(app.current_event.headers)
     merchant = service.merchant_for(merchant_id, caller)
     private = caller is not None and (caller.is_admin or caller.role_in(merchant_id) is not None)
     response = json_response(200, merchant_view(merchant, private=private))
@@ -259,7 +247,7 @@ def add_member(merchant_id: str, body: MemberAdd) -> Response[str]:
 )
 def remove_member(merchant_id: str, user_id: str) -> Response[str]:
     service.remove_member(current_caller(app).user_id, merchant_id, user_id, meta())
-    return Response(204, None, "")
+    return no_content()
 
 
 # ---------------------------------------------------------------- administration
@@ -271,7 +259,7 @@ def remove_member(merchant_id: str, user_id: str) -> Response[str]:
     operation_id="adminListMerchants",
     summary="Merchants of one status (default `pending`), newest first",
     **admin,
-    responses={**UNAUTHORIZED, 403: {"description": "Not an admin."}},
+    responses=ADMIN_ONLY,
 )
 def admin_list_merchants(
     status: Annotated[Literal["pending", "active", "suspended"], Query()] = "pending",
@@ -293,8 +281,7 @@ def admin_list_merchants(
     summary="Approve (`active`) or suspend a merchant; listings follow at once",
     **admin,
     responses={
-        **UNAUTHORIZED,
-        403: {"description": "Not an admin."},
+        **ADMIN_ONLY,
         404: {"description": "No such merchant."},
         409: {"description": "Changed meanwhile; retry."},
     },

@@ -30,9 +30,11 @@ from aws_lambda_powertools.event_handler import (
 )
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from warung.context import RequestMeta
 from warung.errors import (
     ApiError,
     FieldError,
@@ -156,6 +158,30 @@ def allowed_methods(app: APIGatewayRestResolver, path: str) -> list[str]:
     if not methods:
         return []
     return sorted(methods | {"OPTIONS"})
+
+
+def request_meta(app: APIGatewayRestResolver) -> RequestMeta:
+    """Who is asking, from where: for audit entries and rate limits."""
+    return RequestMeta.from_event(app.current_event.raw_event)
+
+
+def no_content() -> Response[str]:
+    """A 204: no body, no media type."""
+    return Response(204, None, "")
+
+
+# Response documentation shared by the routes of every function (problem+json bodies are
+# added by warung.openapi when the document is merged).
+UNAUTHORIZED: dict[int, OpenAPIResponse] = {
+    401: {"description": "Missing, invalid or revoked credentials."}
+}
+ADMIN_ONLY: dict[int, OpenAPIResponse] = {
+    **UNAUTHORIZED,
+    403: {"description": "Not an admin."},
+}
+RATE_LIMITED: dict[int, OpenAPIResponse] = {
+    429: {"description": "Too many attempts; see Retry-After."}
+}
 
 
 def request_id_of(event: Mapping[str, Any]) -> str:

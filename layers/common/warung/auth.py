@@ -153,6 +153,13 @@ def authenticate(headers: Mapping[str, str]) -> Caller:
     )
 
 
+def optional_caller(headers: Mapping[str, str] | None) -> Caller | None:
+    """The caller of a public route when a token was sent (a bad token is still 401)."""
+    if not any(name.lower() == "authorization" for name in headers or {}):
+        return None
+    return authenticate(headers or {})
+
+
 def current_caller(app: APIGatewayRestResolver) -> Caller:
     """The caller the guard authenticated for this request."""
     caller = app.context.get("caller")
