@@ -12,7 +12,7 @@ from typing import Any
 
 from domain import Account, Session, SpentRefreshToken
 
-from warung.dynamo import Transaction, dynamodb_client, from_item, get_item, to_item
+from warung.dynamo import Transaction, dynamodb_client, from_item, get_item, get_items, to_item
 from warung.errors import Conflict, InvalidToken
 from warung.settings import get_settings
 
@@ -84,6 +84,19 @@ def get_account(user_id: str) -> Account | None:
 def email_key(email: str) -> dict[str, str]:
     """Key of the item that reserves an address for one account."""
     return {"pk": f"EMAIL#{email}", "sk": "UNIQUE"}
+
+
+def sign_in_reads(
+    email: str, extra_key: dict[str, str]
+) -> tuple[dict[str, Any] | None, Account | None]:
+    """``extra_key``'s item (the lockout counter) and the account of ``email``.
+
+    The counter and the e-mail reservation are read in one BatchGetItem; the account in a
+    second read (its key is in the reservation).
+    """
+    extra, reservation = get_items([extra_key, email_key(email)], table=_table())
+    account = get_account(reservation["user_id"]) if reservation else None
+    return extra, account
 
 
 def find_account_by_email(email: str) -> Account | None:

@@ -155,13 +155,17 @@ def login(email_raw: str, password: str, meta: RequestMeta) -> TokenPair:
     rules = ratelimit.rules()
     ratelimit.enforce(rules.login_attempts_ip, meta.source_ip or "unknown")
     email = domain.normalise_email(email_raw)
-    lockout = ratelimit.peek(rules.login_failures, email)
+    # One round trip for the lockout counter and the e-mail's reservation.
+    now = _now()
+    counter, account = repository.sign_in_reads(
+        email, ratelimit.counter_key(rules.login_failures, email, now)
+    )
+    lockout = ratelimit.decision(rules.login_failures, counter, now)
     if not lockout.allowed:
         raise RateLimited(
             "Too many failed sign-ins for this account; try again later.",
             retry_after=lockout.retry_after,
         )
-    account = repository.find_account_by_email(email)
     if account is None:
         passwords.burn_equivalent_time(password)
         _failed_login(None, email, meta)

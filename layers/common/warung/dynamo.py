@@ -41,6 +41,28 @@ def get_item(
     return from_item(response["Item"]) if "Item" in response else None
 
 
+def get_items(
+    keys: list[Mapping[str, Any]], *, table: str | None = None, consistent: bool = True
+) -> list[dict[str, Any] | None]:
+    """Several items of one table in one round trip (BatchGetItem), in the order of ``keys``."""
+    from warung.settings import get_settings
+
+    name = table or get_settings().table_name
+    wanted = [to_item(key) for key in keys]
+    found: dict[str, dict[str, Any]] = {}
+    request: dict[str, Any] = {name: {"Keys": wanted, "ConsistentRead": consistent}}
+    while request:
+        response = dynamodb_client().batch_get_item(RequestItems=request)
+        for raw in response.get("Responses", {}).get(name, []):
+            found[_key_id({k: raw[k] for k in wanted[0]})] = from_item(raw)
+        request = response.get("UnprocessedKeys") or {}
+    return [found.get(_key_id(key)) for key in wanted]
+
+
+def _key_id(key: Mapping[str, Any]) -> str:
+    return repr(sorted(key.items()))
+
+
 # ---------------------------------------------------------------- marshalling
 
 

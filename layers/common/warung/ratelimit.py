@@ -197,8 +197,20 @@ def peek(rule: Rule, subject: str, *, now: int | None = None) -> Decision:
         ProjectionExpression="#count",
         ExpressionAttributeNames={"#count": "count"},
     )
-    count = _count(response.get("Item"), 0)
+    return decision(rule, response.get("Item"), now)
+
+
+def decision(rule: Rule, item: dict[str, Any] | None, now: int) -> Decision:
+    """What a hit would get, given the counter item (DynamoDB JSON, or plain) read at ``now``.
+
+    For callers that read the counter together with other items in one round trip.
+    """
+    count = 0 if not item or "count" not in item else int(_plain(item["count"]))
     return Decision(count < rule.limit, count, retry_after(rule, now))
+
+
+def _plain(value: Any) -> Any:
+    return from_item({"v": value})["v"] if isinstance(value, dict) else value
 
 
 def _now(now: int | None) -> int:
