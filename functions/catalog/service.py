@@ -18,6 +18,7 @@ import repository
 import search
 from domain import Delivery, Member, Merchant
 
+from warung import distance
 from warung.audit import AuditEntry, audit_write, diff
 from warung.auth import Caller, forget_auth_state
 from warung.context import RequestMeta
@@ -183,8 +184,8 @@ def _near(
     hits: list[tuple[float, str]] = []
     for entry in repository.geo_entries(geo.encode(lat, lon, geo.NEAR_PRECISION)):
         m_lat, m_lon = float(entry["lat"]), float(entry["lon"])
-        if geo.delivers_to(m_lat, m_lon, float(entry["max_distance_km"]), lat, lon):
-            hits.append((geo.haversine_km(m_lat, m_lon, lat, lon), entry["merchant_id"]))
+        if distance.delivers_to(m_lat, m_lon, float(entry["max_distance_km"]), lat, lon):
+            hits.append((distance.haversine_km(m_lat, m_lon, lat, lon), entry["merchant_id"]))
     hits.sort()
     profiles = repository.merchants_by_id([merchant_id for _, merchant_id in hits])
     listed: list[Listed] = [
