@@ -1,0 +1,151 @@
+"""The order's life cycle (SPEC §4): which status changes exist, who may make each, and what
+each one sets off. Plain data and functions: no DynamoDB, no HTTP.
+
+Who may do what:
+
+- customer (the order's own): cancel from ``pending_payment`` or ``paid``;
+- member (owner, manager or staff of the order's merchant): ``paid → accepted | rejected``,
+  ``accepted → preparing``, ``preparing → out_for_delivery``, ``out_for_delivery →
+  delivered``;
+- admin: the member changes only, so an operator can unstick an order for a merchant. An
+  admin cannot cancel for the customer, mark an order paid or expire it: those move money or
+  stock on someone else's behalf and stay with the customer and the system;
+- system: ``pending_payment → paid`` (the payment webhook) and ``pending_payment → expired``
+  (the scheduler, after 15 minutes).
+
+The caller checks first that the actor is this order's customer or a member of its
+merchant; this module only knows the kinds of actor.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Literal, TypedDict, get_args
+
+from warung.errors import Forbidden, InvalidTransition
+from warung.ids import rfc3339
+
+ActorKind = Literal["customer", "member", "admin", "system"]
+ACTOR_KINDS: tuple[str, ...] = get_args(ActorKind)
+MerchantWebhook = Literal["order.paid", "order.cancelled"]
+
+
+class OrderStatus(StrEnum):
+    """Where an order is in its life."""
+
+    PENDING_PAYMENT = "pending_payment"
+    PAID = "paid"
+    ACCEPTED = "accepted"
+    PREPARING = "preparing"
+    OUT_FOR_DELIVERY = "out_for_delivery"
+    DELIVERED = "delivered"
+    CANCELLED = "cancelled"
+    REJECTED = "rejected"
+    EXPIRED = "expired"
+
+
+_MERCHANT_SIDE: frozenset[ActorKind] = frozenset({"member", "admin"})
+
+TRANSITIONS: dict[tuple[OrderStatus, OrderStatus], frozenset[ActorKind]] = {
+    (OrderStatus.PENDING_PAYMENT, OrderStatus.PAID): frozenset({"system"}),
+    (OrderStatus.PENDING_PAYMENT, OrderStatus.EXPIRED): frozenset({"system"}),
+    (OrderStatus.PENDING_PAYMENT, OrderStatus.CANCELLED): frozenset({"customer"}),
+    (OrderStatus.PAID, OrderStatus.CANCELLED): frozenset({"customer"}),
+    (OrderStatus.PAID, OrderStatus.ACCEPTED): _MERCHANT_SIDE,
+    (OrderStatus.PAID, OrderStatus.REJECTED): _MERCHANT_SIDE,
+    (OrderStatus.ACCEPTED, OrderStatus.PREPARING): _MERCHANT_SIDE,
+    (OrderStatus.PREPARING, OrderStatus.OUT_FOR_DELIVERY): _MERCHANT_SIDE,
+    (OrderStatus.OUT_FOR_DELIVERY, OrderStatus.DELIVERED): _MERCHANT_SIDE,
+}
+"""Every status change that exists, and the kinds of actor that may make it."""
+
+FINAL_STATUSES: frozenset[OrderStatus] = frozenset(
+    {OrderStatus.DELIVERED, OrderStatus.CANCELLED, OrderStatus.REJECTED, OrderStatus.EXPIRED}
+)
+"""Statuses with no way out."""
+
+
+@dataclass(frozen=True)
+class Effects:
+    """What a status change sets off, for the service to write in the same transaction
+    (stock, refund) or into the outbox (e-mails, merchant webhook)."""
+
+    releases_stock: bool
+    refunds: bool
+    notify_customer: bool
+    notify_merchant_owner: bool
+    merchant_webhook: MerchantWebhook | None
+
+
+class HistoryEntry(TypedDict):
+    """One element of an order's ``status_history``."""
+
+    status: str
+    at: str
+    by: str
+
+
+def check_transition(
+    current: OrderStatus | str, target: OrderStatus | str, actor_kind: ActorKind
+) -> None:
+    """Allow ``current → target`` by this kind of actor, or raise.
+
+    ``InvalidTransition`` (409) when no such change exists from ``current`` (including
+    unknown statuses and staying in place); ``Forbidden`` (403) when it exists but belongs
+    to another kind of actor, such as a customer accepting their own order.
+    """
+    transition = _parse(current, target)
+    if transition is None or transition not in TRANSITIONS:
+        raise InvalidTransition(f"An order cannot go from {current} to {target}.")
+    if actor_kind not in TRANSITIONS[transition]:
+        raise Forbidden(f"A {actor_kind} may not move an order from {current} to {target}.")
+
+
+def allowed_targets(current: OrderStatus | str, actor_kind: ActorKind) -> list[OrderStatus]:
+    """The statuses this kind of actor may move an order in ``current`` to, in life order."""
+    return [
+        to for (frm, to), actors in TRANSITIONS.items() if frm == current and actor_kind in actors
+    ]
+
+
+def effects(current: OrderStatus | str, target: OrderStatus | str) -> Effects:
+    """What ``current → target`` sets off (the change must exist: see check_transition).
+
+    - stock is released when an order ends unfulfilled (cancelled, rejected, expired);
+    - money goes back when a paid order is cancelled or rejected;
+    - the customer gets an e-mail on every change; the merchant owner too when it is paid;
+    - the merchant's webhook hears ``order.paid`` and every ``order.cancelled``.
+    """
+    transition = _parse(current, target)
+    if transition is None or transition not in TRANSITIONS:
+        raise InvalidTransition(f"An order cannot go from {current} to {target}.")
+    frm, to = transition
+    webhook: MerchantWebhook | None = None
+    if to is OrderStatus.PAID:
+        webhook = "order.paid"
+    elif to is OrderStatus.CANCELLED:
+        webhook = "order.cancelled"
+    return Effects(
+        releases_stock=to in {OrderStatus.CANCELLED, OrderStatus.REJECTED, OrderStatus.EXPIRED},
+        refunds=frm is OrderStatus.PAID and to in {OrderStatus.CANCELLED, OrderStatus.REJECTED},
+        notify_customer=True,
+        notify_merchant_owner=to is OrderStatus.PAID,
+        merchant_webhook=webhook,
+    )
+
+
+def history_entry(status: OrderStatus | str, at: datetime, by: str) -> HistoryEntry:
+    """A ``status_history`` element: the status, when (RFC 3339 UTC) and by whom (a user
+    id, or ``"system"``)."""
+    return {"status": str(OrderStatus(status)), "at": rfc3339(at), "by": by}
+
+
+def _parse(
+    current: OrderStatus | str, target: OrderStatus | str
+) -> tuple[OrderStatus, OrderStatus] | None:
+    try:
+        return OrderStatus(current), OrderStatus(target)
+    except ValueError:
+        return None

@@ -1,0 +1,247 @@
+"""The order's life cycle (SPEC §4): which status changes exist, who may make each, and what
+each one sets off."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+from support.function_modules import load_function_modules
+
+from warung.errors import Forbidden, InvalidTransition
+
+lifecycle = load_function_modules("orders", "lifecycle").lifecycle
+ACTOR_KINDS = lifecycle.ACTOR_KINDS
+Effects = lifecycle.Effects
+FINAL_STATUSES = lifecycle.FINAL_STATUSES
+OrderStatus = lifecycle.OrderStatus
+TRANSITIONS = lifecycle.TRANSITIONS
+allowed_targets = lifecycle.allowed_targets
+check_transition = lifecycle.check_transition
+effects = lifecycle.effects
+history_entry = lifecycle.history_entry
+
+ALLOWED = [
+    # (from, to, who may)
+    ("pending_payment", "paid", {"system"}),  # payment webhook
+    ("pending_payment", "expired", {"system"}),  # scheduler, after 15 minutes
+    ("pending_payment", "cancelled", {"customer"}),
+    ("paid", "cancelled", {"customer"}),
+    ("paid", "accepted", {"member", "admin"}),
+    ("paid", "rejected", {"member", "admin"}),
+    ("accepted", "preparing", {"member", "admin"}),
+    ("preparing", "out_for_delivery", {"member", "admin"}),
+    ("out_for_delivery", "delivered", {"member", "admin"}),
+]
+STATUSES = [status.value for status in OrderStatus]
+
+
+def test_the_statuses_are_the_nine_of_the_spec() -> None:
+    assert STATUSES == [
+        "pending_payment",
+        "paid",
+        "accepted",
+        "preparing",
+        "out_for_delivery",
+        "delivered",
+        "cancelled",
+        "rejected",
+        "expired",
+    ]
+    assert set(ACTOR_KINDS) == {"customer", "member", "admin", "system"}
+
+
+def test_the_transition_table_is_exactly_the_spec() -> None:
+    assert {(str(a), str(b)): set(who) for (a, b), who in TRANSITIONS.items()} == {
+        (a, b): who for a, b, who in ALLOWED
+    }
+
+
+@pytest.mark.parametrize(
+    ("current", "target", "actor"),
+    [(a, b, actor) for a, b, who in ALLOWED for actor in sorted(who)],
+)
+def test_each_allowed_transition_passes_for_its_actors(
+    current: str, target: str, actor: str
+) -> None:
+    assert check_transition(current, target, actor) is None
+    assert check_transition(OrderStatus(current), OrderStatus(target), actor) is None
+
+
+@pytest.mark.parametrize(
+    ("current", "target", "actor"),
+    [
+        # the customer cannot progress their own order
+        ("paid", "accepted", "customer"),
+        ("out_for_delivery", "delivered", "customer"),
+        # nor pay it or expire it by hand
+        ("pending_payment", "paid", "customer"),
+        ("pending_payment", "expired", "customer"),
+        # members cannot cancel for the customer, pay or expire
+        ("paid", "cancelled", "member"),
+        ("pending_payment", "cancelled", "member"),
+        ("pending_payment", "paid", "member"),
+        ("pending_payment", "expired", "member"),
+        # admin: member changes only
+        ("paid", "cancelled", "admin"),
+        ("pending_payment", "paid", "admin"),
+        ("pending_payment", "expired", "admin"),
+        # the system only pays and expires
+        ("paid", "accepted", "system"),
+        ("paid", "cancelled", "system"),
+        ("pending_payment", "cancelled", "system"),
+    ],
+)
+def test_an_existing_transition_by_the_wrong_actor_is_forbidden(
+    current: str, target: str, actor: str
+) -> None:
+    with pytest.raises(Forbidden) as raised:
+        check_transition(current, target, actor)
+    assert raised.value.http_status == 403
+    assert raised.value.code == "forbidden"
+
+
+@pytest.mark.parametrize(
+    ("current", "target", "actor"),
+    [
+        # skipping steps
+        ("pending_payment", "accepted", "member"),
+        ("paid", "preparing", "member"),
+        ("paid", "delivered", "member"),
+        ("accepted", "out_for_delivery", "member"),
+        ("preparing", "delivered", "member"),
+        # going back
+        ("accepted", "paid", "member"),
+        ("delivered", "out_for_delivery", "member"),
+        ("paid", "pending_payment", "system"),
+        # rejecting or cancelling once accepted
+        ("accepted", "rejected", "member"),
+        ("accepted", "cancelled", "customer"),
+        ("preparing", "cancelled", "customer"),
+        ("pending_payment", "rejected", "member"),
+        # a late payment or expiry
+        ("expired", "paid", "system"),
+        ("cancelled", "paid", "system"),
+        ("paid", "expired", "system"),
+        # staying in place
+        ("paid", "paid", "system"),
+        ("cancelled", "cancelled", "customer"),
+        # unknown statuses
+        ("paid", "refunded", "member"),
+        ("shipped", "delivered", "member"),
+    ],
+)
+def test_a_transition_that_does_not_exist_is_invalid_for_anyone(
+    current: str, target: str, actor: str
+) -> None:
+    for who in (actor, *ACTOR_KINDS):
+        with pytest.raises(InvalidTransition) as raised:
+            check_transition(current, target, who)
+        assert raised.value.http_status == 409
+        assert raised.value.code == "invalid_transition"
+
+
+def test_every_pair_of_statuses_is_allowed_forbidden_or_invalid_as_the_table_says() -> None:
+    # An exhaustive sweep: 9 x 9 statuses x 4 kinds of actor.
+    table = {(a, b): who for a, b, who in ALLOWED}
+    for current, target, actor in itertools.product(STATUSES, STATUSES, ACTOR_KINDS):
+        if (current, target) not in table:
+            with pytest.raises(InvalidTransition):
+                check_transition(current, target, actor)
+        elif actor not in table[(current, target)]:
+            with pytest.raises(Forbidden):
+                check_transition(current, target, actor)
+        else:
+            check_transition(current, target, actor)
+
+
+@pytest.mark.parametrize("final", ["delivered", "cancelled", "rejected", "expired"])
+def test_final_statuses_have_no_way_out(final: str) -> None:
+    assert final in FINAL_STATUSES
+    for actor in ACTOR_KINDS:
+        assert allowed_targets(final, actor) == []
+
+
+def test_allowed_targets_lists_what_each_actor_may_do_next() -> None:
+    assert allowed_targets("paid", "member") == ["accepted", "rejected"]
+    assert allowed_targets("paid", "admin") == ["accepted", "rejected"]
+    assert allowed_targets("paid", "customer") == ["cancelled"]
+    assert allowed_targets("pending_payment", "system") == ["paid", "expired"]
+    assert allowed_targets("pending_payment", "customer") == ["cancelled"]
+    assert allowed_targets("pending_payment", "member") == []
+
+
+# --- effects -------------------------------------------------------------------------------
+
+
+def fx(
+    *,
+    stock: bool = False,
+    refund: bool = False,
+    owner: bool = False,
+    webhook: str | None = None,
+) -> Any:
+    return Effects(
+        releases_stock=stock,
+        refunds=refund,
+        notify_customer=True,
+        notify_merchant_owner=owner,
+        merchant_webhook=webhook,
+    )
+
+
+@pytest.mark.parametrize(
+    ("current", "target", "expected"),
+    [
+        ("pending_payment", "paid", fx(owner=True, webhook="order.paid")),
+        ("pending_payment", "expired", fx(stock=True)),
+        ("pending_payment", "cancelled", fx(stock=True, webhook="order.cancelled")),
+        ("paid", "cancelled", fx(stock=True, refund=True, webhook="order.cancelled")),
+        ("paid", "rejected", fx(stock=True, refund=True)),
+        ("paid", "accepted", fx()),
+        ("accepted", "preparing", fx()),
+        ("preparing", "out_for_delivery", fx()),
+        ("out_for_delivery", "delivered", fx()),
+    ],
+)
+def test_each_transition_sets_off_its_side_effects(
+    current: str, target: str, expected: Any
+) -> None:
+    assert effects(current, target) == expected
+
+
+def test_only_a_paid_order_is_refunded() -> None:
+    refunded = {(a, b) for a, b, _ in ALLOWED if effects(a, b).refunds}
+    assert refunded == {("paid", "cancelled"), ("paid", "rejected")}
+
+
+def test_stock_comes_back_whenever_an_order_ends_unfulfilled() -> None:
+    released = {b for a, b, _ in ALLOWED if effects(a, b).releases_stock}
+    assert released == {"cancelled", "rejected", "expired"}
+
+
+def test_effects_of_a_transition_that_does_not_exist_is_an_error() -> None:
+    with pytest.raises(InvalidTransition):
+        effects("delivered", "cancelled")
+
+
+# --- history -------------------------------------------------------------------------------
+
+
+def test_history_entry_records_status_time_in_utc_and_actor() -> None:
+    jakarta = timezone(timedelta(hours=7))
+    at = datetime(2026, 11, 26, 15, 15, 30, 999_999, tzinfo=jakarta)
+    assert history_entry(OrderStatus.PAID, at, "system") == {
+        "status": "paid",
+        "at": "2026-11-26T08:15:30Z",
+        "by": "system",
+    }
+    entry = history_entry("accepted", datetime(2026, 11, 26, 8, 20, tzinfo=UTC), "usr_01")
+    assert entry == {"status": "accepted", "at": "2026-11-26T08:20:00Z", "by": "usr_01"}
+
+
+def test_history_entry_refuses_an_unknown_status() -> None:
+    with pytest.raises(ValueError, match="refunded"):
+        history_entry("refunded", datetime(2026, 11, 26, tzinfo=UTC), "system")
