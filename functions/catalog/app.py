@@ -1,4 +1,5 @@
-"""The catalog: merchants (opening, approval, profile, members, webhook settings)."""
+"""The catalog: merchants (opening, approval, profile, members, webhook settings) and their
+products (menus, search, categories: ``product_routes``)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from models import (
     StatusChange,
     WebhookSecret,
 )
+from product_routes import router as product_router
 
 from warung.api import ADMIN_ONLY, UNAUTHORIZED, create_app, make_handler, no_content, request_meta
 from warung.auth import admin, current_caller, member_of, optional_caller, verified
@@ -291,4 +293,5 @@ def admin_set_status(merchant_id: str, body: StatusChange) -> MerchantOut:
     return merchant_view(merchant, private=True)
 
 
+app.include_router(product_router)
 handler = make_handler(app)

@@ -28,6 +28,7 @@ from aws_lambda_powertools.event_handler import (
     CORSConfig,
     Response,
 )
+from aws_lambda_powertools.event_handler.api_gateway import BaseRouter
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
@@ -160,7 +161,7 @@ def allowed_methods(app: APIGatewayRestResolver, path: str) -> list[str]:
     return sorted(methods | {"OPTIONS"})
 
 
-def request_meta(app: APIGatewayRestResolver) -> RequestMeta:
+def request_meta(app: BaseRouter) -> RequestMeta:
     """Who is asking, from where: for audit entries and rate limits."""
     return RequestMeta.from_event(app.current_event.raw_event)
 

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.api_gateway import BaseRouter
 from aws_lambda_powertools.event_handler.middlewares import BaseMiddlewareHandler, NextMiddleware
 from aws_lambda_powertools.event_handler.middlewares.openapi_validation import (
     OpenAPIRequestValidationMiddleware,
@@ -160,7 +161,7 @@ def optional_caller(headers: Mapping[str, str] | None) -> Caller | None:
     return authenticate(headers or {})
 
 
-def current_caller(app: APIGatewayRestResolver) -> Caller:
+def current_caller(app: BaseRouter) -> Caller:
     """The caller the guard authenticated for this request."""
     caller = app.context.get("caller")
     if not isinstance(caller, Caller):

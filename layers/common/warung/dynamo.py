@@ -47,6 +47,8 @@ def get_items(
     """Several items of one table in one round trip (BatchGetItem), in the order of ``keys``."""
     from warung.settings import get_settings
 
+    if not keys:
+        return []
     name = table or get_settings().table_name
     wanted = [to_item(key) for key in keys]
     found: dict[str, dict[str, Any]] = {}

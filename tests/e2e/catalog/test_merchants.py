@@ -9,36 +9,14 @@ from typing import Any
 import pytest
 from support.accounts import verified_login
 from support.http import call
+from support.merchants import MONAS, demo_login, new_merchant
 
 pytestmark = pytest.mark.usefixtures("local_only")
-
-DEMO_PASSWORD = "warung-demo-password"
-MONAS = {"lat": -6.1754, "lon": 106.8272}
-
-
-def _login(api: str, email: str) -> str:
-    reply = call(api, "POST", "/v1/auth/login", {"email": email, "password": DEMO_PASSWORD})
-    assert reply.status == 200, reply.body
-    return str(reply.body["access_token"])
 
 
 @pytest.fixture(scope="module")
 def admin_token(api_url: str) -> str:
-    return _login(api_url, "admin@example.com")
-
-
-def _new_merchant(api: str, token: str, city: str, **extra: Any) -> dict[str, Any]:
-    body = {
-        "name": f"Warung Sate {uuid.uuid4().hex[:6]}",
-        "description": "Sate ayam dan kambing.",
-        "phone": "+6281234567890",
-        "address": {"line1": "Jl. Sabang No. 10", "city": city, "postal_code": "10160"},
-        "location": MONAS,
-        **extra,
-    }
-    reply = call(api, "POST", "/v1/merchants", body, token=token)
-    assert reply.status == 201, reply.body
-    return dict(reply.body)
+    return demo_login(api_url, "admin@example.com")
 
 
 def _ids(reply: Any) -> list[str]:
@@ -51,7 +29,7 @@ def test_merchant_lifecycle_from_opening_to_suspension(api_url: str, admin_token
     owner_email, owner = verified_login(api_url)
     owner_token = owner["access_token"]
     city = f"Kota-{uuid.uuid4().hex[:8]}"
-    merchant = _new_merchant(api_url, owner_token, city)
+    merchant = new_merchant(api_url, owner_token, city)
     mid = merchant["id"]
     assert merchant["status"] == "pending"
     assert merchant["delivery"] == {"base_fee": 8000, "per_km_fee": 2500, "max_distance_km": 15}
@@ -141,8 +119,8 @@ def test_merchant_lifecycle_from_opening_to_suspension(api_url: str, admin_token
 def test_another_merchants_owner_gets_404_on_everything(api_url: str) -> None:
     _, first = verified_login(api_url)
     _, second = verified_login(api_url)
-    mid = _new_merchant(api_url, first["access_token"], "Bogor")["id"]
-    _new_merchant(api_url, second["access_token"], "Bogor")
+    mid = new_merchant(api_url, first["access_token"], "Bogor")["id"]
+    new_merchant(api_url, second["access_token"], "Bogor")
     stranger = second["access_token"]
     for method, path, body in (
         ("GET", f"/v1/merchants/{mid}", None),
@@ -158,7 +136,7 @@ def test_another_merchants_owner_gets_404_on_everything(api_url: str) -> None:
 
 def test_member_of_an_unknown_account_is_404(api_url: str) -> None:
     _, owner = verified_login(api_url)
-    mid = _new_merchant(api_url, owner["access_token"], "Depok")["id"]
+    mid = new_merchant(api_url, owner["access_token"], "Depok")["id"]
     reply = call(
         api_url,
         "POST",
@@ -172,7 +150,7 @@ def test_member_of_an_unknown_account_is_404(api_url: str) -> None:
 def test_webhook_url_is_vetted_and_the_secret_is_shown_once(api_url: str) -> None:
     _, owner = verified_login(api_url)
     token = owner["access_token"]
-    mid = _new_merchant(api_url, token, "Bekasi")["id"]
+    mid = new_merchant(api_url, token, "Bekasi")["id"]
     metadata = call(
         api_url,
         "PATCH",
@@ -215,7 +193,7 @@ def test_opening_needs_a_verified_account_and_valid_fields(api_url: str) -> None
 
 
 def test_the_demo_owner_runs_an_active_merchant(api_url: str) -> None:
-    token = _login(api_url, "owner@example.com")
+    token = demo_login(api_url, "owner@example.com")
     memberships = call(api_url, "GET", "/v1/me", token=token).body["memberships"]
     assert [m["role"] for m in memberships] == ["owner"]
     mid = memberships[0]["merchant_id"]

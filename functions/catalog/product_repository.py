@@ -1,0 +1,251 @@
+"""Where products and their search index live in the main table (docs/data-model.md).
+
+A product is ``PRODUCT#<id>`` / ``PRODUCT``. While it is not archived it carries three index
+keys: ``gsi1`` (its merchant's menu, newest first), ``gsi2`` (its category by price) and
+``gsi3`` (its category, newest first). Its name's word prefixes are ``SEARCH#<prefix>`` /
+``<product id>`` items with the attributes the filters and sorts read. Every write of a
+product rewrites its index items in the same transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+import search
+from products import CATEGORIES, Product
+
+from warung.dynamo import Transaction, dynamodb_client, from_item, get_item, get_items, to_item
+from warung.errors import PreconditionFailed
+from warung.settings import get_settings
+
+PRODUCT_CHANGED = PreconditionFailed(
+    "The product changed since you read it; read it again (new ETag) and retry."
+)
+PRICE_DIGITS = 12  # prices are at most 100,000,000: zero-padded they sort as numbers
+# Attributes a search item carries: what the filters and sorts of a search read.
+SEARCH_FIELDS = ("product_id", "merchant_id", "name", "price", "category", "available")
+
+
+def _table() -> str:
+    return get_settings().table_name
+
+
+def product_key(product_id: str) -> dict[str, str]:
+    """Key of a product."""
+    return {"pk": f"PRODUCT#{product_id}", "sk": "PRODUCT"}
+
+
+def search_key(prefix: str, product_id: str) -> dict[str, str]:
+    """Key of one word prefix of a product's name."""
+    return {"pk": f"SEARCH#{prefix}", "sk": product_id}
+
+
+def price_sort_key(price: int, product_id: str) -> str:
+    """``gsi2sk``: the price, zero-padded, then the id (unique, creation order)."""
+    return f"{price:0{PRICE_DIGITS}d}#{product_id}"
+
+
+def product_item(product: Product) -> dict[str, Any]:
+    """The stored form of a product; index keys only while it is listed."""
+    item: dict[str, Any] = {
+        **product_key(product.product_id),
+        "entity": "product",
+        "product_id": product.product_id,
+        "merchant_id": product.merchant_id,
+        "name": product.name,
+        "description": product.description,
+        "price": product.price,
+        "category": product.category,
+        "tags": list(product.tags),
+        "stock": product.stock,
+        "available": product.available,
+        "image_url": product.image_url,
+        "archived": product.archived,
+        "version": product.version,
+        "created_at": product.created_at,
+        "updated_at": product.updated_at,
+    }
+    if not product.archived:
+        item |= {
+            "gsi1pk": f"MPRODUCTS#{product.merchant_id}",
+            "gsi1sk": product.product_id,
+            "gsi2pk": f"CAT#{product.category}",
+            "gsi2sk": price_sort_key(product.price, product.product_id),
+            "gsi3pk": f"CATNEW#{product.category}",
+            "gsi3sk": product.product_id,
+        }
+    return {k: v for k, v in item.items() if v is not None}
+
+
+def product_from(item: dict[str, Any]) -> Product:
+    """A stored product item (or an index entry of one) as a :class:`Product`."""
+    stock = item.get("stock")
+    return Product(
+        product_id=item["product_id"],
+        merchant_id=item["merchant_id"],
+        name=item["name"],
+        description=item.get("description", ""),
+        price=int(item["price"]),
+        category=item["category"],
+        tags=tuple(item.get("tags") or ()),
+        stock=int(stock) if stock is not None else None,
+        available=bool(item.get("available", True)),
+        image_url=item.get("image_url"),
+        archived=bool(item.get("archived", False)),
+        version=int(item.get("version", 1)),
+        created_at=item["created_at"],
+        updated_at=item["updated_at"],
+    )
+
+
+# ---------------------------------------------------------------- writes
+
+
+def _put_search_items(tx: Transaction, product: Product, prefixes: Iterable[str]) -> None:
+    entry = {name: getattr(product, name) for name in SEARCH_FIELDS}
+    for prefix in sorted(prefixes):
+        tx.put(_table(), {**search_key(prefix, product.product_id), **entry})
+
+
+def add_product(tx: Transaction, product: Product) -> Transaction:
+    """Create the product and its search items."""
+    tx.put(_table(), product_item(product), condition="attribute_not_exists(pk)")
+    _put_search_items(tx, product, search.index_prefixes(product.name))
+    return tx
+
+
+def replace_product(tx: Transaction, before: Product, after: Product) -> Transaction:
+    """Write ``after`` over ``before`` if its version is still ``before.version`` (else
+    ``412``), with its search items: the stale ones deleted, the current ones rewritten
+    when a searched attribute changed (an archived product keeps none)."""
+    tx.put(
+        _table(),
+        product_item(after),
+        condition="version = :seen",
+        values={":seen": before.version},
+        conflict=PRODUCT_CHANGED,
+    )
+    old = search.index_prefixes(before.name) if not before.archived else set()
+    new = search.index_prefixes(after.name) if not after.archived else set()
+    for prefix in sorted(old - new):
+        tx.delete(_table(), search_key(prefix, after.product_id))
+    searched_changed = any(getattr(before, f) != getattr(after, f) for f in SEARCH_FIELDS)
+    _put_search_items(tx, after, new if searched_changed else new - old)
+    return tx
+
+
+# ---------------------------------------------------------------- reads
+
+
+def get_product(product_id: str, *, consistent: bool = False) -> Product | None:
+    """One product (archived ones too)."""
+    item = get_item(product_key(product_id), table=_table(), consistent=consistent)
+    return product_from(item) if item else None
+
+
+def products_by_id(product_ids: list[str]) -> dict[str, Product]:
+    """Several products in one round trip (BatchGetItem), by id; missing ones left out."""
+    items = get_items([product_key(p) for p in product_ids], table=_table(), consistent=False)
+    return {item["product_id"]: product_from(item) for item in items if item is not None}
+
+
+Row = tuple[dict[str, Any], dict[str, Any]]  # an entry and the key that resumes after it
+
+
+def query(request: dict[str, Any]) -> Iterator[Row]:
+    """Every item of a Query, page after page, each with the key that resumes after it."""
+    client = dynamodb_client()
+    index = request.get("IndexName")
+    key_names = ["pk", "sk"] + ([f"{index}pk", f"{index}sk"] if index else [])
+    while True:
+        page = client.query(**request)
+        for raw in page.get("Items", []):
+            yield from_item(raw), {name: raw[name] for name in key_names if name in raw}
+        if "LastEvaluatedKey" not in page:
+            return
+        request = {**request, "ExclusiveStartKey": page["LastEvaluatedKey"]}
+
+
+def _request(
+    index: str | None,
+    partition: str,
+    *,
+    newest_first: bool,
+    page_size: int,
+    start: dict[str, Any] | None,
+    sk_between: tuple[str, str] | None = None,
+) -> dict[str, Any]:
+    pk, sk = (f"{index}pk", f"{index}sk") if index else ("pk", "sk")
+    condition = "#pk = :pk"
+    names = {"#pk": pk}
+    values: dict[str, Any] = {":pk": partition}
+    if sk_between:
+        condition += " AND #sk BETWEEN :lo AND :hi"
+        names["#sk"] = sk
+        values |= {":lo": sk_between[0], ":hi": sk_between[1]}
+    request: dict[str, Any] = {
+        "TableName": _table(),
+        "KeyConditionExpression": condition,
+        "ExpressionAttributeNames": names,
+        "ExpressionAttributeValues": to_item(values),
+        "ScanIndexForward": not newest_first,
+        "Limit": page_size,
+    }
+    if index:
+        request["IndexName"] = index
+    if start:
+        request["ExclusiveStartKey"] = start
+    return request
+
+
+def merchant_menu(
+    merchant_id: str, *, page_size: int, start: dict[str, Any] | None
+) -> Iterator[Row]:
+    """A merchant's listed products, newest first (gsi1)."""
+    partition = f"MPRODUCTS#{merchant_id}"
+    return query(_request("gsi1", partition, newest_first=True, page_size=page_size, start=start))
+
+
+def category_newest(
+    category: str, *, page_size: int, start: dict[str, Any] | None
+) -> Iterator[Row]:
+    """A category's listed products, newest first (gsi3)."""
+    partition = f"CATNEW#{category}"
+    return query(_request("gsi3", partition, newest_first=True, page_size=page_size, start=start))
+
+
+def category_by_price(
+    category: str,
+    *,
+    descending: bool,
+    min_price: int | None,
+    max_price: int | None,
+    page_size: int,
+    start: dict[str, Any] | None,
+) -> Iterator[Row]:
+    """A category's listed products by price (gsi2), only those in the price range."""
+    low = f"{min_price or 0:0{PRICE_DIGITS}d}#"
+    high = f"{max_price if max_price is not None else 10**PRICE_DIGITS - 1:0{PRICE_DIGITS}d}#~"
+    return query(
+        _request(
+            "gsi2",
+            f"CAT#{category}",
+            newest_first=descending,
+            page_size=page_size,
+            start=start,
+            sk_between=(low, high),
+        )
+    )
+
+
+def search_partition(prefix: str, *, page_size: int, start: dict[str, Any] | None) -> Iterator[Row]:
+    """The search items of one word prefix, newest product first."""
+    return query(
+        _request(None, f"SEARCH#{prefix}", newest_first=True, page_size=page_size, start=start)
+    )
+
+
+def every_category() -> tuple[str, ...]:
+    """The partitions a listing without ``category`` merges (one per category)."""
+    return CATEGORIES

@@ -1,0 +1,303 @@
+"""The product use cases: each product route calls exactly one of these.
+
+Listings read one index in the order asked for when one exists (a merchant's menu newest
+first; a category newest first or by price; a search prefix newest first) and page through
+it with the key of the last entry examined; without ``category`` the five category
+partitions are merged (``heapq.merge``), each resuming from its own key. Orders no index
+has (relevance, or price within a merchant or a search) sort the candidates in memory, up to
+``MAX_SORTED_CANDIDATES``, and page by position. A product is listed only while its merchant
+is active: the merchants of the entries examined are read (one BatchGetItem per chunk), so a
+suspension hides its products at once, without touching them.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import replace
+from itertools import islice
+from typing import Any
+
+import product_repository as repo
+import products
+import repository
+import search
+from domain import Merchant
+from products import ListQuery, Product
+
+from warung.audit import AuditEntry, audit_write, diff
+from warung.auth import Caller
+from warung.context import RequestMeta
+from warung.cursors import decode_cursor, encode_cursor, list_scope
+from warung.dynamo import Transaction
+from warung.errors import NotFound
+from warung.ids import new_id, rfc3339, utc_now
+
+# A listing examines at most this many index entries per request (filters that reject
+# many entries then give a short page, and ``next_cursor`` carries on).
+MAX_EXAMINED_PER_PAGE = 500
+# An order no index has is computed over at most this many candidates: about one 1 MB
+# Query page of search items (docs/decisions/0008).
+MAX_SORTED_CANDIDATES = 5000
+
+Entry = dict[str, Any]
+Tagged = tuple[str, Entry, dict[str, Any]]  # stream name, entry, key that resumes after it
+
+
+def _audit(actor: str, action: str, resource: str, meta: RequestMeta, **changes: Any) -> Any:
+    return audit_write(AuditEntry(actor, action, resource, meta, changes))
+
+
+def _editable(actor: Caller, product_id: str) -> Product:
+    product = repo.get_product(product_id, consistent=True)
+    if product is None or product.archived:
+        raise NotFound("No such product.")
+    products.may_edit(actor.role_in(product.merchant_id), actor.is_admin)
+    return product
+
+
+def _audit_view(product: Product) -> dict[str, Any]:
+    return {
+        "name": product.name,
+        "description": product.description,
+        "price": product.price,
+        "category": product.category,
+        "tags": list(product.tags),
+        "stock": product.stock,
+        "available": product.available,
+        "image_url": product.image_url,
+    }
+
+
+# ---------------------------------------------------------------- changing
+
+
+def add_product(
+    actor_id: str, merchant_id: str, data: Mapping[str, Any], meta: RequestMeta
+) -> Product:
+    """A new product on the merchant's menu (any status: a pending merchant prepares it)."""
+    if repository.get_merchant(merchant_id) is None:
+        raise NotFound("No such merchant.")
+    now = rfc3339(utc_now())
+    product = Product(
+        product_id=new_id(),
+        merchant_id=merchant_id,
+        name=data["name"],
+        description=data.get("description") or "",
+        price=data["price"],
+        category=data["category"],
+        tags=products.normal_tags(data.get("tags") or ()),
+        stock=data.get("stock"),
+        available=data.get("available", True),
+        image_url=data.get("image_url"),
+        created_at=now,
+        updated_at=now,
+    )
+    tx = repo.add_product(Transaction(), product)
+    resource = f"product:{product.product_id}"
+    entry = _audit(
+        actor_id, "product.created", resource, meta, merchant_id=merchant_id, **_audit_view(product)
+    )
+    tx.extend([entry]).commit()
+    return product
+
+
+def update_product(
+    actor: Caller,
+    product_id: str,
+    changes: Mapping[str, Any],
+    if_match: str | None,
+    meta: RequestMeta,
+) -> Product:
+    """A partial update by an owner or manager; ``If-Match`` guards against lost updates
+    (``412``), and so does the version condition of the write itself."""
+    product = _editable(actor, product_id)
+    products.check_precondition(product, if_match)
+    products.check_product_fields(changes)
+    updates = dict(changes)
+    if "tags" in updates:
+        updates["tags"] = products.normal_tags(updates["tags"])
+    after = replace(product, **updates)
+    changed = diff(_audit_view(product), _audit_view(after))
+    if not changed:
+        return product
+    after = replace(after, version=product.version + 1, updated_at=rfc3339(utc_now()))
+    tx = repo.replace_product(Transaction(), product, after)
+    resource = f"product:{product_id}"
+    tx.extend([_audit(actor.user_id, "product.updated", resource, meta, **changed)]).commit()
+    return after
+
+
+def archive_product(
+    actor: Caller, product_id: str, if_match: str | None, meta: RequestMeta
+) -> None:
+    """Take a product off every listing for good; orders keep their snapshot of it."""
+    product = _editable(actor, product_id)
+    products.check_precondition(product, if_match)
+    after = replace(
+        product, archived=True, version=product.version + 1, updated_at=rfc3339(utc_now())
+    )
+    tx = repo.replace_product(Transaction(), product, after)
+    resource = f"product:{product_id}"
+    tx.extend([_audit(actor.user_id, "product.archived", resource, meta)]).commit()
+
+
+# ---------------------------------------------------------------- reading one
+
+
+def product_for(product_id: str, caller: Caller | None) -> tuple[Product, bool]:
+    """The product and whether it is public (its merchant is active). Members and admins
+    also see the products of their pending or suspended merchant; archived ones are gone."""
+    product = repo.get_product(product_id, consistent=True)
+    if product is None or product.archived:
+        raise NotFound("No such product.")
+    found = repository.get_merchant(product.merchant_id)
+    public = found is not None and found[0].active
+    insider = caller is not None and (
+        caller.is_admin or caller.role_in(product.merchant_id) is not None
+    )
+    if not public and not insider:
+        raise NotFound("No such product.")
+    return product, public
+
+
+# ---------------------------------------------------------------- listings
+
+
+def list_products(
+    query: ListQuery, *, limit: int, cursor: str | None, caller: Caller | None
+) -> tuple[list[Product], str | None]:
+    """One page of ``GET /v1/products`` and the cursor of the next one."""
+    scope = list_scope(
+        "GET /v1/products",
+        None,
+        q=" ".join(query.terms),
+        merchant_id=query.merchant_id or "",
+        category=query.category or "",
+        min_price=query.min_price,
+        max_price=query.max_price,
+        available=query.available,
+        sort=query.sort,
+    )
+    state: dict[str, Any] = decode_cursor(cursor, scope) or {}
+    listed = _Listed(query, caller)
+    if query.terms:
+        prefix = search.lookup_term(query.terms)
+        if query.sort == "newest":
+            page, state_out = listed.stream_page(
+                {"s": lambda start: repo.search_partition(prefix, page_size=100, start=start)},
+                limit,
+                state,
+            )
+        else:
+            rows = repo.search_partition(prefix, page_size=1000, start=None)
+            page, state_out = listed.sorted_page(rows, limit, state)
+        found = repo.products_by_id([e["product_id"] for e in page])
+        items = [found[e["product_id"]] for e in page if e["product_id"] in found]
+        return items, encode_cursor(state_out, scope)
+
+    if query.merchant_id:
+        merchant_id = query.merchant_id
+        if query.sort == "newest":
+            page, state_out = listed.stream_page(
+                {"m": lambda start: repo.merchant_menu(merchant_id, page_size=100, start=start)},
+                limit,
+                state,
+            )
+        else:
+            rows = repo.merchant_menu(merchant_id, page_size=1000, start=None)
+            page, state_out = listed.sorted_page(rows, limit, state)
+    else:
+        categories = [query.category] if query.category else list(repo.every_category())
+        size = limit + 1
+        streams: dict[str, Callable[[dict[str, Any] | None], Iterator[repo.Row]]] = {}
+        for category in categories:
+            streams[category] = _category_stream(query, category, size)
+        page, state_out = listed.stream_page(streams, limit, state)
+    return [repo.product_from(e) for e in page], encode_cursor(state_out, scope)
+
+
+def _category_stream(
+    query: ListQuery, category: str, size: int
+) -> Callable[[dict[str, Any] | None], Iterator[repo.Row]]:
+    if query.sort in ("price_asc", "price_desc"):
+        return lambda start: repo.category_by_price(
+            category,
+            descending=query.sort == "price_desc",
+            min_price=query.min_price,
+            max_price=query.max_price,
+            page_size=size,
+            start=start,
+        )
+    return lambda start: repo.category_newest(category, page_size=size, start=start)
+
+
+class _Listed:
+    """The filters of one listing request, with the merchants it has looked up."""
+
+    def __init__(self, query: ListQuery, caller: Caller | None) -> None:
+        self.query = query
+        self.order = products.sort_key(query)
+        self.merchants: dict[str, Merchant | None] = {}
+        # Members and admins see their own merchant's menu whatever its status.
+        self.insider = bool(
+            caller
+            and query.merchant_id
+            and (caller.is_admin or caller.role_in(query.merchant_id) is not None)
+        )
+
+    def _look_up(self, entries: list[Entry]) -> None:
+        unknown = sorted({e["merchant_id"] for e in entries} - self.merchants.keys())
+        if unknown:
+            found = repository.merchants_by_id(unknown)
+            self.merchants |= {m: found.get(m) for m in unknown}
+
+    def _listed(self, entry: Entry) -> bool:
+        if not self.query.accepts(entry):
+            return False
+        merchant = self.merchants.get(entry["merchant_id"])
+        return merchant is not None and (merchant.active or self.insider)
+
+    def stream_page(
+        self,
+        streams: Mapping[str, Callable[[dict[str, Any] | None], Iterator[repo.Row]]],
+        limit: int,
+        state: Mapping[str, Any],
+    ) -> tuple[list[Entry], dict[str, Any] | None]:
+        """Entries in index order, merged over ``streams``; the state resumes each stream
+        after the last entry examined from it."""
+        positions: dict[str, Any] = dict(state.get("s") or {})
+
+        def tagged(name: str) -> Iterator[Tagged]:
+            for entry, key in streams[name](positions.get(name)):
+                yield name, entry, key
+
+        merged = heapq.merge(*(tagged(n) for n in streams), key=lambda t: self.order(t[1]))
+        page: list[Entry] = []
+        examined = 0
+        while True:
+            chunk = list(islice(merged, max(limit - len(page), 1) + 4))
+            if not chunk:
+                return page, None
+            self._look_up([entry for _, entry, _ in chunk])
+            for index, (name, entry, key) in enumerate(chunk):
+                examined += 1
+                positions[name] = key
+                if self._listed(entry):
+                    page.append(entry)
+                if len(page) == limit or examined >= MAX_EXAMINED_PER_PAGE:
+                    more = index + 1 < len(chunk) or next(merged, None) is not None
+                    return page, ({"s": positions} if more else None)
+
+    def sorted_page(
+        self, rows: Iterator[repo.Row], limit: int, state: Mapping[str, Any]
+    ) -> tuple[list[Entry], dict[str, Any] | None]:
+        """Entries in an order no index has: every candidate (up to the budget) sorted in
+        memory; the state is the position in that order."""
+        candidates = [e for e, _ in islice(rows, MAX_SORTED_CANDIDATES) if self.query.accepts(e)]
+        self._look_up(candidates)
+        ordered = sorted((e for e in candidates if self._listed(e)), key=self.order)
+        offset = int(state.get("o", 0))
+        page = ordered[offset : offset + limit]
+        more = offset + limit < len(ordered)
+        return page, ({"o": offset + limit} if more else None)

@@ -1,0 +1,51 @@
+"""Merchants for end-to-end tests: the demo accounts and new merchants through the API."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from support.accounts import verified_login
+from support.http import call
+
+DEMO_PASSWORD = "warung-demo-password"
+MONAS = {"lat": -6.1754, "lon": 106.8272}
+
+
+def demo_login(api: str, email: str) -> str:
+    """An access token of a seeded demo account (local runtime only)."""
+    reply = call(api, "POST", "/v1/auth/login", {"email": email, "password": DEMO_PASSWORD})
+    assert reply.status == 200, reply.body
+    return str(reply.body["access_token"])
+
+
+def new_merchant(api: str, token: str, city: str = "Jakarta", **extra: Any) -> dict[str, Any]:
+    """A merchant opened by the holder of ``token`` (status ``pending``)."""
+    body = {
+        "name": f"Warung Sate {uuid.uuid4().hex[:6]}",
+        "description": "Sate ayam dan kambing.",
+        "phone": "+6281234567890",
+        "address": {"line1": "Jl. Sabang No. 10", "city": city, "postal_code": "10160"},
+        "location": MONAS,
+        **extra,
+    }
+    reply = call(api, "POST", "/v1/merchants", body, token=token)
+    assert reply.status == 201, reply.body
+    return dict(reply.body)
+
+
+def activate(api: str, admin_token: str, merchant_id: str, status: str = "active") -> None:
+    """An admin sets the merchant's status."""
+    reply = call(
+        api, "PATCH", f"/v1/admin/merchants/{merchant_id}", {"status": status}, token=admin_token
+    )
+    assert (reply.status, reply.body["status"]) == (200, status), reply.body
+
+
+def active_merchant(api: str, admin_token: str, **extra: Any) -> tuple[str, str]:
+    """A new verified owner with an approved merchant: (owner's token, merchant id)."""
+    _, owner = verified_login(api)
+    token = str(owner["access_token"])
+    merchant_id = str(new_merchant(api, token, **extra)["id"])
+    activate(api, admin_token, merchant_id)
+    return token, merchant_id
