@@ -31,7 +31,7 @@ LOCAL_STACK_NAME = "warung-local"
 LOCAL_API_ID = "1234567890"  # the id `sam local start-api` uses too
 
 # Parameters the local runtime sets regardless of the template's defaults.
-LOCAL_PARAMETER_OVERRIDES: dict[str, str] = {"Stage": "local"}
+LOCAL_PARAMETER_OVERRIDES: dict[str, str] = {"Stage": "local", "PaymentSimulator": "true"}
 
 _SHORT_TAGS = {
     "Ref": "Ref",

@@ -117,6 +117,30 @@ class WebhookDelivery(JobPayload):
     data: dict[str, Any]
 
 
+class PaymentSimulation(JobPayload):
+    """The payment simulator's side of a payment (local and dev stages): it sends the
+    provider's signed webhook for ``outcome``, as a real provider would."""
+
+    job_type: ClassVar[str] = "payment.simulate"
+    payment_id: str
+    order_id: str
+    amount: int = Field(ge=0)
+    currency: str
+    outcome: Literal["succeeded", "failed"]
+
+
+class RefundPayment(JobPayload):
+    """Ask the payment's provider to refund it; the provider confirms later with a
+    ``refund.succeeded`` webhook."""
+
+    job_type: ClassVar[str] = "payment.refund"
+    provider: str
+    payment_id: str
+    order_id: str
+    amount: int = Field(ge=0)
+    currency: str
+
+
 JOB_PAYLOADS: dict[str, type[JobPayload]] = {
     model.job_type: model
     for model in (
@@ -127,6 +151,8 @@ JOB_PAYLOADS: dict[str, type[JobPayload]] = {
         OrderStatusEmail,
         RefundEmail,
         WebhookDelivery,
+        PaymentSimulation,
+        RefundPayment,
     )
 }
 

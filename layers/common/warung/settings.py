@@ -81,6 +81,12 @@ class Settings(BaseModel):
     jwt_signing_secret_arn: str = ""  # the auth function only: the private signing key
     jwks_parameter_name: str = ""  # every function: the public keys (JWK Set)
     access_token_ttl_seconds: int = Field(default=900, gt=0, le=900)
+    # Orders and payments (SPEC §4): the payment window, the provider's webhook secret, and
+    # the simulator, which only the local and dev stages may switch on.
+    order_payment_minutes: int = Field(default=15, gt=0, le=1440)
+    payment_simulator: bool = False
+    payment_webhook_secret_arn: str = ""
+    payment_webhook_url: str = ""
 
     @model_validator(mode="after")
     def _loopback_webhooks_only_locally(self) -> Settings:
@@ -89,6 +95,8 @@ class Settings(BaseModel):
                 f"WEBHOOK_ALLOW_LOOPBACK may only be set on the local and test stages, "
                 f"not on {self.stage!r}"
             )
+        if self.payment_simulator and self.stage == "prod":
+            raise ValueError("PAYMENT_SIMULATOR may not be switched on on the prod stage")
         return self
 
     @property

@@ -116,7 +116,9 @@ def effects(current: OrderStatus | str, target: OrderStatus | str) -> Effects:
     - stock is released when an order ends unfulfilled (cancelled, rejected, expired);
     - money goes back when a paid order is cancelled or rejected;
     - the customer gets an e-mail on every change; the merchant owner too when it is paid;
-    - the merchant's webhook hears ``order.paid`` and every ``order.cancelled``.
+    - the merchant's webhook hears ``order.paid``, and ``order.cancelled`` for an order it was
+      told was paid (cancelled or rejected after payment); an unpaid order that is
+      cancelled never reached the merchant.
     """
     transition = _parse(current, target)
     if transition is None or transition not in TRANSITIONS:
@@ -125,7 +127,7 @@ def effects(current: OrderStatus | str, target: OrderStatus | str) -> Effects:
     webhook: MerchantWebhook | None = None
     if to is OrderStatus.PAID:
         webhook = "order.paid"
-    elif to is OrderStatus.CANCELLED:
+    elif frm is OrderStatus.PAID and to in {OrderStatus.CANCELLED, OrderStatus.REJECTED}:
         webhook = "order.cancelled"
     return Effects(
         releases_stock=to in {OrderStatus.CANCELLED, OrderStatus.REJECTED, OrderStatus.EXPIRED},
