@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-import re
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 import search
 
 from warung.errors import Conflict, FieldError, Forbidden, InvalidTransition, ValidationFailed
+from warung.hours import WEEKDAYS, span
+from warung.hours import open_at as _open_at
 
 DEFAULT_BASE_FEE = 8000
 DEFAULT_PER_KM_FEE = 2500
@@ -22,11 +23,6 @@ MAX_DELIVERY_KM = Decimal(50)  # bounds the geo index items one merchant writes
 STATUSES = ("pending", "active", "suspended")
 MEMBER_ROLES = ("owner", "manager", "staff")
 EDITORS = ("owner", "manager")  # profile, delivery, webhook URL
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-# Opening hours are Asia/Jakarta wall-clock time: UTC+7 all year (no daylight saving), so a
-# fixed offset needs no time-zone database in the Lambda image.
-JAKARTA = timezone(timedelta(hours=7), "WIB")
-_INTERVAL = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]|24):([0-5]\d)$")
 
 
 @dataclass(frozen=True)
@@ -104,8 +100,7 @@ def check_opening_hours(hours: Mapping[str, Sequence[str]]) -> dict[str, list[st
             problems.append(FieldError(f"opening_hours.{day}", f"Days are {', '.join(WEEKDAYS)}."))
             continue
         for index, interval in enumerate(intervals):
-            span = _span(interval)
-            if span is None:
+            if span(interval) is None:
                 problems.append(
                     FieldError(
                         f"opening_hours.{day}.{index}",
@@ -118,30 +113,9 @@ def check_opening_hours(hours: Mapping[str, Sequence[str]]) -> dict[str, list[st
     return clean
 
 
-def _span(interval: str) -> tuple[int, int] | None:
-    match = _INTERVAL.match(interval)
-    if not match:
-        return None
-    start = int(match[1]) * 60 + int(match[2])
-    end = int(match[3]) * 60 + int(match[4])
-    if end > 24 * 60 or end <= start:
-        return None
-    return start, end
-
-
 def open_at(merchant: Merchant, moment: datetime) -> bool:
     """Taking orders at ``moment``: switched open and, if it has hours, within them."""
-    if not merchant.is_open:
-        return False
-    if merchant.opening_hours is None:
-        return True
-    local = moment.astimezone(JAKARTA)
-    minute = local.hour * 60 + local.minute
-    for interval in merchant.opening_hours.get(WEEKDAYS[local.weekday()], []):
-        span = _span(interval)
-        if span and span[0] <= minute < span[1]:
-            return True
-    return False
+    return _open_at(merchant.is_open, merchant.opening_hours, moment)
 
 
 def new_webhook_secret() -> str:
