@@ -1,0 +1,160 @@
+"""Request and response bodies of the cart, order and promo-code routes (SPEC §4)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from warung.models import RequestModel
+
+OrderStatusName = Literal[
+    "pending_payment",
+    "paid",
+    "accepted",
+    "preparing",
+    "out_for_delivery",
+    "delivered",
+    "cancelled",
+    "rejected",
+    "expired",
+]
+MAX_QUANTITY = 50
+MAX_CART_LINES = 30
+
+
+class CartItemPut(RequestModel):
+    quantity: int = Field(strict=True, ge=1, le=MAX_QUANTITY, examples=[2])
+
+
+class CartLineOut(BaseModel):
+    product_id: str
+    name: str
+    unit_price: int = Field(description="Today's price, whole rupiah.")
+    quantity: int
+    line_total: int
+    available: bool = Field(description="Can be ordered now in this quantity.")
+
+
+class CartOut(BaseModel):
+    merchant_id: str | None
+    items: list[CartLineOut]
+    subtotal: int
+
+
+class DeliveryAddress(RequestModel):
+    line1: str = Field(min_length=1, max_length=200, examples=["Jl. Kebon Sirih No. 5"])
+    city: str = Field(min_length=1, max_length=80, examples=["Jakarta"])
+    postal_code: str = Field(pattern=r"^[0-9]{5}$", examples=["10340"])
+    lat: float = Field(strict=True, ge=-90, le=90, examples=[-6.1862])
+    lon: float = Field(strict=True, ge=-180, le=180, examples=[106.8263])
+    notes: str | None = Field(default=None, max_length=500, examples=["Pagar hijau."])
+
+
+class QuoteIn(RequestModel):
+    delivery_address: DeliveryAddress
+    promo_code: str | None = Field(default=None, min_length=1, max_length=32)
+
+
+class OrderLineOut(BaseModel):
+    product_id: str
+    name: str
+    unit_price: int
+    quantity: int
+    line_total: int
+
+
+class QuoteOut(BaseModel):
+    merchant_id: str
+    items: list[OrderLineOut]
+    subtotal: int
+    discount: int
+    delivery_fee: int
+    tax: int
+    total: int
+    currency: Literal["IDR"] = "IDR"
+    distance_km: float
+    promo_code: str | None
+
+
+class PaymentSummary(BaseModel):
+    id: str
+    status: str
+    expires_at: str
+
+
+class HistoryOut(BaseModel):
+    status: OrderStatusName
+    at: str
+    by: str = Field(description='The account that made the change, or "system".')
+
+
+class OrderOut(BaseModel):
+    id: str
+    customer_id: str
+    merchant_id: str
+    status: OrderStatusName
+    items: list[OrderLineOut]
+    subtotal: int
+    discount: int
+    delivery_fee: int
+    tax: int
+    total: int
+    currency: Literal["IDR"] = "IDR"
+    delivery_address: dict[str, str | float | None]
+    distance_km: float
+    promo_code: str | None
+    payment: PaymentSummary
+    status_history: list[HistoryOut]
+    reason: str | None = Field(default=None, description="Why it was rejected, if it was.")
+    created_at: str
+    updated_at: str
+    expires_at: str = Field(description="Unpaid orders expire at this time.")
+
+
+class OrderPage(BaseModel):
+    items: list[OrderOut]
+    next_cursor: str | None
+
+
+class StatusChangeIn(RequestModel):
+    status: Literal["accepted", "rejected", "preparing", "out_for_delivery", "delivered"]
+    reason: str | None = Field(default=None, max_length=500)
+
+
+class PromoCreate(RequestModel):
+    code: str = Field(min_length=3, max_length=32, examples=["HEMAT10"])
+    type: Literal["percent", "fixed"]
+    value: int = Field(strict=True, ge=1, le=100_000_000, description="Percent 1..100, or rupiah.")
+    min_subtotal: int = Field(default=0, strict=True, ge=0, le=100_000_000)
+    max_discount: int | None = Field(default=None, strict=True, ge=1, le=100_000_000)
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+    usage_limit: int | None = Field(default=None, strict=True, ge=1, le=10_000_000)
+    per_user_limit: int | None = Field(default=None, strict=True, ge=1, le=1000)
+
+
+class PromoPatch(RequestModel):
+    active: bool = Field(strict=True)
+
+
+class PromoOut(BaseModel):
+    code: str
+    type: Literal["percent", "fixed"]
+    value: int
+    min_subtotal: int
+    max_discount: int | None
+    starts_at: str | None
+    ends_at: str | None
+    usage_limit: int | None
+    per_user_limit: int | None
+    used: int
+    active: bool
+    created_at: str
+    updated_at: str
+
+
+class PromoPage(BaseModel):
+    items: list[PromoOut]
+    next_cursor: str | None

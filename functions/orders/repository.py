@@ -1,0 +1,517 @@
+"""Where carts, orders, stock and promo codes live in the main table (docs/data-model.md).
+
+The only module of the orders function that knows keys, indexes and expressions; the order
+and payment records themselves are shared with the payments function (``warung.orders``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from pricing import Promo
+
+from warung.dynamo import Transaction, dynamodb_client, from_item, get_items, to_item
+from warung.errors import Conflict, InsufficientStock, MerchantClosed, ValidationFailed
+from warung.orders import (
+    MAX_PENDING_ORDERS,
+    Order,
+    Payment,
+    order_from,
+    order_item,
+    order_key,
+    payment_item,
+    pending_counter_key,
+    product_key,
+    promo_key,
+    promo_use_key,
+)
+from warung.settings import get_settings
+
+CART_CHANGED = Conflict("Your cart changed meanwhile; review it and try again.")
+TOO_MANY_UNPAID = Conflict(
+    f"You already have {MAX_PENDING_ORDERS} orders awaiting payment; pay or cancel one first."
+)
+
+
+def _table() -> str:
+    return get_settings().table_name
+
+
+def cart_key(user_id: str) -> dict[str, str]:
+    """Key of a customer's cart."""
+    return {"pk": f"USER#{user_id}", "sk": "CART"}
+
+
+def profile_key(user_id: str) -> dict[str, str]:
+    """Key of an account's profile (written by the auth function)."""
+    return {"pk": f"USER#{user_id}", "sk": "PROFILE"}
+
+
+def merchant_key(merchant_id: str) -> dict[str, str]:
+    """Key of a merchant's profile (written by the catalog)."""
+    return {"pk": f"MERCHANT#{merchant_id}", "sk": "PROFILE"}
+
+
+# ---------------------------------------------------------------- values read
+
+
+@dataclass(frozen=True)
+class CartLine:
+    """A product in a cart: only the id and the quantity; prices are read when shown."""
+
+    product_id: str
+    quantity: int
+
+
+@dataclass(frozen=True)
+class Cart:
+    """A customer's cart: one merchant's products."""
+
+    merchant_id: str | None
+    lines: tuple[CartLine, ...]
+    updated_at: str | None = None
+
+    @property
+    def empty(self) -> bool:
+        """No lines."""
+        return not self.lines
+
+
+@dataclass(frozen=True)
+class ProductNow:
+    """What checkout needs of a product, as it is now."""
+
+    product_id: str
+    merchant_id: str
+    name: str
+    price: int
+    stock: int | None
+    available: bool
+    archived: bool
+
+    def orderable(self, quantity: int) -> bool:
+        """Can be bought now in ``quantity``."""
+        return (
+            self.available and not self.archived and (self.stock is None or self.stock >= quantity)
+        )
+
+
+@dataclass(frozen=True)
+class MerchantNow:
+    """What pricing and checkout need of a merchant."""
+
+    merchant_id: str
+    name: str
+    status: str
+    is_open: bool
+    opening_hours: Mapping[str, list[str]] | None
+    lat: Decimal
+    lon: Decimal
+    base_fee: int
+    per_km_fee: int
+    max_distance_km: Decimal
+    tax_rate: Decimal
+
+
+def _cart(item: Mapping[str, Any] | None) -> Cart:
+    if not item:
+        return Cart(None, ())
+    lines = tuple(CartLine(line["product_id"], int(line["quantity"])) for line in item["items"])
+    return Cart(item.get("merchant_id") if lines else None, lines, item.get("updated_at"))
+
+
+def _product(item: Mapping[str, Any]) -> ProductNow:
+    stock = item.get("stock")
+    return ProductNow(
+        product_id=item["product_id"],
+        merchant_id=item["merchant_id"],
+        name=item["name"],
+        price=int(item["price"]),
+        stock=int(stock) if stock is not None else None,
+        available=bool(item.get("available", True)),
+        archived=bool(item.get("archived", False)),
+    )
+
+
+def _merchant(item: Mapping[str, Any]) -> MerchantNow:
+    return MerchantNow(
+        merchant_id=item["id"],
+        name=item["name"],
+        status=item["status"],
+        is_open=bool(item.get("is_open", True)),
+        opening_hours=item.get("opening_hours"),
+        lat=Decimal(str(item["lat"])),
+        lon=Decimal(str(item["lon"])),
+        base_fee=int(item["base_fee"]),
+        per_km_fee=int(item["per_km_fee"]),
+        max_distance_km=Decimal(str(item["max_distance_km"])),
+        tax_rate=Decimal(str(item["tax_rate"])),
+    )
+
+
+def _promo(item: Mapping[str, Any]) -> Promo:
+    def when(value: Any) -> datetime | None:
+        return datetime.fromisoformat(str(value).replace("Z", "+00:00")) if value else None
+
+    def maybe(value: Any) -> int | None:
+        return int(value) if value is not None else None
+
+    return Promo(
+        code=item["code"],
+        kind="percent" if item["type"] == "percent" else "fixed",
+        value=int(item["value"]),
+        min_subtotal=int(item.get("min_subtotal", 0)),
+        max_discount=maybe(item.get("max_discount")),
+        starts_at=when(item.get("starts_at")),
+        ends_at=when(item.get("ends_at")),
+        active=bool(item.get("active", True)),
+        usage_limit=maybe(item.get("usage_limit")),
+        per_user_limit=maybe(item.get("per_user_limit")),
+    )
+
+
+# ---------------------------------------------------------------- carts
+
+
+def get_cart(user_id: str) -> Cart:
+    """The customer's cart (empty if none), read consistently."""
+    (item,) = get_items([cart_key(user_id)], table=_table())
+    return _cart(item)
+
+
+def save_cart(user_id: str, cart: Cart, now: str) -> None:
+    """Write the cart (an empty one is deleted)."""
+    client = dynamodb_client()
+    if cart.empty:
+        client.delete_item(TableName=_table(), Key=to_item(cart_key(user_id)))
+        return
+    item = {
+        **cart_key(user_id),
+        "entity": "cart",
+        "merchant_id": cart.merchant_id,
+        "items": [{"product_id": x.product_id, "quantity": x.quantity} for x in cart.lines],
+        "updated_at": now,
+    }
+    client.put_item(TableName=_table(), Item=to_item(item))
+
+
+@dataclass(frozen=True)
+class CheckoutReads:
+    """Everything a customer's checkout starts from (one BatchGetItem)."""
+
+    profile: Mapping[str, Any] | None
+    cart: Cart
+    pending_orders: int
+
+
+def customer_state(user_id: str) -> CheckoutReads:
+    """The account, its cart and its unpaid-order count, in one round trip."""
+    profile, cart, counter = get_items(
+        [profile_key(user_id), cart_key(user_id), pending_counter_key(user_id)], table=_table()
+    )
+    return CheckoutReads(profile, _cart(cart), int((counter or {}).get("count", 0)))
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """The products of a cart, their merchant and the promo code, as they are now."""
+
+    products: dict[str, ProductNow]
+    merchant: MerchantNow | None
+    promo: Promo | None
+    promo_found: bool
+    promo_used_by_customer: int
+
+
+def catalog_for(
+    product_ids: list[str], merchant_id: str, promo_code: str | None, user_id: str
+) -> Catalog:
+    """Products, merchant and promo code (with the customer's use count) in one
+    BatchGetItem, read consistently: checkout conditions on what it read here."""
+    keys: list[Mapping[str, Any]] = [product_key(p) for p in product_ids]
+    keys.append(merchant_key(merchant_id))
+    if promo_code:
+        keys += [promo_key(promo_code), promo_use_key(promo_code, user_id)]
+    items = get_items(keys, table=_table())
+    products = {item["product_id"]: _product(item) for item in items[: len(product_ids)] if item}
+    merchant_item = items[len(product_ids)]
+    promo_item = items[len(product_ids) + 1] if promo_code else None
+    use_item = items[len(product_ids) + 2] if promo_code else None
+    return Catalog(
+        products=products,
+        merchant=_merchant(merchant_item) if merchant_item else None,
+        promo=_promo(promo_item) if promo_item else None,
+        promo_found=promo_item is not None,
+        promo_used_by_customer=int((use_item or {}).get("uses", 0)),
+    )
+
+
+def product_now(product_id: str) -> ProductNow | None:
+    """One product as it is now."""
+    (item,) = get_items([product_key(product_id)], table=_table())
+    return _product(item) if item else None
+
+
+def merchant_now(merchant_id: str) -> MerchantNow | None:
+    """One merchant as it is now."""
+    (item,) = get_items([merchant_key(merchant_id)], table=_table())
+    return _merchant(item) if item else None
+
+
+def products_tracking_stock(product_ids: list[str]) -> set[str]:
+    """Which of these products track stock now (their stock can be given back)."""
+    items = get_items([product_key(p) for p in product_ids], table=_table())
+    return {i["product_id"] for i in items if i is not None and i.get("stock") is not None}
+
+
+# ---------------------------------------------------------------- checkout writes
+
+
+def place_order(
+    tx: Transaction,
+    order: Order,
+    payment: Payment,
+    products: Mapping[str, ProductNow],
+    cart: Cart,
+    promo: Promo | None,
+) -> Transaction:
+    """The writes of a checkout: the order and its payment; each product's stock taken
+    (only while it is still orderable at the price charged); the merchant still taking
+    orders; the promo code's uses within its limits; the customer's unpaid-order count
+    within its limit; the cart, unchanged since it was read, emptied."""
+    table = _table()
+    tx.put(table, order_item(order), condition="attribute_not_exists(pk)")
+    tx.put(table, payment_item(payment), condition="attribute_not_exists(pk)")
+    for line in order.items:
+        product = products[line.product_id]
+        still = "attribute_exists(pk) AND archived = :no AND available = :yes AND price = :price"
+        values = {":no": False, ":yes": True, ":price": line.unit_price}
+        if line.stock_tracked:
+            tx.update(
+                table,
+                product_key(line.product_id),
+                "SET stock = stock - :q, version = version + :one",
+                condition=f"{still} AND stock >= :q",
+                values={**values, ":q": line.quantity, ":one": 1},
+                conflict=InsufficientStock(
+                    f"Not enough of {product.name!r} left (or it changed); review your cart."
+                ),
+            )
+        else:
+            tx.check(
+                table,
+                product_key(line.product_id),
+                condition=f"{still} AND attribute_not_exists(stock)",
+                values=values,
+                conflict=Conflict(f"{product.name!r} changed meanwhile; review your cart."),
+            )
+    tx.check(
+        table,
+        merchant_key(order.merchant_id),
+        condition="#status = :active AND is_open = :yes",
+        names={"#status": "status"},
+        values={":active": "active", ":yes": True},
+        conflict=MerchantClosed("The merchant is not taking orders now."),
+    )
+    if promo is not None:
+        _use_promo(tx, promo, order.customer_id)
+    tx.update(
+        table,
+        pending_counter_key(order.customer_id),
+        "ADD #count :one",
+        condition="attribute_not_exists(#count) OR #count < :max",
+        names={"#count": "count"},
+        values={":one": 1, ":max": MAX_PENDING_ORDERS},
+        conflict=TOO_MANY_UNPAID,
+    )
+    tx.delete(
+        table,
+        cart_key(order.customer_id),
+        condition="updated_at = :seen",
+        values={":seen": cart.updated_at},
+        conflict=CART_CHANGED,
+    )
+    return tx
+
+
+def _use_promo(tx: Transaction, promo: Promo, customer_id: str) -> None:
+    from pricing import promo_limit_reached
+
+    table = _table()
+    condition = "active = :yes"
+    values: dict[str, Any] = {":one": 1, ":yes": True}
+    if promo.usage_limit is not None:
+        condition += " AND (attribute_not_exists(used) OR used < :limit)"
+        values[":limit"] = promo.usage_limit
+    tx.update(
+        table,
+        promo_key(promo.code),
+        "ADD used :one",
+        condition=condition,
+        values=values,
+        conflict=promo_limit_reached(per_user=False),
+    )
+    use_values: dict[str, Any] = {":one": 1}
+    use_condition = None
+    if promo.per_user_limit is not None:
+        use_condition = "attribute_not_exists(uses) OR uses < :limit"
+        use_values[":limit"] = promo.per_user_limit
+    tx.update(
+        table,
+        promo_use_key(promo.code, customer_id),
+        "ADD uses :one",
+        condition=use_condition,
+        values=use_values,
+        conflict=promo_limit_reached(per_user=True),
+    )
+
+
+# ---------------------------------------------------------------- orders
+
+
+def get_order(order_id: str) -> Order | None:
+    """One order, read consistently."""
+    (item,) = get_items([order_key(order_id)], table=_table())
+    return order_from(item) if item else None
+
+
+def get_payment_status(payment_id: str) -> str | None:
+    """The payment's current status."""
+    from warung.orders import payment_key
+
+    (item,) = get_items([payment_key(payment_id)], table=_table())
+    return str(item["status"]) if item else None
+
+
+def query(request: dict[str, Any]) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
+    """Every item of a Query, page after page, each with the key that resumes after it."""
+    client = dynamodb_client()
+    index = request.get("IndexName")
+    names = ["pk", "sk"] + ([f"{index}pk", f"{index}sk"] if index else [])
+    while True:
+        page = client.query(**request)
+        for raw in page.get("Items", []):
+            yield from_item(raw), {n: raw[n] for n in names if n in raw}
+        if "LastEvaluatedKey" not in page:
+            return
+        request = {**request, "ExclusiveStartKey": page["LastEvaluatedKey"]}
+
+
+def orders_of(
+    *, customer_id: str | None = None, merchant_id: str | None = None, start: Any = None
+) -> Iterator[tuple[Order, dict[str, Any]]]:
+    """A customer's (gsi1) or a merchant's (gsi2) orders, newest first."""
+    index, partition = (
+        ("gsi1", f"CUSTOMER#{customer_id}") if customer_id else ("gsi2", f"MORDERS#{merchant_id}")
+    )
+    request: dict[str, Any] = {
+        "TableName": _table(),
+        "IndexName": index,
+        "KeyConditionExpression": "#pk = :pk",
+        "ExpressionAttributeNames": {"#pk": f"{index}pk"},
+        "ExpressionAttributeValues": to_item({":pk": partition}),
+        "ScanIndexForward": False,
+        "Limit": 50,
+    }
+    if start:
+        request["ExclusiveStartKey"] = start
+    for item, key in query(request):
+        yield order_from(item), key
+
+
+def unpaid_due(now: str, *, page_size: int = 100) -> Iterator[Order]:
+    """Unpaid orders whose payment window ended before ``now`` (gsi3, oldest first)."""
+    request: dict[str, Any] = {
+        "TableName": _table(),
+        "IndexName": "gsi3",
+        "KeyConditionExpression": "gsi3pk = :pending AND gsi3sk < :now",
+        "ExpressionAttributeValues": to_item({":pending": "PENDING", ":now": now}),
+        "Limit": page_size,
+    }
+    for item, _ in query(request):
+        yield order_from(item)
+
+
+# ---------------------------------------------------------------- promo codes
+
+
+def promo_item(promo: Promo, *, used: int, created_at: str, updated_at: str) -> dict[str, Any]:
+    """The stored form of a promo code, listed newest first (gsi1 ``PROMOS``)."""
+    from warung.ids import rfc3339
+
+    item = {
+        **promo_key(promo.code),
+        "entity": "promo",
+        "code": promo.code,
+        "type": promo.kind,
+        "value": promo.value,
+        "min_subtotal": promo.min_subtotal,
+        "max_discount": promo.max_discount,
+        "starts_at": rfc3339(promo.starts_at) if promo.starts_at else None,
+        "ends_at": rfc3339(promo.ends_at) if promo.ends_at else None,
+        "usage_limit": promo.usage_limit,
+        "per_user_limit": promo.per_user_limit,
+        "active": promo.active,
+        "used": used,
+        "created_at": created_at,
+        "updated_at": updated_at,
+        "gsi1pk": "PROMOS",
+        "gsi1sk": f"{created_at}#{promo.code}",
+    }
+    return {k: v for k, v in item.items() if v is not None}
+
+
+def add_promo(tx: Transaction, item: Mapping[str, Any]) -> Transaction:
+    """Create a promo code; an existing code is a 409."""
+    return tx.put(
+        _table(),
+        item,
+        condition="attribute_not_exists(pk)",
+        conflict=Conflict("A promo code with this code exists."),
+    )
+
+
+def set_promo_active(tx: Transaction, code: str, active: bool, now: str) -> Transaction:
+    """Switch a promo code on or off."""
+    from warung.errors import NotFound
+
+    return tx.update(
+        _table(),
+        promo_key(code),
+        "SET active = :active, updated_at = :now",
+        condition="attribute_exists(pk)",
+        values={":active": active, ":now": now},
+        conflict=NotFound("No such promo code."),
+    )
+
+
+def get_promo_item(code: str) -> dict[str, Any] | None:
+    """A promo code's stored form."""
+    (item,) = get_items([promo_key(code)], table=_table())
+    return item
+
+
+def promos(start: Any) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
+    """Every promo code, newest first."""
+    request: dict[str, Any] = {
+        "TableName": _table(),
+        "IndexName": "gsi1",
+        "KeyConditionExpression": "gsi1pk = :promos",
+        "ExpressionAttributeValues": to_item({":promos": "PROMOS"}),
+        "ScanIndexForward": False,
+        "Limit": 100,
+    }
+    if start:
+        request["ExclusiveStartKey"] = start
+    return query(request)
+
+
+def no_promo(code: str) -> ValidationFailed:
+    """The error for an unknown promo code."""
+    from pricing import promo_not_found
+
+    return promo_not_found(code)

@@ -1,0 +1,504 @@
+"""The cart, checkout and order use cases: each route calls exactly one of these.
+
+Prices are the server's: a cart holds product ids and quantities only, and quote and
+checkout price it from the products as they are now (``pricing.price_order``). Checkout is
+one ``TransactWriteItems`` whose conditions re-check what it read (stock, price, the
+merchant taking orders, promo limits, the unpaid-order limit, the cart unchanged), so two
+customers can never buy the same last item. Every status change goes through
+``warung.orders.change_status`` with the order's version as its condition.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+import pricing
+import repository
+from repository import Cart, CartLine, Catalog, ProductNow
+
+from warung import order_lifecycle
+from warung.audit import AuditEntry, audit_write
+from warung.auth import Caller
+from warung.context import RequestMeta
+from warung.cursors import decode_cursor, encode_cursor, list_scope
+from warung.dynamo import Transaction
+from warung.errors import (
+    CartMerchantMismatch,
+    Conflict,
+    FieldError,
+    Forbidden,
+    InsufficientStock,
+    InvalidTransition,
+    MerchantClosed,
+    NotFound,
+    ValidationFailed,
+)
+from warung.hours import open_at
+from warung.ids import new_id, rfc3339, utc_now
+from warung.jobs import RefundPayment
+from warung.observability import MetricUnit, metrics
+from warung.order_lifecycle import OrderStatus
+from warung.orders import (
+    MAX_PENDING_ORDERS,
+    Order,
+    OrderLine,
+    Payment,
+    change_status,
+    enqueue_all,
+    release_promo,
+    release_stock,
+    status_jobs,
+)
+from warung.payments import SIMULATOR
+from warung.settings import get_settings
+
+MAX_CART_LINES = 30
+MAX_EXAMINED_PER_PAGE = 500
+
+
+def _audit(actor: str, action: str, resource: str, meta: RequestMeta, **changes: Any) -> Any:
+    return audit_write(AuditEntry(actor, action, resource, meta, changes))
+
+
+# ---------------------------------------------------------------- cart
+
+
+@dataclass(frozen=True)
+class CartView:
+    """A cart priced now: each line with today's price and whether it can be ordered."""
+
+    merchant_id: str | None
+    lines: list[tuple[CartLine, ProductNow | None]]
+
+    @property
+    def subtotal(self) -> int:
+        """The sum of price times quantity of the lines still on sale."""
+        return sum(p.price * line.quantity for line, p in self.lines if p and not p.archived)
+
+
+def view_cart(user_id: str) -> CartView:
+    """The caller's cart with today's prices."""
+    cart = repository.get_cart(user_id)
+    return _priced(cart)
+
+
+def _priced(cart: Cart) -> CartView:
+    if cart.empty:
+        return CartView(None, [])
+    catalog = repository.catalog_for(
+        [line.product_id for line in cart.lines], str(cart.merchant_id), None, ""
+    )
+    return CartView(
+        cart.merchant_id,
+        [(line, catalog.products.get(line.product_id)) for line in cart.lines],
+    )
+
+
+def set_cart_item(user_id: str, product_id: str, quantity: int) -> CartView:
+    """Put ``quantity`` of a product in the cart (replacing the quantity it had).
+
+    A product of another merchant than the cart's is ``409 cart_merchant_mismatch``; an
+    unknown, archived or unlisted product is 404.
+    """
+    product = repository.product_now(product_id)
+    if product is None or product.archived:
+        raise NotFound("No such product.")
+    merchant = repository.merchant_now(product.merchant_id)
+    if merchant is None or merchant.status != "active":
+        raise NotFound("No such product.")
+    cart = repository.get_cart(user_id)
+    if not cart.empty and cart.merchant_id != product.merchant_id:
+        raise CartMerchantMismatch(
+            "Your cart holds another merchant's products; empty it first to order from here."
+        )
+    lines = [line for line in cart.lines if line.product_id != product_id]
+    position = next(
+        (i for i, line in enumerate(cart.lines) if line.product_id == product_id), len(lines)
+    )
+    lines.insert(position, CartLine(product_id, quantity))
+    if len(lines) > MAX_CART_LINES:
+        raise ValidationFailed(
+            "The cart is full.",
+            errors=[FieldError("product_id", f"At most {MAX_CART_LINES} different products.")],
+        )
+    updated = Cart(product.merchant_id, tuple(lines))
+    repository.save_cart(user_id, updated, rfc3339(utc_now()))
+    return _priced(updated)
+
+
+def remove_cart_item(user_id: str, product_id: str) -> None:
+    """Take a product out of the cart (nothing happens if it was not there)."""
+    cart = repository.get_cart(user_id)
+    lines = tuple(line for line in cart.lines if line.product_id != product_id)
+    if len(lines) != len(cart.lines):
+        repository.save_cart(user_id, replace(cart, lines=lines), rfc3339(utc_now()))
+
+
+def empty_cart(user_id: str) -> None:
+    """Remove everything from the cart."""
+    repository.save_cart(user_id, Cart(None, ()), rfc3339(utc_now()))
+
+
+# ---------------------------------------------------------------- quote and checkout
+
+
+@dataclass(frozen=True)
+class Priced:
+    """A cart priced for one address: what checkout would charge now."""
+
+    cart: Cart
+    catalog: Catalog
+    lines: list[OrderLine]
+    breakdown: pricing.Breakdown
+
+
+def _price(user_id: str, cart: Cart, address: Mapping[str, Any], code: str | None) -> Priced:
+    """Price ``cart`` as checkout would; every reason it could not be ordered is an error."""
+    if cart.empty:
+        raise ValidationFailed(
+            "There is nothing to order.", errors=[FieldError("items", "The cart is empty.")]
+        )
+    promo_code = pricing.normalise_promo_code(code) if code else None
+    catalog = repository.catalog_for(
+        [line.product_id for line in cart.lines], str(cart.merchant_id), promo_code, user_id
+    )
+    merchant = catalog.merchant
+    now = utc_now()
+    if merchant is None or merchant.status != "active":
+        raise MerchantClosed("This merchant is not taking orders.")
+    if not open_at(merchant.is_open, merchant.opening_hours, now):
+        raise MerchantClosed("This merchant is closed now.")
+    lines: list[OrderLine] = []
+    short: list[FieldError] = []
+    for index, line in enumerate(cart.lines):
+        product = catalog.products.get(line.product_id)
+        if product is None or not product.orderable(line.quantity):
+            left = product.stock if product and product.available and not product.archived else 0
+            short.append(
+                FieldError(f"items.{index}.quantity", f"Only {left or 0} left of this product.")
+            )
+            continue
+        lines.append(
+            OrderLine(
+                product.product_id,
+                product.name,
+                product.price,
+                line.quantity,
+                stock_tracked=product.stock is not None,
+            )
+        )
+    if short:
+        raise InsufficientStock("Some products are sold out or short.", errors=short)
+    if promo_code and not catalog.promo_found:
+        raise pricing.promo_not_found(promo_code)
+    promo = catalog.promo
+    limit = promo.per_user_limit if promo else None
+    if limit is not None and catalog.promo_used_by_customer >= limit:
+        raise pricing.promo_limit_reached(per_user=True)
+    terms = pricing.MerchantTerms(
+        lat=merchant.lat,
+        lon=merchant.lon,
+        base_fee=merchant.base_fee,
+        per_km_fee=merchant.per_km_fee,
+        max_distance_km=merchant.max_distance_km,
+        tax_rate=merchant.tax_rate,
+    )
+    breakdown = pricing.price_order(
+        [pricing.Line(x.product_id, x.name, x.unit_price, x.quantity) for x in lines],
+        terms,
+        address["lat"],
+        address["lon"],
+        promo,
+        now,
+    )
+    return Priced(cart, catalog, lines, breakdown)
+
+
+def quote(user_id: str, address: Mapping[str, Any], promo_code: str | None) -> Priced:
+    """What checkout would charge now for the cart and this address; nothing is written."""
+    return _price(user_id, repository.get_cart(user_id), address, promo_code)
+
+
+def checkout(caller: Caller, body: Mapping[str, Any], meta: RequestMeta) -> tuple[Order, Payment]:
+    """Turn the cart into an order awaiting payment, atomically (SPEC §4 checkout)."""
+    state = repository.customer_state(caller.user_id)
+    if state.profile is None:
+        raise NotFound("No such account.")
+    if state.pending_orders >= MAX_PENDING_ORDERS:
+        raise repository.TOO_MANY_UNPAID
+    address = dict(body["delivery_address"])
+    priced = _price(caller.user_id, state.cart, address, body.get("promo_code"))
+    merchant = priced.catalog.merchant
+    assert merchant is not None  # _price refused a missing merchant
+    now = utc_now()
+    at = rfc3339(now)
+    order_id, payment_id = new_id(), new_id()
+    breakdown = priced.breakdown
+    order = Order(
+        order_id=order_id,
+        customer_id=caller.user_id,
+        merchant_id=merchant.merchant_id,
+        status=OrderStatus.PENDING_PAYMENT,
+        items=tuple(priced.lines),
+        subtotal=breakdown.subtotal,
+        discount=breakdown.discount,
+        delivery_fee=breakdown.delivery_fee,
+        tax=breakdown.tax,
+        total=breakdown.total,
+        delivery_address={k: v for k, v in address.items() if v is not None},
+        distance_km=breakdown.distance_km,
+        promo_code=breakdown.promo_code,
+        payment_id=payment_id,
+        payment_status="pending",
+        status_history=(order_lifecycle.history_entry("pending_payment", now, caller.user_id),),
+        created_at=at,
+        updated_at=at,
+        expires_at=rfc3339(now + timedelta(minutes=get_settings().order_payment_minutes)),
+        customer_email=str(state.profile.get("email", "")),
+        customer_name=str(state.profile.get("name", "")),
+        merchant_name=merchant.name,
+        correlation_id=meta.request_id,
+    )
+    payment = Payment(
+        payment_id=payment_id,
+        order_id=order_id,
+        customer_id=caller.user_id,
+        merchant_id=merchant.merchant_id,
+        amount=order.total,
+        provider=SIMULATOR,
+        status="pending",
+        created_at=at,
+        updated_at=at,
+    )
+    tx = repository.place_order(
+        Transaction(),
+        order,
+        payment,
+        priced.catalog.products,
+        priced.cart,
+        priced.catalog.promo if breakdown.promo_code else None,
+    )
+    changes = {"merchant_id": order.merchant_id, "total": order.total, "items": len(order.items)}
+    tx.extend([_audit(caller.user_id, "order.created", f"order:{order_id}", meta, **changes)])
+    tx.commit()
+    metrics.add_metric(name="OrdersPlaced", unit=MetricUnit.Count, value=1)
+    metrics.add_metric(name="OrderValue", unit=MetricUnit.Count, value=order.total)
+    return order, payment
+
+
+# ---------------------------------------------------------------- reading orders
+
+
+def order_for(caller: Caller, order_id: str) -> Order:
+    """The order if the caller is its customer, a member of its merchant or an admin."""
+    order = repository.get_order(order_id)
+    if order is None or not _may_see(caller, order):
+        raise NotFound("No such order.")
+    return order
+
+
+def _may_see(caller: Caller, order: Order) -> bool:
+    return (
+        caller.user_id == order.customer_id
+        or caller.is_admin
+        or caller.role_in(order.merchant_id) is not None
+    )
+
+
+def _page(
+    rows: Iterator[tuple[Order, dict[str, Any]]], status: str | None, limit: int
+) -> tuple[list[Order], dict[str, Any] | None]:
+    page: list[Order] = []
+    for examined, (order, key) in enumerate(rows, start=1):
+        if status is None or order.status == status:
+            page.append(order)
+            if len(page) == limit:
+                return page, key
+        if examined >= MAX_EXAMINED_PER_PAGE:
+            return page, key
+    return page, None
+
+
+def customer_orders(
+    caller: Caller, *, status: str | None, limit: int, cursor: str | None
+) -> tuple[list[Order], str | None]:
+    """The caller's own orders, newest first."""
+    scope = list_scope("GET /v1/orders", caller.user_id, status=status or "")
+    rows = repository.orders_of(customer_id=caller.user_id, start=decode_cursor(cursor, scope))
+    page, last = _page(rows, status, limit)
+    return page, encode_cursor(last, scope)
+
+
+def merchant_orders(
+    caller: Caller, merchant_id: str, *, status: str | None, limit: int, cursor: str | None
+) -> tuple[list[Order], str | None]:
+    """A merchant's orders, newest first (the guard has checked membership)."""
+    scope = list_scope(
+        f"GET /v1/merchants/{merchant_id}/orders", caller.user_id, status=status or ""
+    )
+    rows = repository.orders_of(merchant_id=merchant_id, start=decode_cursor(cursor, scope))
+    page, last = _page(rows, status, limit)
+    return page, encode_cursor(last, scope)
+
+
+# ---------------------------------------------------------------- changing status
+
+
+def cancel(caller: Caller, order_id: str, meta: RequestMeta) -> Order:
+    """The customer cancels an unpaid or paid order: stock back, a paid one refunded."""
+    order = order_for(caller, order_id)
+    if caller.user_id != order.customer_id:
+        raise Forbidden("Only the customer who placed the order can cancel it.")
+    order_lifecycle.check_transition(order.status, OrderStatus.CANCELLED, "customer")
+    return _move(order, OrderStatus.CANCELLED, caller.user_id, meta, None)
+
+
+def change_order_status(
+    caller: Caller, order_id: str, target: str, reason: str | None, meta: RequestMeta
+) -> Order:
+    """A member of the order's merchant (or an admin) moves it along (SPEC §4)."""
+    order = order_for(caller, order_id)
+    kind: order_lifecycle.ActorKind
+    if caller.role_in(order.merchant_id) is not None:
+        kind = "member"
+    elif caller.is_admin:
+        kind = "admin"
+    else:
+        raise Forbidden("Only the merchant's members move an order along.")
+    if target not in order_lifecycle.allowed_targets(order.status, kind):
+        raise InvalidTransition(f"An order cannot go from {order.status} to {target} here.")
+    return _move(order, target, caller.user_id, meta, reason)
+
+
+def _move(order: Order, target: str, by: str, meta: RequestMeta, reason: str | None) -> Order:
+    effects = order_lifecycle.effects(order.status, target)
+    tracked = (
+        repository.products_tracking_stock(
+            [line.product_id for line in order.items if line.stock_tracked]
+        )
+        if effects.releases_stock and any(line.stock_tracked for line in order.items)
+        else set()
+    )
+    tx = Transaction()
+    payment_status = "refund_pending" if effects.refunds else None
+    if target in (OrderStatus.CANCELLED, OrderStatus.EXPIRED) and not effects.refunds:
+        payment_status = "expired" if target == OrderStatus.EXPIRED else "cancelled"
+    after = change_status(
+        tx,
+        order,
+        target,
+        by=by,
+        at=rfc3339(utc_now()),
+        payment_status=payment_status,
+        reason=reason,
+    )
+    if effects.releases_stock:
+        release_stock(tx, order, tracked)
+        release_promo(tx, order)
+    if payment_status:
+        _set_payment_status(tx, order, payment_status)
+    jobs = status_jobs(order, after)
+    if effects.refunds:
+        jobs.append(
+            RefundPayment(
+                provider=SIMULATOR,
+                payment_id=order.payment_id,
+                order_id=order.order_id,
+                amount=order.total,
+                currency=order.currency,
+            )
+        )
+    enqueue_all(tx, jobs, order.correlation_id or meta.request_id)
+    changes: dict[str, Any] = {"status": {"from": order.status, "to": target}}
+    if reason:
+        changes["reason"] = reason
+    tx.extend([_audit(by, f"order.{target}", f"order:{order.order_id}", meta, **changes)])
+    tx.commit()
+    return after
+
+
+def _set_payment_status(tx: Transaction, order: Order, status: str) -> None:
+    from warung.orders import payment_key
+
+    allowed = ["succeeded"] if status == "refund_pending" else ["pending", "failed"]
+    tx.update(
+        get_settings().table_name,
+        payment_key(order.payment_id),
+        "SET #status = :status, updated_at = :now",
+        condition="#status IN (" + ", ".join(f":s{i}" for i in range(len(allowed))) + ")",
+        names={"#status": "status"},
+        values={
+            ":status": status,
+            ":now": rfc3339(utc_now()),
+            **{f":s{i}": s for i, s in enumerate(allowed)},
+        },
+        conflict=Conflict("The payment changed meanwhile; read the order again."),
+    )
+
+
+def expire_due(now: datetime, meta: RequestMeta, *, budget: int = 200) -> int:
+    """Expire the unpaid orders whose window ended before ``now``: stock and promo uses
+    back. Returns how many were expired; an order paid meanwhile is left alone."""
+    expired = 0
+    for order in repository.unpaid_due(rfc3339(now)):
+        if expired >= budget:
+            break
+        try:
+            _move(order, OrderStatus.EXPIRED, "system", meta, None)
+        except Conflict:
+            continue  # paid or cancelled meanwhile: its own change won
+        expired += 1
+    return expired
+
+
+# ---------------------------------------------------------------- promo codes
+
+
+def create_promo(admin_id: str, data: Mapping[str, Any], meta: RequestMeta) -> dict[str, Any]:
+    """A new promo code (codes are upper-case and unique)."""
+    promo = pricing.check_promo_definition(
+        code=data["code"],
+        kind=data["type"],
+        value=data["value"],
+        min_subtotal=data.get("min_subtotal", 0),
+        max_discount=data.get("max_discount"),
+        starts_at=data.get("starts_at"),
+        ends_at=data.get("ends_at"),
+        usage_limit=data.get("usage_limit"),
+        per_user_limit=data.get("per_user_limit"),
+    )
+    now = rfc3339(utc_now())
+    item = repository.promo_item(promo, used=0, created_at=now, updated_at=now)
+    tx = repository.add_promo(Transaction(), item)
+    fields = {k: v for k, v in item.items() if k in data or k in ("code", "type")}
+    tx.extend([_audit(admin_id, "promo.created", f"promo:{promo.code}", meta, **fields)]).commit()
+    return item
+
+
+def set_promo_active(admin_id: str, code: str, active: bool, meta: RequestMeta) -> dict[str, Any]:
+    """Switch a promo code on or off."""
+    normal = pricing.normalise_promo_code(code)
+    tx = repository.set_promo_active(Transaction(), normal, active, rfc3339(utc_now()))
+    tx.extend([_audit(admin_id, "promo.updated", f"promo:{normal}", meta, active=active)]).commit()
+    item = repository.get_promo_item(normal)
+    if item is None:
+        raise NotFound("No such promo code.")
+    return item
+
+
+def list_promos(
+    admin_id: str, *, limit: int, cursor: str | None
+) -> tuple[list[dict[str, Any]], str | None]:
+    """Promo codes, newest first."""
+    scope = list_scope("GET /v1/admin/promo-codes", admin_id)
+    page: list[dict[str, Any]] = []
+    last: dict[str, Any] | None = None
+    for item, key in repository.promos(decode_cursor(cursor, scope)):
+        page.append(item)
+        if len(page) == limit:
+            last = key
+            break
+    return page, encode_cursor(last, scope)
