@@ -21,7 +21,8 @@ import json
 import os
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any
@@ -48,6 +49,8 @@ from warung.jobs import (
     JOB_PAYLOADS,
     EmailJob,
     JobPayload,
+    PaymentSimulation,
+    RefundPayment,
     WebhookDelivery,
 )
 from warung.observability import MetricUnit, entry_point, logger, mask_email, metrics
@@ -177,6 +180,81 @@ def deliver_webhook(payload: WebhookDelivery, job: Job) -> None:
             "ms": delivery.elapsed_ms,
         },
     )
+
+
+@handles(PaymentSimulation)
+def simulate_payment(payload: PaymentSimulation, _job: Job) -> None:
+    """Play the payment provider: send this stage's webhook the signed event of the outcome.
+
+    A non-2xx answer raises, so the job is retried with backoff (the event id is the same on
+    every try, so the webhook applies it once).
+    """
+    from warung.payments import SimulatorProvider
+
+    config = get_settings()
+    provider = SimulatorProvider(
+        payment_secret(),
+        config.payment_webhook_url,
+        allow_loopback=config.webhook_allow_loopback,
+    )
+    with permanent_when_url_refused():
+        provider.simulate(
+            payment_id=payload.payment_id,
+            order_id=payload.order_id,
+            amount=payload.amount,
+            currency=payload.currency,
+            outcome=payload.outcome,
+        )
+    logger.info(
+        "payment simulated", extra={"payment_id": payload.payment_id, "outcome": payload.outcome}
+    )
+
+
+@handles(RefundPayment)
+def refund_payment(payload: RefundPayment, _job: Job) -> None:
+    """Ask the payment's provider for the refund; it confirms later with a webhook."""
+    from warung.payments import provider_named
+
+    config = get_settings()
+    try:
+        provider = provider_named(
+            payload.provider,
+            secret=payment_secret(),
+            webhook_url=config.payment_webhook_url,
+            allow_loopback=config.webhook_allow_loopback,
+        )
+    except ValueError as error:  # no adapter for that provider: retrying cannot help
+        raise PermanentJobError(str(error)) from error
+    with permanent_when_url_refused():
+        provider.refund(
+            payment_id=payload.payment_id,
+            order_id=payload.order_id,
+            amount=payload.amount,
+            currency=payload.currency,
+        )
+    logger.info(
+        "refund requested", extra={"payment_id": payload.payment_id, "provider": payload.provider}
+    )
+
+
+def payment_secret() -> str:
+    """The payment provider's webhook secret (Secrets Manager, cached)."""
+    from warung.secrets import get_secret
+
+    return get_secret(get_settings().payment_webhook_secret_arn)
+
+
+@contextmanager
+def permanent_when_url_refused() -> Iterator[None]:
+    """A delivery the SSRF guard refuses will be refused on every try: dead-letter it."""
+    from warung import webhooks
+
+    try:
+        yield
+    except webhooks.DeliveryError as error:
+        if not error.retryable:
+            raise PermanentJobError(str(error)) from error
+        raise
 
 
 def merchant_webhook(merchant_id: str) -> tuple[str, str] | None:

@@ -1,0 +1,41 @@
+"""Request and response bodies of the payment routes (the API contract, SPEC §4 Payments)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from warung.models import RequestModel
+
+PaymentStatus = Literal["pending", "succeeded", "failed", "refund_pending", "refunded", "cancelled"]
+
+
+class PaymentOut(BaseModel):
+    """A payment as its customer sees it."""
+
+    id: str
+    order_id: str
+    status: PaymentStatus
+    amount: int = Field(ge=0, description="Whole rupiah (IDR): the order's total.")
+    currency: str = Field(examples=["IDR"])
+    provider: str = Field(examples=["simulator"])
+
+
+class SimulationRequest(RequestModel):
+    """What the simulated provider should report."""
+
+    outcome: Literal["succeeded", "failed"]
+
+
+class Accepted(BaseModel):
+    """Queued: the signed webhook follows shortly."""
+
+    status: Literal["accepted"] = "accepted"
+
+
+class WebhookReceipt(BaseModel):
+    """The event was taken in (or had been before: ``duplicate``)."""
+
+    received: Literal[True] = True
+    duplicate: bool = False

@@ -1,0 +1,157 @@
+"""Where payments, their orders, provider events and merchant owners live in the main table
+(docs/data-model.md). The only module of the payments function that knows keys and
+expressions; the order and payment records themselves are the layer's (``warung.orders``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from warung.dynamo import Transaction, dynamodb_client, from_item, get_item, to_item
+from warung.errors import Conflict
+from warung.orders import (
+    EVENT_RETENTION_SECONDS,
+    Order,
+    Payment,
+    order_from,
+    order_key,
+    payment_from,
+    payment_key,
+)
+from warung.settings import get_settings
+
+
+class DuplicateEvent(Conflict):
+    """The provider's event was recorded before: it has had its effect."""
+
+
+class ChangedMeanwhile(Conflict):
+    """The payment or its order moved since they were read; read them again and decide
+    again."""
+
+
+DUPLICATE_EVENT = DuplicateEvent("This event was received before.")
+PAYMENT_CHANGED = ChangedMeanwhile("The payment changed meanwhile; read it again.")
+ORDER_CHANGED = ChangedMeanwhile("The order changed meanwhile; read it again.")
+
+
+def _table() -> str:
+    return get_settings().table_name
+
+
+def event_key(provider: str, event_id: str) -> dict[str, str]:
+    """Key of a provider event seen (kept 30 days, so a retry within that is recognised)."""
+    return {"pk": f"EVENT#{provider}#{event_id}", "sk": "EVENT"}
+
+
+# ---------------------------------------------------------------- reads
+
+
+def get_payment(payment_id: str) -> Payment | None:
+    """The payment, read consistently."""
+    item = get_item(payment_key(payment_id), table=_table())
+    return payment_from(item) if item else None
+
+
+def get_order(order_id: str) -> Order | None:
+    """The order, read consistently."""
+    item = get_item(order_key(order_id), table=_table())
+    return order_from(item) if item else None
+
+
+def event_seen(provider: str, event_id: str) -> bool:
+    """True when the event was recorded before (a cheap check; the conditional put of
+    :func:`record_event` is the guarantee)."""
+    return get_item(event_key(provider, event_id), table=_table()) is not None
+
+
+def merchant_owners(merchant_id: str) -> list[tuple[str, str]]:
+    """(e-mail, name) of the merchant's owners, for the new-order e-mail."""
+    request: dict[str, Any] = {
+        "TableName": _table(),
+        "KeyConditionExpression": "pk = :pk AND begins_with(sk, :member)",
+        "FilterExpression": "#role = :owner",
+        "ExpressionAttributeNames": {"#role": "role", "#name": "name"},
+        "ExpressionAttributeValues": to_item(
+            {":pk": f"MERCHANT#{merchant_id}", ":member": "MEMBER#", ":owner": "owner"}
+        ),
+        "ProjectionExpression": "email, #name",
+    }
+    owners: list[tuple[str, str]] = []
+    while True:
+        page = dynamodb_client().query(**request)
+        for raw in page.get("Items", []):
+            item = from_item(raw)
+            if item.get("email"):
+                owners.append((str(item["email"]), str(item.get("name") or "")))
+        if "LastEvaluatedKey" not in page:
+            return owners
+        request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+# ---------------------------------------------------------------- writes
+
+
+def record_event(
+    tx: Transaction,
+    provider: str,
+    event_id: str,
+    *,
+    fields: Mapping[str, Any],
+    now_epoch: int,
+) -> Transaction:
+    """Record the event, once: a second put of the same id cancels the transaction with
+    :data:`DUPLICATE_EVENT`. Put it first, so that this is the reason reported when a
+    duplicate also trips the other conditions."""
+    return tx.put(
+        _table(),
+        {
+            **event_key(provider, event_id),
+            "entity": "payment_event",
+            **fields,
+            "expires_at_epoch": now_epoch + EVENT_RETENTION_SECONDS,
+        },
+        condition="attribute_not_exists(pk)",
+        conflict=DUPLICATE_EVENT,
+    )
+
+
+def set_payment_status(tx: Transaction, payment: Payment, status: str, *, at: str) -> Transaction:
+    """Move the payment to ``status`` if it is still in the status it was read with."""
+    return tx.update(
+        _table(),
+        payment_key(payment.payment_id),
+        "SET #status = :status, updated_at = :at",
+        condition="#status = :seen",
+        names={"#status": "status"},
+        values={":status": status, ":at": at, ":seen": payment.status},
+        conflict=PAYMENT_CHANGED,
+    )
+
+
+def mirror_payment_status(tx: Transaction, order: Order, status: str, *, at: str) -> Transaction:
+    """Show the payment's new status on its order (``payment: {id, status}``) without
+    changing the order's status; the version moves, so a change based on an older read
+    fails and is retried rather than writing the old payment status back."""
+    return tx.update(
+        _table(),
+        order_key(order.order_id),
+        "SET payment_status = :status, updated_at = :at, version = version + :one",
+        condition="attribute_exists(pk)",
+        values={":status": status, ":at": at, ":one": 1},
+        conflict=Conflict("The order is gone."),
+    )
+
+
+def check_payment_open(tx: Transaction, payment: Payment, open_statuses: set[str]) -> Transaction:
+    """Commit only while the payment is still in one of ``open_statuses``."""
+    placeholders = {f":s{i}": status for i, status in enumerate(sorted(open_statuses))}
+    return tx.check(
+        _table(),
+        payment_key(payment.payment_id),
+        f"#status IN ({', '.join(placeholders)})",
+        names={"#status": "status"},
+        values=placeholders,
+        conflict=Conflict("The payment is no longer pending; it cannot be simulated."),
+    )

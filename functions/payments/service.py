@@ -1,0 +1,345 @@
+"""The payment use cases: each route calls exactly one of these.
+
+A provider event's effect, its audit entries, its jobs and the record of the event commit
+in one transaction, so the same event id can never act twice: the record's put is
+conditional. Nothing here knows HTTP; nothing here knows keys (``repository`` does).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Final
+
+import domain
+import repository
+from domain import Decision, Outcome
+from repository import ChangedMeanwhile, DuplicateEvent
+
+from warung.audit import AuditEntry, audit_write
+from warung.auth import Caller
+from warung.context import RequestMeta
+from warung.dynamo import Transaction
+from warung.errors import Conflict, InvalidSignature, NotFound, ValidationFailed
+from warung.ids import rfc3339, utc_now
+from warung.jobs import JobPayload, PaymentSimulation, RefundPayment
+from warung.observability import MetricUnit, logger, metrics
+from warung.orders import Order, Payment, change_status, enqueue_all, refund_email, status_jobs
+from warung.payments import SIMULATOR, PaymentProvider, ProviderEvent, provider_named
+from warung.secrets import get_secret
+from warung.settings import get_settings
+
+WEBHOOK_PROVIDER: Final = SIMULATOR
+"""The provider whose events ``POST /v1/payments/webhook`` receives (today the only one)."""
+SYSTEM: Final = "system"
+MAX_ATTEMPTS: Final = 3
+NO_SUCH_PAYMENT: Final = "No such payment."
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What became of a provider's event."""
+
+    duplicate: bool
+    outcome: Outcome | None = None
+
+
+def _count(name: str) -> None:
+    metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
+
+
+def _audit(action: str, resource: str, meta: RequestMeta, **changes: Any) -> Any:
+    return audit_write(AuditEntry(SYSTEM, action, resource, meta, changes))
+
+
+# ---------------------------------------------------------------- the customer's routes
+
+
+def payment_for(caller: Caller, payment_id: str) -> Payment:
+    """The caller's own payment; anyone else's is 404, as if it did not exist."""
+    payment = repository.get_payment(payment_id)
+    if payment is None or payment.customer_id != caller.user_id:
+        raise NotFound(NO_SUCH_PAYMENT)
+    return payment
+
+
+def request_simulation(caller: Caller, payment_id: str, outcome: str, meta: RequestMeta) -> None:
+    """Queue the simulator's webhook for the caller's open payment (local and dev stages).
+
+    The job and its audit entry commit only while the payment is still open.
+    """
+    if not get_settings().payment_simulator:
+        raise NotFound("There is no payment simulator on this stage.")
+    payment = payment_for(caller, payment_id)
+    domain.check_simulatable(payment.status, payment.provider, SIMULATOR)
+    job = PaymentSimulation(
+        payment_id=payment.payment_id,
+        order_id=payment.order_id,
+        amount=payment.amount,
+        currency=payment.currency,
+        outcome=outcome,  # type: ignore[arg-type]  # validated by the route's model
+    )
+    tx = repository.check_payment_open(Transaction(), payment, set(domain.OPEN))
+    enqueue_all(tx, [job], correlation_id=meta.request_id)
+    tx.extend(
+        [
+            audit_write(
+                AuditEntry(
+                    caller.user_id,
+                    "payment.simulation_requested",
+                    f"payment:{payment.payment_id}",
+                    meta,
+                    {"outcome": outcome, "order_id": payment.order_id},
+                )
+            )
+        ]
+    )
+    tx.commit()
+
+
+# ---------------------------------------------------------------- the provider's webhook
+
+
+def webhook_provider() -> PaymentProvider:
+    """The provider that signs the webhook's events, with its secret."""
+    secret = get_secret(get_settings().payment_webhook_secret_arn)
+    return provider_named(WEBHOOK_PROVIDER, secret=secret)
+
+
+def receive_webhook(
+    headers: Mapping[str, str], body: bytes, meta: RequestMeta, *, now: datetime | None = None
+) -> Receipt:
+    """Verify a webhook request (400 ``invalid_signature``, counted) and apply its event."""
+    moment = now or utc_now()
+    provider = webhook_provider()
+    try:
+        event = provider.parse_event(headers, body, now=int(moment.timestamp()))
+    except InvalidSignature as error:
+        _count("WebhookSignatureFailures")
+        logger.warning(
+            "payment webhook refused: bad signature",
+            extra={"provider": provider.name, "reason": error.detail, "body_bytes": len(body)},
+        )
+        raise
+    except ValidationFailed:
+        logger.warning("payment webhook refused: not an event", extra={"provider": provider.name})
+        raise
+    return apply_event(provider.name, event, meta, now=moment)
+
+
+def apply_event(
+    provider: str, event: ProviderEvent, meta: RequestMeta, *, now: datetime | None = None
+) -> Receipt:
+    """The effect of a verified event, once per event id.
+
+    The payment and its order are read, the decision taken (``domain.decide``) and written
+    with the event's record; if either moved meanwhile, all of it is done again.
+    """
+    moment = now or utc_now()
+    log = {"provider": provider, "event_id": event.id, "event_type": event.type}
+    if repository.event_seen(provider, event.id):
+        logger.info("payment event already received", extra=log)
+        return Receipt(duplicate=True)
+    for _ in range(MAX_ATTEMPTS):
+        payment = repository.get_payment(event.data.payment_id)
+        order = repository.get_order(payment.order_id) if payment else None
+        decision = domain.decide(_event_facts(event), _payment_facts(payment), _order_facts(order))
+        tx = Transaction()
+        repository.record_event(
+            tx,
+            provider,
+            event.id,
+            fields={
+                "event_type": event.type,
+                "payment_id": event.data.payment_id,
+                "order_id": event.data.order_id,
+                "amount": event.data.amount,
+                "currency": event.data.currency,
+                "outcome": str(decision.outcome),
+                "received_at": rfc3339(moment),
+                "request_id": meta.request_id,
+            },
+            now_epoch=int(moment.timestamp()),
+        )
+        _write_effect(tx, decision, event, payment, order, meta, at=rfc3339(moment))
+        try:
+            tx.commit()
+        except DuplicateEvent:
+            logger.info("payment event already received", extra=log)
+            return Receipt(duplicate=True)
+        except ChangedMeanwhile:
+            logger.info("payment or order moved while applying an event; again", extra=log)
+            continue
+        _report(decision, event, payment, log)
+        return Receipt(duplicate=False, outcome=decision.outcome)
+    raise Conflict("The payment keeps changing; the provider will retry.")
+
+
+def _write_effect(
+    tx: Transaction,
+    decision: Decision,
+    event: ProviderEvent,
+    payment: Payment | None,
+    order: Order | None,
+    meta: RequestMeta,
+    *,
+    at: str,
+) -> None:
+    """The writes of ``decision``, after the event's record, in ``tx``."""
+    resource = f"payment:{event.data.payment_id}"
+    seen = {"provider_event": event.id, "event_type": event.type}
+    if payment is None or order is None or decision.outcome in (Outcome.IGNORED, Outcome.NO_EFFECT):
+        tx.extend(
+            [
+                _audit(
+                    "payment.event_ignored",
+                    resource,
+                    meta,
+                    **seen,
+                    reason=decision.reason,
+                    order_id=event.data.order_id,
+                )
+            ]
+        )
+        return
+    status_change = {"from": payment.status, "to": decision.payment_status}
+    jobs: list[JobPayload] = []
+    correlation_id = order.correlation_id or meta.request_id
+    if decision.outcome is Outcome.AMOUNT_MISMATCH:
+        tx.extend(
+            [
+                _audit(
+                    "payment.amount_mismatch",
+                    resource,
+                    meta,
+                    **seen,
+                    order_id=order.order_id,
+                    expected={"amount": payment.amount, "currency": payment.currency},
+                    received={"amount": event.data.amount, "currency": event.data.currency},
+                )
+            ]
+        )
+        return
+    assert decision.payment_status is not None  # every other outcome moves the payment
+    repository.set_payment_status(tx, payment, decision.payment_status, at=at)
+    if decision.outcome is Outcome.PAY:
+        after = change_status(
+            tx,
+            order,
+            "paid",
+            by=SYSTEM,
+            at=at,
+            payment_status=decision.payment_status,
+            conflict=repository.ORDER_CHANGED,
+        )
+        owners = repository.merchant_owners(order.merchant_id)
+        jobs = status_jobs(order, after, owners=owners)
+        tx.extend(
+            [
+                _audit("payment.succeeded", resource, meta, **seen, status=status_change),
+                _audit(
+                    "order.paid",
+                    f"order:{order.order_id}",
+                    meta,
+                    status={"from": order.status, "to": after.status},
+                    payment_id=payment.payment_id,
+                    total=order.total,
+                ),
+            ]
+        )
+    else:
+        repository.mirror_payment_status(tx, order, decision.payment_status, at=at)
+        action = {
+            Outcome.REFUND_LATE_PAYMENT: "payment.refund_requested",
+            Outcome.FAIL: "payment.failed",
+            Outcome.REFUNDED: "payment.refunded",
+        }[decision.outcome]
+        tx.extend(
+            [
+                _audit(
+                    action,
+                    resource,
+                    meta,
+                    **seen,
+                    status=status_change,
+                    order_id=order.order_id,
+                    order_status=order.status,
+                    reason=decision.reason,
+                )
+            ]
+        )
+        if decision.outcome is Outcome.REFUND_LATE_PAYMENT:
+            jobs = [
+                RefundPayment(
+                    provider=payment.provider,
+                    payment_id=payment.payment_id,
+                    order_id=payment.order_id,
+                    amount=payment.amount,
+                    currency=payment.currency,
+                )
+            ]
+        elif decision.outcome is Outcome.REFUNDED:
+            jobs = [refund_email(order, payment.amount)]
+    enqueue_all(tx, jobs, correlation_id=correlation_id)
+
+
+def _report(
+    decision: Decision, event: ProviderEvent, payment: Payment | None, log: dict[str, Any]
+) -> None:
+    """Logs and metrics of an event applied (after its commit)."""
+    fields = {**log, "payment_id": event.data.payment_id, "reason": decision.reason}
+    match decision.outcome:
+        case Outcome.PAY:
+            _count("PaymentsSucceeded")
+            _count("OrdersPaid")
+            logger.info("order paid", extra=fields)
+        case Outcome.AMOUNT_MISMATCH:
+            _count("PaymentAmountMismatches")
+            expected = (payment.amount, payment.currency) if payment else None
+            received = (event.data.amount, event.data.currency)
+            logger.warning(
+                "payment amount mismatch: nothing paid",
+                extra={**fields, "expected": expected, "received": received},
+            )
+        case Outcome.REFUND_LATE_PAYMENT:
+            _count("LatePaymentsRefunded")
+            logger.warning("payment for an order that ended unpaid: refunding", extra=fields)
+        case Outcome.FAIL:
+            _count("PaymentsFailed")
+            logger.info("payment failed", extra=fields)
+        case Outcome.REFUNDED:
+            _count("PaymentsRefunded")
+            logger.info("payment refunded", extra=fields)
+        case Outcome.NO_EFFECT:
+            logger.info("payment event changes nothing", extra=fields)
+        case Outcome.IGNORED:
+            _count("PaymentEventsIgnored")
+            logger.warning("payment event ignored", extra=fields)
+
+
+def _event_facts(event: ProviderEvent) -> domain.EventFacts:
+    return domain.EventFacts(
+        type=event.type,
+        payment_id=event.data.payment_id,
+        order_id=event.data.order_id,
+        amount=event.data.amount,
+        currency=event.data.currency,
+    )
+
+
+def _payment_facts(payment: Payment | None) -> domain.PaymentFacts | None:
+    if payment is None:
+        return None
+    return domain.PaymentFacts(
+        status=payment.status,
+        order_id=payment.order_id,
+        amount=payment.amount,
+        currency=payment.currency,
+    )
+
+
+def _order_facts(order: Order | None) -> domain.OrderFacts | None:
+    if order is None:
+        return None
+    return domain.OrderFacts(status=order.status, payment_id=order.payment_id)
