@@ -4,13 +4,16 @@ REST proxy events: the signed webhook, a customer's payment, the simulator."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from payments_support import TOTAL, PaymentsWorld, payments_app
+from support.events import FakeContext
 
 from warung.ids import new_id, utc_now
 
 WEBHOOK = "/v1/payments/webhook"
+EVENTS = Path(__file__).resolve().parents[3] / "events" / "payments"
 
 
 def emf_points(output: str) -> dict[str, int]:
@@ -284,3 +287,26 @@ def test_without_the_simulator_the_route_does_not_exist(
     assert (signed_in[0], signed_in[2]["code"]) == (404, "not_found")
     assert (anonymous[0], anonymous[2]["code"]) == (404, "not_found")
     assert world.jobs(signed_in[1]["X-Request-Id"]) == []
+
+
+# ---------------------------------------------------------------- the sample events
+
+
+@pytest.mark.parametrize(
+    ("sample", "status", "code"),
+    [
+        ("webhook-bad-signature.json", 400, "invalid_signature"),
+        ("webhook-unsigned.json", 400, "invalid_signature"),
+        ("get-payment-anonymous.json", 401, "unauthorized"),
+        ("simulate-payment-anonymous.json", 401, "unauthorized"),
+    ],
+)
+def test_sample_events_get_their_documented_answer(
+    world: PaymentsWorld, sample: str, status: int, code: str
+) -> None:
+    event = json.loads((EVENTS / sample).read_text())
+
+    response = payments_app().handler(event, FakeContext())
+
+    assert response["statusCode"] == status
+    assert json.loads(response["body"])["code"] == code
