@@ -10,7 +10,7 @@ from typing import Any
 import service
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
-from models import Accepted, PaymentOut, SimulationRequest, WebhookReceipt
+from models import PaymentOut, SimulationAccepted, SimulationRequest, WebhookReceipt
 
 from warung.api import UNAUTHORIZED, create_app, make_handler, request_meta
 from warung.auth import BEARER_SECURITY, AuthGate, Caller, current_caller, signed_in
@@ -102,7 +102,7 @@ def get_payment(payment_id: str) -> PaymentOut:
     responses={
         202: {
             "description": "Queued; the signed webhook follows.",
-            "content": {"application/json": {"model": Accepted}},
+            "content": {"application/json": {"model": SimulationAccepted}},
         },
         **UNAUTHORIZED,
         404: {"description": "No such payment, not one of yours, or no simulator here."},
@@ -112,7 +112,7 @@ def get_payment(payment_id: str) -> PaymentOut:
 def simulate_payment(payment_id: str, body: SimulationRequest) -> Response[str]:
     caller = current_caller(app)
     service.request_simulation(caller, payment_id, body.outcome, request_meta(app))
-    return Response(202, "application/json", Accepted().model_dump_json())
+    return Response(202, "application/json", SimulationAccepted().model_dump_json())
 
 
 @app.post(

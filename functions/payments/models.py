@@ -28,7 +28,7 @@ class SimulationRequest(RequestModel):
     outcome: Literal["succeeded", "failed"]
 
 
-class Accepted(BaseModel):
+class SimulationAccepted(BaseModel):
     """Queued: the signed webhook follows shortly."""
 
     status: Literal["accepted"] = "accepted"
