@@ -33,12 +33,23 @@ FAILED: Final = "failed"
 REFUND_PENDING: Final = "refund_pending"
 REFUNDED: Final = "refunded"
 CANCELLED: Final = "cancelled"
-PAYMENT_STATUSES: Final = (PENDING, SUCCEEDED, FAILED, REFUND_PENDING, REFUNDED, CANCELLED)
+EXPIRED: Final = "expired"
+PAYMENT_STATUSES: Final = (
+    PENDING,
+    SUCCEEDED,
+    FAILED,
+    REFUND_PENDING,
+    REFUNDED,
+    CANCELLED,
+    EXPIRED,
+)
 
 OPEN: Final = frozenset({PENDING, FAILED})
 """Payments that may still succeed: waiting, or failed and tried again."""
 MONEY_RECEIVED: Final = frozenset({SUCCEEDED, REFUND_PENDING, REFUNDED})
 """Payments whose money arrived (and may be on its way back)."""
+CLOSED_UNPAID: Final = frozenset({CANCELLED, EXPIRED})
+"""Payments of orders that ended unpaid (set by the orders function and its scheduler)."""
 
 ORDER_AWAITING_PAYMENT: Final = "pending_payment"
 ORDER_ENDED_UNPAID: Final = frozenset({"expired", "cancelled", "rejected"})
@@ -135,14 +146,14 @@ def amount_matches(event: EventFacts, payment: PaymentFacts) -> bool:
 def _succeeded(event: EventFacts, payment: PaymentFacts, order: OrderFacts) -> Decision:
     if payment.status in MONEY_RECEIVED:
         return Decision(Outcome.NO_EFFECT, None, f"the payment is already {payment.status}")
-    if payment.status not in OPEN | {CANCELLED}:
+    if payment.status not in OPEN | CLOSED_UNPAID:
         return Decision(Outcome.IGNORED, None, f"unknown payment status {payment.status}")
     if not amount_matches(event, payment):
         return Decision(Outcome.AMOUNT_MISMATCH, None, "amount or currency differs")
     if payment.status in OPEN and order.status == ORDER_AWAITING_PAYMENT:
         return Decision(Outcome.PAY, SUCCEEDED, "paid in time")
-    if order.status in ORDER_ENDED_UNPAID or payment.status == CANCELLED:
-        # A cancelled payment belongs to an order that ended unpaid, whatever it says now.
+    if order.status in ORDER_ENDED_UNPAID or payment.status in CLOSED_UNPAID:
+        # A closed payment belongs to an order that ended unpaid, whatever it says now.
         return Decision(Outcome.REFUND_LATE_PAYMENT, REFUND_PENDING, f"the order is {order.status}")
     return Decision(
         Outcome.IGNORED, None, f"the order is {order.status} while the payment is {payment.status}"

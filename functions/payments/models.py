@@ -8,7 +8,9 @@ from pydantic import BaseModel, Field
 
 from warung.models import RequestModel
 
-PaymentStatus = Literal["pending", "succeeded", "failed", "refund_pending", "refunded", "cancelled"]
+PaymentStatus = Literal[
+    "pending", "succeeded", "failed", "refund_pending", "refunded", "cancelled", "expired"
+]
 
 
 class PaymentOut(BaseModel):

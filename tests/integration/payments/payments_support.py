@@ -146,9 +146,18 @@ class PaymentsWorld:
         return Shop(order, payment, owner_email, staff_email)
 
     def expire(self, shop: Shop) -> None:
-        """What the expiry scheduler does to an order left unpaid (its payment untouched)."""
+        """What the expiry scheduler does to an order left unpaid, and to its payment."""
+        at = rfc3339(utc_now())
         tx = Transaction()
-        change_status(tx, shop.order, "expired", by="system", at=rfc3339(utc_now()))
+        change_status(tx, shop.order, "expired", by="system", at=at, payment_status="expired")
+        tx.update(
+            get_settings().table_name,
+            {"pk": f"PAYMENT#{shop.payment.payment_id}", "sk": "PAYMENT"},
+            "SET #status = :expired, updated_at = :at",
+            condition="#status IN (:pending, :failed)",
+            names={"#status": "status"},
+            values={":expired": "expired", ":at": at, ":pending": "pending", ":failed": "failed"},
+        )
         tx.commit()
 
     def stored(self, pk: str, sk: str) -> dict[str, Any] | None:

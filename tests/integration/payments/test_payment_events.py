@@ -161,7 +161,8 @@ def test_wrong_amount_or_currency_pays_nothing_and_is_audited(
 def test_late_success_on_an_order_that_ended_unpaid_is_refunded(
     world: PaymentsWorld, order_status: str
 ) -> None:
-    shop = world.shop(order_status=order_status, payment_status="cancelled")
+    # The orders function closes the payment of an order that ends unpaid with its status.
+    shop = world.shop(order_status=order_status, payment_status=order_status)
 
     receipt = world.apply(world.event(shop))
 
@@ -183,7 +184,7 @@ def test_late_success_on_an_order_that_ended_unpaid_is_refunded(
 
 
 def test_refund_confirmation_refunds_and_mails_the_customer(world: PaymentsWorld) -> None:
-    shop = world.shop(order_status="expired", payment_status="cancelled")
+    shop = world.shop(order_status="expired", payment_status="expired")
     world.apply(world.event(shop))
 
     receipt = world.apply(world.event(shop, "refund.succeeded"))

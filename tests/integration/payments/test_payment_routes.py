@@ -181,6 +181,16 @@ def test_customer_reads_their_payment(world: PaymentsWorld) -> None:
     assert headers["Cache-Control"] == "no-store"
 
 
+@pytest.mark.parametrize("payment_status", ["expired", "cancelled", "refund_pending"])
+def test_customer_reads_a_closed_payment(world: PaymentsWorld, payment_status: str) -> None:
+    shop = world.shop(order_status="expired", payment_status=payment_status)
+    token = world.token_for(shop.order.customer_id)
+
+    status, _, payment = world.invoke("GET", f"/v1/payments/{shop.payment.payment_id}", token=token)
+
+    assert (status, payment["status"]) == (200, payment_status)
+
+
 def test_someone_elses_payment_is_404_like_a_missing_one(world: PaymentsWorld) -> None:
     shop = world.shop()
     stranger = world.token_for(new_id())

@@ -46,7 +46,11 @@ def expected(kind: str, pay_status: str, order_status: str, matches: bool) -> st
             return "amount_mismatch"
         if pay_status in {"pending", "failed"} and order_status == "pending_payment":
             return "pay"
-        if pay_status == "cancelled" or order_status in {"expired", "cancelled", "rejected"}:
+        if pay_status in {"cancelled", "expired"} or order_status in {
+            "expired",
+            "cancelled",
+            "rejected",
+        }:
             return "refund_late_payment"
         return "ignored"  # an open payment of an order paid otherwise: inconsistent
     if kind == "payment.failed":
@@ -101,9 +105,16 @@ def test_wrong_amount_or_currency_pays_nothing(amount: int, currency: str) -> No
     assert not decision.changes_payment
 
 
-@pytest.mark.parametrize("order_status", ["expired", "cancelled"])
-def test_money_for_an_order_that_ended_unpaid_goes_back(order_status: str) -> None:
-    decision = domain.decide(event("payment.succeeded"), payment("pending"), order(order_status))
+@pytest.mark.parametrize(
+    ("order_status", "payment_status"),
+    [("expired", "expired"), ("cancelled", "cancelled"), ("expired", "pending")],
+)
+def test_money_for_an_order_that_ended_unpaid_goes_back(
+    order_status: str, payment_status: str
+) -> None:
+    decision = domain.decide(
+        event("payment.succeeded"), payment(payment_status), order(order_status)
+    )
     assert (decision.outcome, decision.payment_status) == (
         Outcome.REFUND_LATE_PAYMENT,
         "refund_pending",
@@ -171,7 +182,9 @@ def test_simulator_plays_open_payments(status: str) -> None:
     domain.check_simulatable(status, "simulator", "simulator")
 
 
-@pytest.mark.parametrize("status", ["succeeded", "refund_pending", "refunded", "cancelled"])
+@pytest.mark.parametrize(
+    "status", ["succeeded", "refund_pending", "refunded", "cancelled", "expired"]
+)
 def test_simulator_refuses_settled_payments(status: str) -> None:
     with pytest.raises(Conflict, match=status):
         domain.check_simulatable(status, "simulator", "simulator")
