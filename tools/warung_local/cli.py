@@ -1,8 +1,9 @@
-"""`python -m warung_local`: dev, invoke, event and env-file."""
+"""`python -m warung_local`: dev, invoke, event, env-file, and sources (which dev starts)."""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
@@ -77,10 +78,11 @@ def cmd_dev(args: argparse.Namespace) -> int:
         print(f"Mail           {api}/_local/mail", file=out)
         print("Routes:", file=out)
         print(runtime.routes_table(), file=out)
-        if runtime.drivers:
+        sources = runtime.source_names()
+        if sources:
             print("Event sources:", file=out)
-            for driver in runtime.drivers:
-                print(f"  {driver.name}", file=out)
+            for name in sources:
+                print(f"  {name}", file=out)
         for line in runtime.seed_lines:
             print(line, file=out)
         print("Press Ctrl-C to stop.", file=out, flush=True)
@@ -92,6 +94,54 @@ def cmd_dev(args: argparse.Namespace) -> int:
     return 0
 
 
+# ------------------------------------------------------------------ sources
+
+
+def cmd_sources(args: argparse.Namespace) -> int:
+    """Run the event sources of some functions against a running emulation (see dev)."""
+    from warung_local.emulation import is_listening
+    from warung_local.sources_process import physical_from_json, run_sources
+
+    stop = threading.Event()
+
+    def request_stop(_signum: int, _frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    if args.stop_on_stdin_eof:
+
+        def watch_stdin() -> None:
+            with contextlib.suppress(OSError, ValueError):
+                while sys.stdin.buffer.read(4096):
+                    pass
+            stop.set()
+
+        threading.Thread(target=watch_stdin, name="stdin-eof", daemon=True).start()
+    endpoint = args.endpoint or f"http://{args.emulator_host}:{args.emulator_port}"
+    split = urlsplit(endpoint)
+    if not is_listening(split.hostname or "127.0.0.1", split.port or 80):
+        print(f"no emulation at {endpoint}: start `python -m warung_local dev`", file=sys.stderr)
+        return 2
+
+    def ready(message: dict[str, Any]) -> None:
+        if args.ready_fd is not None:
+            with os.fdopen(args.ready_fd, "w", encoding="utf-8") as channel:
+                channel.write(json.dumps(message) + "\n")
+
+    code = run_sources(
+        args.template,
+        parse_overrides(args.parameter_overrides),
+        args.functions,
+        endpoint,
+        stop,
+        physical=physical_from_json(args.physical) if args.physical else None,
+        ready=ready,
+    )
+    log.info("event sources stopped")
+    return code
+
+
 # ------------------------------------------------------------------ invoke
 
 
@@ -100,7 +150,12 @@ def cmd_invoke(args: argparse.Namespace) -> int:
     from warung_local.emulation import Emulation, is_listening
     from warung_local.functions import load_functions
     from warung_local.provision import provision
-    from warung_local.template import LOCAL_PARAMETER_OVERRIDES, load_template
+    from warung_local.template import (
+        DEFAULT_API_PORT,
+        LOCAL_PARAMETER_OVERRIDES,
+        load_template,
+        local_api_parameters,
+    )
 
     result_out: TextIO = sys.stdout
     # Whatever the handler prints (its logs) goes to stderr; stdout carries the result only.
@@ -111,9 +166,16 @@ def cmd_invoke(args: argparse.Namespace) -> int:
             if args.event != "-"
             else json.load(sys.stdin)
         )
+        # A job that calls the API (the payment simulator's webhook) reaches a running
+        # `dev`: invoke is a process of its own, so there is no lock to wait for.
+        api_url = f"http://127.0.0.1:{_env_int('PORT', DEFAULT_API_PORT)}"
         template = load_template(
             args.template,
-            {**LOCAL_PARAMETER_OVERRIDES, **parse_overrides(args.parameter_overrides)},
+            {
+                **LOCAL_PARAMETER_OVERRIDES,
+                **local_api_parameters(api_url),
+                **parse_overrides(args.parameter_overrides),
+            },
         )
         if args.function not in template.functions:
             known = ", ".join(sorted(template.functions))
@@ -190,12 +252,37 @@ def cmd_event(args: argparse.Namespace) -> int:
 # ------------------------------------------------------------------ env-file
 
 
-def env_file_document(template_path: str | Path, endpoint: str) -> dict[str, dict[str, str]]:
-    """The SAM `--env-vars` document pointing every function at an emulation at `endpoint`."""
-    from warung_local.functions import DUMMY_CREDENTIALS
-    from warung_local.template import LOCAL_PARAMETER_OVERRIDES, PhysicalResources, load_template
+def default_api_url(endpoint: str) -> str:
+    """The local API as seen from where `endpoint` is seen: its host, `dev`'s default port."""
+    from warung_local.template import DEFAULT_API_PORT
 
-    template = load_template(template_path, dict(LOCAL_PARAMETER_OVERRIDES))
+    host = urlsplit(endpoint).hostname or "127.0.0.1"
+    return f"http://{host}:{DEFAULT_API_PORT}"
+
+
+def env_file_document(
+    template_path: str | Path, endpoint: str, api_url: str | None = None
+) -> dict[str, dict[str, str]]:
+    """The SAM `--env-vars` document pointing every function at an emulation at `endpoint`.
+
+    Parameters that hold the API's own address point at `api_url` (default: the
+    endpoint's host on port 3000, where `dev` or `sam local start-api` listens).
+    """
+    from warung_local.functions import DUMMY_CREDENTIALS
+    from warung_local.template import (
+        LOCAL_PARAMETER_OVERRIDES,
+        PhysicalResources,
+        load_template,
+        local_api_parameters,
+    )
+
+    template = load_template(
+        template_path,
+        {
+            **LOCAL_PARAMETER_OVERRIDES,
+            **local_api_parameters(api_url or default_api_url(endpoint)),
+        },
+    )
     # Queue URLs as the emulation at `endpoint` hands them out; secrets by their
     # suffix-less ARN, which Secrets Manager (and moto) accept as an id.
     physical = PhysicalResources(
@@ -221,7 +308,7 @@ def render_env_file(document: dict[str, Any]) -> str:
 
 def cmd_env_file(args: argparse.Namespace) -> int:
     """Write the SAM env-vars file for running the functions in Docker against the emulation."""
-    text = render_env_file(env_file_document(args.template, args.endpoint))
+    text = render_env_file(env_file_document(args.template, args.endpoint, args.api_url))
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text, encoding="utf-8")
@@ -262,6 +349,33 @@ def build_parser() -> argparse.ArgumentParser:
     dev.add_argument("--port", type=int, default=_env_int("PORT", 3000))
     dev.set_defaults(handler=cmd_dev)
 
+    sources = commands.add_parser(
+        "sources",
+        help="run the event sources of some functions against a running emulation",
+        description=(
+            "dev starts this for the functions that call the local API, so that their "
+            "invocations do not wait for the API's (see warung_local.sources_process)."
+        ),
+    )
+    common(sources)
+    sources.add_argument(
+        "--function",
+        dest="functions",
+        action="append",
+        required=True,
+        metavar="LOGICAL_ID",
+        help="a function whose event sources to run (repeatable)",
+    )
+    sources.add_argument(
+        "--endpoint", help="the emulation (default http://EMULATOR_HOST:EMULATOR_PORT)"
+    )
+    # Set by dev: the physical values it provisioned, where to report readiness, and
+    # the pipe whose end means that dev is gone.
+    sources.add_argument("--physical", help=argparse.SUPPRESS)
+    sources.add_argument("--ready-fd", type=int, help=argparse.SUPPRESS)
+    sources.add_argument("--stop-on-stdin-eof", action="store_true", help=argparse.SUPPRESS)
+    sources.set_defaults(handler=cmd_sources)
+
     invoke = commands.add_parser("invoke", help="run one event through one function")
     common(invoke)
     invoke.add_argument("function", help="the function's logical id")
@@ -289,6 +403,10 @@ def build_parser() -> argparse.ArgumentParser:
     env_file.add_argument("--out", default="env/docker.json")
     env_file.add_argument(
         "--endpoint", default="http://172.17.0.1:4566", help="the emulation as seen from Docker"
+    )
+    env_file.add_argument(
+        "--api-url",
+        help="the local API as seen from Docker (default: the endpoint's host, port 3000)",
     )
     env_file.set_defaults(handler=cmd_env_file)
     return parser

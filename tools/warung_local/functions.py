@@ -19,8 +19,12 @@ lazy imports inside a handler resolve to the function's own copy), then restores
 one runtime-wide lock lets one handler run at a time, as if every function had a
 reserved concurrency of 1. Locally that costs nothing noticeable and it keeps each
 invocation's view of the world consistent. A consequence: a handler must not make an
-HTTP call back into the local API and wait for it (that request would wait for the
-lock until the handler gives up).
+HTTP call back into the local API *of its own process* and wait for it (that request
+would wait for the lock until the handler gives up). The lock is per process, so `dev`
+drives the event sources of the functions that call the API (the worker posting the
+payment simulator's webhooks) in a child process with a lock of its own; see
+`sources_process.py` for the design and for which functions it selects. `invoke` is a
+process of its own too.
 
 Handler exceptions become invocation errors shaped as Lambda reports them
 (`errorMessage`, `errorType`, `stackTrace`); they never stop the runtime.
@@ -50,7 +54,8 @@ from warung_local.template import LOCAL_REGION, FunctionSpec, Template
 
 log = logging.getLogger("warung_local.functions")
 
-# sys.modules and os.environ are process-wide: one invocation at a time, whoever calls.
+# sys.modules and os.environ are process-wide: one invocation at a time in this process,
+# whoever calls. (Another process, such as `dev`'s sources process, has its own.)
 RUNTIME_LOCK = threading.RLock()
 
 DUMMY_CREDENTIALS = {

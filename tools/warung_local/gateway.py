@@ -289,6 +289,18 @@ def problem(status: int, title: str, code: str, detail: str, request_id: str) ->
 # ------------------------------------------------------------------ server
 
 
+def bind_server(host: str, port: int) -> ThreadingHTTPServer:
+    """A bound, listening server socket whose handler `Gateway.start` sets (port 0: a free one).
+
+    Binding first lets the runtime learn its port before it resolves the template: the
+    API's own address is a template parameter (PaymentWebhookUrl). Connections made
+    before the gateway serves wait in the listen backlog.
+    """
+    server = ThreadingHTTPServer((host, port), BaseHTTPRequestHandler)
+    server.daemon_threads = True
+    return server
+
+
 class Gateway:
     """A threaded HTTP server that routes requests to functions as API Gateway does."""
 
@@ -300,6 +312,7 @@ class Gateway:
         host: str = "127.0.0.1",
         port: int = 3000,
         local_endpoints: dict[str, LocalEndpoint] | None = None,
+        server: ThreadingHTTPServer | None = None,
     ) -> None:
         self.router = Router(routes)
         self.api = api
@@ -307,6 +320,10 @@ class Gateway:
         self.host = host
         self.port = port
         self.local_endpoints = local_endpoints or {}
+        # A socket bound beforehand (`bind_server`): its port was known before the routes.
+        self._reserved = server
+        if server is not None:
+            self.port = int(server.server_address[1])
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -322,8 +339,9 @@ class Gateway:
         class Handler(_RequestHandler):
             owner = gateway
 
-        self._server = ThreadingHTTPServer((self.host, self.port), Handler)
-        self._server.daemon_threads = True
+        self._server = self._reserved or bind_server(self.host, self.port)
+        self._reserved = None
+        self._server.RequestHandlerClass = Handler
         self.port = int(self._server.server_address[1])
         self._thread = threading.Thread(
             target=self._server.serve_forever,
@@ -336,6 +354,9 @@ class Gateway:
 
     def stop(self) -> None:
         """Stop serving and release the socket."""
+        if self._reserved is not None:
+            self._reserved.server_close()
+            self._reserved = None
         if self._server is None:
             return
         self._server.shutdown()

@@ -1,21 +1,47 @@
-"""The whole local runtime: emulation, provisioning, functions, sources and gateway."""
+"""The whole local runtime: emulation, provisioning, functions, sources and gateway.
+
+Everything runs in this process except the event sources of the functions that call
+the local API back (`sources_process.callers_of_api`: their environment holds the
+API's address). Invocations in one process are serialised by one lock (see
+`functions.py`), so such a function, driven from here, would wait for its own API call
+until it timed out. Their SQS, stream and schedule sources run in one child process,
+`python -m warung_local sources`, launched after provisioning, waited for once the
+gateway serves, and stopped before the gateway, so that their invocations hold the
+child's lock and the API's function the parent's. The parent still loads them (for
+`invoke` and any Api events of theirs).
+
+With `start_sources=False` (tests that step the drivers themselves) there is no child:
+every function's drivers are built here, idle, as before.
+
+The template's API-address parameters (`PaymentWebhookUrl`) are set to this runtime's
+own gateway, `http://<host>:<port>/v1/payments/webhook`, unless the caller overrides
+them; the gateway's socket is bound first so that its port (port 0: a free one) is
+known before the template is resolved.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Collection
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 from warung_local.emulation import Emulation
 from warung_local.functions import InvocationResult, LocalFunction, load_functions
-from warung_local.gateway import Gateway
+from warung_local.gateway import Gateway, bind_server
 from warung_local.mail import MailBox
 from warung_local.provision import provision
 from warung_local.seed import seed as run_seeders
 from warung_local.sources import Driver, build_drivers
-from warung_local.template import LOCAL_PARAMETER_OVERRIDES, Template, load_template
+from warung_local.sources_process import SourcesProcess, callers_of_api
+from warung_local.template import (
+    LOCAL_PARAMETER_OVERRIDES,
+    Template,
+    load_template,
+    local_api_parameters,
+)
 
 log = logging.getLogger("warung_local.runtime")
 
@@ -33,17 +59,23 @@ class LocalRuntime:
         seed: bool = True,
         start_sources: bool = True,
         parameter_overrides: dict[str, str] | None = None,
+        out_of_process: Collection[str] = (),
     ) -> None:
         self.template_path = Path(template_path)
         self.host, self.port = host, port
         self.emulator_host, self.emulator_port = emulator_host, emulator_port
         self.seed, self.start_sources = seed, start_sources
-        self.parameter_overrides = {**LOCAL_PARAMETER_OVERRIDES, **(parameter_overrides or {})}
+        self.user_overrides = dict(parameter_overrides or {})
+        # Completed with the API-address parameters once the gateway's port is known.
+        self.parameter_overrides = {**LOCAL_PARAMETER_OVERRIDES, **self.user_overrides}
+        self.extra_out_of_process = set(out_of_process)
         self.emulation: Emulation | None = None
         self.gateway: Gateway | None = None
         self.mailbox = MailBox()
         self.functions: dict[str, LocalFunction] = {}
-        self.drivers: list[Driver] = []
+        self.drivers: list[Driver] = []  # the drivers run (or stepped) in this process
+        self.out_of_process: list[str] = []  # functions whose sources the child runs
+        self.sources_process: SourcesProcess | None = None
         self.seed_lines: list[str] = []
         self._template: Template | None = None
 
@@ -59,29 +91,69 @@ class LocalRuntime:
         return self
 
     def _start(self) -> None:
-        template = load_template(self.template_path, self.parameter_overrides)
-        self.emulation = Emulation(self.emulator_host, self.emulator_port).start()
-        self.emulation.add_observer(self.mailbox)
-        endpoint = self.emulation.endpoint_url
-        self._template = template.with_physical(provision(template, endpoint))
-        self.functions = load_functions(self._template, endpoint)
-        if self.seed:
-            self.seed_lines = run_seeders(self._template, endpoint)
-        self.drivers = build_drivers(self._template, self.functions, endpoint)
-        if self.start_sources:
-            for driver in self.drivers:
-                driver.start()
-        self.gateway = Gateway(
-            self._template.routes,
-            self._template.api,
-            self._invoke_for_gateway,
-            self.host,
-            self.port,
-            local_endpoints={"/_local/mail": self._mail_endpoint},
-        ).start()
+        # The gateway's socket first: the template needs the API's own address.
+        listener = bind_server(self.host, self.port)
+        try:
+            self.port = int(listener.server_address[1])
+            self.parameter_overrides = {
+                **LOCAL_PARAMETER_OVERRIDES,
+                **local_api_parameters(self.own_api_url),
+                **self.user_overrides,
+            }
+            template = load_template(self.template_path, self.parameter_overrides)
+            self.emulation = Emulation(self.emulator_host, self.emulator_port).start()
+            # Sends from the child process reach the mailbox too: it watches the emulation.
+            self.emulation.add_observer(self.mailbox)
+            endpoint = self.emulation.endpoint_url
+            physical = provision(template, endpoint)
+            self._template = template.with_physical(physical)
+            if self.start_sources:
+                callers = set(callers_of_api(self._template, self.own_api_url))
+                callers |= self.extra_out_of_process & set(self._template.functions)
+                self.out_of_process = [f for f in self._template.functions if f in callers]
+            if self.out_of_process:
+                # Launched now, its start overlaps ours; until the gateway serves, its
+                # calls to the API wait in the listen backlog.
+                self.sources_process = SourcesProcess(
+                    self.template_path,
+                    self.parameter_overrides,
+                    self.out_of_process,
+                    endpoint,
+                    physical,
+                )
+                self.sources_process.launch()
+            self.functions = load_functions(self._template, endpoint)
+            if self.seed:
+                self.seed_lines = run_seeders(self._template, endpoint)
+            in_process = {
+                lid: f for lid, f in self.functions.items() if lid not in self.out_of_process
+            }
+            self.drivers = build_drivers(self._template, in_process, endpoint)
+            if self.start_sources:
+                for driver in self.drivers:
+                    driver.start()
+            self.gateway = Gateway(
+                self._template.routes,
+                self._template.api,
+                self._invoke_for_gateway,
+                self.host,
+                self.port,
+                local_endpoints={"/_local/mail": self._mail_endpoint},
+                server=listener,
+            )
+        except BaseException:
+            listener.server_close()
+            raise
+        self.gateway.start()
+        if self.sources_process is not None:
+            self.sources_process.wait_ready()
 
     def stop(self) -> None:
-        """Stop the gateway, the sources and the emulation (safe to call twice)."""
+        """Stop the sources process, the gateway, the sources and the emulation (idempotent)."""
+        # The child first, while the API and the emulation still answer its last calls.
+        if self.sources_process is not None:
+            self.sources_process.stop()
+            self.sources_process = None
         if self.gateway is not None:
             self.gateway.stop()
             self.gateway = None
@@ -112,6 +184,14 @@ class LocalRuntime:
         return self._template
 
     @property
+    def own_api_url(self) -> str:
+        """The API's address as functions are told it (loopback when bound to every interface)."""
+        host = "127.0.0.1" if self.host in {"0.0.0.0", ""} else self.host  # noqa: S104
+        if ":" in host:
+            host = f"[{host}]"  # an IPv6 literal
+        return f"http://{host}:{self.port}"
+
+    @property
     def api_url(self) -> str:
         """Base URL of the local API."""
         if self.gateway is None:
@@ -135,7 +215,17 @@ class LocalRuntime:
                 and (kind is None or isinstance(driver, kind))
             ):
                 return driver
+        if function_id in self.out_of_process:
+            raise KeyError(f"the event sources of {function_id} run in the sources process")
         raise KeyError(f"no event source drives {function_id}")
+
+    def source_names(self) -> list[str]:
+        """Every running (or steppable) event source, those of the child process marked."""
+        names = [driver.name for driver in self.drivers]
+        if self.sources_process is not None:
+            pid = self.sources_process.pid
+            names += [f"{name}  (process {pid})" for name in self.sources_process.drivers]
+        return names
 
     def invoke(self, logical_id: str, event: Any) -> InvocationResult:
         """Run one event through one function."""

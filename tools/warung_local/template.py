@@ -33,6 +33,19 @@ LOCAL_API_ID = "1234567890"  # the id `sam local start-api` uses too
 # Parameters the local runtime sets regardless of the template's defaults.
 LOCAL_PARAMETER_OVERRIDES: dict[str, str] = {"Stage": "local", "PaymentSimulator": "true"}
 
+# Parameters that carry an address of the stack's own API (default "": the deployed API),
+# with the path each points at. The local runtime points them at its own gateway
+# (`local_api_parameters`) unless --parameter-overrides sets them.
+API_ADDRESS_PARAMETERS: dict[str, str] = {"PaymentWebhookUrl": "/v1/payments/webhook"}
+DEFAULT_API_PORT = 3000  # `make dev`'s port
+
+
+def local_api_parameters(api_url: str) -> dict[str, str]:
+    """The API-address parameters, pointed at the local API whose base URL is `api_url`."""
+    base = api_url.rstrip("/")
+    return {name: base + path for name, path in API_ADDRESS_PARAMETERS.items()}
+
+
 _SHORT_TAGS = {
     "Ref": "Ref",
     "Condition": "Condition",
