@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Annotated, Any
 
 import idempotency
@@ -93,7 +94,9 @@ def order_view(order: Order, payment_status: str | None = None) -> OrderOut:
         delivery_fee=order.delivery_fee,
         tax=order.tax,
         total=order.total,
-        delivery_address=dict(order.delivery_address),
+        delivery_address={
+            k: float(v) if isinstance(v, Decimal) else v for k, v in order.delivery_address.items()
+        },
         distance_km=float(order.distance_km),
         promo_code=order.promo_code,
         payment=PaymentSummary(
@@ -266,6 +269,7 @@ def checkout(body: QuoteIn, idempotency_key: IdempotencyKey = None) -> Response[
         order, _ = service.checkout(caller, request, meta)
         return order_view(order).model_dump(mode="json")
 
+    idempotency.config.register_lambda_context(app.lambda_context)
     placed = idempotency.once(caller.user_id, idempotency_key, request, place)
     response = Response(201, "application/json", OrderOut.model_validate(placed).model_dump_json())
     response.headers["Location"] = f"/v1/orders/{placed['id']}"

@@ -12,7 +12,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from pricing import Promo
+from pricing import Promo, promo_limit_reached, promo_not_found
 
 from warung.dynamo import Transaction, dynamodb_client, from_item, get_items, to_item
 from warung.errors import Conflict, InsufficientStock, MerchantClosed, ValidationFailed
@@ -339,8 +339,6 @@ def place_order(
 
 
 def _use_promo(tx: Transaction, promo: Promo, customer_id: str) -> None:
-    from pricing import promo_limit_reached
-
     table = _table()
     condition = "active = :yes"
     values: dict[str, Any] = {":one": 1, ":yes": True}
@@ -512,6 +510,4 @@ def promos(start: Any) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
 
 def no_promo(code: str) -> ValidationFailed:
     """The error for an unknown promo code."""
-    from pricing import promo_not_found
-
     return promo_not_found(code)

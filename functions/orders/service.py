@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import pricing
@@ -248,7 +249,11 @@ def checkout(caller: Caller, body: Mapping[str, Any], meta: RequestMeta) -> tupl
         delivery_fee=breakdown.delivery_fee,
         tax=breakdown.tax,
         total=breakdown.total,
-        delivery_address={k: v for k, v in address.items() if v is not None},
+        delivery_address={
+            k: Decimal(str(v)) if isinstance(v, float) else v
+            for k, v in address.items()
+            if v is not None
+        },
         distance_km=breakdown.distance_km,
         promo_code=breakdown.promo_code,
         payment_id=payment_id,

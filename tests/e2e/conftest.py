@@ -131,3 +131,13 @@ def runtime_log(api_url: str) -> Path:
     if os.environ.get("API_URL") or not _RUNTIME_LOG:
         pytest.skip("needs the local runtime's output; API_URL points at a deployed stack")
     return _RUNTIME_LOG[0]
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """A failed test's report carries the end of the local runtime's output (the handler's
+    traceback of a 500 is there, not in the response)."""
+    outcome = yield
+    report = outcome.get_result()  # type: ignore[attr-defined]
+    if report.failed and _RUNTIME_LOG and _RUNTIME_LOG[0].exists():
+        report.sections.append(("local runtime output (tail)", _log_tail(_RUNTIME_LOG[0], 80)))

@@ -1,0 +1,246 @@
+"""Checkout, status changes and expiry against the emulation's tables (created from the real
+template, under a stage of their own), with truly concurrent callers: the emulation
+serialises each request as DynamoDB serialises writes to an item, but the reads and
+writes of different checkouts interleave freely."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from support.function_modules import load_function_modules
+
+from warung.auth import Caller
+from warung.context import RequestMeta
+from warung.dynamo import Transaction, dynamodb_client, from_item
+from warung.errors import ApiError, Conflict, InsufficientStock, ValidationFailed
+from warung.ids import new_id, rfc3339, utc_now
+from warung.settings import get_settings
+
+ROOT = Path(__file__).resolve().parents[3]
+catalog = load_function_modules("catalog", "service", "product_service")
+orders = load_function_modules("orders", "service", "expiry", "repository")
+auth = load_function_modules("auth", "repository", "domain")
+STAGE = "ordersit"
+MONAS = {"lat": -6.1754, "lon": 106.8272}
+NEAR = {
+    "line1": "Jl. Thamrin 1",
+    "city": "Jakarta",
+    "postal_code": "10310",
+    "lat": -6.195,
+    "lon": 106.823,
+}
+
+
+@pytest.fixture(scope="module")
+def orders_stack(app_stack: Any) -> Any:
+    from warung_local.provision import provision
+    from warung_local.template import load_template
+
+    template = load_template(ROOT / "template.yaml", {"Stage": STAGE})
+    return template.with_physical(provision(template, app_stack.endpoint_url))
+
+
+@pytest.fixture(autouse=True)
+def world(app_stack: Any, orders_stack: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    from warung import auth as guard
+    from warung import clients, secrets
+
+    for name, value in orders_stack.functions["OrdersFunction"].environment.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("STAGE", "local")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", app_stack.endpoint_url)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_REGION", orders_stack.region)
+    get_settings.cache_clear()
+    clients.aws_client.cache_clear()
+    secrets._cache.clear()
+    with guard._cache_lock:
+        guard._state_cache.clear()
+    yield
+    get_settings.cache_clear()
+    clients.aws_client.cache_clear()
+
+
+def meta() -> RequestMeta:
+    return RequestMeta(f"req-{uuid.uuid4().hex[:8]}", "203.0.113.9", "orders-it/1.0")
+
+
+def customer() -> Caller:
+    made = auth.domain.Account(
+        user_id=new_id(),
+        email=f"c-{uuid.uuid4().hex[:10]}@example.test",
+        name="Budi",
+        password_hash="not-used",
+        created_at=rfc3339(utc_now()),
+        email_verified=True,
+    )
+    auth.repository.add_account(Transaction(), made).commit()
+    return Caller(made.user_id, "s", frozenset({"customer"}), True, {})
+
+
+def merchant_with(stock: int | None, price: int = 25000) -> tuple[Caller, str, str]:
+    owner = customer()
+    body = {
+        "name": "Warung Bu Sri",
+        "description": "",
+        "phone": "+6281234567890",
+        "address": {"line1": "Jl. Sabang 10", "city": "Jakarta", "postal_code": "10160"},
+        "location": MONAS,
+    }
+    merchant = catalog.service.open_merchant(owner.user_id, body, meta())
+    catalog.service.change_status("admin", merchant.merchant_id, "active", meta())
+    product = catalog.product_service.add_product(
+        owner.user_id,
+        merchant.merchant_id,
+        {"name": "Nasi Goreng", "price": price, "category": "food", "stock": stock},
+        meta(),
+    )
+    member = Caller(
+        owner.user_id, "s", frozenset({"customer"}), True, {merchant.merchant_id: "owner"}
+    )
+    return member, merchant.merchant_id, product.product_id
+
+
+def stock_of(product_id: str) -> Any:
+    raw = dynamodb_client().get_item(
+        TableName=get_settings().table_name,
+        Key={"pk": {"S": f"PRODUCT#{product_id}"}, "sk": {"S": "PRODUCT"}},
+        ConsistentRead=True,
+    )["Item"]
+    return from_item(raw).get("stock")
+
+
+def place(who: Caller, promo_code: str | None = None) -> Any:
+    body: dict[str, Any] = {"delivery_address": NEAR}
+    if promo_code:
+        body["promo_code"] = promo_code
+    return orders.service.checkout(who, body, meta())[0]
+
+
+def attempt(who: Caller, promo_code: str | None = None) -> Any:
+    try:
+        return place(who, promo_code)
+    except ApiError as error:
+        return error
+
+
+def test_twenty_customers_race_for_the_last_five_units() -> None:
+    _, _, product = merchant_with(stock=5)
+    buyers = [customer() for _ in range(20)]
+    for buyer in buyers:
+        orders.service.set_cart_item(buyer.user_id, product, 1)
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        outcomes = list(pool.map(attempt, buyers))
+
+    placed = [o for o in outcomes if not isinstance(o, ApiError)]
+    refused = [o for o in outcomes if isinstance(o, ApiError)]
+    assert len(placed) == 5
+    assert {type(e) for e in refused} == {InsufficientStock}
+    assert stock_of(product) == 0
+
+
+def test_a_promo_with_one_use_gives_one_discount_under_ten_parallel_checkouts() -> None:
+    code = f"ONCE{uuid.uuid4().hex[:6].upper()}"
+    orders.service.create_promo(
+        "admin", {"code": code, "type": "fixed", "value": 5000, "usage_limit": 1}, meta()
+    )
+    _, _, product = merchant_with(stock=None)
+    buyers = [customer() for _ in range(10)]
+    for buyer in buyers:
+        orders.service.set_cart_item(buyer.user_id, product, 1)
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        outcomes = list(pool.map(lambda b: attempt(b, code), buyers))
+
+    placed = [o for o in outcomes if not isinstance(o, ApiError)]
+    assert [o.discount for o in placed] == [5000]
+    refused = [o for o in outcomes if isinstance(o, ApiError)]
+    assert len(refused) == 9
+    assert all(isinstance(e, ValidationFailed) for e in refused)
+    assert all(e.errors[0].field == "promo_code" for e in refused)
+
+
+def test_two_racing_moves_of_one_order_cannot_both_win() -> None:
+    owner, _, product = merchant_with(stock=None)
+    buyer = customer()
+    orders.service.set_cart_item(buyer.user_id, product, 1)
+    order = place(buyer)
+    # paid by the provider (as the payments function does)
+    from warung.order_lifecycle import OrderStatus
+    from warung.orders import change_status
+
+    tx = Transaction()
+    change_status(
+        tx, order, OrderStatus.PAID, by="system", at=rfc3339(utc_now()), payment_status="succeeded"
+    )
+    tx.commit()
+
+    def move(target: str) -> Any:
+        try:
+            return orders.service.change_order_status(owner, order.order_id, target, None, meta())
+        except ApiError as error:
+            return error
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        outcomes = list(pool.map(move, ["accepted", "rejected"] * 3))
+    winners = [o for o in outcomes if not isinstance(o, ApiError)]
+    assert len(winners) == 1
+    assert all(isinstance(o, Conflict) for o in outcomes if isinstance(o, ApiError))
+    final = orders.repository.get_order(order.order_id)
+    assert final.status == winners[0].status
+    assert [h["status"] for h in final.status_history] == ["pending_payment", "paid", final.status]
+
+
+def test_an_unpaid_order_expires_after_its_window_and_its_stock_returns() -> None:
+    _, _, product = merchant_with(stock=3)
+    buyer = customer()
+    orders.service.set_cart_item(buyer.user_id, product, 2)
+    order = place(buyer)
+    assert stock_of(product) == 1
+    schedule = {"id": "evt-1", "detail-type": "Scheduled Event", "source": "aws.events"}
+
+    class Context:
+        aws_request_id = "ctx"
+        function_name = "order-expiry"
+        memory_limit_in_mb = 512
+        invoked_function_arn = "arn:aws:lambda:ap-southeast-1:123456789012:function:x"
+
+    fourteen = utc_now() + timedelta(minutes=14)
+    assert orders.expiry.handler({**schedule, "time": rfc3339(fourteen)}, Context()) == {
+        "expired": 0
+    }
+    assert orders.repository.get_order(order.order_id).status == "pending_payment"
+
+    sixteen = utc_now() + timedelta(minutes=16)
+    result = orders.expiry.handler({**schedule, "time": rfc3339(sixteen)}, Context())
+    assert result["expired"] >= 1
+    expired = orders.repository.get_order(order.order_id)
+    assert expired.status == "expired"
+    assert [h["by"] for h in expired.status_history] == [buyer.user_id, "system"]
+    assert stock_of(product) == 3
+    assert orders.repository.get_payment_status(order.payment_id) == "expired"
+    # off the worklist: a later run finds nothing of it
+    again = orders.expiry.handler({**schedule, "time": rfc3339(sixteen)}, Context())
+    assert again == {"expired": 0}
+
+
+def test_a_sixth_unpaid_order_is_refused_and_cancelling_one_frees_a_slot() -> None:
+    _, _, product = merchant_with(stock=None)
+    buyer = customer()
+    placed = []
+    for _ in range(5):
+        orders.service.set_cart_item(buyer.user_id, product, 1)
+        placed.append(place(buyer))
+    orders.service.set_cart_item(buyer.user_id, product, 1)
+    with pytest.raises(Conflict):
+        place(buyer)
+    orders.service.cancel(buyer, placed[0].order_id, meta())
+    assert place(buyer).status == "pending_payment"
