@@ -149,7 +149,14 @@ def list_merchants(
     tags=TAGS,
     operation_id="getMerchant",
     summary="A merchant (active ones for anyone; others for their members and admins)",
-    responses={**UNAUTHORIZED, **NOT_YOURS},
+    responses={
+        200: {
+            "description": "The merchant.",
+            "content": {"application/json": {"model": MerchantOut}},
+        },
+        **UNAUTHORIZED,
+        **NOT_YOURS,
+    },
 )
 def get_merchant(merchant_id: str) -> Response[str]:
     caller = optional_caller(app.current_event.headers)

@@ -7,17 +7,16 @@ from typing import Annotated, Literal
 import product_service as service
 import products
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Header, Query
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from models import CategoryList, CategoryOut, ProductCreate, ProductOut, ProductPage, ProductPatch
 from products import Product
 
-from warung.api import UNAUTHORIZED, no_content, request_meta
+from warung.api import UNAUTHORIZED, WarungRouter, no_content, request_meta
 from warung.auth import current_caller, member_of, optional_caller, signed_in
 from warung.models import Cursor, Limit
 
-router = Router()  # type: ignore[no-untyped-call]
+router = WarungRouter()
 TAGS = ["products"]
 PUBLIC_CACHE = "public, max-age=30"
 NOT_YOURS: dict[int, OpenAPIResponse] = {
@@ -100,7 +99,13 @@ def create_product(merchant_id: str, body: ProductCreate) -> Response[str]:
     "(more name words matched first, then exact words, then name). `q` matches word "
     'prefixes, case- and accent-insensitive: `nasi gor` finds "Nasi Goreng Spesial".',
     cache_control=PUBLIC_CACHE,
-    responses={400: {"description": "Forged or foreign cursor."}},
+    responses={
+        200: {
+            "description": "A page of products.",
+            "content": {"application/json": {"model": ProductPage}},
+        },
+        400: {"description": "Forged or foreign cursor."},
+    },
 )
 def list_products(
     q: Annotated[

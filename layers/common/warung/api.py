@@ -19,21 +19,23 @@ from __future__ import annotations
 
 import base64
 import binascii
+import inspect
 import json
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, get_type_hints
 
 from aws_lambda_powertools.event_handler import (
     APIGatewayRestResolver,
     CORSConfig,
     Response,
 )
-from aws_lambda_powertools.event_handler.api_gateway import BaseRouter
+from aws_lambda_powertools.event_handler.api_gateway import BaseRouter, Router
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel
 
 from warung.context import RequestMeta
 from warung.errors import (
@@ -78,10 +80,58 @@ EXPOSED_RESPONSE_HEADERS = ["X-Request-Id", "ETag", "Location", "Retry-After"]
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
+def _with_success(func: Any, route: Callable[..., Any], args: Any, kwargs: Any) -> dict[str, Any]:
+    """The arguments of a route (``route``'s, by name) whose ``responses`` document errors
+    but not the success, with the success response added from the handler's return model.
+    (Powertools documents the return model only when a route gives no ``responses``.)"""
+    named: dict[str, Any] = dict(inspect.signature(route).bind(*args, **kwargs).arguments)
+    responses = named.get("responses")
+    status = int(named.get("status_code", 200))
+    if not responses or status in responses:
+        return named
+    returned = get_type_hints(func).get("return")
+    if not (isinstance(returned, type) and issubclass(returned, BaseModel)):
+        raise TypeError(
+            f"{func.__name__}: document the {status} response in `responses` "
+            "(its return type is not a model)"
+        )
+    success: OpenAPIResponse = {
+        "description": named.get("response_description") or "Successful response",
+        "content": {"application/json": {"model": returned}},
+    }
+    return {**named, "responses": {status: success, **responses}}
+
+
+class WarungResolver(APIGatewayRestResolver):
+    """Powertools' REST resolver; routes with error ``responses`` keep their success one."""
+
+    def route(self, *args: Any, **kwargs: Any) -> Callable[[Any], Any]:
+        """Register a route (see :func:`_with_success`)."""
+        parent = super().route
+
+        def register(func: Any) -> Any:
+            return parent(**_with_success(func, parent, args, kwargs))(func)
+
+        return register
+
+
+class WarungRouter(Router):
+    """Powertools' Router for routes kept in their own module, documented like the app's."""
+
+    def route(self, *args: Any, **kwargs: Any) -> Callable[[Any], Any]:
+        """Register a route (see :func:`_with_success`)."""
+        parent = super().route
+
+        def register(func: Any) -> Any:
+            return parent(**_with_success(func, parent, args, kwargs))(func)
+
+        return register
+
+
 def create_app() -> APIGatewayRestResolver:
     """A REST (payload v1) resolver with validation, CORS and Warung's error mapping."""
     settings = get_settings()
-    app = APIGatewayRestResolver(
+    app = WarungResolver(
         enable_validation=True,
         cors=CORSConfig(
             allow_origin=settings.cors_allow_origin,
