@@ -105,6 +105,7 @@ def create_product(merchant_id: str, body: ProductCreate) -> Response[str]:
             "content": {"application/json": {"model": ProductPage}},
         },
         400: {"description": "Forged or foreign cursor."},
+        401: {"description": "A token was sent and is not valid (send none to browse)."},
     },
 )
 def list_products(
@@ -154,6 +155,7 @@ def list_products(
             "content": {"application/json": {"model": ProductOut}},
         },
         304: {"description": "`If-None-Match` holds the current `ETag`: your copy is fresh."},
+        401: {"description": "A token was sent and is not valid (send none to browse)."},
         **NOT_YOURS,
     },
 )
