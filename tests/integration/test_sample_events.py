@@ -1,0 +1,83 @@
+"""Every committed sample event under events/ is one its function answers as documented:
+`make invoke FUNCTION=<id> EVENT=events/<dir>/<file>.json` must work for a newcomer.
+
+The functions run in-process on the emulation with the real template (as `make invoke`
+does). An API event's answer is never a 5xx, is a status its OpenAPI operation documents,
+and an event named `*-anonymous` (no token) is refused with 401 unless its route is public.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from warung_local.functions import LocalFunction, load_functions
+
+ROOT = Path(__file__).resolve().parents[2]
+EVENTS = ROOT / "events"
+FUNCTION_OF = {
+    "auth": "AuthFunction",
+    "catalog": "CatalogFunction",
+    "orders": "OrdersFunction",
+    "payments": "PaymentsFunction",
+    "platform": "PlatformFunction",
+}
+# Public routes: a request without a token is answered, not refused.
+PUBLIC_ANONYMOUS = {"list-categories", "get-product"}
+SAMPLES = sorted(
+    p
+    for d in FUNCTION_OF
+    for p in (EVENTS / d).glob("*.json")
+    if "httpMethod" in json.loads(p.read_text(encoding="utf-8"))
+)
+DOCUMENT = json.loads((ROOT / "docs" / "openapi.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def functions(app_stack: Any) -> dict[str, LocalFunction]:
+    loaded = load_functions(
+        app_stack.template, app_stack.endpoint_url, only=set(FUNCTION_OF.values()), eager=False
+    )
+    # As on the local and dev stages (the shared test stack leaves the simulator off).
+    loaded["PaymentsFunction"].environment["PAYMENT_SIMULATOR"] = "true"
+    for function in loaded.values():
+        assert function.load(), function.init_error
+    return loaded
+
+
+def _documented(event: dict[str, Any]) -> set[int]:
+    operation = DOCUMENT["paths"].get(event["resource"], {}).get(event["httpMethod"].lower(), {})
+    return {int(code) for code in operation.get("responses", {})}
+
+
+@pytest.mark.parametrize("sample", SAMPLES, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_sample_event_gets_a_documented_answer(
+    functions: dict[str, LocalFunction], sample: Path
+) -> None:
+    event = json.loads(sample.read_text(encoding="utf-8"))
+    result = functions[FUNCTION_OF[sample.parent.name]].invoke(event)
+
+    assert result.ok, result.error
+    status = int(result.payload["statusCode"])
+    assert status < 500, result.payload
+    if event["resource"] in DOCUMENT["paths"]:
+        assert status in _documented(event) or status == 405, (status, _documented(event))
+    if sample.stem.endswith("-anonymous") and sample.stem not in PUBLIC_ANONYMOUS:
+        assert status == 401, result.payload
+
+
+def test_the_expiry_schedule_event_runs_the_scheduler(
+    functions: dict[str, LocalFunction], app_stack: Any
+) -> None:
+    scheduler = load_functions(
+        app_stack.template, app_stack.endpoint_url, only={"OrderExpiryFunction"}
+    )
+    event = json.loads((EVENTS / "orders" / "expiry-schedule.json").read_text(encoding="utf-8"))
+
+    result = scheduler["OrderExpiryFunction"].invoke(event)
+
+    assert result.ok, result.error
+    assert result.payload == {"expired": 0}
