@@ -244,3 +244,70 @@ def test_a_sixth_unpaid_order_is_refused_and_cancelling_one_frees_a_slot() -> No
         place(buyer)
     orders.service.cancel(buyer, placed[0].order_id, meta())
     assert place(buyer).status == "pending_payment"
+
+
+def _outbox_jobs(correlation_id: str) -> list[dict[str, Any]]:
+    # A test may look at the whole (small, private) table; request paths never Scan.
+    pages = (
+        dynamodb_client()
+        .get_paginator("scan")
+        .paginate(
+            TableName=get_settings().table_name,
+            FilterExpression="begins_with(pk, :outbox) AND correlation_id = :cid",
+            ExpressionAttributeValues={":outbox": {"S": "OUTBOX#"}, ":cid": {"S": correlation_id}},
+        )
+    )
+    return [from_item(item) for page in pages for item in page["Items"]]
+
+
+def test_a_rejected_paid_order_refunds_gives_stock_back_and_its_jobs_follow_the_checkout() -> None:
+    owner, _, product = merchant_with(stock=4)
+    buyer = customer()
+    orders.service.set_cart_item(buyer.user_id, product, 3)
+    checkout_meta = meta()
+    order = orders.service.checkout(buyer, {"delivery_address": NEAR}, checkout_meta)[0]
+    from warung.order_lifecycle import OrderStatus
+    from warung.orders import change_status, payment_key
+
+    tx = Transaction()
+    change_status(
+        tx, order, OrderStatus.PAID, by="system", at=rfc3339(utc_now()), payment_status="succeeded"
+    )
+    tx.update(
+        get_settings().table_name,
+        payment_key(order.payment_id),
+        "SET #s = :s",
+        names={"#s": "status"},
+        values={":s": "succeeded"},
+    )
+    tx.commit()
+
+    rejected = orders.service.change_order_status(
+        owner, order.order_id, "rejected", "Habis", meta()
+    )
+
+    assert (rejected.status, rejected.reason) == ("rejected", "Habis")
+    assert stock_of(product) == 4
+    assert orders.repository.get_payment_status(order.payment_id) == "refund_pending"
+    jobs = {job["job_type"]: job for job in _outbox_jobs(checkout_meta.request_id)}
+    assert set(jobs) == {"email.order_status", "webhook.deliver", "payment.refund"}
+    assert jobs["payment.refund"]["payload"]["amount"] == order.total
+    assert jobs["webhook.deliver"]["payload"]["event"] == "order.cancelled"
+
+
+def test_a_switched_off_promo_code_no_longer_applies() -> None:
+    code = f"OFF{uuid.uuid4().hex[:6].upper()}"
+    orders.service.create_promo(
+        "admin", {"code": code.lower(), "type": "percent", "value": 10}, meta()
+    )
+    _, _, product = merchant_with(stock=None)
+    buyer = customer()
+    orders.service.set_cart_item(buyer.user_id, product, 1)
+    assert orders.service.quote(buyer.user_id, NEAR, code).breakdown.discount == 2500
+
+    switched = orders.service.set_promo_active("admin", code, False, meta())
+
+    assert switched["active"] is False
+    with pytest.raises(ValidationFailed) as refused:
+        orders.service.quote(buyer.user_id, NEAR, code)
+    assert refused.value.errors[0].field == "promo_code"
