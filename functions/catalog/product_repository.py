@@ -19,9 +19,7 @@ from warung.dynamo import Transaction, dynamodb_client, from_item, get_item, get
 from warung.errors import PreconditionFailed
 from warung.settings import get_settings
 
-PRODUCT_CHANGED = PreconditionFailed(
-    "The product changed since you read it; read it again (new ETag) and retry."
-)
+PRODUCT_CHANGED = "The product changed since you read it; read it again (new ETag) and retry."
 PRICE_DIGITS = 12  # prices are at most 100,000,000: zero-padded they sort as numbers
 # Attributes a search item carries: what the filters and sorts of a search read.
 SEARCH_FIELDS = ("product_id", "merchant_id", "name", "price", "category", "available")
@@ -124,7 +122,9 @@ def replace_product(tx: Transaction, before: Product, after: Product) -> Transac
         product_item(after),
         condition="version = :seen",
         values={":seen": before.version},
-        conflict=PRODUCT_CHANGED,
+        # A new error per write: raising one shared instance would pile every earlier
+        # raise's traceback (frames and locals) onto it for the life of the container.
+        conflict=PreconditionFailed(PRODUCT_CHANGED),
     )
     old = search.index_prefixes(before.name) if not before.archived else set()
     new = search.index_prefixes(after.name) if not after.archived else set()
