@@ -117,7 +117,13 @@ def create_merchant(body: MerchantCreate) -> Response[str]:
     tags=TAGS,
     operation_id="listMerchants",
     summary="Active merchants: newest first, or nearest first with `near`",
-    cache_control=PUBLIC_CACHE,
+    responses={
+        200: {
+            "description": "A page of merchants (cacheable for 30 s when no token is sent).",
+            "content": {"application/json": {"model": MerchantPage}},
+        },
+        400: {"description": "Forged or foreign cursor."},
+    },
 )
 def list_merchants(
     q: Annotated[str | None, Query(max_length=100, description="Name words, prefix match.")] = None,
@@ -135,12 +141,18 @@ def list_merchants(
     ] = False,
     limit: Limit = 20,
     cursor: Cursor = None,
-) -> MerchantPage:
+) -> Response[str]:
     listed, next_cursor = service.public_list(
         q=q, city=city, near=near, open_now=open_now, limit=limit, cursor=cursor
     )
-    return MerchantPage(
+    page = MerchantPage(
         items=[merchant_view(m, distance_km=d) for m, d in listed], next_cursor=next_cursor
+    )
+    # Shared caches may keep an anonymous page; anything sent with a token is the caller's.
+    signed = any(k.lower() == "authorization" for k in app.current_event.headers or {})
+    cache = "no-store" if signed else PUBLIC_CACHE
+    return Response(
+        200, "application/json", page.model_dump_json(), headers={"Cache-Control": cache}
     )
 
 

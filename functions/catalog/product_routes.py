@@ -16,7 +16,7 @@ from warung.api import UNAUTHORIZED, WarungRouter, no_content, request_meta
 from warung.auth import current_caller, member_of, optional_caller, signed_in
 from warung.models import Cursor, Limit
 
-router = WarungRouter()
+router = WarungRouter()  # type: ignore[no-untyped-call]
 TAGS = ["products"]
 PUBLIC_CACHE = "public, max-age=30"
 NOT_YOURS: dict[int, OpenAPIResponse] = {

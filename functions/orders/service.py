@@ -378,7 +378,14 @@ def change_order_status(
     return _move(order, target, caller.user_id, meta, reason)
 
 
-def _move(order: Order, target: str, by: str, meta: RequestMeta, reason: str | None) -> Order:
+def _move(
+    order: Order,
+    target: str,
+    by: str,
+    meta: RequestMeta,
+    reason: str | None,
+    at: datetime | None = None,
+) -> Order:
     effects = order_lifecycle.effects(order.status, target)
     tracked = (
         repository.products_tracking_stock(
@@ -396,7 +403,7 @@ def _move(order: Order, target: str, by: str, meta: RequestMeta, reason: str | N
         order,
         target,
         by=by,
-        at=rfc3339(utc_now()),
+        at=rfc3339(at or utc_now()),
         payment_status=payment_status,
         reason=reason,
     )
@@ -452,7 +459,7 @@ def expire_due(now: datetime, meta: RequestMeta, *, budget: int = 200) -> int:
         if expired >= budget:
             break
         try:
-            _move(order, OrderStatus.EXPIRED, "system", meta, None)
+            _move(order, OrderStatus.EXPIRED, "system", meta, None, at=now)
         except Conflict:
             continue  # paid or cancelled meanwhile: its own change won
         expired += 1

@@ -262,8 +262,20 @@ class Transaction:
         )
         for index, reason in enumerate(reasons):
             if reason.get("Code") == "ConditionalCheckFailed" and index < len(self.conflicts):
-                return self.conflicts[index] or Conflict("The resource changed; try again.")
+                conflict = self.conflicts[index]
+                # A fresh error each time: conflicts are often module-level constants, and
+                # raising one instance again would chain tracebacks across requests.
+                if conflict is None:
+                    return Conflict("The resource changed; try again.")
+                return _fresh(conflict)
         return original
+
+
+def _fresh(error: ApiError) -> ApiError:
+    """A new error like ``error`` (same class and attributes, no traceback or cause)."""
+    fresh = type(error).__new__(type(error), *error.args)
+    fresh.__dict__.update(error.__dict__)
+    return fresh
 
 
 def _reasons_from_message(error: ClientError) -> list[dict[str, str]]:

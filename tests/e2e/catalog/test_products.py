@@ -111,7 +111,13 @@ def test_menu_from_creation_to_archive(api_url: str, admin_token: str) -> None:
     assert mid in {
         p["merchant_id"] for p in call(api_url, "GET", "/v1/products?limit=100").body["items"]
     }
-    assert _ids(call(api_url, "GET", f"/v1/products?merchant_id={mid}")) == [pid]
+    listed = call(api_url, "GET", f"/v1/products?merchant_id={mid}")
+    assert _ids(listed) == [pid]
+    assert listed.header("Cache-Control") == "public, max-age=30"
+    signed_in = call(api_url, "GET", f"/v1/products?merchant_id={mid}", token=owner_token)
+    assert signed_in.header("Cache-Control") == "no-store"
+    merchants = call(api_url, "GET", "/v1/merchants", token=owner_token)
+    assert merchants.header("Cache-Control") == "no-store"
 
     # a change with the current tag wins and changes the tag; the old tag is then refused
     changed = call(

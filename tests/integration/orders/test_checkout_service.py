@@ -225,6 +225,7 @@ def test_an_unpaid_order_expires_after_its_window_and_its_stock_returns() -> Non
     expired = orders.repository.get_order(order.order_id)
     assert expired.status == "expired"
     assert [h["by"] for h in expired.status_history] == [buyer.user_id, "system"]
+    assert expired.status_history[-1]["at"] == rfc3339(sixteen)  # the schedule's time
     assert stock_of(product) == 3
     assert orders.repository.get_payment_status(order.payment_id) == "expired"
     # off the worklist: a later run finds nothing of it
