@@ -294,6 +294,17 @@ def test_a_rejected_paid_order_refunds_gives_stock_back_and_its_jobs_follow_the_
     assert set(jobs) == {"email.order_status", "webhook.deliver", "payment.refund"}
     assert jobs["payment.refund"]["payload"]["amount"] == order.total
     assert jobs["webhook.deliver"]["payload"]["event"] == "order.cancelled"
+    assert _audit_actions(f"order:{order.order_id}") == ["order.created", "order.rejected"]
+
+
+def _audit_actions(resource: str) -> list[str]:
+    response = dynamodb_client().query(
+        TableName=get_settings().audit_table_name,
+        IndexName="by_resource",
+        KeyConditionExpression="resource_pk = :pk",
+        ExpressionAttributeValues={":pk": {"S": f"RES#{resource}"}},
+    )
+    return [from_item(i)["action"] for i in sorted(response["Items"], key=lambda i: i["sk"]["S"])]
 
 
 def test_a_switched_off_promo_code_no_longer_applies() -> None:
