@@ -138,21 +138,72 @@ def _read_body(environ: WSGIEnviron) -> bytes:
 
 
 def keep_streams_true_to_transactions() -> None:
-    """Make a cancelled `TransactWriteItems` leave the table's stream as it was.
+    """Make a cancelled `TransactWriteItems` leave the table, and its stream, as they were,
+    without copying whole tables.
 
     moto applies a transaction's writes one by one, appending stream records as it goes,
-    and on cancellation puts back a deep copy of each table taken beforehand. The copy
-    brings a new stream shard object: the records of writes that never happened stay in
-    the old shard, which open shard iterators still read, and those iterators never see
-    a later record. In DynamoDB a cancelled transaction writes nothing, to the stream
-    neither. This wrapper keeps the live shard, drops the phantom records and reattaches
-    the shard to the restored table. Requests are serialised, so nothing interleaves.
+    and to roll back a cancelled one it deep-copies each table beforehand, once per action.
+    That copy costs time in the size of the table for every action of every transaction
+    (a suite's table of thousands of items made a 20-action checkout take seconds), and it
+    brings a new stream shard object: the records of writes that never happened stay in the
+    old shard, which open shard iterators still read, and those iterators never see a later
+    record. In DynamoDB a cancelled transaction writes nothing, to the stream neither.
+
+    This wrapper snapshots only the items the transaction names, lets moto "copy" a table
+    as the table itself, and on cancellation puts those items back and drops the phantom
+    stream records. Requests are serialised (SerialisingMiddleware), so nothing interleaves.
+    A request whose items cannot be identified falls back to moto's own full copies.
     """
+    import copy
+
+    from moto.dynamodb import models
     from moto.dynamodb.models import DynamoDBBackend
+    from moto.dynamodb.models.table import Table
 
     original = DynamoDBBackend.transact_write_items
     if getattr(original, "_keeps_streams", False):
         return
+    full_copies = [False]
+
+    class _TableCopier:
+        """moto's `copy` module, except that a table is "copied" as itself."""
+
+        @staticmethod
+        def deepcopy(value: Any, memo: Any = None) -> Any:
+            if isinstance(value, Table) and not full_copies[0]:
+                return value
+            return copy.deepcopy(value, memo)
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(copy, name)
+
+    models.copy = _TableCopier()  # type: ignore[assignment,attr-defined]
+
+    def snapshot(self: Any, transact_items: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+        from moto.dynamodb.models.dynamo_type import DynamoType
+
+        saved = []
+        for entry in transact_items:
+            _, op = next(iter(entry.items()))
+            table = self.tables[op["TableName"]]
+            key = op.get("Key") or op["Item"]
+            hash_value = DynamoType(key[table.hash_key_attr])
+            range_value = DynamoType(key[table.range_key_attr]) if table.range_key_attr else None
+            current = table.get_item(hash_value, range_value)
+            saved.append((table, hash_value, range_value, copy.deepcopy(current)))
+        return saved
+
+    def restore(saved: list[tuple[Any, ...]]) -> None:
+        for table, hash_value, range_value, item in reversed(saved):
+            if range_value is None:
+                if item is None:
+                    table.items.pop(hash_value, None)
+                else:
+                    table.items[hash_value] = item
+            elif item is None:
+                table.items.get(hash_value, {}).pop(range_value, None)
+            else:
+                table.items[hash_value][range_value] = item
 
     def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
         shards = {
@@ -161,8 +212,15 @@ def keep_streams_true_to_transactions() -> None:
             if table.stream_shard is not None
         }
         try:
+            saved = snapshot(self, transact_items)
+        except Exception:  # an unknown table or a malformed key: moto's own way reports it
+            saved = None
+        full_copies[0] = saved is None
+        try:
             original(self, transact_items)
         except Exception:
+            if saved is not None:
+                restore(saved)
             for name, (shard, length) in shards.items():
                 del shard.items[length:]
                 table = self.tables.get(name)
@@ -170,6 +228,8 @@ def keep_streams_true_to_transactions() -> None:
                     shard.table = table
                     table.stream_shard = shard
             raise
+        finally:
+            full_copies[0] = False
 
     transact_write_items._keeps_streams = True  # type: ignore[attr-defined]
     DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
