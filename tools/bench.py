@@ -3,8 +3,9 @@
 
 For each function of template.yaml this measures the import of its handler module
 against a baseline handler that only imports boto3 and creates a DynamoDB client
-(tools/bench_baseline/app.py), and reports the ratio; then the warm latency and the
-AWS calls per request of sign-in and a token-verified read (tools/bench_requests.py,
+(tools/bench_baseline/app.py), and reports the ratio; then the warm latency, the AWS
+calls and the DynamoDB read units per request of sign-in, a token-verified read and the
+public catalog reads (search, one product, merchants near a point) (tools/bench_requests.py,
 in-process on the local runtime; --no-requests skips it); then the zipped size of each
 layer and function as `sam deploy` would upload them.
 
@@ -608,6 +609,8 @@ def request_section(
     """The warm requests section (tools/bench_requests.py), or why it is missing."""
     from bench_requests import (
         AUTH_FUNCTION,
+        DEFAULT_CATALOG_MERCHANTS,
+        DEFAULT_CATALOG_PRODUCTS,
         DEFAULT_STALE_REQUESTS,
         RequestBenchError,
         run_request_bench,
@@ -619,7 +622,9 @@ def request_section(
         return {"skipped": f"{AUTH_FUNCTION} is not among the functions benched"}
     log(
         f"== warm requests: {AUTH_FUNCTION} in-process on the local runtime "
-        f"({args.login_requests} sign-ins, {args.requests} GET /v1/me)"
+        f"({args.login_requests} sign-ins, {args.requests} GET /v1/me, "
+        f"{args.catalog_requests} of each catalog read over {DEFAULT_CATALOG_MERCHANTS} x "
+        f"{DEFAULT_CATALOG_PRODUCTS} products added first)"
     )
     try:
         return run_request_bench(
@@ -627,6 +632,7 @@ def request_section(
             login_requests=args.login_requests,
             read_requests=args.requests,
             stale_requests=min(args.requests, DEFAULT_STALE_REQUESTS),
+            catalog_requests=args.catalog_requests,
             progress=log,
         )
     except RequestBenchError as exc:
@@ -642,6 +648,7 @@ def median(values: list[float]) -> float | None:
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     from bench_requests import (
+        DEFAULT_CATALOG_REQUESTS,
         DEFAULT_LOGIN_REQUESTS,
         DEFAULT_READ_REQUESTS,
         DEFAULT_STALE_REQUESTS,
@@ -726,6 +733,14 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         metavar="N",
         help=f"timed sign-ins (default {DEFAULT_LOGIN_REQUESTS}; Argon2 makes each ~50 ms)",
     )
+    p.add_argument(
+        "--catalog-requests",
+        type=int,
+        default=DEFAULT_CATALOG_REQUESTS,
+        metavar="N",
+        help="timed requests of each catalog read: search, one product, merchants near a "
+        f"point (default {DEFAULT_CATALOG_REQUESTS}; 0 skips them and their data set)",
+    )
     args = p.parse_args(argv)
     if args.rounds < MIN_ROUNDS:
         p.error(f"--rounds must be at least {MIN_ROUNDS}")
@@ -733,6 +748,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         p.error("--warmup cannot be negative")
     if args.requests < 1 or args.login_requests < 1:
         p.error("--requests and --login-requests must be at least 1")
+    if args.catalog_requests < 0:
+        p.error("--catalog-requests cannot be negative")
     return args
 
 

@@ -1,14 +1,20 @@
 #!/usr/bin/env python3
-"""`make bench`, requests section: warm latency and AWS calls per request of sign-in and a
-token-verified read, measured in-process on the local runtime.
+"""`make bench`, requests section: warm latency, AWS calls and DynamoDB read units per
+request of sign-in, a token-verified read and the public catalog reads, measured in-process
+on the local runtime.
 
 How it measures:
 
 * A `LocalRuntime` of template.yaml is started in this process (free ports, demo data
-  seeded: the signing key and the demo accounts, event sources not started). Requests
-  go straight to the auth function with `runtime.invoke("AuthFunction", event)`: no
-  HTTP in front, the API Gateway proxy events are built by the local gateway's own
-  `build_proxy_event`.
+  seeded: the signing key, the demo accounts and the demo merchants, event sources not
+  started). Requests go straight to the function the template routes them to with
+  `runtime.invoke(<function>, event)`: no HTTP in front, the API Gateway proxy events
+  are built by the local gateway's own `build_proxy_event`.
+* The catalog reads need a catalog worth reading: before them, untimed, the demo owner
+  opens `DEFAULT_CATALOG_MERCHANTS` more merchants around central Jakarta, the demo
+  admin approves them, and each gets `DEFAULT_CATALOG_PRODUCTS` products, all through
+  the API (`runtime.invoke`), with names from a small vocabulary so that many share
+  words (about one in six names starts with "Nasi", a third of those "Nasi Goreng").
 * Scenarios, each with a few untimed warm-up requests first:
   - `POST /v1/auth/login` as the demo customer, from a different source IP each time
     (`requestContext.identity.sourceIp`, 10.x.y.z), so that the per-IP sign-in limit is
@@ -19,6 +25,9 @@ How it measures:
     requests in a row its state read happens once (in the warm-up).
   - the same read with the guard's cache emptied before each request (untimed), as a
     container sees it when the same account calls it less often than every 30 s.
+  - anonymous `GET /v1/products?q=nasi%20gor` (search, default relevance order, first
+    page of 20), `GET /v1/products/{id}` (one seeded product) and
+    `GET /v1/merchants?near=-6.1950,106.8230` (Bundaran HI: every merchant delivers there).
 * The timed figure is the wall time of `runtime.invoke` (time.perf_counter around it):
   the handler, the local runtime's per-invocation module/environment swap (reported on
   its own), and the round trips to the embedded moto emulation over loopback.
@@ -28,6 +37,16 @@ How it measures:
   are named by their `X-Amz-Target` operation, with the key they touch (partition key
   prefix) as detail; other services (Secrets Manager, SSM: the keys, cached by the
   function) are counted separately.
+* DynamoDB read units per request are computed here, from each read's request and
+  response as the emulation served them, with DynamoDB's rules: an item's size is the
+  sum of its attribute names and values (strings in UTF-8 bytes, numbers about one byte
+  per two significant digits plus one, lists and maps 3 bytes plus 1 per element);
+  GetItem rounds its item up to 4 KB, BatchGetItem each item (a missing one costs as
+  one unit), Query and Scan the sum of the items returned (no filter expressions are
+  used); 1 unit per 4 KB strongly consistent, 0.5 eventually consistent, 2 in
+  TransactGetItems. moto's own `ConsumedCapacity` is a fixed placeholder (GetItem 0.5,
+  Query 1, BatchGetItem 1 per key, whatever the size and the consistency), so it is
+  not asked for.
 
 What transfers to Lambda and DynamoDB is the number and kind of calls per request, not
 the milliseconds: moto in-process on a developer machine is neither.
@@ -36,6 +55,7 @@ the milliseconds: moto in-process on a developer machine is neither.
 from __future__ import annotations
 
 import argparse
+import base64
 import contextlib
 import io
 import json
@@ -66,6 +86,14 @@ DEFAULT_LOGIN_REQUESTS = 50
 DEFAULT_READ_REQUESTS = 200
 DEFAULT_STALE_REQUESTS = 50
 DEFAULT_WARMUP = 3
+DEFAULT_CATALOG_REQUESTS = 100
+DEFAULT_CATALOG_MERCHANTS = 10
+DEFAULT_CATALOG_PRODUCTS = 20  # per merchant
+CATALOG_FUNCTION = "CatalogFunction"
+DEMO_OWNER_EMAIL = "owner@example.com"
+DEMO_ADMIN_EMAIL = "admin@example.com"
+SEARCH_QUERY = "nasi gor"
+NEAR_POINT = "-6.1950,106.8230"  # Bundaran HI, central Jakarta
 GUARD_STATE_TTL_S = 30  # warung.auth.STATE_TTL_SECONDS, read from the function when possible
 SWAP_SAMPLES = 200
 _LOG_TAIL_CHARS = 3000
@@ -86,6 +114,7 @@ class AwsCall:
     operation: str
     detail: str = ""
     status: str = ""
+    read_units: float | None = None  # DynamoDB reads, when the response was seen
 
     @property
     def label(self) -> str:
@@ -142,6 +171,13 @@ def _dynamodb_detail(operation: str, body: bytes) -> str:
                 key = spec.get("Key") or spec.get("Item") or {}
                 steps.append(f"{kind} {_table_label(spec.get('TableName'))} {_key_label(key)}")
         return f"[{len(steps)}: " + ", ".join(steps) + "]"
+    if operation == "BatchGetItem":
+        parts = []
+        for name, wanted in (request.get("RequestItems") or {}).items():
+            keys = wanted.get("Keys") or [{}]
+            read = "consistent" if wanted.get("ConsistentRead") else "eventual"
+            parts.append(f"{_table_label(name)} {_key_label(keys[0])} x{len(keys)} {read}")
+        return ", ".join(parts)
     table = _table_label(request.get("TableName"))
     if operation == "Query":
         index = request.get("IndexName")
@@ -159,13 +195,99 @@ def _dynamodb_detail(operation: str, body: bytes) -> str:
     return shape
 
 
-def describe_call(environ: dict[str, Any], body: bytes, status: str = "") -> AwsCall:
-    """What one request to the emulation was, from its WSGI environ and body."""
+# ------------------------------------------------------------------ read units
+
+READ_UNIT_BYTES = 4096
+
+
+def attribute_size(value: dict[str, Any]) -> int:
+    """The size DynamoDB bills for one attribute value (wire form, e.g. ``{"S": "x"}``)."""
+    kind, raw = next(iter(value.items()))
+    if kind == "S":
+        return len(str(raw).encode())
+    if kind == "N":
+        digits = str(raw).lstrip("-").replace(".", "").lstrip("0").rstrip("0")
+        return math.ceil(len(digits) / 2) + 1 if digits else 1
+    if kind == "B":
+        return len(base64.b64decode(raw)) if isinstance(raw, str) else len(raw)
+    if kind in {"BOOL", "NULL"}:
+        return 1
+    if kind == "SS":
+        return sum(len(str(v).encode()) for v in raw)
+    if kind == "NS":
+        return sum(attribute_size({"N": v}) for v in raw)
+    if kind == "BS":
+        return sum(attribute_size({"B": v}) for v in raw)
+    if kind == "L":
+        return 3 + sum(1 + attribute_size(v) for v in raw)
+    if kind == "M":
+        return 3 + sum(1 + len(k.encode()) + attribute_size(v) for k, v in raw.items())
+    raise ValueError(f"unknown attribute type {kind}")
+
+
+def item_size(item: dict[str, Any]) -> int:
+    """An item's size as DynamoDB bills it: attribute names plus values, in bytes."""
+    return sum(len(name.encode()) + attribute_size(value) for name, value in item.items())
+
+
+def _units(size: int, consistent: bool) -> float:
+    """Read units of ``size`` bytes read at once: whole 4 KB blocks, at least one."""
+    blocks = max(1, math.ceil(size / READ_UNIT_BYTES))
+    return blocks * (1.0 if consistent else 0.5)
+
+
+def read_units(operation: str, request: dict[str, Any], response: dict[str, Any]) -> float:
+    """The read capacity units one DynamoDB call consumed (0 for writes)."""
+    if operation == "GetItem":
+        size = item_size(response["Item"]) if response.get("Item") else 0
+        return _units(size, bool(request.get("ConsistentRead")))
+    if operation in {"Query", "Scan"}:
+        size = sum(item_size(item) for item in response.get("Items") or [])
+        return _units(size, bool(request.get("ConsistentRead")))
+    if operation == "BatchGetItem":
+        total = 0.0
+        for table, wanted in (request.get("RequestItems") or {}).items():
+            consistent = bool(wanted.get("ConsistentRead"))
+            found = (response.get("Responses") or {}).get(table) or []
+            unprocessed = ((response.get("UnprocessedKeys") or {}).get(table) or {}).get("Keys")
+            missing = len(wanted.get("Keys") or []) - len(found) - len(unprocessed or [])
+            total += sum(_units(item_size(item), consistent) for item in found)
+            total += max(0, missing) * _units(0, consistent)
+        return total
+    if operation == "TransactGetItems":
+        return sum(
+            2 * _units(item_size(r["Item"]) if r.get("Item") else 0, True)
+            for r in response.get("Responses") or []
+        )
+    return 0.0
+
+
+def _read_units_of(operation: str, body: bytes, response_body: bytes | None) -> float | None:
+    if response_body is None:
+        return None
+    try:
+        request, response = json.loads(body or b"{}"), json.loads(response_body or b"{}")
+        return read_units(operation, request, response)
+    except (ValueError, TypeError, KeyError, AttributeError, StopIteration):
+        return None
+
+
+def describe_call(
+    environ: dict[str, Any],
+    body: bytes,
+    status: str = "",
+    response_body: bytes | None = None,
+) -> AwsCall:
+    """What one request to the emulation was, from its WSGI environ and body; with the
+    response body, a DynamoDB call's read units too."""
     target = str(environ.get("HTTP_X_AMZ_TARGET") or "")
     if "." in target:
         prefix, _, operation = target.rpartition(".")
         service = _SERVICE_OF_TARGET.get(prefix, prefix.lower())
         detail = _dynamodb_detail(operation, body) if service == "dynamodb" else ""
+        if service == "dynamodb" and status.startswith("200"):
+            units = _read_units_of(operation, body, response_body)
+            return AwsCall(service, operation, detail, status, units)
         if service in {"ssm", "secretsmanager"}:
             with contextlib.suppress(ValueError, AttributeError):
                 request = json.loads(body or b"{}")
@@ -195,9 +317,9 @@ class CallRecorder:
         environ: dict[str, Any],
         request_body: bytes,
         status: str,
-        response_body: bytes,  # noqa: ARG002 - the observer signature
+        response_body: bytes,
     ) -> None:
-        call = describe_call(environ, request_body, status)
+        call = describe_call(environ, request_body, status, response_body)
         with self._lock:
             self._calls.append(call)
 
@@ -253,6 +375,14 @@ class Scenario:
             sum(1 for c in calls if c.service != "dynamodb") for calls in self.calls
         ]
         by_operation = Counter(c.operation for calls in self.calls for c in calls if _ddb(c))
+        units_per_request = [
+            sum(c.read_units or 0.0 for c in calls if _ddb(c)) for calls in self.calls
+        ]
+        units_by_operation: Counter[str] = Counter()
+        for calls in self.calls:
+            for c in calls:
+                if _ddb(c) and c.read_units:
+                    units_by_operation[c.operation] += c.read_units  # type: ignore[assignment]
         by_call = Counter(c.label for calls in self.calls for c in calls if _ddb(c))
         others = Counter(
             f"{c.service} {c.label}" for calls in self.calls for c in calls if not _ddb(c)
@@ -274,6 +404,15 @@ class Scenario:
                 "max": max(dynamo_per_request, default=0),
                 "by_operation": {op: _rate(k, n) for op, k in by_operation.most_common()},
                 "by_call": {label: _rate(k, n) for label, k in by_call.most_common()},
+            },
+            "dynamodb_read_units_per_request": {
+                "median": statistics.median(units_per_request) if n else None,
+                "mean": round(statistics.fmean(units_per_request), 3) if n else 0.0,
+                "min": min(units_per_request, default=0.0),
+                "max": max(units_per_request, default=0.0),
+                "by_operation": {
+                    op: round(units / n, 3) for op, units in units_by_operation.most_common()
+                },
             },
             "other_aws_calls_per_request": {
                 "median": statistics.median(other_per_request) if n else None,
@@ -324,14 +463,15 @@ class RequestBench:
         *,
         body: Any = None,
         headers: Sequence[tuple[str, str]] = (),
+        query: Sequence[tuple[str, str]] = (),
         source_ip: str = "127.0.0.1",
     ) -> dict[str, Any]:
         """The proxy event the local gateway would build for this request."""
         from warung_local.gateway import build_proxy_event
 
         match = self.router.match(method, path)
-        if match is None or match.route.function_id != AUTH_FUNCTION:
-            raise RequestBenchError(f"{method} {path} is not a route of {AUTH_FUNCTION}")
+        if match is None or match.route.function_id not in self.runtime.functions:
+            raise RequestBenchError(f"{method} {path} is not a route of a loaded function")
         all_headers = [("User-Agent", "warung-bench"), *headers]
         raw = None
         if body is not None:
@@ -341,7 +481,7 @@ class RequestBench:
         return build_proxy_event(
             method,
             path,
-            [],
+            list(query),
             all_headers,
             raw,
             match,
@@ -352,12 +492,15 @@ class RequestBench:
 
     def call(self, event: dict[str, Any]) -> tuple[float, dict[str, Any], list[AwsCall]]:
         """One timed invocation: (ms, parsed body, AWS calls); a non-2xx is an error."""
+        request = f"{event['httpMethod']} {event['path']}"
+        match = self.router.match(event["httpMethod"], event["path"])
+        if match is None:
+            raise RequestBenchError(f"{request} is not a route of the template")
         self.recorder.take()
         started = time.perf_counter()
-        result = self.runtime.invoke(AUTH_FUNCTION, event)
+        result = self.runtime.invoke(match.route.function_id, event)
         elapsed_ms = (time.perf_counter() - started) * 1000
         calls = self.recorder.take()
-        request = f"{event['httpMethod']} {event['path']}"
         if not result.ok:
             raise RequestBenchError(
                 f"{request}: the invocation failed: {result.error}\n{self.sink.tail()}"
@@ -407,6 +550,21 @@ class RequestBench:
     def me_event(self, access_token: str) -> dict[str, Any]:
         return self.event("GET", "/v1/me", headers=[("Authorization", f"Bearer {access_token}")])
 
+    def sign_in(self, email: str) -> str:
+        """An access token of a demo account (untimed)."""
+        event = self.event(
+            "POST",
+            "/v1/auth/login",
+            body={"email": email, "password": DEMO_PASSWORD},
+            source_ip=next(self.ips),
+        )
+        return str(self.call(event)[1]["access_token"])
+
+    def send(self, method: str, path: str, token: str, body: Any = None) -> dict[str, Any]:
+        """One untimed request as the holder of ``token``; its response body."""
+        event = self.event(method, path, body=body, headers=[("Authorization", f"Bearer {token}")])
+        return self.call(event)[1]
+
     def guard_module(self) -> Any:
         """The auth function's own `warung.auth` (None if it is not loaded)."""
         function = self.runtime.functions.get(AUTH_FUNCTION)
@@ -424,12 +582,136 @@ class RequestBench:
         return statistics.median(times)
 
 
+# ------------------------------------------------------------------ the catalog's data
+
+_FIRST_WORDS = (
+    ("Nasi", "food"),
+    ("Nasi", "food"),
+    ("Mie", "food"),
+    ("Ayam", "food"),
+    ("Sate", "food"),
+    ("Soto", "food"),
+    ("Bakso", "food"),
+    ("Es", "drinks"),
+    ("Kopi", "drinks"),
+    ("Roti", "snacks"),
+    ("Pisang", "snacks"),
+    ("Tahu", "snacks"),
+    ("Beras", "groceries"),
+)
+_NASI_WORDS = ("Goreng", "Goreng", "Uduk", "Kuning", "Liwet", "Campur")
+_SECOND_WORDS = ("Goreng", "Bakar", "Kuah", "Manis", "Pedas", "Komplit", "Keju", "Susu", "Madura")
+_LAST_WORDS = ("Spesial", "Telur", "Kampung", "Seafood", "Jumbo", "Pete", "", "", "")
+
+
+def catalog_product(rng: random.Random) -> dict[str, Any]:
+    """A POST /v1/merchants/{id}/products body with a name from a small vocabulary."""
+    first, category = rng.choice(_FIRST_WORDS)
+    second = rng.choice(_NASI_WORDS if first == "Nasi" else _SECOND_WORDS)
+    name = " ".join(w for w in (first, second, rng.choice(_LAST_WORDS)) if w)
+    return {
+        "name": name,
+        "description": f"{name}, dimasak setiap hari dengan bumbu rumahan.",
+        "price": rng.randrange(5_000, 60_000, 500),
+        "category": category,
+        "tags": [first.lower()],
+        "stock": rng.choice((None, None, rng.randrange(0, 50))),
+    }
+
+
+def seed_catalog(
+    bench: RequestBench, merchants: int, products: int, seed: int = 7
+) -> dict[str, Any]:
+    """Open, approve and stock ``merchants`` merchants of ``products`` products each around
+    central Jakarta, through the API (untimed); the ids of what was created."""
+    from warung_local.seed import one_backup_per_table
+
+    rng = random.Random(seed)  # noqa: S311 - test data
+    owner = bench.sign_in(DEMO_OWNER_EMAIL)
+    admin = bench.sign_in(DEMO_ADMIN_EMAIL)
+    merchant_ids: list[str] = []
+    product_ids: list[str] = []
+    # Each product is one transaction of a few dozen items: see one_backup_per_table.
+    with one_backup_per_table():
+        for n in range(merchants):
+            profile = {
+                "name": f"Warung Bench {n + 1:02d}",
+                "description": "Bench data.",
+                "phone": f"+62812{n + 1:07d}",
+                "address": {
+                    "line1": f"Jl. Bench No. {n + 1}",
+                    "city": "Jakarta",
+                    "postal_code": "10110",
+                },
+                "location": {
+                    "lat": round(-6.1950 + rng.uniform(-0.06, 0.06), 4),
+                    "lon": round(106.8230 + rng.uniform(-0.06, 0.06), 4),
+                },
+            }
+            merchant_id = str(bench.send("POST", "/v1/merchants", owner, profile)["id"])
+            status = {"status": "active"}
+            bench.send("PATCH", f"/v1/admin/merchants/{merchant_id}", admin, status)
+            merchant_ids.append(merchant_id)
+            for _ in range(products):
+                path = f"/v1/merchants/{merchant_id}/products"
+                body = bench.send("POST", path, owner, catalog_product(rng))
+                product_ids.append(str(body["id"]))
+    return {"merchants": merchant_ids, "products": product_ids}
+
+
+def catalog_scenarios(
+    bench: RequestBench, catalog: dict[str, Any], requests: int, warmup: int
+) -> list[Scenario]:
+    """The anonymous catalog reads: a search, one product, merchants near a point."""
+    search = Scenario(
+        "product_search",
+        f"GET /v1/products?q={SEARCH_QUERY.replace(' ', '%20')}",
+        "anonymous; default order (relevance) reads every search item of the longest word, "
+        "then the merchants and the page's products",
+    )
+    page = bench.measure(
+        search,
+        lambda: bench.event("GET", "/v1/products", query=[("q", SEARCH_QUERY)]),
+        requests,
+        warmup,
+    )
+    if not page.get("items"):
+        raise RequestBenchError(f"the search for {SEARCH_QUERY!r} found nothing to measure")
+    product_id = str(page["items"][0]["id"])
+    product = Scenario(
+        "product",
+        "GET /v1/products/{id}",
+        "anonymous; the first product of that search",
+    )
+    bench.measure(
+        product, lambda: bench.event("GET", f"/v1/products/{product_id}"), requests, warmup
+    )
+    near = Scenario(
+        "merchants_near",
+        f"GET /v1/merchants?near={NEAR_POINT}",
+        f"anonymous; {len(catalog['merchants'])} bench merchants within 10 km and the demo "
+        "ones deliver there; first page of 20",
+    )
+    listed = bench.measure(
+        near,
+        lambda: bench.event("GET", "/v1/merchants", query=[("near", NEAR_POINT)]),
+        requests,
+        warmup,
+    )
+    if not listed.get("items"):
+        raise RequestBenchError(f"no merchant delivers to {NEAR_POINT}")
+    return [search, product, near]
+
+
 def run_request_bench(
     template: str | Path = ROOT / "template.yaml",
     *,
     login_requests: int = DEFAULT_LOGIN_REQUESTS,
     read_requests: int = DEFAULT_READ_REQUESTS,
     stale_requests: int = DEFAULT_STALE_REQUESTS,
+    catalog_requests: int = DEFAULT_CATALOG_REQUESTS,
+    catalog_merchants: int = DEFAULT_CATALOG_MERCHANTS,
+    catalog_products: int = DEFAULT_CATALOG_PRODUCTS,
     warmup: int = DEFAULT_WARMUP,
     progress: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
@@ -437,6 +719,8 @@ def run_request_bench(
     say = progress or (lambda _msg: None)
     if login_requests < 1 or read_requests < 1 or stale_requests < 0 or warmup < 1:
         raise ValueError("at least 1 request and 1 warm-up request per scenario")
+    if catalog_requests < 0 or catalog_merchants < 0 or catalog_products < 0:
+        raise ValueError("catalog requests, merchants and products cannot be negative")
     try:
         from warung_local.runtime import LocalRuntime
     except ImportError as exc:
@@ -509,13 +793,31 @@ def run_request_bench(
                 scenarios.append(stale)
             elif stale_requests:
                 stale_note = "guard cache scenario skipped: warung.auth.forget_auth_state not found"
+
+            catalog_note = None
+            catalog: dict[str, Any] = {"merchants": [], "products": []}
+            if catalog_requests and CATALOG_FUNCTION not in runtime.functions:
+                catalog_note = f"catalog reads skipped: no {CATALOG_FUNCTION} in the template"
+            elif catalog_requests:
+                seeding = time.perf_counter()
+                catalog = seed_catalog(bench, catalog_merchants, catalog_products)
+                say(
+                    f"   catalog data: {len(catalog['merchants'])} merchants, "
+                    f"{len(catalog['products'])} products added through the API in "
+                    f"{time.perf_counter() - seeding:.0f} s (besides the demo merchants)"
+                )
+                scenarios += catalog_scenarios(bench, catalog, catalog_requests, warmup)
             swap_ms = bench.swap_overhead_ms()
             endpoint = runtime.endpoint_url
+            seed_lines = list(runtime.seed_lines)
         finally:
             runtime.stop()
 
     return {
         "function": AUTH_FUNCTION,
+        "functions": sorted(
+            {AUTH_FUNCTION} | ({CATALOG_FUNCTION} if catalog["products"] else set())
+        ),
         "template": str(template),
         "emulation_endpoint": endpoint,
         "host_machine": platform.machine(),
@@ -527,8 +829,15 @@ def run_request_bench(
         "guard_state_ttl_s": ttl,
         "local_swap_overhead_ms": round(swap_ms, 3),
         "runtime_startup_s": round(startup_s, 1),
+        "catalog_data": {
+            "merchants_added": len(catalog["merchants"]),
+            "products_added": len(catalog["products"]),
+            "demo_merchants": sum(1 for line in seed_lines if line.startswith("demo merchant ")),
+        },
+        "read_units": "computed from each DynamoDB read's request and response with "
+        "DynamoDB's size rules (moto's ConsumedCapacity is a fixed placeholder)",
         "scenarios": [s.summary() for s in scenarios],
-        "notes": [n for n in (stale_note,) if n],
+        "notes": [n for n in (stale_note, catalog_note) if n],
         "elapsed_s": round(time.perf_counter() - started, 1),
     }
 
@@ -555,7 +864,8 @@ def print_request_report(section: dict[str, Any], out: Any = None) -> None:
         emit(f"Warm requests (auth): skipped ({section['skipped']})")
         return
     emit(
-        f"Warm requests, in-process on the local runtime ({section['function']} via "
+        f"Warm requests, in-process on the local runtime "
+        f"({', '.join(section.get('functions') or [section['function']])} via "
         f"runtime.invoke, moto at {section['emulation_endpoint']})"
     )
     emit(
@@ -573,17 +883,22 @@ def print_request_report(section: dict[str, Any], out: Any = None) -> None:
     rw = max(19, *(len(r["request"]) for r in rows))
     emit(
         f"{'scenario':<{w}}  {'request':<{rw}}  {'n':>4}  {'p50 ms':>7}  {'p99 ms':>7}  "
-        f"{'mean':>7}  {'min':>6}  {'max':>7}  {'DynamoDB/req':>12}  {'other AWS/req':>13}"
+        f"{'mean':>7}  {'min':>6}  {'max':>7}  {'DynamoDB/req':>12}  {'other AWS/req':>13}  "
+        f"{'read units/req':>14}"
     )
     for r in rows:
         lat = r["latency_ms"]
         ddb = r["dynamodb_calls_per_request"]
         other = r["other_aws_calls_per_request"]
         spread = "" if ddb["min"] == ddb["max"] else f" ({ddb['min']}..{ddb['max']})"
+        units = r.get("dynamodb_read_units_per_request") or {}
+        rcu = "-" if units.get("median") is None else _count(units["median"])
+        if units.get("median") is not None and units["min"] != units["max"]:
+            rcu += f" ({_count(units['min'])}..{_count(units['max'])})"
         emit(
             f"{r['name']:<{w}}  {r['request']:<{rw}}  {r['requests']:>4}  {lat['p50']:>7.1f}  "
             f"{lat['p99']:>7.1f}  {lat['mean']:>7.1f}  {lat['min']:>6.1f}  {lat['max']:>7.1f}  "
-            f"{_count(ddb['median']) + spread:>12}  {_count(other['median']):>13}"
+            f"{_count(ddb['median']) + spread:>12}  {_count(other['median']):>13}  {rcu:>14}"
         )
     emit()
     for r in rows:
@@ -595,6 +910,12 @@ def print_request_report(section: dict[str, Any], out: Any = None) -> None:
         )
         for label, v in ddb["by_call"].items():
             emit(f"      {_count(v):>5} x {label}")
+        units = r.get("dynamodb_read_units_per_request") or {}
+        if units.get("by_operation"):
+            emit(
+                f"    read units per request: {_count(units['mean'])} = "
+                + " + ".join(f"{_count(v)} {op}" for op, v in units["by_operation"].items())
+            )
         other = r["other_aws_calls_per_request"]
         if other["by_call"]:
             emit(
@@ -613,6 +934,20 @@ def print_request_report(section: dict[str, Any], out: Any = None) -> None:
         "per container: a warm /v1/me reads the profile once, plus the guard's state read "
         f"at most once per {section['guard_state_ttl_s']:g} s per account and container."
     )
+    data = section.get("catalog_data") or {}
+    if data.get("products_added"):
+        emit(
+            f"  Catalog reads over {data['demo_merchants']} demo merchants plus "
+            f"{data['merchants_added']} merchants and {data['products_added']} products added "
+            "through the API before measuring."
+        )
+    if section.get("read_units"):
+        emit(
+            "  read units: computed from each read's request and response with DynamoDB's "
+            "rules (4 KB blocks; GetItem and BatchGetItem per item, Query per call; 1 "
+            "strongly consistent, 0.5 eventually); moto's own ConsumedCapacity is a fixed "
+            "placeholder"
+        )
     for note in section.get("notes", []):
         emit(f"  note: {note}")
 
@@ -622,13 +957,17 @@ def print_request_report(section: dict[str, Any], out: Any = None) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(
-        description="Warm in-process latency and AWS calls per request of sign-in and "
-        "GET /v1/me on the local runtime (the requests section of `make bench`)."
+        description="Warm in-process latency, AWS calls and DynamoDB read units per request "
+        "of sign-in, GET /v1/me and the catalog reads on the local runtime (the requests "
+        "section of `make bench`)."
     )
     p.add_argument("--template", default=str(ROOT / "template.yaml"))
     p.add_argument("--requests", type=int, default=DEFAULT_READ_REQUESTS, metavar="N")
     p.add_argument("--login-requests", type=int, default=DEFAULT_LOGIN_REQUESTS, metavar="N")
     p.add_argument("--stale-requests", type=int, default=DEFAULT_STALE_REQUESTS, metavar="N")
+    p.add_argument("--catalog-requests", type=int, default=DEFAULT_CATALOG_REQUESTS, metavar="N")
+    p.add_argument("--catalog-merchants", type=int, default=DEFAULT_CATALOG_MERCHANTS, metavar="N")
+    p.add_argument("--catalog-products", type=int, default=DEFAULT_CATALOG_PRODUCTS, metavar="N")
     p.add_argument("--warmup", type=int, default=DEFAULT_WARMUP, metavar="N")
     p.add_argument("--json", action="store_true", help="print JSON instead of the table")
     args = p.parse_args(argv)
@@ -638,6 +977,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             login_requests=args.login_requests,
             read_requests=args.requests,
             stale_requests=args.stale_requests,
+            catalog_requests=args.catalog_requests,
+            catalog_merchants=args.catalog_merchants,
+            catalog_products=args.catalog_products,
             warmup=args.warmup,
             progress=lambda msg: print(msg, file=sys.stderr, flush=True),
         )
