@@ -624,38 +624,34 @@ def seed_catalog(
 ) -> dict[str, Any]:
     """Open, approve and stock ``merchants`` merchants of ``products`` products each around
     central Jakarta, through the API (untimed); the ids of what was created."""
-    from warung_local.seed import one_backup_per_table
-
     rng = random.Random(seed)  # noqa: S311 - test data
     owner = bench.sign_in(DEMO_OWNER_EMAIL)
     admin = bench.sign_in(DEMO_ADMIN_EMAIL)
     merchant_ids: list[str] = []
     product_ids: list[str] = []
-    # Each product is one transaction of a few dozen items: see one_backup_per_table.
-    with one_backup_per_table():
-        for n in range(merchants):
-            profile = {
-                "name": f"Warung Bench {n + 1:02d}",
-                "description": "Bench data.",
-                "phone": f"+62812{n + 1:07d}",
-                "address": {
-                    "line1": f"Jl. Bench No. {n + 1}",
-                    "city": "Jakarta",
-                    "postal_code": "10110",
-                },
-                "location": {
-                    "lat": round(-6.1950 + rng.uniform(-0.06, 0.06), 4),
-                    "lon": round(106.8230 + rng.uniform(-0.06, 0.06), 4),
-                },
-            }
-            merchant_id = str(bench.send("POST", "/v1/merchants", owner, profile)["id"])
-            status = {"status": "active"}
-            bench.send("PATCH", f"/v1/admin/merchants/{merchant_id}", admin, status)
-            merchant_ids.append(merchant_id)
-            for _ in range(products):
-                path = f"/v1/merchants/{merchant_id}/products"
-                body = bench.send("POST", path, owner, catalog_product(rng))
-                product_ids.append(str(body["id"]))
+    for n in range(merchants):
+        profile = {
+            "name": f"Warung Bench {n + 1:02d}",
+            "description": "Bench data.",
+            "phone": f"+62812{n + 1:07d}",
+            "address": {
+                "line1": f"Jl. Bench No. {n + 1}",
+                "city": "Jakarta",
+                "postal_code": "10110",
+            },
+            "location": {
+                "lat": round(-6.1950 + rng.uniform(-0.06, 0.06), 4),
+                "lon": round(106.8230 + rng.uniform(-0.06, 0.06), 4),
+            },
+        }
+        merchant_id = str(bench.send("POST", "/v1/merchants", owner, profile)["id"])
+        status = {"status": "active"}
+        bench.send("PATCH", f"/v1/admin/merchants/{merchant_id}", admin, status)
+        merchant_ids.append(merchant_id)
+        for _ in range(products):
+            path = f"/v1/merchants/{merchant_id}/products"
+            body = bench.send("POST", path, owner, catalog_product(rng))
+            product_ids.append(str(body["id"]))
     return {"merchants": merchant_ids, "products": product_ids}
 
 
