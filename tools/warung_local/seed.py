@@ -5,9 +5,10 @@ into the emulation and returns lines to print (e.g. the demo accounts). It must 
 idempotent: `dev` runs every seeder at each start, against tables that may already
 hold its data.
 
-Registered here: the access-token signing key (`signing_key`) and the demo accounts
-(`demo_accounts`, through the auth function's own code). Merchants and products must go
-through the application's own logic too rather than invent a layout here.
+Registered here: the access-token signing key (`signing_key`), the demo accounts
+(`demo_accounts`, through the auth function's own code) and the demo owner's merchants
+with their menus (`demo_merchant`, through the catalog function's own code): demo data
+goes through the application's own logic rather than invent a layout here.
 """
 
 from __future__ import annotations
@@ -113,7 +114,8 @@ def demo_accounts(template: Template, endpoint_url: str) -> list[str]:
 
 @register
 def demo_merchant(template: Template, endpoint_url: str) -> list[str]:
-    """The demo owner's active merchant (SPEC §6), through the catalog function's own code.
+    """The demo owner's active merchants and their menus (SPEC §6), through the catalog
+    function's own code.
 
     Runs `tools/merchants.py seed-demo` in its own process, for the same reason as the
     demo accounts; it runs after them (the owner must exist).
