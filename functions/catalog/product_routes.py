@@ -98,7 +98,6 @@ def create_product(merchant_id: str, body: ProductCreate) -> Response[str]:
     description="Without `q` the default order is `newest`; with `q` it is `relevance` "
     "(more name words matched first, then exact words, then name). `q` matches word "
     'prefixes, case- and accent-insensitive: `nasi gor` finds "Nasi Goreng Spesial".',
-    cache_control=PUBLIC_CACHE,
     responses={
         200: {
             "description": "A page of products.",

@@ -13,7 +13,7 @@ from typing import Any
 
 from domain import Delivery, Member, Merchant, city_key
 
-from warung.dynamo import Transaction, dynamodb_client, from_item, get_item, to_item
+from warung.dynamo import Transaction, dynamodb_client, from_item, get_item, get_items, to_item
 from warung.errors import Conflict, NotFound
 from warung.settings import get_settings
 
@@ -126,9 +126,10 @@ def _merchant(item: dict[str, Any]) -> Merchant:
     )
 
 
-def get_merchant(merchant_id: str) -> tuple[Merchant, int] | None:
-    """The merchant and its version (for conditional updates), read consistently."""
-    item = _get(merchant_key(merchant_id))
+def get_merchant(merchant_id: str, *, consistent: bool = True) -> tuple[Merchant, int] | None:
+    """The merchant and its version (for conditional updates), read consistently unless
+    ``consistent`` is false (public reads)."""
+    item = _get(merchant_key(merchant_id), consistent=consistent)
     return (_merchant(item), int(item.get("version", 1))) if item else None
 
 
@@ -247,20 +248,13 @@ def geo_entries(cell: str) -> list[dict[str, Any]]:
     return [item for item, _ in _query(request)]
 
 
-def merchants_by_id(merchant_ids: list[str]) -> dict[str, Merchant]:
-    """The profiles of ``merchant_ids`` (BatchGetItem, 100 at a time)."""
-    found: dict[str, Merchant] = {}
-    client = dynamodb_client()
-    for start in range(0, len(merchant_ids), 100):
-        keys = [to_item(merchant_key(m)) for m in merchant_ids[start : start + 100]]
-        request: dict[str, Any] = {_table(): {"Keys": keys, "ConsistentRead": True}}
-        while request:
-            response = client.batch_get_item(RequestItems=request)
-            for raw in response.get("Responses", {}).get(_table(), []):
-                merchant = _merchant(from_item(raw))
-                found[merchant.merchant_id] = merchant
-            request = response.get("UnprocessedKeys") or {}
-    return found
+def merchants_by_id(merchant_ids: list[str], *, consistent: bool = True) -> dict[str, Merchant]:
+    """The profiles of ``merchant_ids`` (BatchGetItem). Public listings read eventually
+    consistently (half the read units; they are cacheable for 30 s anyway)."""
+    items = get_items(
+        [merchant_key(m) for m in merchant_ids], table=_table(), consistent=consistent
+    )
+    return {item["id"]: _merchant(item) for item in items if item is not None}
 
 
 # ---------------------------------------------------------------- members

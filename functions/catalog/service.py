@@ -100,7 +100,7 @@ def open_merchant(caller_id: str, data: Mapping[str, Any], meta: RequestMeta) ->
 
 def merchant_for(merchant_id: str, caller: Caller | None) -> Merchant:
     """The merchant if ``caller`` may see it (anyone when active); 404 otherwise."""
-    found = repository.get_merchant(merchant_id)
+    found = repository.get_merchant(merchant_id, consistent=caller is not None)
     role = caller.role_in(merchant_id) if caller else None
     if found is None or not domain.can_see(found[0], role, bool(caller and caller.is_admin)):
         raise NotFound("No such merchant.")
@@ -163,7 +163,8 @@ def public_list(
     )
     start = decode_cursor(cursor, scope)
     if near is not None:
-        return _near(near, _filters(q, open_now, city), limit, start, scope)
+        filtered = bool(q) or open_now or bool(city)
+        return _near(near, _filters(q, open_now, city), limit, start, scope, filtered=filtered)
     rows = repository.merchants_by_index(status="active", city=city or None, start_key=start)
     page, last = _first(rows, _filters(q, open_now), limit)
     return [(m, None) for m in page], encode_cursor(last, scope)
@@ -175,6 +176,8 @@ def _near(
     limit: int,
     start: dict[str, Any] | None,
     scope: str,
+    *,
+    filtered: bool,
 ) -> tuple[list[Listed], str | None]:
     try:
         lat, lon = geo.parse_point(near)
@@ -187,16 +190,25 @@ def _near(
         if distance.delivers_to(m_lat, m_lon, float(entry["max_distance_km"]), lat, lon):
             hits.append((distance.haversine_km(m_lat, m_lon, lat, lon), entry["merchant_id"]))
     hits.sort()
-    profiles = repository.merchants_by_id([merchant_id for _, merchant_id in hits])
+    offset = int((start or {}).get("offset", 0))
+    if not filtered:
+        # Every geo entry is an active merchant delivering here: read only the page's.
+        ids = [merchant_id for _, merchant_id in hits[offset : offset + limit]]
+        profiles = repository.merchants_by_id(ids, consistent=False)
+        page: list[Listed] = [
+            (profiles[m], round(d, 2)) for d, m in hits[offset : offset + limit] if m in profiles
+        ]
+        more = offset + limit < len(hits)
+        return page, encode_cursor({"offset": offset + limit} if more else None, scope)
+    profiles = repository.merchants_by_id([m for _, m in hits], consistent=False)
     listed: list[Listed] = [
         (profiles[merchant_id], round(distance, 2))
         for distance, merchant_id in hits
         if merchant_id in profiles and keep(profiles[merchant_id])
     ]
-    offset = int((start or {}).get("offset", 0))
-    page = listed[offset : offset + limit]
+    chosen = listed[offset : offset + limit]
     more = offset + limit < len(listed)
-    return page, encode_cursor({"offset": offset + limit} if more else None, scope)
+    return chosen, encode_cursor({"offset": offset + limit} if more else None, scope)
 
 
 def admin_list(

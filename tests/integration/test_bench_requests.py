@@ -15,6 +15,8 @@ from bench_requests import (
     percentile,
     print_request_report,
     read_units,
+    write_targets,
+    write_units,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -32,6 +34,7 @@ def section() -> dict[str, Any]:
         catalog_requests=3,
         catalog_merchants=2,
         catalog_products=6,
+        order_requests=3,
         warmup=1,
     )
 
@@ -113,6 +116,82 @@ def test_sign_in_and_profile_reads_have_read_units_too(section: dict[str, Any]) 
     assert scenario(section, "login")["dynamodb_read_units_per_request"]["median"] >= 2
 
 
+def test_checkout_is_two_batch_reads_one_transaction_and_the_idempotency_record(
+    section: dict[str, Any],
+) -> None:
+    checkout = scenario(section, "checkout")
+    assert checkout["requests"] == 3
+    lat = checkout["latency_ms"]
+    assert 0 < lat["min"] <= lat["p50"] <= lat["p99"] <= lat["max"]
+    calls = checkout["dynamodb_calls_per_request"]
+    # The customer's state (profile, cart, unpaid count) and the cart's catalog (products,
+    # merchant) in one BatchGetItem each; the order in one transaction; Powertools'
+    # idempotency record put (in progress) then updated (completed, with the response).
+    assert calls["by_operation"] == {
+        "BatchGetItem": 2,
+        "TransactWriteItems": 1,
+        "PutItem": 1,
+        "UpdateItem": 1,
+    }
+    assert calls["median"] == calls["min"] == calls["max"] == 5
+    labels = calls["by_call"]
+    assert labels["PutItem idempotency"] == 1
+    assert labels["UpdateItem idempotency"] == 1
+    (tx,) = (label for label in labels if label.startswith("TransactWriteItems"))
+    for step in ("Put main ORDER#", "Put main PAYMENT#", "Delete main USER#…/CART"):
+        assert step in tx
+    assert all("consistent" in label for label in labels if label.startswith("BatchGetItem"))
+    reads = checkout["dynamodb_read_units_per_request"]
+    assert reads["median"] >= 5  # five small items read consistently, one unit each
+    assert set(reads["by_operation"]) == {"BatchGetItem"}
+    writes = checkout["dynamodb_write_units_per_request"]
+    assert writes["median"] > 0
+    assert set(writes["by_operation"]) == {"TransactWriteItems", "PutItem", "UpdateItem"}
+    # At least order, payment, unpaid count and cart, 2 units per KB each.
+    assert writes["by_operation"]["TransactWriteItems"] >= 8
+    assert writes["by_operation"]["TransactWriteItems"] % 2 == 0
+    assert writes["by_operation"]["PutItem"] >= 1
+    assert writes["by_operation"]["UpdateItem"] >= 1
+    # Every size came from the emulation's items, none from the requests alone.
+    assert writes["sizes_exact_calls"] == 3 * 3
+    assert writes["sizes_from_request_calls"] == 0
+    assert checkout["other_aws_calls_per_request"]["total"] == 0
+
+
+def test_the_payment_webhook_reads_three_items_and_writes_one_transaction(
+    section: dict[str, Any],
+) -> None:
+    webhook = scenario(section, "payment_webhook")
+    assert webhook["requests"] == 3
+    lat = webhook["latency_ms"]
+    assert 0 < lat["min"] <= lat["p50"] <= lat["p99"] <= lat["max"]
+    calls = webhook["dynamodb_calls_per_request"]
+    # The event seen before?, the payment, the order; the merchant's owners (for the
+    # new-order e-mail); the event's record, the payment, the order and their jobs.
+    assert calls["by_operation"] == {"GetItem": 3, "Query": 1, "TransactWriteItems": 1}
+    assert any(label.startswith("GetItem main EVENT#simulator#") for label in calls["by_call"])
+    writes = webhook["dynamodb_write_units_per_request"]
+    assert writes["median"] >= 2 * 3  # event, payment and order at least
+    assert set(writes["by_operation"]) == {"TransactWriteItems"}
+    assert writes["sizes_from_request_calls"] == 0
+    assert webhook["dynamodb_read_units_per_request"]["median"] >= 3
+    # The webhook secret is read once, in the warm-up, then cached by the function.
+    assert webhook["other_aws_calls_per_request"]["total"] == 0
+    warm_up = webhook["other_aws_calls_during_warmup"]
+    assert any(k.startswith("secretsmanager GetSecretValue") for k in warm_up)
+
+
+def test_read_only_requests_write_nothing(section: dict[str, Any]) -> None:
+    for name in ("me", "product_search", "product", "merchants_near"):
+        writes = scenario(section, name)["dynamodb_write_units_per_request"]
+        assert writes["median"] == writes["max"] == 0
+        assert writes["by_operation"] == {}
+    # Sign-in writes: the rate limit counter, then the session, refresh token and audit.
+    login = scenario(section, "login")["dynamodb_write_units_per_request"]
+    assert login["by_operation"]["TransactWriteItems"] >= 6
+    assert login["by_operation"]["UpdateItem"] >= 1
+
+
 def test_the_section_prints_and_serialises(section: dict[str, Any]) -> None:
     out = io.StringIO()
     print_request_report(section, out)
@@ -123,6 +202,10 @@ def test_the_section_prints_and_serialises(section: dict[str, Any]) -> None:
     assert "GET /v1/products/{id}" in text
     assert "GET /v1/merchants?near=" in text
     assert "read units/req" in text
+    assert "write units/req" in text
+    assert "POST /v1/orders" in text
+    assert "POST /v1/payments/webhook" in text
+    assert "write units per request:" in text
     assert "not Lambda nor DynamoDB latency" in text
     assert json.loads(json.dumps(section)) == section
 
@@ -168,3 +251,54 @@ def test_read_units_follow_dynamodb_size_rules() -> None:
     batch = {"RequestItems": {"t": {"Keys": [{}, {}, {}], "ConsistentRead": True}}}
     assert read_units("BatchGetItem", batch, {"Responses": {"t": [small, big]}}) == 1 + 2 + 1
     assert read_units("PutItem", {}, {}) == 0
+
+
+def test_write_units_follow_dynamodb_size_rules() -> None:
+    key = {"pk": {"S": "ORDER#1"}, "sk": {"S": "ORDER"}}
+    small = {**key, "total": {"N": "28000"}}
+    big = {**key, "text": {"S": "a" * 1500}}  # over 1 KB: two blocks
+    assert item_size(small) < 1024 < item_size(big) < 2048
+
+    put = {"TableName": "t", "Item": big}
+    # A put over nothing: its own item, exact.
+    assert write_units("PutItem", put, [0], [item_size(big)]) == (2, True)
+    # A put replacing a bigger item pays for the bigger one.
+    assert write_units("PutItem", {"TableName": "t", "Item": small}, [3000], [20]) == (3, True)
+    # Without the images, the request's item: right unless it replaced a bigger one.
+    assert write_units("PutItem", put) == (2, False)
+
+    update = {
+        "TableName": "t",
+        "Key": key,
+        "UpdateExpression": "SET total = :t",
+        "ExpressionAttributeValues": {":t": {"N": "1"}},
+    }
+    assert write_units("UpdateItem", update, [1500], [900]) == (2, True)  # the larger: before
+    assert write_units("UpdateItem", update, [100], [2100]) == (3, True)  # the larger: after
+    assert write_units("UpdateItem", update) == (1, False)  # key and values only
+    delete = {"TableName": "t", "Key": key}
+    assert write_units("DeleteItem", delete, [2500], [0]) == (3, True)  # the item deleted
+
+    transaction = {
+        "TransactItems": [
+            {"Put": {"TableName": "t", "Item": small}},
+            {"Update": update},
+            {"ConditionCheck": {"TableName": "t", "Key": key, "ConditionExpression": "x"}},
+            {"Delete": delete},
+        ]
+    }
+    targets = write_targets("TransactWriteItems", transaction)
+    assert [t.action for t in targets] == ["Put", "Update", "ConditionCheck", "Delete"]
+    # 2 units per KB per action, the condition check as a write of the item checked.
+    before, after = [0, 1500, 2100, 300], [item_size(small), 1600, 2100, 0]
+    assert write_units("TransactWriteItems", transaction, before, after) == (
+        2 * (1 + 2 + 3 + 1),
+        True,
+    )
+    assert write_units("TransactWriteItems", transaction)[1] is False
+
+    batch = {
+        "RequestItems": {"t": [{"PutRequest": {"Item": big}}, {"DeleteRequest": {"Key": key}}]}
+    }
+    assert write_units("BatchWriteItem", batch, [0, 700], [item_size(big), 0]) == (2 + 1, True)
+    assert write_targets("GetItem", {"TableName": "t", "Key": key}) == []

@@ -8,6 +8,8 @@ money is an integer number of rupiah.
 
 from __future__ import annotations
 
+import time
+import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -22,6 +24,7 @@ AttributeValue = dict[str, Any]
 Item = dict[str, Any]
 
 MAX_TRANSACTION_ITEMS = 100
+MAX_BATCH_GET_KEYS = 100
 
 
 def dynamodb_client() -> Any:
@@ -44,7 +47,8 @@ def get_item(
 def get_items(
     keys: list[Mapping[str, Any]], *, table: str | None = None, consistent: bool = True
 ) -> list[dict[str, Any] | None]:
-    """Several items of one table in one round trip (BatchGetItem), in the order of ``keys``."""
+    """Several items of one table (BatchGetItem, 100 keys per call as DynamoDB allows), in
+    the order of ``keys``; ``None`` where nothing is stored."""
     from warung.settings import get_settings
 
     if not keys:
@@ -52,12 +56,19 @@ def get_items(
     name = table or get_settings().table_name
     wanted = [to_item(key) for key in keys]
     found: dict[str, dict[str, Any]] = {}
-    request: dict[str, Any] = {name: {"Keys": wanted, "ConsistentRead": consistent}}
-    while request:
-        response = dynamodb_client().batch_get_item(RequestItems=request)
-        for raw in response.get("Responses", {}).get(name, []):
-            found[_key_id({k: raw[k] for k in wanted[0]})] = from_item(raw)
-        request = response.get("UnprocessedKeys") or {}
+    for start in range(0, len(wanted), MAX_BATCH_GET_KEYS):
+        chunk = wanted[start : start + MAX_BATCH_GET_KEYS]
+        request: dict[str, Any] = {name: {"Keys": chunk, "ConsistentRead": consistent}}
+        for attempt in range(10):
+            response = dynamodb_client().batch_get_item(RequestItems=request)
+            for raw in response.get("Responses", {}).get(name, []):
+                found[_key_id({k: raw[k] for k in wanted[0]})] = from_item(raw)
+            request = response.get("UnprocessedKeys") or {}
+            if not request:
+                break
+            time.sleep(min(0.05 * 2**attempt, 1.0))  # throttled: back off, then the rest
+        else:
+            raise RuntimeError("BatchGetItem kept returning unprocessed keys")
     return [found.get(_key_id(key)) for key in wanted]
 
 
@@ -220,15 +231,18 @@ class Transaction:
     def commit(self, *, token: str | None = None, client: Any = None) -> None:
         """Write everything atomically; a failed condition raises its ``conflict`` error.
 
-        ``token`` (ClientRequestToken) makes a retried commit idempotent for 10 minutes.
+        ``token`` (ClientRequestToken) makes a retried commit idempotent for 10 minutes. A
+        fresh one is used when none is given, so that the SDK's own retry of a commit whose
+        answer was lost (a timeout) is not refused by the commit's own conditions.
         """
         if not self.items:
             return
         if len(self.items) > MAX_TRANSACTION_ITEMS:
             raise ValueError(f"a transaction holds at most {MAX_TRANSACTION_ITEMS} writes")
-        request: dict[str, Any] = {"TransactItems": self.items}
-        if token:
-            request["ClientRequestToken"] = token
+        request: dict[str, Any] = {
+            "TransactItems": self.items,
+            "ClientRequestToken": token or uuid.uuid4().hex,
+        }
         try:
             (client or dynamodb_client()).transact_write_items(**request)
         except ClientError as error:
