@@ -15,7 +15,7 @@ from typing import Any
 import search
 from products import CATEGORIES, Product
 
-from warung.dynamo import Transaction, dynamodb_client, from_item, get_item, get_items, to_item
+from warung.dynamo import Transaction, get_item, get_items, query_items, to_item
 from warung.errors import PreconditionFailed
 from warung.settings import get_settings
 
@@ -153,20 +153,6 @@ def products_by_id(product_ids: list[str]) -> dict[str, Product]:
 Row = tuple[dict[str, Any], dict[str, Any]]  # an entry and the key that resumes after it
 
 
-def query(request: dict[str, Any]) -> Iterator[Row]:
-    """Every item of a Query, page after page, each with the key that resumes after it."""
-    client = dynamodb_client()
-    index = request.get("IndexName")
-    key_names = ["pk", "sk"] + ([f"{index}pk", f"{index}sk"] if index else [])
-    while True:
-        page = client.query(**request)
-        for raw in page.get("Items", []):
-            yield from_item(raw), {name: raw[name] for name in key_names if name in raw}
-        if "LastEvaluatedKey" not in page:
-            return
-        request = {**request, "ExclusiveStartKey": page["LastEvaluatedKey"]}
-
-
 def _request(
     index: str | None,
     partition: str,
@@ -204,7 +190,9 @@ def merchant_menu(
 ) -> Iterator[Row]:
     """A merchant's listed products, newest first (gsi1)."""
     partition = f"MPRODUCTS#{merchant_id}"
-    return query(_request("gsi1", partition, newest_first=True, page_size=page_size, start=start))
+    return query_items(
+        _request("gsi1", partition, newest_first=True, page_size=page_size, start=start)
+    )
 
 
 def category_newest(
@@ -212,7 +200,9 @@ def category_newest(
 ) -> Iterator[Row]:
     """A category's listed products, newest first (gsi3)."""
     partition = f"CATNEW#{category}"
-    return query(_request("gsi3", partition, newest_first=True, page_size=page_size, start=start))
+    return query_items(
+        _request("gsi3", partition, newest_first=True, page_size=page_size, start=start)
+    )
 
 
 def category_by_price(
@@ -227,7 +217,7 @@ def category_by_price(
     """A category's listed products by price (gsi2), only those in the price range."""
     low = f"{min_price or 0:0{PRICE_DIGITS}d}#"
     high = f"{max_price if max_price is not None else 10**PRICE_DIGITS - 1:0{PRICE_DIGITS}d}#~"
-    return query(
+    return query_items(
         _request(
             "gsi2",
             f"CAT#{category}",
@@ -241,7 +231,7 @@ def category_by_price(
 
 def search_partition(prefix: str, *, page_size: int, start: dict[str, Any] | None) -> Iterator[Row]:
     """The search items of one word prefix, newest product first."""
-    return query(
+    return query_items(
         _request(None, f"SEARCH#{prefix}", newest_first=True, page_size=page_size, start=start)
     )
 

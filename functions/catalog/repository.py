@@ -13,7 +13,7 @@ from typing import Any
 
 from domain import Delivery, Member, Merchant, city_key
 
-from warung.dynamo import Transaction, dynamodb_client, from_item, get_item, get_items, to_item
+from warung.dynamo import Transaction, get_item, get_items, query_items, to_item
 from warung.errors import Conflict, NotFound
 from warung.settings import get_settings
 
@@ -201,20 +201,6 @@ def index_geo(
     return tx
 
 
-def _query(request: dict[str, Any]) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
-    """Every item of a Query, page after page, with the key that resumes after it."""
-    client = dynamodb_client()
-    index = request.get("IndexName")
-    key_names = ["pk", "sk"] + ([f"{index}pk", f"{index}sk"] if index else [])
-    while True:
-        page = client.query(**request)
-        for raw in page.get("Items", []):
-            yield from_item(raw), {name: raw[name] for name in key_names if name in raw}
-        if "LastEvaluatedKey" not in page:
-            return
-        request = {**request, "ExclusiveStartKey": page["LastEvaluatedKey"]}
-
-
 def merchants_by_index(
     *, status: str | None = None, city: str | None = None, start_key: dict[str, Any] | None
 ) -> Iterator[tuple[Merchant, dict[str, Any]]]:
@@ -234,7 +220,7 @@ def merchants_by_index(
     }
     if start_key:
         request["ExclusiveStartKey"] = start_key
-    for item, key in _query(request):
+    for item, key in query_items(request):
         yield _merchant(item), key
 
 
@@ -245,7 +231,7 @@ def geo_entries(cell: str) -> list[dict[str, Any]]:
         "KeyConditionExpression": "pk = :pk",
         "ExpressionAttributeValues": to_item({":pk": f"GEO#{cell}"}),
     }
-    return [item for item, _ in _query(request)]
+    return [item for item, _ in query_items(request)]
 
 
 def merchants_by_id(merchant_ids: list[str], *, consistent: bool = True) -> dict[str, Merchant]:
@@ -314,7 +300,7 @@ def list_members(merchant_id: str) -> list[Member]:
         ),
         "ConsistentRead": True,
     }
-    return [_member(item) for item, _ in _query(request)]
+    return [_member(item) for item, _ in query_items(request)]
 
 
 def change_owner_count(tx: Transaction, merchant_id: str, delta: int) -> Transaction:

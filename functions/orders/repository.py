@@ -14,7 +14,7 @@ from typing import Any
 
 from pricing import Promo, promo_limit_reached, promo_not_found
 
-from warung.dynamo import Transaction, dynamodb_client, from_item, get_items, to_item
+from warung.dynamo import Transaction, dynamodb_client, get_items, query_items, to_item
 from warung.errors import Conflict, InsufficientStock, MerchantClosed, ValidationFailed
 from warung.orders import (
     MAX_PENDING_ORDERS,
@@ -385,20 +385,6 @@ def get_payment_status(payment_id: str) -> str | None:
     return str(item["status"]) if item else None
 
 
-def query(request: dict[str, Any]) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
-    """Every item of a Query, page after page, each with the key that resumes after it."""
-    client = dynamodb_client()
-    index = request.get("IndexName")
-    names = ["pk", "sk"] + ([f"{index}pk", f"{index}sk"] if index else [])
-    while True:
-        page = client.query(**request)
-        for raw in page.get("Items", []):
-            yield from_item(raw), {n: raw[n] for n in names if n in raw}
-        if "LastEvaluatedKey" not in page:
-            return
-        request = {**request, "ExclusiveStartKey": page["LastEvaluatedKey"]}
-
-
 def orders_of(
     *, customer_id: str | None = None, merchant_id: str | None = None, start: Any = None
 ) -> Iterator[tuple[Order, dict[str, Any]]]:
@@ -417,7 +403,7 @@ def orders_of(
     }
     if start:
         request["ExclusiveStartKey"] = start
-    for item, key in query(request):
+    for item, key in query_items(request):
         yield order_from(item), key
 
 
@@ -430,7 +416,7 @@ def unpaid_due(now: str, *, page_size: int = 100) -> Iterator[Order]:
         "ExpressionAttributeValues": to_item({":pending": "PENDING", ":now": now}),
         "Limit": page_size,
     }
-    for item, _ in query(request):
+    for item, _ in query_items(request):
         yield order_from(item)
 
 
@@ -505,7 +491,7 @@ def promos(start: Any) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
     }
     if start:
         request["ExclusiveStartKey"] = start
-    return query(request)
+    return query_items(request)
 
 
 def no_promo(code: str) -> ValidationFailed:

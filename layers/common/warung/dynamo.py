@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -70,6 +70,22 @@ def get_items(
         else:
             raise RuntimeError("BatchGetItem kept returning unprocessed keys")
     return [found.get(_key_id(key)) for key in wanted]
+
+
+def query_items(request: dict[str, Any]) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
+    """Every item a ``Query`` request finds, page after page (lazily: stop iterating and no
+    further page is read), each with the key that resumes right after it (the table's keys,
+    plus the index's when ``IndexName`` is given): what a list's cursor carries."""
+    client = dynamodb_client()
+    index = request.get("IndexName")
+    key_names = ["pk", "sk"] + ([f"{index}pk", f"{index}sk"] if index else [])
+    while True:
+        page = client.query(**request)
+        for raw in page.get("Items", []):
+            yield from_item(raw), {name: raw[name] for name in key_names if name in raw}
+        if "LastEvaluatedKey" not in page:
+            return
+        request = {**request, "ExclusiveStartKey": page["LastEvaluatedKey"]}
 
 
 def _key_id(key: Mapping[str, Any]) -> str:
