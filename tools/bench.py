@@ -4,10 +4,11 @@
 For each function of template.yaml this measures the import of its handler module
 against a baseline handler that only imports boto3 and creates a DynamoDB client
 (tools/bench_baseline/app.py), and reports the ratio; then the warm latency, the AWS
-calls and the DynamoDB read units per request of sign-in, a token-verified read and the
-public catalog reads (search, one product, merchants near a point) (tools/bench_requests.py,
-in-process on the local runtime; --no-requests skips it); then the zipped size of each
-layer and function as `sam deploy` would upload them.
+calls and the DynamoDB read and write units per request of sign-in, a token-verified read,
+the public catalog reads (search, one product, merchants near a point), checkout and the
+payment provider's webhook (tools/bench_requests.py, in-process on the local runtime;
+--no-requests skips it); then the zipped size of each layer and function as `sam deploy`
+would upload them.
 
 How it measures:
 
@@ -624,7 +625,8 @@ def request_section(
         f"== warm requests: {AUTH_FUNCTION} in-process on the local runtime "
         f"({args.login_requests} sign-ins, {args.requests} GET /v1/me, "
         f"{args.catalog_requests} of each catalog read over {DEFAULT_CATALOG_MERCHANTS} x "
-        f"{DEFAULT_CATALOG_PRODUCTS} products added first)"
+        f"{DEFAULT_CATALOG_PRODUCTS} products added first, {args.order_requests} checkouts "
+        "and payment webhooks)"
     )
     try:
         return run_request_bench(
@@ -633,6 +635,7 @@ def request_section(
             read_requests=args.requests,
             stale_requests=min(args.requests, DEFAULT_STALE_REQUESTS),
             catalog_requests=args.catalog_requests,
+            order_requests=args.order_requests,
             progress=log,
         )
     except RequestBenchError as exc:
@@ -650,6 +653,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     from bench_requests import (
         DEFAULT_CATALOG_REQUESTS,
         DEFAULT_LOGIN_REQUESTS,
+        DEFAULT_ORDER_REQUESTS,
         DEFAULT_READ_REQUESTS,
         DEFAULT_STALE_REQUESTS,
     )
@@ -716,7 +720,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument(
         "--no-requests",
         action="store_true",
-        help="skip the warm requests section (sign-in and GET /v1/me on the local runtime)",
+        help="skip the warm requests section (sign-in, GET /v1/me, catalog reads, checkout "
+        "and the payment webhook on the local runtime)",
     )
     p.add_argument(
         "--requests",
@@ -741,6 +746,14 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="timed requests of each catalog read: search, one product, merchants near a "
         f"point (default {DEFAULT_CATALOG_REQUESTS}; 0 skips them and their data set)",
     )
+    p.add_argument(
+        "--order-requests",
+        type=int,
+        default=DEFAULT_ORDER_REQUESTS,
+        metavar="N",
+        help="timed checkouts, and as many payment webhooks, each on an order prepared "
+        f"untimed (default {DEFAULT_ORDER_REQUESTS}; 0 skips them)",
+    )
     args = p.parse_args(argv)
     if args.rounds < MIN_ROUNDS:
         p.error(f"--rounds must be at least {MIN_ROUNDS}")
@@ -750,6 +763,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         p.error("--requests and --login-requests must be at least 1")
     if args.catalog_requests < 0:
         p.error("--catalog-requests cannot be negative")
+    if args.order_requests < 0:
+        p.error("--order-requests cannot be negative")
     return args
 
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""`make bench`, requests section: warm latency, AWS calls and DynamoDB read units per
-request of sign-in, a token-verified read and the public catalog reads, measured in-process
-on the local runtime.
+"""`make bench`, requests section: warm latency, AWS calls and DynamoDB read and write
+units per request of sign-in, a token-verified read, the public catalog reads, checkout and
+the payment provider's webhook, measured in-process on the local runtime.
 
 How it measures:
 
@@ -28,9 +28,22 @@ How it measures:
   - anonymous `GET /v1/products?q=nasi%20gor` (search, default relevance order, first
     page of 20), `GET /v1/products/{id}` (one seeded product) and
     `GET /v1/merchants?near=-6.1950,106.8230` (Bundaran HI: every merchant delivers there).
+  - `POST /v1/orders` (checkout) as the demo customer (verified), with a fresh
+    `Idempotency-Key` each time, delivering to Bundaran HI from one more bench merchant
+    (next to it, no opening hours) whose one product has no stock count (null). Untimed
+    around each request: the cart gets 2 of that product before it, and the order is
+    cancelled after it (a customer may hold at most 5 unpaid orders; checkout empties
+    the cart).
+  - `POST /v1/payments/webhook`: a `payment.succeeded` event signed as the simulator
+    provider signs it (`SimulatorProvider.signed` of the payments function's own
+    `warung.payments`, with the stage's webhook secret read from the emulation's Secrets
+    Manager at the function's PAYMENT_WEBHOOK_SECRET_ARN) for a fresh pending order each
+    time, placed untimed just before it (cart filled, checkout); the order becomes paid.
 * The timed figure is the wall time of `runtime.invoke` (time.perf_counter around it):
   the handler, the local runtime's per-invocation module/environment swap (reported on
-  its own), and the round trips to the embedded moto emulation over loopback.
+  its own), and the round trips to the embedded moto emulation over loopback; less the
+  time of the bench's own item-size lookups for write units (below), which run while
+  the function waits on a write.
 * AWS calls per request: an observer of the emulation (`Emulation.add_observer`) sees
   every request it serves; the calls made during one invocation belong to it (the
   invocation is synchronous and nothing else runs: no event sources). DynamoDB calls
@@ -46,7 +59,20 @@ How it measures:
   used); 1 unit per 4 KB strongly consistent, 0.5 eventually consistent, 2 in
   TransactGetItems. moto's own `ConsumedCapacity` is a fixed placeholder (GetItem 0.5,
   Query 1, BatchGetItem 1 per key, whatever the size and the consistency), so it is
-  not asked for.
+  not asked for. A projected or filtered read is sized from what it returned: a lower
+  bound, since DynamoDB bills the whole items it read (the same figure while they stay
+  within the same 4 KB blocks; the projected reads here are of small items).
+* DynamoDB write units per request are computed here too, with DynamoDB's rules: 1 unit
+  per 1 KB (rounded up, at least 1) of the item for PutItem (the larger of the old and
+  the new item), UpdateItem (the larger of before and after) and DeleteItem (the item
+  deleted), 2 per 1 KB for each action of a TransactWriteItems, a ConditionCheck
+  counting as a write of the item checked. The sizes are the items' own, read from the
+  emulation's backend in this process (not through its API, so nothing is observed):
+  just before the write by a WSGI middleware the bench puts in front of moto inside the
+  emulation's lock (`BeforeImages`), and just after by the observer. Only when that is
+  not possible are they taken from the request: a put's item (exact unless it replaced
+  a bigger one), for the other actions the key plus the values sent (an approximation,
+  below the real size); each row says how many of its write calls were sized that way.
 
 What transfers to Lambda and DynamoDB is the number and kind of calls per request, not
 the milliseconds: moto in-process on a developer machine is neither.
@@ -57,6 +83,7 @@ from __future__ import annotations
 import argparse
 import base64
 import contextlib
+import importlib
 import io
 import json
 import math
@@ -68,6 +95,7 @@ import statistics
 import sys
 import threading
 import time
+import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -94,6 +122,16 @@ DEMO_OWNER_EMAIL = "owner@example.com"
 DEMO_ADMIN_EMAIL = "admin@example.com"
 SEARCH_QUERY = "nasi gor"
 NEAR_POINT = "-6.1950,106.8230"  # Bundaran HI, central Jakarta
+ORDERS_FUNCTION = "OrdersFunction"
+PAYMENTS_FUNCTION = "PaymentsFunction"
+DEFAULT_ORDER_REQUESTS = 100
+DELIVERY_ADDRESS = {  # Bundaran HI: where the orders are delivered
+    "line1": "Jl. M.H. Thamrin No. 1",
+    "city": "Jakarta",
+    "postal_code": "10310",
+    "lat": -6.1950,
+    "lon": 106.8230,
+}
 GUARD_STATE_TTL_S = 30  # warung.auth.STATE_TTL_SECONDS, read from the function when possible
 SWAP_SAMPLES = 200
 _LOG_TAIL_CHARS = 3000
@@ -115,6 +153,8 @@ class AwsCall:
     detail: str = ""
     status: str = ""
     read_units: float | None = None  # DynamoDB reads, when the response was seen
+    write_units: float | None = None  # DynamoDB writes, when the call succeeded
+    write_sizes_exact: bool | None = None  # every size from the table's item images
 
     @property
     def label(self) -> str:
@@ -272,14 +312,213 @@ def _read_units_of(operation: str, body: bytes, response_body: bytes | None) -> 
         return None
 
 
+# ------------------------------------------------------------------ write units
+
+WRITE_UNIT_BYTES = 1024
+WRITE_OPERATIONS = frozenset(
+    {"PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem"}
+)
+
+
+@dataclass(frozen=True)
+class WriteTarget:
+    """One item a write request names: its table, its key (or whole item, for a put), what
+    is done to it, and the size that the request alone gives for it."""
+
+    table: str
+    attributes: dict[str, Any]  # the Key, or the Item of a put
+    action: str  # Put, Update, Delete, ConditionCheck
+    request_size: int  # the put's item exactly; for the others an approximation
+
+
+def _approximate_size(spec: dict[str, Any]) -> int:
+    """An update's, delete's or condition check's item size from the request alone: the
+    key plus the values (and aliased names) it sets or compares. It undercounts whatever
+    else the item holds."""
+    size = item_size(spec.get("Key") or {})
+    size += sum(attribute_size(v) for v in (spec.get("ExpressionAttributeValues") or {}).values())
+    size += sum(len(str(n).encode()) for n in (spec.get("ExpressionAttributeNames") or {}).values())
+    return size
+
+
+def write_targets(operation: str, request: dict[str, Any]) -> list[WriteTarget]:
+    """The items a DynamoDB write names, in the request's order (none for a read)."""
+
+    def target(action: str, spec: dict[str, Any], table: Any = None) -> WriteTarget:
+        name = str(table or spec.get("TableName") or "")
+        if action == "Put":
+            item = spec.get("Item") or {}
+            return WriteTarget(name, item, action, item_size(item))
+        return WriteTarget(name, spec.get("Key") or {}, action, _approximate_size(spec))
+
+    single = {"PutItem": "Put", "UpdateItem": "Update", "DeleteItem": "Delete"}
+    if operation in single:
+        return [target(single[operation], request)]
+    if operation == "TransactWriteItems":
+        return [
+            target(kind, spec)
+            for step in request.get("TransactItems") or []
+            for kind, spec in step.items()
+        ]
+    if operation == "BatchWriteItem":
+        targets = []
+        for table, writes in (request.get("RequestItems") or {}).items():
+            for write in writes:
+                if "PutRequest" in write:
+                    targets.append(target("Put", write["PutRequest"], table))
+                elif "DeleteRequest" in write:
+                    targets.append(target("Delete", write["DeleteRequest"], table))
+        return targets
+    return []
+
+
+def _write_blocks(size: int) -> int:
+    """Whole 1 KB blocks of ``size`` bytes, at least one."""
+    return max(1, math.ceil(size / WRITE_UNIT_BYTES))
+
+
+def write_units(
+    operation: str,
+    request: dict[str, Any],
+    before: Sequence[int | None] | None = None,
+    after: Sequence[int | None] | None = None,
+) -> tuple[float, bool]:
+    """The write capacity units one DynamoDB write consumed, and whether every size it
+    used was an item's real size.
+
+    ``before`` and ``after`` are the sizes of the named items (`write_targets` order) as
+    the table held them just before and just after the call (0: no item; None: unknown).
+    The size billed is the larger of the two (PutItem over an existing item, UpdateItem),
+    the item deleted (DeleteItem) or the item checked (ConditionCheck); 1 unit per 1 KB,
+    2 in a transaction. Without the images, a put's size is its request item (exact when
+    nothing was there before) and the other actions' an approximation from the request
+    (`_approximate_size`).
+    """
+    targets = write_targets(operation, request)
+    factor = 2 if operation == "TransactWriteItems" else 1
+    total, exact = 0, True
+    for i, t in enumerate(targets):
+        old = before[i] if before is not None and i < len(before) else None
+        new = after[i] if after is not None and i < len(after) else None
+        if t.action == "Put":
+            size = max(t.request_size, old or 0)
+            exact = exact and old is not None
+        elif t.action == "Update" and old is not None and new is not None:
+            size = max(old, new)
+        elif t.action in {"Delete", "ConditionCheck"} and old is not None:
+            size = old
+        else:
+            size, exact = t.request_size, False
+        total += factor * _write_blocks(size)
+    return float(total), exact
+
+
+class ItemImages:
+    """Sizes of items as the embedded moto emulation holds them, read from its backend in
+    this process (no request, nothing observed): what a write's units are computed from.
+
+    moto's internals (5.x: ``dynamodb_backends[account][region].tables``, ``Table.get_item``,
+    ``Item.to_json``) are read defensively: anything unexpected gives None, and the units
+    fall back to the request's sizes, marked approximate.
+    """
+
+    def __init__(self) -> None:
+        self.lookup_s = 0.0  # time spent here (inside the invocations: `call` subtracts it)
+        self.lookups = 0
+        self._tables: dict[str, Any] = {}
+
+    def _table(self, name: str) -> Any:
+        table = self._tables.get(name)
+        if table is not None:
+            return table
+        from moto.dynamodb.models import dynamodb_backends
+
+        for account in list(dynamodb_backends.values()):
+            for backend in list(account.values()):
+                table = backend.tables.get(name)
+                if table is not None:
+                    self._tables[name] = table  # the tables live as long as the runtime
+                    return table
+        return None
+
+    def size(self, table_name: str, attributes: dict[str, Any]) -> int | None:
+        """The stored size of the item with this key (0 if there is none), or None."""
+        try:
+            from moto.dynamodb.models.dynamo_type import DynamoType
+
+            table = self._table(table_name)
+            if table is None:
+                return None
+            hash_key = DynamoType(attributes[table.hash_key_attr])
+            range_attr = table.range_key_attr
+            range_key = DynamoType(attributes[range_attr]) if range_attr else None
+            item = table.get_item(hash_key, range_key)
+            return item_size(item.to_json()["Attributes"]) if item is not None else 0
+        except Exception:  # moto internals: an unknown size, never a failure
+            return None
+
+    def sizes(self, operation: str, body: bytes) -> list[int | None] | None:
+        """The current sizes of the items a write request names (None for other calls)."""
+        if operation not in WRITE_OPERATIONS:
+            return None
+        started = time.perf_counter()
+        try:
+            request = json.loads(body or b"{}")
+            return [self.size(t.table, t.attributes) for t in write_targets(operation, request)]
+        except (ValueError, TypeError, AttributeError):
+            return None
+        finally:
+            self.lookup_s += time.perf_counter() - started
+            self.lookups += 1
+
+
+BEFORE_SIZES = "warung_bench.before_sizes"  # WSGI environ key set by `BeforeImages`
+
+
+class BeforeImages:
+    """WSGI middleware in front of moto (inside the emulation's lock): notes, in the request's
+    environ, the sizes of the items a DynamoDB write is about to change, for the observer
+    that sees the same environ once the write is done."""
+
+    def __init__(self, app: Callable[..., Any], images: ItemImages) -> None:
+        self.app = app
+        self.images = images
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        target = str(environ.get("HTTP_X_AMZ_TARGET") or "")
+        prefix, _, operation = target.rpartition(".")
+        if prefix == "DynamoDB_20120810" and operation in WRITE_OPERATIONS:
+            body = environ["wsgi.input"].read()
+            environ["wsgi.input"] = io.BytesIO(body)
+            environ[BEFORE_SIZES] = self.images.sizes(operation, body)
+        return self.app(environ, start_response)
+
+
+def _write_units_of(
+    operation: str,
+    body: bytes,
+    before: Sequence[int | None] | None,
+    after: Sequence[int | None] | None,
+) -> tuple[float | None, bool | None]:
+    if operation not in WRITE_OPERATIONS:
+        return 0.0, None
+    try:
+        return write_units(operation, json.loads(body or b"{}"), before, after)
+    except (ValueError, TypeError, KeyError, AttributeError, StopIteration):
+        return None, None
+
+
 def describe_call(
     environ: dict[str, Any],
     body: bytes,
     status: str = "",
     response_body: bytes | None = None,
+    after_sizes: Sequence[int | None] | None = None,
 ) -> AwsCall:
     """What one request to the emulation was, from its WSGI environ and body; with the
-    response body, a DynamoDB call's read units too."""
+    response body, a DynamoDB call's read units too, and a successful write's units
+    (from the item sizes `BeforeImages` noted in the environ and ``after_sizes``, else
+    from the request)."""
     target = str(environ.get("HTTP_X_AMZ_TARGET") or "")
     if "." in target:
         prefix, _, operation = target.rpartition(".")
@@ -287,7 +526,9 @@ def describe_call(
         detail = _dynamodb_detail(operation, body) if service == "dynamodb" else ""
         if service == "dynamodb" and status.startswith("200"):
             units = _read_units_of(operation, body, response_body)
-            return AwsCall(service, operation, detail, status, units)
+            before = environ.get(BEFORE_SIZES)
+            written, exact = _write_units_of(operation, body, before, after_sizes)
+            return AwsCall(service, operation, detail, status, units, written, exact)
         if service in {"ssm", "secretsmanager"}:
             with contextlib.suppress(ValueError, AttributeError):
                 request = json.loads(body or b"{}")
@@ -306,11 +547,14 @@ def describe_call(
 
 
 class CallRecorder:
-    """An emulation observer that keeps the calls since the last `take()`."""
+    """An emulation observer that keeps the calls since the last `take()`; with
+    ``images``, it reads the sizes of the items each DynamoDB write left (the observer
+    runs inside the emulation's lock, right after the write)."""
 
-    def __init__(self) -> None:
+    def __init__(self, images: ItemImages | None = None) -> None:
         self._lock = threading.Lock()
         self._calls: list[AwsCall] = []
+        self.images = images
 
     def __call__(
         self,
@@ -319,7 +563,11 @@ class CallRecorder:
         status: str,
         response_body: bytes,
     ) -> None:
-        call = describe_call(environ, request_body, status, response_body)
+        after = None
+        target = str(environ.get("HTTP_X_AMZ_TARGET") or "")
+        if self.images is not None and target.startswith("DynamoDB_20120810."):
+            after = self.images.sizes(target.rpartition(".")[2], request_body)
+        call = describe_call(environ, request_body, status, response_body, after)
         with self._lock:
             self._calls.append(call)
 
@@ -375,14 +623,7 @@ class Scenario:
             sum(1 for c in calls if c.service != "dynamodb") for calls in self.calls
         ]
         by_operation = Counter(c.operation for calls in self.calls for c in calls if _ddb(c))
-        units_per_request = [
-            sum(c.read_units or 0.0 for c in calls if _ddb(c)) for calls in self.calls
-        ]
-        units_by_operation: Counter[str] = Counter()
-        for calls in self.calls:
-            for c in calls:
-                if _ddb(c) and c.read_units:
-                    units_by_operation[c.operation] += c.read_units  # type: ignore[assignment]
+        writes = [c for calls in self.calls for c in calls if _ddb(c) and c.write_units]
         by_call = Counter(c.label for calls in self.calls for c in calls if _ddb(c))
         others = Counter(
             f"{c.service} {c.label}" for calls in self.calls for c in calls if not _ddb(c)
@@ -405,14 +646,13 @@ class Scenario:
                 "by_operation": {op: _rate(k, n) for op, k in by_operation.most_common()},
                 "by_call": {label: _rate(k, n) for label, k in by_call.most_common()},
             },
-            "dynamodb_read_units_per_request": {
-                "median": statistics.median(units_per_request) if n else None,
-                "mean": round(statistics.fmean(units_per_request), 3) if n else 0.0,
-                "min": min(units_per_request, default=0.0),
-                "max": max(units_per_request, default=0.0),
-                "by_operation": {
-                    op: round(units / n, 3) for op, units in units_by_operation.most_common()
-                },
+            "dynamodb_read_units_per_request": self._units(lambda c: c.read_units),
+            "dynamodb_write_units_per_request": {
+                **self._units(lambda c: c.write_units),
+                # Write calls whose every item size came from the table (before and after
+                # the call) vs those with a size taken or approximated from the request.
+                "sizes_exact_calls": sum(1 for c in writes if c.write_sizes_exact),
+                "sizes_from_request_calls": sum(1 for c in writes if not c.write_sizes_exact),
             },
             "other_aws_calls_per_request": {
                 "median": statistics.median(other_per_request) if n else None,
@@ -420,6 +660,25 @@ class Scenario:
                 "by_call": {label: _rate(k, n) for label, k in others.most_common()},
             },
             "other_aws_calls_during_warmup": dict(warm_up_others.most_common()),
+        }
+
+    def _units(self, of: Callable[[AwsCall], float | None]) -> dict[str, Any]:
+        """Capacity units per request (``of``: a call's read or write units)."""
+        n = len(self.calls)
+        per_request = [sum(of(c) or 0.0 for c in calls if _ddb(c)) for calls in self.calls]
+        by_operation: dict[str, float] = {}
+        for calls in self.calls:
+            for c in calls:
+                units = of(c)
+                if _ddb(c) and units:
+                    by_operation[c.operation] = by_operation.get(c.operation, 0.0) + units
+        ranked = sorted(by_operation.items(), key=lambda kv: -kv[1])
+        return {
+            "median": statistics.median(per_request) if n else None,
+            "mean": round(statistics.fmean(per_request), 3) if n else 0.0,
+            "min": min(per_request, default=0.0),
+            "max": max(per_request, default=0.0),
+            "by_operation": {op: round(units / n, 3) for op, units in ranked},
         }
 
 
@@ -465,17 +724,20 @@ class RequestBench:
         headers: Sequence[tuple[str, str]] = (),
         query: Sequence[tuple[str, str]] = (),
         source_ip: str = "127.0.0.1",
+        raw_body: bytes | None = None,
     ) -> dict[str, Any]:
-        """The proxy event the local gateway would build for this request."""
+        """The proxy event the local gateway would build for this request (``body`` as
+        JSON, or ``raw_body`` as it is: a signed body must keep its bytes)."""
         from warung_local.gateway import build_proxy_event
 
         match = self.router.match(method, path)
         if match is None or match.route.function_id not in self.runtime.functions:
             raise RequestBenchError(f"{method} {path} is not a route of a loaded function")
         all_headers = [("User-Agent", "warung-bench"), *headers]
-        raw = None
+        raw = raw_body
         if body is not None:
             raw = json.dumps(body).encode()
+        if raw is not None:
             all_headers.append(("Content-Type", "application/json"))
         api = self.runtime.template.api
         return build_proxy_event(
@@ -497,10 +759,14 @@ class RequestBench:
         if match is None:
             raise RequestBenchError(f"{request} is not a route of the template")
         self.recorder.take()
+        images = self.recorder.images
+        looked_up = images.lookup_s if images is not None else 0.0
         started = time.perf_counter()
         result = self.runtime.invoke(match.route.function_id, event)
         elapsed_ms = (time.perf_counter() - started) * 1000
         calls = self.recorder.take()
+        if images is not None:  # the bench's own item-size lookups, done while the function waited
+            elapsed_ms -= (images.lookup_s - looked_up) * 1000
         if not result.ok:
             raise RequestBenchError(
                 f"{request}: the invocation failed: {result.error}\n{self.sink.tail()}"
@@ -524,14 +790,19 @@ class RequestBench:
         requests: int,
         warmup: int,
         before_each: Callable[[], None] | None = None,
+        after_each: Callable[[dict[str, Any]], None] | None = None,
     ) -> dict[str, Any]:
-        """Run the scenario; returns the body of its last response."""
+        """Run the scenario; returns the body of its last response. ``before_each`` runs
+        before the request's event is made, ``after_each`` gets its response body: both
+        untimed, their AWS calls not counted."""
         body: dict[str, Any] = {}
         for i in range(warmup + requests):
-            event = make_event()
             if before_each is not None:
                 before_each()
+            event = make_event()
             elapsed_ms, body, calls = self.call(event)
+            if after_each is not None:
+                after_each(body)
             if i < warmup:
                 scenario.warmup_calls.append(calls)
             else:
@@ -560,9 +831,18 @@ class RequestBench:
         )
         return str(self.call(event)[1]["access_token"])
 
-    def send(self, method: str, path: str, token: str, body: Any = None) -> dict[str, Any]:
+    def send(
+        self,
+        method: str,
+        path: str,
+        token: str,
+        body: Any = None,
+        headers: Sequence[tuple[str, str]] = (),
+    ) -> dict[str, Any]:
         """One untimed request as the holder of ``token``; its response body."""
-        event = self.event(method, path, body=body, headers=[("Authorization", f"Bearer {token}")])
+        event = self.event(
+            method, path, body=body, headers=[("Authorization", f"Bearer {token}"), *headers]
+        )
         return self.call(event)[1]
 
     def guard_module(self) -> Any:
@@ -619,6 +899,23 @@ def catalog_product(rng: random.Random) -> dict[str, Any]:
     }
 
 
+def open_merchant(
+    bench: RequestBench, owner: str, admin: str, n: int, lat: float, lon: float
+) -> str:
+    """A merchant "Warung Bench <n>" of the demo owner at (lat, lon), approved by the demo
+    admin, without opening hours (open whenever it is switched open); its id."""
+    profile = {
+        "name": f"Warung Bench {n:02d}",
+        "description": "Bench data.",
+        "phone": f"+62812{n:07d}",
+        "address": {"line1": f"Jl. Bench No. {n}", "city": "Jakarta", "postal_code": "10110"},
+        "location": {"lat": lat, "lon": lon},
+    }
+    merchant_id = str(bench.send("POST", "/v1/merchants", owner, profile)["id"])
+    bench.send("PATCH", f"/v1/admin/merchants/{merchant_id}", admin, {"status": "active"})
+    return merchant_id
+
+
 def seed_catalog(
     bench: RequestBench, merchants: int, products: int, seed: int = 7
 ) -> dict[str, Any]:
@@ -630,23 +927,9 @@ def seed_catalog(
     merchant_ids: list[str] = []
     product_ids: list[str] = []
     for n in range(merchants):
-        profile = {
-            "name": f"Warung Bench {n + 1:02d}",
-            "description": "Bench data.",
-            "phone": f"+62812{n + 1:07d}",
-            "address": {
-                "line1": f"Jl. Bench No. {n + 1}",
-                "city": "Jakarta",
-                "postal_code": "10110",
-            },
-            "location": {
-                "lat": round(-6.1950 + rng.uniform(-0.06, 0.06), 4),
-                "lon": round(106.8230 + rng.uniform(-0.06, 0.06), 4),
-            },
-        }
-        merchant_id = str(bench.send("POST", "/v1/merchants", owner, profile)["id"])
-        status = {"status": "active"}
-        bench.send("PATCH", f"/v1/admin/merchants/{merchant_id}", admin, status)
+        lat = round(-6.1950 + rng.uniform(-0.06, 0.06), 4)
+        lon = round(106.8230 + rng.uniform(-0.06, 0.06), 4)
+        merchant_id = open_merchant(bench, owner, admin, n + 1, lat, lon)
         merchant_ids.append(merchant_id)
         for _ in range(products):
             path = f"/v1/merchants/{merchant_id}/products"
@@ -699,6 +982,133 @@ def catalog_scenarios(
     return [search, product, near]
 
 
+# ------------------------------------------------------------------ checkout and payment
+
+
+def _idempotency_key() -> str:
+    return f"bench-{uuid.uuid4().hex}"
+
+
+def order_scenarios(
+    bench: RequestBench, requests: int, warmup: int, *, merchant_number: int = 99
+) -> list[Scenario]:
+    """Checkout and the payment provider's webhook, as the demo customer.
+
+    Untimed first: the demo owner opens one more merchant next to the delivery address
+    (approved by the demo admin, no opening hours) with one product whose stock is not
+    tracked (null), and the customer's cart is emptied. Then, per request, untimed: the
+    cart gets 2 of that product (PUT /v1/cart/items/{id}); for checkout the order is
+    cancelled right after (so the customer never nears the unpaid-order limit); for the
+    webhook an order is placed first and the request pays it."""
+    owner = bench.sign_in(DEMO_OWNER_EMAIL)
+    admin = bench.sign_in(DEMO_ADMIN_EMAIL)
+    lat, lon = (float(v) for v in NEAR_POINT.split(","))
+    merchant_id = open_merchant(bench, owner, admin, merchant_number, lat + 0.002, lon - 0.001)
+    product = {
+        "name": "Nasi Goreng Bench",
+        "description": "The product the bench orders.",
+        "price": 25_000,
+        "category": "food",
+        "tags": ["nasi"],
+        "stock": None,
+    }
+    product_path = f"/v1/merchants/{merchant_id}/products"
+    product_id = str(bench.send("POST", product_path, owner, product)["id"])
+    customer = bench.sign_in(DEMO_EMAIL)
+    auth = ("Authorization", f"Bearer {customer}")
+    bench.send("DELETE", "/v1/cart", customer)
+    order_body = {"delivery_address": DELIVERY_ADDRESS}
+
+    def fill_cart() -> None:
+        bench.send("PUT", f"/v1/cart/items/{product_id}", customer, {"quantity": 2})
+
+    def checkout_event() -> dict[str, Any]:
+        key = ("Idempotency-Key", _idempotency_key())
+        return bench.event("POST", "/v1/orders", body=order_body, headers=[auth, key])
+
+    def cancel(order: dict[str, Any]) -> None:
+        if order.get("status") != "pending_payment":
+            raise RequestBenchError(f"checkout answered an order in {order.get('status')!r}")
+        bench.send("POST", f"/v1/orders/{order['id']}/cancel", customer)
+
+    checkout = Scenario(
+        "checkout",
+        "POST /v1/orders",
+        "demo customer (verified); 2 of one product (stock null) of one bench merchant; a "
+        "fresh Idempotency-Key per request; cart filled before and the order cancelled "
+        "after, untimed",
+    )
+    bench.measure(
+        checkout, checkout_event, requests, warmup, before_each=fill_cart, after_each=cancel
+    )
+
+    payments = bench.runtime.functions[PAYMENTS_FUNCTION]
+    secret = _payment_webhook_secret(bench.runtime, payments)
+    placed: dict[str, Any] = {}
+
+    def place_order() -> None:
+        fill_cart()
+        key = ("Idempotency-Key", _idempotency_key())
+        placed["order"] = bench.send("POST", "/v1/orders", customer, order_body, headers=[key])
+
+    def webhook_event() -> dict[str, Any]:
+        order = placed["order"]
+        # The payments function's own provider class signs, as the simulator's worker does.
+        with payments.activated():
+            module = importlib.import_module("warung.payments")
+            event = module.ProviderEvent(
+                id=f"evt_bench_{uuid.uuid4().hex}",
+                type="payment.succeeded",
+                data=module.EventData(
+                    payment_id=order["payment"]["id"],
+                    order_id=order["id"],
+                    amount=order["total"],
+                    currency="IDR",
+                ),
+            )
+            body, signature = module.SimulatorProvider(secret).signed(event)
+            header = str(module.SIGNATURE_HEADER)
+        return bench.event(
+            "POST", "/v1/payments/webhook", raw_body=body, headers=[(header, signature)]
+        )
+
+    def check_receipt(receipt: dict[str, Any]) -> None:
+        if receipt.get("duplicate"):
+            raise RequestBenchError("the webhook took a fresh event for a duplicate")
+
+    webhook = Scenario(
+        "payment_webhook",
+        "POST /v1/payments/webhook",
+        "signed payment.succeeded (Warung-Signature, the stage's secret) for a fresh "
+        "pending order each request, placed before it, untimed: the order becomes paid",
+    )
+    bench.measure(
+        webhook,
+        webhook_event,
+        requests,
+        warmup,
+        before_each=place_order,
+        after_each=check_receipt,
+    )
+    last = bench.send("GET", f"/v1/orders/{placed['order']['id']}", customer)
+    if last.get("status") != "paid":
+        raise RequestBenchError(f"the webhook left the order {last.get('status')!r}, not paid")
+    return [checkout, webhook]
+
+
+def _payment_webhook_secret(runtime: Any, payments: Any) -> str:
+    """The stage's payment webhook secret, as the payments function reads it (its
+    PAYMENT_WEBHOOK_SECRET_ARN), with a client of this process: the function's own
+    cache stays cold, so its first read shows in the warm-up."""
+    from warung_local.emulation import aws_client
+
+    arn = payments.environment.get("PAYMENT_WEBHOOK_SECRET_ARN")
+    if not arn:
+        raise RequestBenchError(f"{PAYMENTS_FUNCTION} has no PAYMENT_WEBHOOK_SECRET_ARN")
+    client = aws_client("secretsmanager", runtime.endpoint_url)
+    return str(client.get_secret_value(SecretId=arn)["SecretString"])
+
+
 def run_request_bench(
     template: str | Path = ROOT / "template.yaml",
     *,
@@ -708,6 +1118,7 @@ def run_request_bench(
     catalog_requests: int = DEFAULT_CATALOG_REQUESTS,
     catalog_merchants: int = DEFAULT_CATALOG_MERCHANTS,
     catalog_products: int = DEFAULT_CATALOG_PRODUCTS,
+    order_requests: int = DEFAULT_ORDER_REQUESTS,
     warmup: int = DEFAULT_WARMUP,
     progress: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
@@ -717,6 +1128,8 @@ def run_request_bench(
         raise ValueError("at least 1 request and 1 warm-up request per scenario")
     if catalog_requests < 0 or catalog_merchants < 0 or catalog_products < 0:
         raise ValueError("catalog requests, merchants and products cannot be negative")
+    if order_requests < 0:
+        raise ValueError("order requests cannot be negative")
     try:
         from warung_local.runtime import LocalRuntime
     except ImportError as exc:
@@ -724,7 +1137,8 @@ def run_request_bench(
 
     started = time.perf_counter()
     sink = _Sink()
-    recorder = CallRecorder()
+    images = ItemImages()
+    recorder = CallRecorder(images)
     # The functions log to stdout (JSON lines); it must stay clean for --json.
     with contextlib.redirect_stdout(sink):
         runtime = LocalRuntime(template, port=0, emulator_port=0, seed=True, start_sources=False)
@@ -744,6 +1158,12 @@ def run_request_bench(
                 )
             assert runtime.emulation is not None
             runtime.emulation.add_observer(recorder)
+            middleware = getattr(runtime.emulation, "middleware", None)
+            item_images = hasattr(middleware, "app")
+            if middleware is not None and item_images:
+                # Inside the emulation's lock, as the observers: the sizes of the items a
+                # write is about to change (see `write_units`).
+                middleware.app = BeforeImages(middleware.app, images)
             bench = RequestBench(runtime, recorder, sink)
             startup_s = time.perf_counter() - started
             say(
@@ -803,6 +1223,21 @@ def run_request_bench(
                     f"{time.perf_counter() - seeding:.0f} s (besides the demo merchants)"
                 )
                 scenarios += catalog_scenarios(bench, catalog, catalog_requests, warmup)
+            order_note = None
+            missing = [
+                f for f in (ORDERS_FUNCTION, PAYMENTS_FUNCTION) if f not in runtime.functions
+            ]
+            orders_measured = bool(order_requests) and not missing
+            if order_requests and missing:
+                order_note = f"checkout and webhook skipped: no {' nor '.join(missing)}"
+            elif order_requests:
+                ordering = time.perf_counter()
+                scenarios += order_scenarios(bench, order_requests, warmup)
+                say(
+                    f"   {order_requests} checkouts and {order_requests} payment webhooks "
+                    f"(+{warmup} warm-up each, carts and orders prepared untimed) in "
+                    f"{time.perf_counter() - ordering:.0f} s"
+                )
             swap_ms = bench.swap_overhead_ms()
             endpoint = runtime.endpoint_url
             seed_lines = list(runtime.seed_lines)
@@ -812,7 +1247,9 @@ def run_request_bench(
     return {
         "function": AUTH_FUNCTION,
         "functions": sorted(
-            {AUTH_FUNCTION} | ({CATALOG_FUNCTION} if catalog["products"] else set())
+            {AUTH_FUNCTION}
+            | ({CATALOG_FUNCTION} if catalog["products"] else set())
+            | ({ORDERS_FUNCTION, PAYMENTS_FUNCTION} if orders_measured else set())
         ),
         "template": str(template),
         "emulation_endpoint": endpoint,
@@ -832,8 +1269,21 @@ def run_request_bench(
         },
         "read_units": "computed from each DynamoDB read's request and response with "
         "DynamoDB's size rules (moto's ConsumedCapacity is a fixed placeholder)",
+        "write_units": (
+            "computed with DynamoDB's rules (1 KB blocks; the larger of the item before and "
+            "after, the item deleted or checked; 2x in a transaction) from the items' sizes "
+            "as the emulation held them just before and after each write"
+            if item_images
+            else "computed with DynamoDB's rules from the requests alone: puts exact, "
+            "updates, deletes and condition checks approximated (key plus the values "
+            "sent): the emulation's item images were not reachable"
+        ),
+        # Two per write call (before, after), inside the measured invocations.
+        "size_lookup_ms_mean": round(images.lookup_s * 1000 / images.lookups, 3)
+        if images.lookups
+        else None,
         "scenarios": [s.summary() for s in scenarios],
-        "notes": [n for n in (stale_note, catalog_note) if n],
+        "notes": [n for n in (stale_note, catalog_note, order_note) if n],
         "elapsed_s": round(time.perf_counter() - started, 1),
     }
 
@@ -843,6 +1293,16 @@ def run_request_bench(
 
 def _count(value: float) -> str:
     return f"{value:g}" if value == int(value) else f"{value:.2f}"
+
+
+def _units_cell(units: dict[str, Any] | None) -> str:
+    """Median capacity units per request, with their range when they vary."""
+    if not units or units.get("median") is None:
+        return "-"
+    cell = _count(units["median"])
+    if units["min"] != units["max"]:
+        cell += f" ({_count(units['min'])}..{_count(units['max'])})"
+    return cell
 
 
 def print_request_report(section: dict[str, Any], out: Any = None) -> None:
@@ -871,7 +1331,8 @@ def print_request_report(section: dict[str, Any], out: Any = None) -> None:
     )
     emit(
         f"  ms = wall time of runtime.invoke, including the local runtime's module swap "
-        f"(~{section['local_swap_overhead_ms']:.2f} ms); percentiles by nearest rank"
+        f"(~{section['local_swap_overhead_ms']:.2f} ms), less the bench's item-size lookups; "
+        "percentiles by nearest rank"
     )
     emit()
     rows = section["scenarios"]
@@ -880,21 +1341,20 @@ def print_request_report(section: dict[str, Any], out: Any = None) -> None:
     emit(
         f"{'scenario':<{w}}  {'request':<{rw}}  {'n':>4}  {'p50 ms':>7}  {'p99 ms':>7}  "
         f"{'mean':>7}  {'min':>6}  {'max':>7}  {'DynamoDB/req':>12}  {'other AWS/req':>13}  "
-        f"{'read units/req':>14}"
+        f"{'read units/req':>14}  {'write units/req':>15}"
     )
     for r in rows:
         lat = r["latency_ms"]
         ddb = r["dynamodb_calls_per_request"]
         other = r["other_aws_calls_per_request"]
         spread = "" if ddb["min"] == ddb["max"] else f" ({ddb['min']}..{ddb['max']})"
-        units = r.get("dynamodb_read_units_per_request") or {}
-        rcu = "-" if units.get("median") is None else _count(units["median"])
-        if units.get("median") is not None and units["min"] != units["max"]:
-            rcu += f" ({_count(units['min'])}..{_count(units['max'])})"
+        rcu = _units_cell(r.get("dynamodb_read_units_per_request"))
+        wcu = _units_cell(r.get("dynamodb_write_units_per_request"))
         emit(
             f"{r['name']:<{w}}  {r['request']:<{rw}}  {r['requests']:>4}  {lat['p50']:>7.1f}  "
             f"{lat['p99']:>7.1f}  {lat['mean']:>7.1f}  {lat['min']:>6.1f}  {lat['max']:>7.1f}  "
-            f"{_count(ddb['median']) + spread:>12}  {_count(other['median']):>13}  {rcu:>14}"
+            f"{_count(ddb['median']) + spread:>12}  {_count(other['median']):>13}  {rcu:>14}  "
+            f"{wcu:>15}"
         )
     emit()
     for r in rows:
@@ -911,6 +1371,19 @@ def print_request_report(section: dict[str, Any], out: Any = None) -> None:
             emit(
                 f"    read units per request: {_count(units['mean'])} = "
                 + " + ".join(f"{_count(v)} {op}" for op, v in units["by_operation"].items())
+            )
+        units = r.get("dynamodb_write_units_per_request") or {}
+        if units.get("by_operation"):
+            exact, approx = units["sizes_exact_calls"], units["sizes_from_request_calls"]
+            how = (
+                "sizes: the items' own, before and after each write"
+                if not approx
+                else f"{approx} of {exact + approx} write calls sized from the request"
+            )
+            emit(
+                f"    write units per request: {_count(units['mean'])} = "
+                + " + ".join(f"{_count(v)} {op}" for op, v in units["by_operation"].items())
+                + f" ({how})"
             )
         other = r["other_aws_calls_per_request"]
         if other["by_call"]:
@@ -941,8 +1414,19 @@ def print_request_report(section: dict[str, Any], out: Any = None) -> None:
         emit(
             "  read units: computed from each read's request and response with DynamoDB's "
             "rules (4 KB blocks; GetItem and BatchGetItem per item, Query per call; 1 "
-            "strongly consistent, 0.5 eventually); moto's own ConsumedCapacity is a fixed "
-            "placeholder"
+            "strongly consistent, 0.5 eventually; projected reads sized from what they "
+            "returned); moto's own ConsumedCapacity is a fixed placeholder"
+        )
+    if section.get("write_units"):
+        lookup = section.get("size_lookup_ms_mean")
+        emit(
+            f"  write units: {section['write_units']}"
+            + (
+                f"; those lookups (~{lookup:.3f} ms each, two per write call) are taken "
+                "out of the ms"
+                if lookup is not None
+                else ""
+            )
         )
     for note in section.get("notes", []):
         emit(f"  note: {note}")
@@ -953,9 +1437,9 @@ def print_request_report(section: dict[str, Any], out: Any = None) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(
-        description="Warm in-process latency, AWS calls and DynamoDB read units per request "
-        "of sign-in, GET /v1/me and the catalog reads on the local runtime (the requests "
-        "section of `make bench`)."
+        description="Warm in-process latency, AWS calls and DynamoDB read and write units per "
+        "request of sign-in, GET /v1/me, the catalog reads, checkout and the payment webhook "
+        "on the local runtime (the requests section of `make bench`)."
     )
     p.add_argument("--template", default=str(ROOT / "template.yaml"))
     p.add_argument("--requests", type=int, default=DEFAULT_READ_REQUESTS, metavar="N")
@@ -964,6 +1448,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--catalog-requests", type=int, default=DEFAULT_CATALOG_REQUESTS, metavar="N")
     p.add_argument("--catalog-merchants", type=int, default=DEFAULT_CATALOG_MERCHANTS, metavar="N")
     p.add_argument("--catalog-products", type=int, default=DEFAULT_CATALOG_PRODUCTS, metavar="N")
+    p.add_argument("--order-requests", type=int, default=DEFAULT_ORDER_REQUESTS, metavar="N")
     p.add_argument("--warmup", type=int, default=DEFAULT_WARMUP, metavar="N")
     p.add_argument("--json", action="store_true", help="print JSON instead of the table")
     args = p.parse_args(argv)
@@ -976,6 +1461,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             catalog_requests=args.catalog_requests,
             catalog_merchants=args.catalog_merchants,
             catalog_products=args.catalog_products,
+            order_requests=args.order_requests,
             warmup=args.warmup,
             progress=lambda msg: print(msg, file=sys.stderr, flush=True),
         )
