@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from warung.dynamo import Transaction, dynamodb_client, from_item, get_item, to_item
+from warung.dynamo import Transaction, dynamodb_client, from_item, get_item, get_items, to_item
 from warung.errors import Conflict
 from warung.orders import (
     EVENT_RETENTION_SECONDS,
@@ -58,6 +58,24 @@ def get_order(order_id: str) -> Order | None:
     """The order, read consistently."""
     item = get_item(order_key(order_id), table=_table())
     return order_from(item) if item else None
+
+
+def event_payment_order(
+    provider: str, event_id: str, payment_id: str, order_id: str
+) -> tuple[bool, Payment | None, Order | None]:
+    """In one BatchGetItem (consistent): whether the event was seen before, the payment,
+    and the order the event names. The order returned is the payment's own: when the event
+    names another one, the payment's order is read separately (the decision then ignores
+    the event)."""
+    seen, payment_item, order_item = get_items(
+        [event_key(provider, event_id), payment_key(payment_id), order_key(order_id)],
+        table=_table(),
+    )
+    payment = payment_from(payment_item) if payment_item else None
+    order = order_from(order_item) if order_item else None
+    if payment is not None and payment.order_id != order_id:
+        order = get_order(payment.order_id)
+    return seen is not None, payment, order
 
 
 def event_seen(provider: str, event_id: str) -> bool:

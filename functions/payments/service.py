@@ -138,12 +138,18 @@ def apply_event(
     """
     moment = now or utc_now()
     log = {"provider": provider, "event_id": event.id, "event_type": event.type}
-    if repository.event_seen(provider, event.id):
+    # One round trip for the cheap duplicate check and what the decision needs; the
+    # conditional put of the event's record below is the guarantee.
+    seen, payment, order = repository.event_payment_order(
+        provider, event.id, event.data.payment_id, event.data.order_id
+    )
+    if seen:
         logger.info("payment event already received", extra=log)
         return Receipt(duplicate=True)
-    for _ in range(MAX_ATTEMPTS):
-        payment = repository.get_payment(event.data.payment_id)
-        order = repository.get_order(payment.order_id) if payment else None
+    for attempt in range(MAX_ATTEMPTS):
+        if attempt:
+            payment = repository.get_payment(event.data.payment_id)
+            order = repository.get_order(payment.order_id) if payment else None
         decision = domain.decide(_event_facts(event), _payment_facts(payment), _order_facts(order))
         tx = Transaction()
         repository.record_event(

@@ -158,7 +158,7 @@ def test_checkout_is_two_batch_reads_one_transaction_and_the_idempotency_record(
     assert checkout["other_aws_calls_per_request"]["total"] == 0
 
 
-def test_the_payment_webhook_reads_three_items_and_writes_one_transaction(
+def test_the_payment_webhook_reads_in_one_batch_and_writes_one_transaction(
     section: dict[str, Any],
 ) -> None:
     webhook = scenario(section, "payment_webhook")
@@ -166,10 +166,10 @@ def test_the_payment_webhook_reads_three_items_and_writes_one_transaction(
     lat = webhook["latency_ms"]
     assert 0 < lat["min"] <= lat["p50"] <= lat["p99"] <= lat["max"]
     calls = webhook["dynamodb_calls_per_request"]
-    # The event seen before?, the payment, the order; the merchant's owners (for the
-    # new-order e-mail); the event's record, the payment, the order and their jobs.
-    assert calls["by_operation"] == {"GetItem": 3, "Query": 1, "TransactWriteItems": 1}
-    assert any(label.startswith("GetItem main EVENT#simulator#") for label in calls["by_call"])
+    # One batch: the event seen before?, the payment, the order; the merchant's owners (for
+    # the new-order e-mail); the event's record, the payment, the order and their jobs.
+    assert calls["by_operation"] == {"BatchGetItem": 1, "Query": 1, "TransactWriteItems": 1}
+    assert any(label.startswith("BatchGetItem main") for label in calls["by_call"])
     writes = webhook["dynamodb_write_units_per_request"]
     assert writes["median"] >= 2 * 3  # event, payment and order at least
     assert set(writes["by_operation"]) == {"TransactWriteItems"}

@@ -27,31 +27,6 @@ PASSWORD = "kopi-tubruk-pagi-hari"
 USER_AGENT = "WarungTest/1.0 (integration; auth)"
 
 
-def reset_function_caches(endpoint_url: str) -> None:
-    """What a cold start gives a function: no cached settings, keys, secrets, auth state
-    or metrics. AWS clients (slow to make) are kept while they point at this emulation.
-    """
-    from aws_lambda_powertools.utilities import parameters
-    from aws_lambda_powertools.utilities.parameters.constants import DEFAULT_PROVIDERS
-
-    from warung import auth, clients, secrets, tokens
-    from warung.observability import metrics
-
-    get_settings.cache_clear()
-    # botocore clients are slow to make; the ones already at this emulation are kept.
-    if clients.aws_client.cache_info().currsize and (
-        clients.aws_client("dynamodb").meta.endpoint_url != endpoint_url
-    ):
-        clients.aws_client.cache_clear()
-    secrets._cache.clear()
-    tokens.clear_caches()
-    if any(p.client.meta.endpoint_url != endpoint_url for p in DEFAULT_PROVIDERS.values()):
-        parameters.clear_caches()
-    with auth._cache_lock:
-        auth._state_cache.clear()
-    metrics.clear_metrics()
-
-
 @cache
 def auth_app() -> ModuleType:
     """The auth function's ``app`` module (every function has an ``app``: a name of its own

@@ -34,7 +34,8 @@ def _import_the_auth_functions_modules() -> None:
 
 _import_the_auth_functions_modules()
 
-from auth_support import AuthWorld, reset_function_caches  # noqa: E402
+from auth_support import AuthWorld  # noqa: E402
+from support.stacks import reset_function_caches  # noqa: E402
 
 STAGE = "authit"
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from support.function_modules import load_function_modules
+from support.stacks import provision_stage, reset_function_caches, run_as
 
 from warung.auth import Caller
 from warung.context import RequestMeta
@@ -29,33 +30,14 @@ MONAS = {"lat": -6.1754, "lon": 106.8272}
 
 @pytest.fixture(scope="module")
 def catalog_stack(app_stack: Any) -> Any:
-    from warung_local.provision import provision
-    from warung_local.template import load_template
-
-    template = load_template(ROOT / "template.yaml", {"Stage": STAGE})
-    return template.with_physical(provision(template, app_stack.endpoint_url))
+    return provision_stage(app_stack.endpoint_url, STAGE)
 
 
 @pytest.fixture
 def world(app_stack: Any, catalog_stack: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    from warung import auth as guard
-    from warung import clients, secrets
-
-    for name, value in catalog_stack.functions["CatalogFunction"].environment.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.setenv("STAGE", "local")
-    monkeypatch.setenv("AWS_ENDPOINT_URL", app_stack.endpoint_url)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_REGION", catalog_stack.region)
-    get_settings.cache_clear()
-    clients.aws_client.cache_clear()
-    secrets._cache.clear()
-    with guard._cache_lock:
-        guard._state_cache.clear()
+    run_as(catalog_stack, "CatalogFunction", app_stack.endpoint_url, monkeypatch)
     yield
-    get_settings.cache_clear()
-    clients.aws_client.cache_clear()
+    reset_function_caches(app_stack.endpoint_url)
 
 
 def meta() -> RequestMeta:

@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 from support.function_modules import load_function_modules
+from support.stacks import provision_stage, run_as
 
 from warung.auth import Caller
 from warung.context import RequestMeta
@@ -47,34 +48,15 @@ CATEGORIES = ("food", "drinks", "snacks", "groceries", "other")
 
 
 def _provision(app_stack: Any, stage: str) -> Any:
-    from warung_local.provision import provision
-    from warung_local.template import load_template
-
-    template = load_template(ROOT / "template.yaml", {"Stage": stage})
-    return template.with_physical(provision(template, app_stack.endpoint_url))
+    return provision_stage(app_stack.endpoint_url, stage)
 
 
 def _point_at(stack: Any, app_stack: Any, patch: pytest.MonkeyPatch) -> None:
-    from warung import auth as guard
-
-    for name, value in stack.functions["CatalogFunction"].environment.items():
-        patch.setenv(name, value)
-    patch.setenv("STAGE", "local")
-    patch.setenv("AWS_ENDPOINT_URL", app_stack.endpoint_url)
-    patch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    patch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    patch.setenv("AWS_REGION", stack.region)
-    _clear_caches()
-    with guard._cache_lock:
-        guard._state_cache.clear()
+    run_as(stack, "CatalogFunction", app_stack.endpoint_url, patch)
 
 
 def _clear_caches() -> None:
-    from warung import clients, secrets
-
     get_settings.cache_clear()
-    clients.aws_client.cache_clear()
-    secrets._cache.clear()
 
 
 @pytest.fixture(scope="module")

@@ -241,21 +241,26 @@ def test_order_that_moved_meanwhile_is_read_again(
     world: PaymentsWorld, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     shop = world.shop()
+    real_first_read = payments.repository.event_payment_order
     real_get_order = payments.repository.get_order
     reads: list[str] = []
 
-    def expiring_get_order(order_id: str) -> object:
-        found = real_get_order(order_id)
-        if not reads:  # the scheduler expires the order right after our first read
-            world.expire(shop)
-        reads.append(order_id)
+    def first_read_then_expired(*args: str) -> object:
+        found = real_first_read(*args)
+        world.expire(shop)  # the scheduler expires the order right after our first read
+        reads.append("first")
         return found
 
-    monkeypatch.setattr(payments.repository, "get_order", expiring_get_order)
+    def get_order(order_id: str) -> object:
+        reads.append("again")
+        return real_get_order(order_id)
+
+    monkeypatch.setattr(payments.repository, "event_payment_order", first_read_then_expired)
+    monkeypatch.setattr(payments.repository, "get_order", get_order)
 
     receipt = world.apply(world.event(shop))
 
-    assert len(reads) == 2
+    assert reads == ["first", "again"]
     assert receipt.outcome is Outcome.REFUND_LATE_PAYMENT
     assert world.order(shop)["status"] == "expired"
     assert world.payment(shop)["status"] == "refund_pending"

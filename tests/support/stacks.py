@@ -1,0 +1,73 @@
+"""The application's resources under a stage of a test's own, and a function's process
+environment pointed at them: what integration tests of one function start from.
+
+A test module that needs empty partitions (exact listings, counts) provisions its own
+stage from the real template.yaml in the shared emulation; its functions then run in this
+process with the environment the template gives them, as after a cold start.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from warung.settings import get_settings
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def provision_stage(endpoint_url: str, stage: str) -> Any:
+    """The template loaded for ``stage``, its tables, queues and secrets created."""
+    from warung_local.provision import provision
+    from warung_local.template import load_template
+
+    template = load_template(ROOT / "template.yaml", {"Stage": stage})
+    return template.with_physical(provision(template, endpoint_url))
+
+
+def reset_function_caches(endpoint_url: str) -> None:
+    """What a cold start gives a function: no cached settings, keys, secrets, auth state
+    or metrics. AWS clients (slow to make) are kept while they point at this emulation."""
+    from aws_lambda_powertools.utilities import parameters
+    from aws_lambda_powertools.utilities.parameters.constants import DEFAULT_PROVIDERS
+
+    from warung import auth, clients, secrets, tokens
+    from warung.observability import metrics
+
+    get_settings.cache_clear()
+    if clients.aws_client.cache_info().currsize and (
+        clients.aws_client("dynamodb").meta.endpoint_url != endpoint_url
+    ):
+        clients.aws_client.cache_clear()
+    secrets._cache.clear()
+    tokens.clear_caches()
+    if any(p.client.meta.endpoint_url != endpoint_url for p in DEFAULT_PROVIDERS.values()):
+        parameters.clear_caches()
+    with auth._cache_lock:
+        auth._state_cache.clear()
+    metrics.clear_metrics()
+
+
+def run_as(
+    stack: Any,
+    function_id: str,
+    endpoint_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    extra: Mapping[str, str] | None = None,
+) -> None:
+    """This process's environment as ``function_id``'s in ``stack``, on the emulation."""
+    for name, value in stack.functions[function_id].environment.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("STAGE", "local")  # what the settings call a stage; names are the test's
+    monkeypatch.setenv("AWS_ENDPOINT_URL", endpoint_url)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_REGION", stack.region)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", stack.region)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    for name, value in (extra or {}).items():
+        monkeypatch.setenv(name, value)
+    reset_function_caches(endpoint_url)
