@@ -269,8 +269,9 @@ def checkout(body: QuoteIn, idempotency_key: IdempotencyKey = None) -> Response[
         order, _ = service.checkout(caller, request, meta)
         return order_view(order).model_dump(mode="json")
 
-    idempotency.config.register_lambda_context(app.lambda_context)
-    placed = idempotency.once(caller.user_id, idempotency_key, request, place)
+    placed = idempotency.once(
+        caller.user_id, idempotency_key, request, place, context=app.lambda_context
+    )
     response = Response(201, "application/json", OrderOut.model_validate(placed).model_dump_json())
     response.headers["Location"] = f"/v1/orders/{placed['id']}"
     return response
