@@ -9,7 +9,7 @@ product rewrites its index items in the same transaction.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 import search
@@ -142,6 +142,19 @@ def get_product(product_id: str, *, consistent: bool = False) -> Product | None:
     """One product (archived ones too)."""
     item = get_item(product_key(product_id), table=_table(), consistent=consistent)
     return product_from(item) if item else None
+
+
+def merchants_and_products(
+    merchant_ids: list[str], product_ids: list[str]
+) -> tuple[dict[str, dict[str, Any]], dict[str, Product]]:
+    """Merchant profiles (stored form) and products, in one BatchGetItem (eventually
+    consistent: for listings, which are cacheable anyway)."""
+    keys: list[Mapping[str, Any]] = [{"pk": f"MERCHANT#{m}", "sk": "PROFILE"} for m in merchant_ids]
+    keys += [product_key(p) for p in product_ids]
+    items = get_items(keys, table=_table(), consistent=False)
+    merchants = {i["id"]: i for i in items[: len(merchant_ids)] if i is not None}
+    found = {i["product_id"]: product_from(i) for i in items[len(merchant_ids) :] if i}
+    return merchants, found
 
 
 def products_by_id(product_ids: list[str]) -> dict[str, Product]:

@@ -183,7 +183,7 @@ def list_products(
         sort=query.sort,
     )
     state: dict[str, Any] = decode_cursor(cursor, scope) or {}
-    listed = _Listed(query, caller)
+    listed = _Listed(query, caller, with_products=bool(query.terms))
     if query.terms:
         prefix = search.lookup_term(query.terms)
         if query.sort == "newest":
@@ -195,8 +195,12 @@ def list_products(
         else:
             rows = repo.search_partition(prefix, page_size=1000, start=None)
             page, state_out = listed.sorted_page(rows, limit, state)
-        found = repo.products_by_id([e["product_id"] for e in page])
-        items = [found[e["product_id"]] for e in page if e["product_id"] in found]
+        missing = [e["product_id"] for e in page if e["product_id"] not in listed.products]
+        if missing:  # only when a guess about the page was wrong (see _Listed.sorted_page)
+            listed.products |= repo.products_by_id(missing)
+        items = [
+            listed.products[e["product_id"]] for e in page if e["product_id"] in listed.products
+        ]
         return items, encode_cursor(state_out, scope)
 
     if query.merchant_id:
@@ -238,10 +242,14 @@ def _category_stream(
 class _Listed:
     """The filters of one listing request, with the merchants it has looked up."""
 
-    def __init__(self, query: ListQuery, caller: Caller | None) -> None:
+    def __init__(self, query: ListQuery, caller: Caller | None, *, with_products: bool) -> None:
         self.query = query
         self.order = products.sort_key(query)
         self.merchants: dict[str, Merchant | None] = {}
+        # Search entries are index items, not products: the products of a page are read
+        # in the same BatchGetItem as the merchants that decide whether they are listed.
+        self.with_products = with_products
+        self.products: dict[str, Product] = {}
         # Members and admins see their own merchant's menu whatever its status.
         self.insider = bool(
             caller
@@ -249,11 +257,24 @@ class _Listed:
             and (caller.is_admin or caller.role_in(query.merchant_id) is not None)
         )
 
-    def _look_up(self, entries: list[Entry]) -> None:
+    def _look_up(self, entries: list[Entry], products_of: list[Entry] | None = None) -> None:
+        """Read, in one round trip, the merchants of ``entries`` not yet known and (for a
+        search) the products of ``products_of`` (default: ``entries``) not yet read."""
         unknown = sorted({e["merchant_id"] for e in entries} - self.merchants.keys())
-        if unknown:
-            found = repository.merchants_by_id(unknown, consistent=False)
-            self.merchants |= {m: found.get(m) for m in unknown}
+        wanted: list[str] = []
+        if self.with_products:
+            wanted = [
+                e["product_id"]
+                for e in (entries if products_of is None else products_of)
+                if e["product_id"] not in self.products
+            ]
+        if not unknown and not wanted:
+            return
+        merchants, found = repo.merchants_and_products(unknown, wanted)
+        self.merchants |= {
+            m: repository.merchant_from(merchants[m]) if m in merchants else None for m in unknown
+        }
+        self.products |= found
 
     def _listed(self, entry: Entry) -> bool:
         if not self.query.accepts(entry):
@@ -298,9 +319,12 @@ class _Listed:
         """Entries in an order no index has: every candidate (up to the budget) sorted in
         memory; the state is the position in that order."""
         candidates = [e for e, _ in islice(rows, MAX_SORTED_CANDIDATES) if self.query.accepts(e)]
-        self._look_up(candidates)
-        ordered = sorted((e for e in candidates if self._listed(e)), key=self.order)
+        candidates.sort(key=self.order)
         offset = int(state.get("o", 0))
+        # Guess the page before the merchants are known (merchants are nearly always
+        # active), so that its products come in the same round trip as the merchants.
+        self._look_up(candidates, products_of=candidates[offset : offset + limit + 4])
+        ordered = [e for e in candidates if self._listed(e)]
         page = ordered[offset : offset + limit]
         more = offset + limit < len(ordered)
         return page, ({"o": offset + limit} if more else None)

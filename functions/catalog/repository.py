@@ -101,7 +101,7 @@ def merchant_item(merchant: Merchant) -> dict[str, Any]:
     }
 
 
-def _merchant(item: dict[str, Any]) -> Merchant:
+def merchant_from(item: dict[str, Any]) -> Merchant:
     return Merchant(
         merchant_id=item["id"],
         name=item["name"],
@@ -130,7 +130,7 @@ def get_merchant(merchant_id: str, *, consistent: bool = True) -> tuple[Merchant
     """The merchant and its version (for conditional updates), read consistently unless
     ``consistent`` is false (public reads)."""
     item = _get(merchant_key(merchant_id), consistent=consistent)
-    return (_merchant(item), int(item.get("version", 1))) if item else None
+    return (merchant_from(item), int(item.get("version", 1))) if item else None
 
 
 def add_merchant(tx: Transaction, merchant: Merchant, owner: Member) -> Transaction:
@@ -221,7 +221,7 @@ def merchants_by_index(
     if start_key:
         request["ExclusiveStartKey"] = start_key
     for item, key in query_items(request):
-        yield _merchant(item), key
+        yield merchant_from(item), key
 
 
 def geo_entries(cell: str) -> list[dict[str, Any]]:
@@ -240,7 +240,7 @@ def merchants_by_id(merchant_ids: list[str], *, consistent: bool = True) -> dict
     items = get_items(
         [merchant_key(m) for m in merchant_ids], table=_table(), consistent=consistent
     )
-    return {item["id"]: _merchant(item) for item in items if item is not None}
+    return {item["id"]: merchant_from(item) for item in items if item is not None}
 
 
 # ---------------------------------------------------------------- members

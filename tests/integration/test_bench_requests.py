@@ -302,3 +302,10 @@ def test_write_units_follow_dynamodb_size_rules() -> None:
     }
     assert write_units("BatchWriteItem", batch, [0, 700], [item_size(big), 0]) == (2 + 1, True)
     assert write_targets("GetItem", {"TableName": "t", "Key": key}) == []
+
+
+def test_a_search_page_is_one_query_and_one_batch_read(section: dict[str, Any]) -> None:
+    # The search items, then the merchants that decide what is listed and the page's
+    # products, together.
+    calls = scenario(section, "product_search")["dynamodb_calls_per_request"]
+    assert calls["by_operation"] == {"Query": 1, "BatchGetItem": 1}
