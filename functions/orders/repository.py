@@ -294,9 +294,9 @@ def place_order(
             tx.update(
                 table,
                 product_key(line.product_id),
-                "SET stock = stock - :q, version = version + :one",
+                "SET stock = stock - :q, version = version + :one, updated_at = :now",
                 condition=f"{still} AND stock >= :q",
-                values={**values, ":q": line.quantity, ":one": 1},
+                values={**values, ":q": line.quantity, ":one": 1, ":now": order.created_at},
                 conflict=InsufficientStock(
                     f"Not enough of {product.name!r} left (or it changed); review your cart."
                 ),

@@ -395,6 +395,7 @@ def _move(
         else set()
     )
     tx = Transaction()
+    moment = rfc3339(at or utc_now())
     payment_status = "refund_pending" if effects.refunds else None
     if target in (OrderStatus.CANCELLED, OrderStatus.EXPIRED) and not effects.refunds:
         payment_status = "expired" if target == OrderStatus.EXPIRED else "cancelled"
@@ -403,12 +404,12 @@ def _move(
         order,
         target,
         by=by,
-        at=rfc3339(at or utc_now()),
+        at=moment,
         payment_status=payment_status,
         reason=reason,
     )
     if effects.releases_stock:
-        release_stock(tx, order, tracked)
+        release_stock(tx, order, tracked, at=moment)
         release_promo(tx, order)
     if payment_status:
         _set_payment_status(tx, order, payment_status)

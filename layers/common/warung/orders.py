@@ -344,7 +344,7 @@ def change_status(
     return after
 
 
-def release_stock(tx: Transaction, order: Order, still_tracked: Iterable[str]) -> None:
+def release_stock(tx: Transaction, order: Order, still_tracked: Iterable[str], *, at: str) -> None:
     """Give back the stock of the order's tracked lines whose product still tracks stock
     (``still_tracked``: their ids, read just before; a product switched to untracked stock
     meanwhile has nothing to give back to)."""
@@ -354,9 +354,9 @@ def release_stock(tx: Transaction, order: Order, still_tracked: Iterable[str]) -
             tx.update(
                 _table(),
                 product_key(line.product_id),
-                "SET stock = stock + :q, version = version + :one",
+                "SET stock = stock + :q, version = version + :one, updated_at = :at",
                 condition="attribute_exists(stock)",
-                values={":q": line.quantity, ":one": 1},
+                values={":q": line.quantity, ":one": 1, ":at": at},
                 conflict=Conflict("A product's stock changed meanwhile; retry."),
             )
 

@@ -90,13 +90,17 @@ def merchant_with(stock: int | None, price: int = 25000) -> tuple[Caller, str, s
     return member, merchant.merchant_id, product.product_id
 
 
-def stock_of(product_id: str) -> Any:
+def product_item(product_id: str) -> dict[str, Any]:
     raw = dynamodb_client().get_item(
         TableName=get_settings().table_name,
         Key={"pk": {"S": f"PRODUCT#{product_id}"}, "sk": {"S": "PRODUCT"}},
         ConsistentRead=True,
     )["Item"]
-    return from_item(raw).get("stock")
+    return from_item(raw)
+
+
+def stock_of(product_id: str) -> Any:
+    return product_item(product_id).get("stock")
 
 
 def place(who: Caller, promo_code: str | None = None) -> Any:
@@ -209,6 +213,11 @@ def test_an_unpaid_order_expires_after_its_window_and_its_stock_returns() -> Non
     assert [h["by"] for h in expired.status_history] == [buyer.user_id, "system"]
     assert expired.status_history[-1]["at"] == rfc3339(sixteen)  # the schedule's time
     assert stock_of(product) == 3
+    # the product's representation changed: a new version, stamped with the change
+    assert (product_item(product)["version"], product_item(product)["updated_at"]) == (
+        3,
+        rfc3339(sixteen),
+    )
     assert orders.repository.get_payment_status(order.payment_id) == "expired"
     # off the worklist: a later run finds nothing of it
     again = orders.expiry.handler({**schedule, "time": rfc3339(sixteen)}, Context())
