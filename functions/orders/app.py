@@ -40,7 +40,7 @@ from warung.api import (
 from warung.auth import admin, current_caller, member_of, signed_in, verified
 from warung.errors import IdempotencyKeyRequired
 from warung.models import Cursor, Limit
-from warung.orders import Order
+from warung.orders import Order, OrderLine
 
 app = create_app()
 NO_ORDER: dict[int, OpenAPIResponse] = {404: {"description": "No such order, or not yours."}}
@@ -73,22 +73,23 @@ def cart_view(cart: service.CartView) -> CartOut:
     return CartOut(merchant_id=cart.merchant_id, items=lines, subtotal=cart.subtotal)
 
 
+def line_view(line: OrderLine) -> OrderLineOut:
+    return OrderLineOut(
+        product_id=line.product_id,
+        name=line.name,
+        unit_price=line.unit_price,
+        quantity=line.quantity,
+        line_total=line.line_total,
+    )
+
+
 def order_view(order: Order, payment_status: str | None = None) -> OrderOut:
     return OrderOut(
         id=order.order_id,
         customer_id=order.customer_id,
         merchant_id=order.merchant_id,
         status=order.status,  # type: ignore[arg-type]
-        items=[
-            OrderLineOut(
-                product_id=line.product_id,
-                name=line.name,
-                unit_price=line.unit_price,
-                quantity=line.quantity,
-                line_total=line.line_total,
-            )
-            for line in order.items
-        ],
+        items=[line_view(line) for line in order.items],
         subtotal=order.subtotal,
         discount=order.discount,
         delivery_fee=order.delivery_fee,
@@ -206,16 +207,7 @@ def quote(body: QuoteIn) -> QuoteOut:
     b = priced.breakdown
     return QuoteOut(
         merchant_id=str(priced.cart.merchant_id),
-        items=[
-            OrderLineOut(
-                product_id=x.product_id,
-                name=x.name,
-                unit_price=x.unit_price,
-                quantity=x.quantity,
-                line_total=x.line_total,
-            )
-            for x in priced.lines
-        ],
+        items=[line_view(line) for line in priced.lines],
         subtotal=b.subtotal,
         discount=b.discount,
         delivery_fee=b.delivery_fee,
