@@ -7,7 +7,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
 
 import search
 
@@ -159,8 +158,3 @@ def may_edit(role: str | None, is_admin: bool) -> None:
     """Owners, managers and admins edit a merchant; staff may look only (403)."""
     if not is_admin and role not in EDITORS:
         raise Forbidden("Only the merchant's owners and managers can change it.")
-
-
-def changed_fields(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[str]:
-    """Names of the fields whose value differs."""
-    return sorted(k for k in after if before.get(k) != after.get(k))
