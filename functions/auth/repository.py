@@ -12,7 +12,7 @@ from typing import Any
 
 from domain import Account, Session, SpentRefreshToken
 
-from warung.dynamo import Transaction, dynamodb_client, from_item, get_item, get_items, to_item
+from warung.dynamo import Transaction, get_item, get_items, query_items, to_item
 from warung.errors import Conflict, InvalidToken
 from warung.settings import get_settings
 
@@ -156,7 +156,8 @@ def admin_index(account: Account, is_admin: bool) -> tuple[dict[str, str], tuple
 def list_accounts(
     *, admins_only: bool, limit: int, start_key: dict[str, Any] | None
 ) -> tuple[list[Account], dict[str, Any] | None]:
-    """A page of accounts, newest first, by index (never a Scan)."""
+    """Up to ``limit`` accounts, newest first, by index (never a Scan), and the key that
+    resumes after the last of them (``None`` when the list ended)."""
     index, partition = ("gsi1", "ROLE#admin") if admins_only else ("gsi2", "USERS")
     request: dict[str, Any] = {
         "TableName": _table(),
@@ -169,9 +170,12 @@ def list_accounts(
     }
     if start_key:
         request["ExclusiveStartKey"] = start_key
-    response = dynamodb_client().query(**request)
-    accounts = [_account(from_item(item)) for item in response.get("Items", [])]
-    return accounts, response.get("LastEvaluatedKey")
+    accounts: list[Account] = []
+    for item, key in query_items(request):
+        accounts.append(_account(item))
+        if len(accounts) == limit:
+            return accounts, key
+    return accounts, None
 
 
 # ---------------------------------------------------------------- one-time tokens
