@@ -10,6 +10,7 @@ import service
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Header, Query
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
+from cart import CartView
 from models import (
     CartItemPut,
     CartLineOut,
@@ -56,7 +57,7 @@ NOT_ORDERABLE: dict[int, OpenAPIResponse] = {
 }
 
 
-def cart_view(cart: service.CartView) -> CartOut:
+def cart_view(cart: CartView) -> CartOut:
     lines = []
     for line, product in cart.lines:
         price = product.price if product else 0

@@ -21,7 +21,6 @@ OrderStatusName = Literal[
     "expired",
 ]
 MAX_QUANTITY = 50
-MAX_CART_LINES = 30
 
 
 class CartItemPut(RequestModel):

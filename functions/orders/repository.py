@@ -12,6 +12,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from cart import Cart, CartLine, MerchantNow, ProductNow
 from pricing import Promo, promo_limit_reached, promo_not_found
 
 from warung.dynamo import Transaction, dynamodb_client, get_items, query_items, to_item
@@ -57,64 +58,6 @@ def merchant_key(merchant_id: str) -> dict[str, str]:
 
 
 # ---------------------------------------------------------------- values read
-
-
-@dataclass(frozen=True)
-class CartLine:
-    """A product in a cart: only the id and the quantity; prices are read when shown."""
-
-    product_id: str
-    quantity: int
-
-
-@dataclass(frozen=True)
-class Cart:
-    """A customer's cart: one merchant's products."""
-
-    merchant_id: str | None
-    lines: tuple[CartLine, ...]
-    updated_at: str | None = None
-
-    @property
-    def empty(self) -> bool:
-        """No lines."""
-        return not self.lines
-
-
-@dataclass(frozen=True)
-class ProductNow:
-    """What checkout needs of a product, as it is now."""
-
-    product_id: str
-    merchant_id: str
-    name: str
-    price: int
-    stock: int | None
-    available: bool
-    archived: bool
-
-    def orderable(self, quantity: int) -> bool:
-        """Can be bought now in ``quantity``."""
-        return (
-            self.available and not self.archived and (self.stock is None or self.stock >= quantity)
-        )
-
-
-@dataclass(frozen=True)
-class MerchantNow:
-    """What pricing and checkout need of a merchant."""
-
-    merchant_id: str
-    name: str
-    status: str
-    is_open: bool
-    opening_hours: Mapping[str, list[str]] | None
-    lat: Decimal
-    lon: Decimal
-    base_fee: int
-    per_km_fee: int
-    max_distance_km: Decimal
-    tax_rate: Decimal
 
 
 def _cart(item: Mapping[str, Any] | None) -> Cart:
@@ -250,16 +193,10 @@ def catalog_for(
     )
 
 
-def product_now(product_id: str) -> ProductNow | None:
-    """One product as it is now."""
-    (item,) = get_items([product_key(product_id)], table=_table())
-    return _product(item) if item else None
-
-
-def merchant_now(merchant_id: str) -> MerchantNow | None:
-    """One merchant as it is now."""
-    (item,) = get_items([merchant_key(merchant_id)], table=_table())
-    return _merchant(item) if item else None
+def product_and_cart(product_id: str, user_id: str) -> tuple[ProductNow | None, Cart]:
+    """A product and the customer's cart, in one round trip."""
+    product, cart = get_items([product_key(product_id), cart_key(user_id)], table=_table())
+    return (_product(product) if product else None), _cart(cart)
 
 
 def products_tracking_stock(product_ids: list[str]) -> set[str]:

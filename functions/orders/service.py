@@ -11,14 +11,16 @@ customers can never buy the same last item. Every status change goes through
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+import cart
 import pricing
 import repository
-from repository import Cart, CartLine, Catalog, ProductNow
+from cart import Cart, CartView
+from repository import Catalog
 
 from warung import order_lifecycle
 from warung.audit import AuditEntry, audit_write
@@ -27,17 +29,11 @@ from warung.context import RequestMeta
 from warung.cursors import decode_cursor, encode_cursor, list_scope
 from warung.dynamo import Transaction
 from warung.errors import (
-    CartMerchantMismatch,
     Conflict,
-    FieldError,
     Forbidden,
-    InsufficientStock,
     InvalidTransition,
-    MerchantClosed,
     NotFound,
-    ValidationFailed,
 )
-from warung.hours import open_at
 from warung.ids import new_id, rfc3339, utc_now
 from warung.jobs import RefundPayment
 from warung.observability import MetricUnit, metrics
@@ -56,7 +52,6 @@ from warung.orders import (
 from warung.payments import SIMULATOR
 from warung.settings import get_settings
 
-MAX_CART_LINES = 30
 MAX_EXAMINED_PER_PAGE = 500
 
 
@@ -67,75 +62,40 @@ def _audit(actor: str, action: str, resource: str, meta: RequestMeta, **changes:
 # ---------------------------------------------------------------- cart
 
 
-@dataclass(frozen=True)
-class CartView:
-    """A cart priced now: each line with today's price and whether it can be ordered."""
-
-    merchant_id: str | None
-    lines: list[tuple[CartLine, ProductNow | None]]
-
-    @property
-    def subtotal(self) -> int:
-        """The sum of price times quantity of the lines still on sale."""
-        return sum(p.price * line.quantity for line, p in self.lines if p and not p.archived)
-
-
 def view_cart(user_id: str) -> CartView:
     """The caller's cart with today's prices."""
-    cart = repository.get_cart(user_id)
-    return _priced(cart)
+    return _priced(repository.get_cart(user_id))
 
 
-def _priced(cart: Cart) -> CartView:
-    if cart.empty:
-        return CartView(None, [])
-    catalog = repository.catalog_for(
-        [line.product_id for line in cart.lines], str(cart.merchant_id), None, ""
-    )
-    return CartView(
-        cart.merchant_id,
-        [(line, catalog.products.get(line.product_id)) for line in cart.lines],
-    )
+def _priced(current: Cart) -> CartView:
+    if current.empty:
+        return cart.view(current, {})
+    catalog = repository.catalog_for(current.product_ids, str(current.merchant_id), None, "")
+    return cart.view(current, catalog.products)
 
 
 def set_cart_item(user_id: str, product_id: str, quantity: int) -> CartView:
     """Put ``quantity`` of a product in the cart (replacing the quantity it had).
 
-    A product of another merchant than the cart's is ``409 cart_merchant_mismatch``; an
-    unknown, archived or unlisted product is 404.
+    Three round trips: the product and the cart; the cart's products and their merchant
+    (which says whether the product is on sale at all, and prices the answer); the write.
     """
-    product = repository.product_now(product_id)
+    product, current = repository.product_and_cart(product_id, user_id)
     if product is None or product.archived:
         raise NotFound("No such product.")
-    merchant = repository.merchant_now(product.merchant_id)
-    if merchant is None or merchant.status != "active":
-        raise NotFound("No such product.")
-    cart = repository.get_cart(user_id)
-    if not cart.empty and cart.merchant_id != product.merchant_id:
-        raise CartMerchantMismatch(
-            "Your cart holds another merchant's products; empty it first to order from here."
-        )
-    lines = [line for line in cart.lines if line.product_id != product_id]
-    position = next(
-        (i for i, line in enumerate(cart.lines) if line.product_id == product_id), len(lines)
-    )
-    lines.insert(position, CartLine(product_id, quantity))
-    if len(lines) > MAX_CART_LINES:
-        raise ValidationFailed(
-            "The cart is full.",
-            errors=[FieldError("product_id", f"At most {MAX_CART_LINES} different products.")],
-        )
-    updated = Cart(product.merchant_id, tuple(lines))
+    wanted = list(dict.fromkeys([*current.product_ids, product_id]))
+    catalog = repository.catalog_for(wanted, product.merchant_id, None, "")
+    cart.sold(catalog.products.get(product_id), catalog.merchant)
+    updated = cart.put_line(current, product, quantity)
     repository.save_cart(user_id, updated, rfc3339(utc_now()))
-    return _priced(updated)
+    return cart.view(updated, catalog.products)
 
 
 def remove_cart_item(user_id: str, product_id: str) -> None:
     """Take a product out of the cart (nothing happens if it was not there)."""
-    cart = repository.get_cart(user_id)
-    lines = tuple(line for line in cart.lines if line.product_id != product_id)
-    if len(lines) != len(cart.lines):
-        repository.save_cart(user_id, replace(cart, lines=lines), rfc3339(utc_now()))
+    smaller = cart.without(repository.get_cart(user_id), product_id)
+    if smaller is not None:
+        repository.save_cart(user_id, smaller, rfc3339(utc_now()))
 
 
 def empty_cart(user_id: str) -> None:
@@ -156,66 +116,26 @@ class Priced:
     breakdown: pricing.Breakdown
 
 
-def _price(user_id: str, cart: Cart, address: Mapping[str, Any], code: str | None) -> Priced:
-    """Price ``cart`` as checkout would; every reason it could not be ordered is an error."""
-    if cart.empty:
-        raise ValidationFailed(
-            "There is nothing to order.", errors=[FieldError("items", "The cart is empty.")]
-        )
+def _price(user_id: str, current: Cart, address: Mapping[str, Any], code: str | None) -> Priced:
+    """Price ``current`` as checkout would; every reason it could not be ordered is an error."""
+    cart.require_items(current)
     promo_code = pricing.normalise_promo_code(code) if code else None
     catalog = repository.catalog_for(
-        [line.product_id for line in cart.lines], str(cart.merchant_id), promo_code, user_id
+        current.product_ids, str(current.merchant_id), promo_code, user_id
     )
-    merchant = catalog.merchant
     now = utc_now()
-    if merchant is None or merchant.status != "active":
-        raise MerchantClosed("This merchant is not taking orders.")
-    if not open_at(merchant.is_open, merchant.opening_hours, now):
-        raise MerchantClosed("This merchant is closed now.")
-    lines: list[OrderLine] = []
-    short: list[FieldError] = []
-    for index, line in enumerate(cart.lines):
-        product = catalog.products.get(line.product_id)
-        if product is None or not product.orderable(line.quantity):
-            left = product.stock if product and product.available and not product.archived else 0
-            short.append(
-                FieldError(f"items.{index}.quantity", f"Only {left or 0} left of this product.")
-            )
-            continue
-        lines.append(
-            OrderLine(
-                product.product_id,
-                product.name,
-                product.price,
-                line.quantity,
-                stock_tracked=product.stock is not None,
-            )
-        )
-    if short:
-        raise InsufficientStock("Some products are sold out or short.", errors=short)
-    if promo_code and not catalog.promo_found:
-        raise pricing.promo_not_found(promo_code)
-    promo = catalog.promo
-    limit = promo.per_user_limit if promo else None
-    if limit is not None and catalog.promo_used_by_customer >= limit:
-        raise pricing.promo_limit_reached(per_user=True)
-    terms = pricing.MerchantTerms(
-        lat=merchant.lat,
-        lon=merchant.lon,
-        base_fee=merchant.base_fee,
-        per_km_fee=merchant.per_km_fee,
-        max_distance_km=merchant.max_distance_km,
-        tax_rate=merchant.tax_rate,
-    )
+    merchant = cart.check_taking_orders(catalog.merchant, now)
+    lines = cart.order_lines(current, catalog.products)
+    promo = cart.check_promo_use(promo_code, catalog.promo, catalog.promo_used_by_customer)
     breakdown = pricing.price_order(
         [pricing.Line(x.product_id, x.name, x.unit_price, x.quantity) for x in lines],
-        terms,
+        merchant.terms,
         address["lat"],
         address["lon"],
         promo,
         now,
     )
-    return Priced(cart, catalog, lines, breakdown)
+    return Priced(current, catalog, lines, breakdown)
 
 
 def quote(user_id: str, address: Mapping[str, Any], promo_code: str | None) -> Priced:
@@ -233,7 +153,7 @@ def checkout(caller: Caller, body: Mapping[str, Any], meta: RequestMeta) -> tupl
     address = dict(body["delivery_address"])
     priced = _price(caller.user_id, state.cart, address, body.get("promo_code"))
     merchant = priced.catalog.merchant
-    assert merchant is not None  # _price refused a missing merchant
+    assert merchant is not None  # cart.check_taking_orders refused a missing merchant
     now = utc_now()
     at = rfc3339(now)
     order_id, payment_id = new_id(), new_id()
