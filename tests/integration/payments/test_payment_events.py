@@ -67,7 +67,14 @@ def test_duplicate_that_slips_past_the_precheck_is_stopped_by_the_conditional_re
     event = world.event(shop)
     world.apply(event)
     # Two deliveries racing: both read "not seen" before either committed.
-    monkeypatch.setattr(payments.repository, "event_seen", lambda *_: False)
+    real_read = payments.repository.event_payment_order
+
+    def read_as_not_seen_yet(*args: str) -> tuple[bool, object, object]:
+        seen, payment, order = real_read(*args)
+        assert seen  # recorded by the first delivery: only the conditional put stops this one
+        return False, payment, order
+
+    monkeypatch.setattr(payments.repository, "event_payment_order", read_as_not_seen_yet)
 
     again = world.apply(event)
 
