@@ -274,17 +274,28 @@ def find_refresh_token(digest: str) -> dict[str, Any] | None:
     return _get(refresh_key(digest))
 
 
-def get_session(session_id: str) -> Session | None:
-    """The session, read consistently."""
-    item = _get(session_key(session_id))
-    if item is None:
-        return None
+def _session(session_id: str, item: dict[str, Any]) -> Session:
     return Session(
         session_id=session_id,
         user_id=item["user_id"],
         created_ms=int(item["created_ms"]),
         expires_at=int(item["expires_at"]),
         revoked=bool(item.get("revoked", False)),
+    )
+
+
+def get_session(session_id: str) -> Session | None:
+    """The session, read consistently."""
+    item = _get(session_key(session_id))
+    return _session(session_id, item) if item else None
+
+
+def session_and_account(session_id: str, user_id: str) -> tuple[Session | None, Account | None]:
+    """The session and its account, read consistently in one BatchGetItem."""
+    session, account = get_items([session_key(session_id), account_key(user_id)], table=_table())
+    return (
+        _session(session_id, session) if session else None,
+        _account(account) if account else None,
     )
 
 

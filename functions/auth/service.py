@@ -228,8 +228,7 @@ def refresh(refresh_token: str, meta: RequestMeta) -> TokenPair:
         raise InvalidToken("Unknown refresh token; sign in again.")
     if record["spent"]:
         _refresh_reuse(record, meta)
-    session = repository.get_session(record["session_id"])
-    account = repository.get_account(record["user_id"])
+    session, account = repository.session_and_account(record["session_id"], record["user_id"])
     if session is None or account is None or not session.usable(_now(), account):
         raise InvalidToken("This session has ended; sign in again.")
     successor = domain.new_secret_token()

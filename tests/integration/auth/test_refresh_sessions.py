@@ -13,6 +13,7 @@ import repository
 import service
 from auth_support import PASSWORD, AuthWorld, actions
 
+from warung.dynamo import dynamodb_client
 from warung.errors import ApiError, InvalidToken
 
 
@@ -126,6 +127,29 @@ def test_given_an_expired_session_through_the_api_then_401_invalid_token(
     assert (status, body["code"]) == (401, "invalid_token")
 
 
+def test_given_a_refresh_token_when_exchanged_then_three_dynamodb_calls(
+    auth: AuthWorld,
+) -> None:
+    # The token's record, then its session and account together, then the rotation.
+    account = auth.make_account()
+    pair = service.login(account.email, PASSWORD, auth.meta("login"))
+    operations: list[str] = []
+
+    def record(model: Any, **_: Any) -> None:
+        operations.append(model.name)
+
+    events = dynamodb_client().meta.events
+    events.register("before-call.dynamodb", record)
+    try:
+        rotated = service.refresh(pair.refresh_token, auth.meta("refresh"))
+    finally:
+        events.unregister("before-call.dynamodb", record)
+
+    assert operations == ["GetItem", "BatchGetItem", "TransactWriteItems"]
+    assert rotated.refresh_token != pair.refresh_token
+    assert service.refresh(rotated.refresh_token, auth.meta("again")).access_token
+
+
 def test_given_a_refresh_racing_a_logout_when_the_session_ends_first_then_not_a_reuse(
     auth: AuthWorld, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -136,16 +160,16 @@ def test_given_a_refresh_racing_a_logout_when_the_session_ends_first_then_not_a_
     account = auth.make_account()
     pair = service.login(account.email, PASSWORD, auth.meta("login"))
     session_id = session_of(pair.refresh_token)
-    get_session = repository.get_session
+    session_and_account = repository.session_and_account
 
-    def read_then_other_tab_logs_out(sid: str) -> Any:
-        session = get_session(sid)
+    def read_then_other_tab_logs_out(sid: str, user_id: str) -> Any:
+        read = session_and_account(sid, user_id)
         service.logout(
             pair.refresh_token, auth.meta("other-tab")
         )  # the other tab, between our read and our write
-        return session
+        return read
 
-    monkeypatch.setattr(repository, "get_session", read_then_other_tab_logs_out)
+    monkeypatch.setattr(repository, "session_and_account", read_then_other_tab_logs_out)
     metrics.clear_metrics()
 
     with pytest.raises(InvalidToken) as refused:
