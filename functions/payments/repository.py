@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from warung.dynamo import Transaction, dynamodb_client, from_item, get_item, get_items, to_item
+from warung.dynamo import Transaction, get_item, get_items, query_items, to_item
 from warung.errors import Conflict
 from warung.orders import (
     EVENT_RETENTION_SECONDS,
@@ -78,12 +78,6 @@ def event_payment_order(
     return seen is not None, payment, order
 
 
-def event_seen(provider: str, event_id: str) -> bool:
-    """True when the event was recorded before (a cheap check; the conditional put of
-    :func:`record_event` is the guarantee)."""
-    return get_item(event_key(provider, event_id), table=_table()) is not None
-
-
 def merchant_owners(merchant_id: str) -> list[tuple[str, str]]:
     """(e-mail, name) of the merchant's owners, for the new-order e-mail."""
     request: dict[str, Any] = {
@@ -96,16 +90,11 @@ def merchant_owners(merchant_id: str) -> list[tuple[str, str]]:
         ),
         "ProjectionExpression": "email, #name",
     }
-    owners: list[tuple[str, str]] = []
-    while True:
-        page = dynamodb_client().query(**request)
-        for raw in page.get("Items", []):
-            item = from_item(raw)
-            if item.get("email"):
-                owners.append((str(item["email"]), str(item.get("name") or "")))
-        if "LastEvaluatedKey" not in page:
-            return owners
-        request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    return [
+        (str(item["email"]), str(item.get("name") or ""))
+        for item, _ in query_items(request)
+        if item.get("email")
+    ]
 
 
 # ---------------------------------------------------------------- writes
