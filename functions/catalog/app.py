@@ -9,7 +9,7 @@ import service
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
-from domain import Member, Merchant, open_at
+from domain import Member, Merchant, cache_control, is_insider, open_at
 from models import (
     AddressOut,
     DeliveryOut,
@@ -34,7 +34,6 @@ from warung.models import Cursor, Limit
 
 app = create_app()
 TAGS = ["merchants"]
-PUBLIC_CACHE = "public, max-age=30"
 NOT_YOURS: dict[int, OpenAPIResponse] = {
     404: {"description": "No such merchant, or not one of yours."}
 }
@@ -148,9 +147,8 @@ def list_merchants(
     page = MerchantPage(
         items=[merchant_view(m, distance_km=d) for m, d in listed], next_cursor=next_cursor
     )
-    # Shared caches may keep an anonymous page; anything sent with a token is the caller's.
     signed = any(k.lower() == "authorization" for k in app.current_event.headers or {})
-    cache = "no-store" if signed else PUBLIC_CACHE
+    cache = cache_control(public=True, signed_in=signed)
     return Response(
         200, "application/json", page.model_dump_json(), headers={"Cache-Control": cache}
     )
@@ -173,10 +171,10 @@ def list_merchants(
 def get_merchant(merchant_id: str) -> Response[str]:
     caller = optional_caller(app.current_event.headers)
     merchant = service.merchant_for(merchant_id, caller)
-    private = caller is not None and (caller.is_admin or caller.role_in(merchant_id) is not None)
+    private = caller is not None and is_insider(caller.role_in(merchant_id), caller.is_admin)
     response = json_response(200, merchant_view(merchant, private=private))
-    response.headers["Cache-Control"] = (
-        PUBLIC_CACHE if caller is None and merchant.active else "no-store"
+    response.headers["Cache-Control"] = cache_control(
+        public=merchant.active, signed_in=caller is not None
     )
     return response
 

@@ -22,6 +22,7 @@ MAX_DELIVERY_KM = Decimal(50)  # bounds the geo index items one merchant writes
 STATUSES = ("pending", "active", "suspended")
 MEMBER_ROLES = ("owner", "manager", "staff")
 EDITORS = ("owner", "manager")  # profile, delivery, webhook URL
+PUBLIC_CACHE = "public, max-age=30"  # anonymous reads of public merchants and products
 
 
 @dataclass(frozen=True)
@@ -125,9 +126,21 @@ def new_webhook_secret() -> str:
 # ---------------------------------------------------------------- who may do what
 
 
+def is_insider(role: str | None, is_admin: bool) -> bool:
+    """A member of the merchant (any role) or an admin: sees the merchant's private side
+    (webhook URL, and the merchant and its menu whatever their status)."""
+    return is_admin or role is not None
+
+
 def can_see(merchant: Merchant, role: str | None, is_admin: bool) -> bool:
     """Active merchants are public; others only for their members and admins."""
-    return merchant.active or is_admin or role is not None
+    return merchant.active or is_insider(role, is_admin)
+
+
+def cache_control(*, public: bool, signed_in: bool) -> str:
+    """``Cache-Control`` of a catalog read: shared caches may keep what anyone may see when
+    no token was sent (30 s); anything read with a token is the caller's own."""
+    return PUBLIC_CACHE if public and not signed_in else "no-store"
 
 
 def check_status_change(merchant: Merchant, new_status: str) -> bool:

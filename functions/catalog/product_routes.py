@@ -9,6 +9,7 @@ import products
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Header, Query
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
+from domain import cache_control
 from models import CategoryList, CategoryOut, ProductCreate, ProductOut, ProductPage, ProductPatch
 from products import Product
 
@@ -18,7 +19,6 @@ from warung.models import Cursor, Limit
 
 router = WarungRouter()  # type: ignore[no-untyped-call]
 TAGS = ["products"]
-PUBLIC_CACHE = "public, max-age=30"
 NOT_YOURS: dict[int, OpenAPIResponse] = {
     404: {"description": "No such product, or not one of your merchant's."}
 }
@@ -137,7 +137,7 @@ def list_products(
     )
     items, next_cursor = service.list_products(query, limit=limit, cursor=cursor, caller=caller)
     page = ProductPage(items=[product_view(p) for p in items], next_cursor=next_cursor)
-    cache = PUBLIC_CACHE if caller is None else "no-store"
+    cache = cache_control(public=True, signed_in=caller is not None)
     return Response(
         200, "application/json", page.model_dump_json(), headers={"Cache-Control": cache}
     )
@@ -166,7 +166,7 @@ def get_product(
 ) -> Response[str]:
     caller = optional_caller(router.current_event.headers)
     product, public = service.product_for(product_id, caller)
-    cache = PUBLIC_CACHE if public and caller is None else "no-store"
+    cache = cache_control(public=public, signed_in=caller is not None)
     if products.matches_etag(product, if_none_match):
         return Response(304, None, "", headers={"ETag": product.etag, "Cache-Control": cache})
     return tagged_response(200, product, cache)

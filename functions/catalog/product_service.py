@@ -22,7 +22,7 @@ import product_repository as repo
 import products
 import repository
 import search
-from domain import Merchant
+from domain import Merchant, is_insider
 from products import ListQuery, Product
 
 from warung.audit import AuditEntry, audit_write, diff
@@ -156,8 +156,8 @@ def product_for(product_id: str, caller: Caller | None) -> tuple[Product, bool]:
         raise NotFound("No such product.")
     found = repository.get_merchant(product.merchant_id, consistent=consistent)
     public = found is not None and found[0].active
-    insider = caller is not None and (
-        caller.is_admin or caller.role_in(product.merchant_id) is not None
+    insider = caller is not None and is_insider(
+        caller.role_in(product.merchant_id), caller.is_admin
     )
     if not public and not insider:
         raise NotFound("No such product.")
@@ -254,7 +254,7 @@ class _Listed:
         self.insider = bool(
             caller
             and query.merchant_id
-            and (caller.is_admin or caller.role_in(query.merchant_id) is not None)
+            and is_insider(caller.role_in(query.merchant_id), caller.is_admin)
         )
 
     def _look_up(self, entries: list[Entry], products_of: list[Entry] | None = None) -> None:

@@ -112,3 +112,17 @@ def test_webhook_secrets_are_prefixed_and_unguessable() -> None:
     assert first.startswith("whsec_")
     assert len(first) > 40
     assert first != second
+
+
+def test_members_of_any_role_and_admins_are_insiders_others_are_not() -> None:
+    for role in domain.MEMBER_ROLES:
+        assert domain.is_insider(role, False)
+    assert domain.is_insider(None, True)
+    assert not domain.is_insider(None, False)
+
+
+def test_only_anonymous_reads_of_public_things_are_cacheable() -> None:
+    assert domain.cache_control(public=True, signed_in=False) == "public, max-age=30"
+    assert domain.cache_control(public=True, signed_in=True) == "no-store"
+    assert domain.cache_control(public=False, signed_in=False) == "no-store"
+    assert domain.cache_control(public=False, signed_in=True) == "no-store"
