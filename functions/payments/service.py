@@ -133,23 +133,21 @@ def apply_event(
 ) -> Receipt:
     """The effect of a verified event, once per event id.
 
-    The payment and its order are read, the decision taken (``domain.decide``) and written
-    with the event's record; if either moved meanwhile, all of it is done again.
+    The event's record, the payment and its order are read in one batch, the decision taken
+    (``domain.decide``) and written with the event's record; if the payment or the order
+    moved meanwhile, all of it is done again.
     """
     moment = now or utc_now()
     log = {"provider": provider, "event_id": event.id, "event_type": event.type}
-    # One round trip for the cheap duplicate check and what the decision needs; the
-    # conditional put of the event's record below is the guarantee.
-    seen, payment, order = repository.event_payment_order(
-        provider, event.id, event.data.payment_id, event.data.order_id
-    )
-    if seen:
-        logger.info("payment event already received", extra=log)
-        return Receipt(duplicate=True)
-    for attempt in range(MAX_ATTEMPTS):
-        if attempt:
-            payment = repository.get_payment(event.data.payment_id)
-            order = repository.get_order(payment.order_id) if payment else None
+    for _attempt in range(MAX_ATTEMPTS):
+        # One round trip (again after a conflict) for the cheap duplicate check and what the
+        # decision needs; the conditional put of the event's record below is the guarantee.
+        seen, payment, order = repository.event_payment_order(
+            provider, event.id, event.data.payment_id, event.data.order_id
+        )
+        if seen:
+            logger.info("payment event already received", extra=log)
+            return Receipt(duplicate=True)
         decision = domain.decide(_event_facts(event), _payment_facts(payment), _order_facts(order))
         tx = Transaction()
         repository.record_event(

@@ -248,22 +248,24 @@ def test_order_that_moved_meanwhile_is_read_again(
     world: PaymentsWorld, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     shop = world.shop()
-    real_first_read = payments.repository.event_payment_order
-    real_get_order = payments.repository.get_order
+    real_read = payments.repository.event_payment_order
     reads: list[str] = []
 
     def first_read_then_expired(*args: str) -> object:
-        found = real_first_read(*args)
-        world.expire(shop)  # the scheduler expires the order right after our first read
-        reads.append("first")
+        found = real_read(*args)
+        if not reads:
+            world.expire(shop)  # the scheduler expires the order right after our first read
+            reads.append("first")
+        else:
+            reads.append("again")
         return found
 
-    def get_order(order_id: str) -> object:
-        reads.append("again")
-        return real_get_order(order_id)
+    def no_single_reads(*_: str) -> object:
+        raise AssertionError("a retry reads the payment and the order in one batch")
 
     monkeypatch.setattr(payments.repository, "event_payment_order", first_read_then_expired)
-    monkeypatch.setattr(payments.repository, "get_order", get_order)
+    monkeypatch.setattr(payments.repository, "get_payment", no_single_reads)
+    monkeypatch.setattr(payments.repository, "get_order", no_single_reads)
 
     receipt = world.apply(world.event(shop))
 
