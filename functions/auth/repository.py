@@ -99,6 +99,11 @@ def sign_in_reads(
     return extra, account
 
 
+def email_taken(email: str) -> bool:
+    """Whether an account holds ``email`` (one consistent read of its reservation)."""
+    return _get(email_key(email)) is not None
+
+
 def find_account_by_email(email: str) -> Account | None:
     """The account registered with ``email`` (two consistent reads)."""
     reservation = _get(email_key(email))

@@ -80,7 +80,7 @@ def register(email_raw: str, password: str, name: str, meta: RequestMeta) -> Non
     email = domain.normalise_email(email_raw)
     passwords.check_password_policy(password, email=email)
     ratelimit.enforce(ratelimit.rules().registrations_ip, meta.source_ip or "unknown")
-    if repository.find_account_by_email(email) is not None:
+    if repository.email_taken(email):
         # Same answer, same work: nobody learns whether the address has an account.
         passwords.burn_equivalent_time(password)
         logger.info("sign-up for an existing address", extra={"email": mask_email(email)})
