@@ -44,7 +44,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from warung.clients import aws_client
-from warung.dynamo import dynamodb_client, from_item, to_item
+from warung.dynamo import dynamodb_client, get_item, to_item
 from warung.jobs import (
     JOB_PAYLOADS,
     EmailJob,
@@ -258,13 +258,8 @@ def permanent_when_url_refused() -> Iterator[None]:
 
 
 def merchant_webhook(merchant_id: str) -> tuple[str, str] | None:
-    """The merchant's webhook URL and signing secret, read when sending."""
-    response = dynamodb_client().get_item(
-        TableName=get_settings().table_name,
-        Key=to_item({"pk": f"MERCHANT#{merchant_id}", "sk": "WEBHOOK"}),
-        ConsistentRead=True,
-    )
-    item = from_item(response.get("Item") or {})
+    """The merchant's webhook URL and signing secret, read (consistently) when sending."""
+    item = get_item({"pk": f"MERCHANT#{merchant_id}", "sk": "WEBHOOK"}) or {}
     if not item.get("url") or not item.get("secret"):
         return None
     return str(item["url"]), str(item["secret"])

@@ -210,6 +210,21 @@ def test_webhook_is_posted_signed_with_the_merchant_secret(
     assert (body["id"], body["type"], body["data"]["total"]) == (event_id, "order.paid", 125_500)
 
 
+def test_webhook_job_of_a_merchant_without_a_webhook_is_done_without_a_post(
+    pipeline: Pipeline, receiver: Receiver, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with_hook, without_hook = new_id(), new_id()
+    configure_webhook(with_hook, receiver.url, "whsec_other_merchant")
+    enqueue_webhook(without_hook, "req-hook-none")
+    capsys.readouterr()
+    pipeline.drain()
+
+    assert receiver.requests == []  # not another merchant's URL either
+    assert pipeline.visibility_requests == []  # not retried
+    assert pipeline.dead_letters_of("req-hook-none") == []
+    assert job_metrics(capsys.readouterr().out, "webhook.deliver") == {"JobsProcessed": 1}
+
+
 def job_metrics(output: str, job_type: str) -> dict[str, int]:
     """Counts of the worker's per-type job metrics in the EMF lines it printed."""
     counts: dict[str, int] = {}
