@@ -345,6 +345,13 @@ def find_account(email: str) -> dict[str, Any] | None:
     return {"user_id": account["id"], "email": account["email"], "name": account["name"]}
 
 
+def memberships_of(user_id: str) -> dict[str, str]:
+    """The account's roles by merchant (its ``memberships`` map; the demo seed,
+    ``tools/merchants.py``, uses it)."""
+    account = _get(user_key(user_id)) or {}
+    return dict(account.get("memberships") or {})
+
+
 def account_summary(user_id: str) -> dict[str, Any] | None:
     """An account's id, e-mail and name."""
     account = _get(user_key(user_id))
