@@ -27,6 +27,7 @@ from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any
 
+import mail  # renders with Jinja2, which it imports only when the first e-mail is rendered
 from aws_lambda_powertools.metrics import single_metric
 from aws_lambda_powertools.utilities.batch import (
     BatchProcessor,
@@ -125,8 +126,6 @@ def handles(*models: type[JobPayload]) -> Callable[[JobHandler], JobHandler]:
 @handles(*(model for model in JOB_PAYLOADS.values() if issubclass(model, EmailJob)))
 def send_email(payload: EmailJob, job: Job) -> None:
     """Render the e-mail of ``payload`` and send it through SES."""
-    import mail  # Jinja2 is imported only by the jobs that render
-
     rendered = mail.render(payload)
     message_id = mail.send(
         mail.sesv2_client(),

@@ -4,22 +4,18 @@ by the payments function's own handler), and the order is paid, once."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
 from payments_support import PaymentsWorld
+from support.function_modules import load_function_modules
 
 from warung.settings import get_settings
-
-ROOT = Path(__file__).resolve().parents[3]
 
 
 class WebhookServer:
@@ -77,15 +73,8 @@ def worker(
     monkeypatch.setenv("PAYMENT_WEBHOOK_URL", webhook.url)
     monkeypatch.setenv("WEBHOOK_ALLOW_LOOPBACK", "true")
     get_settings.cache_clear()
-    spec = importlib.util.spec_from_file_location(
-        "worker_app_simulator_loop", ROOT / "functions" / "worker" / "app.py"
-    )
-    assert spec
-    assert spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    worker_app: ModuleType = load_function_modules("worker", "app").app
+    return worker_app
 
 
 def run_jobs(worker: ModuleType, jobs: list[dict[str, Any]]) -> None:

@@ -4,26 +4,22 @@ SSRF guard refuses or a provider without an adapter is dead-lettered at once."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
+from support.function_modules import load_function_modules
 
 from warung import clients, secrets
 from warung.jobs import PaymentSimulation, RefundPayment
 from warung.secrets import get_secret
 from warung.settings import get_settings
 from warung.webhooks import verify_signature
-
-ROOT = Path(__file__).resolve().parents[3]
 
 
 class Receiver:
@@ -77,15 +73,8 @@ def worker(app_stack: Any, receiver: Receiver, monkeypatch: pytest.MonkeyPatch) 
     get_settings.cache_clear()
     clients.aws_client.cache_clear()
     secrets._cache.clear()
-    spec = importlib.util.spec_from_file_location(
-        "worker_app_payment_jobs", ROOT / "functions" / "worker" / "app.py"
-    )
-    assert spec
-    assert spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    worker_app: ModuleType = load_function_modules("worker", "app").app
+    return worker_app
 
 
 def a_job(worker: ModuleType, payload: Any) -> Any:

@@ -2,30 +2,20 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 from types import ModuleType
 
 import pytest
+from support.function_modules import load_function_modules
 
 from warung.jobs import JOB_PAYLOADS
 from warung.settings import get_settings
 
-ROOT = Path(__file__).resolve().parents[3]
 
-
-def load(function_dir: str, name: str) -> ModuleType:
-    """Import a function's app.py under a unique module name (functions all have an ``app``)."""
-    spec = importlib.util.spec_from_file_location(
-        name, ROOT / "functions" / function_dir / "app.py"
-    )
-    assert spec
-    assert spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
+def load(function_dir: str) -> ModuleType:
+    """A fresh import of a function's app.py, with its sibling modules (every function has
+    an ``app``)."""
+    module: ModuleType = load_function_modules(function_dir, "app").app
     return module
 
 
@@ -44,7 +34,7 @@ def worker() -> Iterator[ModuleType]:
         }.items():
             env.setenv(name, value)
         get_settings.cache_clear()
-        yield load("worker", "worker_app_under_test")
+        yield load("worker")
     get_settings.cache_clear()
 
 
@@ -68,13 +58,13 @@ def test_worker_settings_fail_at_cold_start_when_missing(monkeypatch: pytest.Mon
     monkeypatch.delenv("MAIL_FROM", raising=False)
     monkeypatch.delenv("JOBS_DLQ_URL", raising=False)
     with pytest.raises(Exception, match="mail_from"):
-        load("worker", "worker_app_without_config")
+        load("worker")
 
 
 def test_relay_forwards_only_inserted_outbox_entries(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("JOBS_QUEUE_URL", "https://sqs.example/jobs")
     monkeypatch.setenv("AWS_REGION", "ap-southeast-1")
-    relay = load("outbox_relay", "relay_app_under_test")
+    relay = load("outbox_relay")
 
     def record(event: str, pk: str) -> dict[str, object]:
         return {"eventName": event, "dynamodb": {"Keys": {"pk": {"S": pk}, "sk": {"S": "JOB"}}}}
