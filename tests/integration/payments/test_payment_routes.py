@@ -256,6 +256,35 @@ def test_simulating_a_settled_payment_is_409(world: PaymentsWorld, payment_statu
     assert world.jobs(headers["X-Request-Id"]) == []
 
 
+def test_payment_settled_between_the_read_and_the_commit_is_409_and_queues_nothing(
+    world: PaymentsWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shop = world.shop()
+    token = world.token_for(shop.order.customer_id)
+    repository = payments_app().service.repository
+    real_get_payment = repository.get_payment
+
+    def read_then_paid_elsewhere(payment_id: str) -> object:
+        found = real_get_payment(payment_id)  # still pending when the route reads it...
+        world.apply(world.event(shop))  # ...then the provider's success lands
+        return found
+
+    monkeypatch.setattr(repository, "get_payment", read_then_paid_elsewhere)
+
+    status, headers, problem = world.invoke(
+        "POST",
+        f"/v1/payments/{shop.payment.payment_id}/simulate",
+        body=json.dumps({"outcome": "succeeded"}),
+        token=token,
+    )
+
+    assert (status, problem["code"]) == (409, "conflict")
+    assert world.payment(shop)["status"] == "succeeded"
+    assert world.jobs(headers["X-Request-Id"]) == []
+    actions = world.audit_actions(f"payment:{shop.payment.payment_id}")
+    assert "payment.simulation_requested" not in actions
+
+
 def test_simulating_someone_elses_payment_is_404(world: PaymentsWorld) -> None:
     shop = world.shop()
     status, _, problem = world.invoke(
