@@ -82,6 +82,9 @@ def test_password_equal_to_the_email_is_422(api_url: str) -> None:
         api_url, "POST", "/v1/auth/register", {"email": email, "password": email, "name": "X"}
     )
     assert reply.status == 422
+    assert reply.body["code"] == "validation_error"
+    assert {e["field"] for e in reply.body["errors"]} == {"password"}
+    assert any("e-mail address" in e["message"] for e in reply.body["errors"])
 
 
 @pytest.mark.parametrize(
@@ -176,3 +179,4 @@ def test_me_without_a_token_is_401(api_url: str) -> None:
 def test_anonymous_caller_gets_401_before_any_validation(api_url: str) -> None:
     reply = call(api_url, "PATCH", "/v1/me", {"nonsense": True})
     assert reply.status == 401
+    assert reply.body["code"] == "unauthorized"

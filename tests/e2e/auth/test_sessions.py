@@ -98,6 +98,7 @@ def test_refresh_token_is_not_an_access_token(api_url: str) -> None:
     _, pair = verified_login(api_url)
     reply = call(api_url, "GET", "/v1/me", token=str(pair["refresh_token"]))
     assert reply.status == 401
+    assert reply.body["code"] == "invalid_token"
 
 
 def test_jwks_lists_the_key_that_signs_access_tokens(api_url: str) -> None:
@@ -176,6 +177,7 @@ def test_password_change_needs_the_current_one_and_ends_sessions(api_url: str) -
         token=token,
     )
     assert wrong.status == 401
+    assert wrong.body["code"] == "invalid_credentials"
     changed = call(
         api_url,
         "POST",

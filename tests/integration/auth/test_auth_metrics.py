@@ -54,11 +54,14 @@ def test_given_a_good_sign_in_when_done_then_no_failed_login_metric(
     account = auth.make_account()
     capsys.readouterr()
 
-    status, _, _ = auth.invoke(
+    status, _, body = auth.invoke(
         "POST", "/v1/auth/login", {"email": account.email, "password": PASSWORD}
     )
 
     assert status == 200
+    assert body["token_type"] == "Bearer"
+    assert body["access_token"]
+    assert body["refresh_token"]
     assert "FailedLogins" not in emitted(capsys.readouterr().out)
 
 

@@ -40,8 +40,9 @@ def test_disabling_ends_sessions_for_good(auth: AuthWorld) -> None:
 
     with pytest.raises(InvalidToken):
         service.refresh(pair.refresh_token, auth.meta("old-session"))
-    status, _, _ = auth.invoke("GET", "/v1/me", token=pair.access_token)
+    status, _, body = auth.invoke("GET", "/v1/me", token=pair.access_token)
     assert status == 401
+    assert body["code"] == "invalid_token"
     assert service.login(account.email, PASSWORD, auth.meta("again")).access_token
 
 
@@ -66,3 +67,7 @@ def test_reset_link_sent_before_the_password_changed_is_stale(auth: AuthWorld) -
     service.reset_password(second, "teh-manis-sore-hari", auth.meta("reset-2"))
     with pytest.raises(InvalidToken):
         service.reset_password(first, "kopi-susu-malam-hari", auth.meta("reset-1"))
+    # and: the stale link changed nothing: the password is the one the fresh link set
+    with pytest.raises(InvalidCredentials):
+        service.login(account.email, "kopi-susu-malam-hari", auth.meta("stale-password"))
+    assert service.login(account.email, "teh-manis-sore-hari", auth.meta("fresh")).access_token
