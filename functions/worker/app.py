@@ -157,7 +157,7 @@ def deliver_webhook(payload: WebhookDelivery, job: Job) -> None:
         separators=(",", ":"),
     ).encode()
     headers = {
-        "Warung-Signature": webhooks.signature_header(secret, body, int(time.time())),
+        webhooks.SIGNATURE_HEADER: webhooks.signature_header(secret, body, int(time.time())),
         "Warung-Delivery": job.job_id,
         "Warung-Event": payload.event,
     }
