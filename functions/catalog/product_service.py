@@ -75,9 +75,8 @@ def _audit_view(product: Product) -> dict[str, Any]:
 def add_product(
     actor_id: str, merchant_id: str, data: Mapping[str, Any], meta: RequestMeta
 ) -> Product:
-    """A new product on the merchant's menu (any status: a pending merchant prepares it)."""
-    if repository.get_merchant(merchant_id) is None:
-        raise NotFound("No such merchant.")
+    """A new product on the merchant's menu (any status: a pending merchant prepares it).
+    The merchant is not read: the write checks that it exists (else 404)."""
     now = rfc3339(utc_now())
     product = Product(
         product_id=new_id(),
@@ -93,7 +92,7 @@ def add_product(
         created_at=now,
         updated_at=now,
     )
-    tx = repo.add_product(Transaction(), product)
+    tx = repo.add_product(repository.require_merchant(Transaction(), merchant_id), product)
     resource = f"product:{product.product_id}"
     entry = _audit(
         actor_id, "product.created", resource, meta, merchant_id=merchant_id, **_audit_view(product)

@@ -7,7 +7,7 @@ return domain objects; writes are returned as ``Transaction`` steps.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -131,6 +131,17 @@ def get_merchant(merchant_id: str, *, consistent: bool = True) -> tuple[Merchant
     ``consistent`` is false (public reads)."""
     item = _get(merchant_key(merchant_id), consistent=consistent)
     return (merchant_from(item), int(item.get("version", 1))) if item else None
+
+
+def require_merchant(tx: Transaction, merchant_id: str) -> Transaction:
+    """The transaction commits only if the merchant exists (else 404): a write that needs
+    the merchant but none of its fields checks it instead of reading it."""
+    return tx.check(
+        _table(),
+        merchant_key(merchant_id),
+        "attribute_exists(pk)",
+        conflict=NotFound("No such merchant."),
+    )
 
 
 def add_merchant(tx: Transaction, merchant: Merchant, owner: Member) -> Transaction:
@@ -284,23 +295,49 @@ def delete_member(tx: Transaction, merchant_id: str, user_id: str) -> Transactio
     )
 
 
-def get_member(merchant_id: str, user_id: str) -> Member | None:
-    """One member, read consistently."""
-    item = _get(member_key(merchant_id, user_id))
-    return _member(item) if item else None
-
-
-def list_members(merchant_id: str) -> list[Member]:
-    """Every member of a merchant (one partition, a handful of items)."""
+def merchant_with_members(merchant_id: str) -> tuple[Merchant | None, list[Member]]:
+    """The merchant (``None`` if there is none) and every member of it, in one Query of its
+    partition: ``MEMBER#...`` sorts before ``PROFILE``, and ``WEBHOOK`` (the signing
+    secret) after it, out of the range read."""
     request: dict[str, Any] = {
         "TableName": _table(),
-        "KeyConditionExpression": "pk = :pk AND begins_with(sk, :member)",
+        "KeyConditionExpression": "pk = :pk AND sk BETWEEN :member AND :profile",
         "ExpressionAttributeValues": to_item(
-            {":pk": f"MERCHANT#{merchant_id}", ":member": "MEMBER#"}
+            {":pk": f"MERCHANT#{merchant_id}", ":member": "MEMBER#", ":profile": "PROFILE"}
         ),
         "ConsistentRead": True,
     }
-    return [_member(item) for item, _ in query_items(request)]
+    merchant: Merchant | None = None
+    members: list[Member] = []
+    for item, _ in query_items(request):
+        if item["sk"] == "PROFILE":
+            merchant = merchant_from(item)
+        else:
+            members.append(_member(item))
+    return merchant, members
+
+
+def merchant_and_member(
+    merchant_id: str, user_id: str | None, *, with_account: bool = False
+) -> tuple[Merchant | None, Member | None, dict[str, Any] | None]:
+    """The merchant, the member ``user_id`` of it and, ``with_account``, that account's id,
+    e-mail and name (``None`` for any not stored, or a disabled account): one consistent
+    BatchGetItem."""
+    keys: list[Mapping[str, Any]] = [merchant_key(merchant_id)]
+    if user_id is not None:
+        keys.append(member_key(merchant_id, user_id))
+        if with_account:
+            keys.append(user_key(user_id))
+    # Keys not asked for read as None.
+    profile, member, account = [*get_items(keys, table=_table(), consistent=True), None, None][:3]
+    summary = None
+    if account is not None and not account.get("disabled"):
+        summary = {"user_id": account["id"], "email": account["email"], "name": account["name"]}
+    return (
+        merchant_from(profile) if profile else None,
+        _member(member) if member else None,
+        summary,
+    )
 
 
 def change_owner_count(tx: Transaction, merchant_id: str, delta: int) -> Transaction:
@@ -335,14 +372,20 @@ def set_membership(
 
 
 def find_account(email: str) -> dict[str, Any] | None:
-    """The account registered with ``email``: id, e-mail, name (two consistent reads)."""
-    reservation = _get({"pk": f"EMAIL#{email}", "sk": "UNIQUE"})
-    if reservation is None:
-        return None
-    account = _get(user_key(reservation["user_id"]))
+    """The account registered with ``email``: id, e-mail, name (two consistent reads; the
+    demo seed, ``tools/merchants.py``, uses it)."""
+    user_id = user_id_of(email)
+    account = _get(user_key(user_id)) if user_id else None
     if account is None or account.get("disabled"):
         return None
     return {"user_id": account["id"], "email": account["email"], "name": account["name"]}
+
+
+def user_id_of(email: str) -> str | None:
+    """The id of the account registered with ``email`` (its e-mail reservation, read
+    consistently), if any."""
+    reservation = _get({"pk": f"EMAIL#{email}", "sk": "UNIQUE"})
+    return str(reservation["user_id"]) if reservation else None
 
 
 def memberships_of(user_id: str) -> dict[str, str]:

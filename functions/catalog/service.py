@@ -339,9 +339,9 @@ def change_status(admin_id: str, merchant_id: str, status: str, meta: RequestMet
 
 def rotate_webhook_secret(actor_id: str, merchant_id: str, meta: RequestMeta) -> str:
     """A new signing secret for the merchant's webhooks, returned this once."""
-    _found(merchant_id)
     secret = domain.new_webhook_secret()
-    tx = repository.set_webhook_secret(Transaction(), merchant_id, secret)
+    tx = repository.require_merchant(Transaction(), merchant_id)
+    repository.set_webhook_secret(tx, merchant_id, secret)
     entry = _audit(actor_id, "merchant.webhook_secret_rotated", f"merchant:{merchant_id}", meta)
     tx.extend([entry]).commit()
     return secret
@@ -352,19 +352,26 @@ def rotate_webhook_secret(actor_id: str, merchant_id: str, meta: RequestMeta) ->
 
 def members(merchant_id: str) -> list[Member]:
     """Everyone with a role in the merchant, owners first."""
-    _found(merchant_id)
+    merchant, found = repository.merchant_with_members(merchant_id)
+    if merchant is None:
+        raise NotFound("No such merchant.")
     order = {role: i for i, role in enumerate(domain.MEMBER_ROLES)}
-    return sorted(repository.list_members(merchant_id), key=lambda m: (order[m.role], m.email))
+    return sorted(found, key=lambda m: (order[m.role], m.email))
 
 
 def add_member(actor_id: str, merchant_id: str, email: str, role: str, meta: RequestMeta) -> Member:
     """Give an existing account a role in the merchant (or change its role)."""
-    merchant, _ = _found(merchant_id)
-    account = repository.find_account(email.strip().lower())
+    # The e-mail gives the account's id; then the merchant, the account and its membership
+    # are one round trip.
+    found_id = repository.user_id_of(email.strip().lower())
+    merchant, current, account = repository.merchant_and_member(
+        merchant_id, found_id, with_account=True
+    )
+    if merchant is None:
+        raise NotFound("No such merchant.")
     if account is None:
         raise NotFound("No account has this e-mail address.")
     user_id = account["user_id"]
-    current = repository.get_member(merchant_id, user_id)
     domain.check_member_change(actor_id, current, role, merchant.owners)
     member = Member(
         merchant_id,
@@ -392,8 +399,9 @@ def add_member(actor_id: str, merchant_id: str, email: str, role: str, meta: Req
 
 def remove_member(actor_id: str, merchant_id: str, user_id: str, meta: RequestMeta) -> None:
     """Take a member's role away; the last owner stays (409)."""
-    merchant, _ = _found(merchant_id)
-    current = repository.get_member(merchant_id, user_id)
+    merchant, current, _ = repository.merchant_and_member(merchant_id, user_id)
+    if merchant is None:
+        raise NotFound("No such merchant.")
     if current is None:
         raise NotFound("No such member.")
     domain.check_member_change(actor_id, current, None, merchant.owners)

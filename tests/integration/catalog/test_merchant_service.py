@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -79,6 +80,22 @@ def open_one(owner_id: str, city: str = "Jakarta", **extra: Any) -> Any:
 def caller(user_id: str, memberships: dict[str, str], admin: bool = False) -> Caller:
     roles = frozenset({"customer", "admin"} if admin else {"customer"})
     return Caller(user_id, "s", roles, True, memberships)
+
+
+@contextmanager
+def dynamodb_calls() -> Iterator[list[str]]:
+    """The DynamoDB operations made inside the block, in order."""
+    made: list[str] = []
+
+    def record(model: Any, **_: Any) -> None:
+        made.append(model.name)
+
+    events = dynamodb_client().meta.events
+    events.register("before-call.dynamodb", record, unique_id="catalog-it-calls")
+    try:
+        yield made
+    finally:
+        events.unregister("before-call.dynamodb", unique_id="catalog-it-calls")
 
 
 def audit_actions(merchant_id: str) -> list[str]:
@@ -244,3 +261,62 @@ def test_lists_page_with_signed_cursors_that_belong_to_one_list() -> None:
     )
     assert {m.merchant_id for m, _ in near_first + near_rest} == set(opened)
     assert end is None
+
+
+@pytest.mark.usefixtures("world")
+def test_member_reads_are_one_round_trip_each_and_404s_stay_the_same() -> None:
+    first, second = account(), account()
+    mid = open_one(first.user_id).merchant_id
+    catalog.service.rotate_webhook_secret(first.user_id, mid, meta())  # a WEBHOOK item too
+
+    with dynamodb_calls() as calls:
+        added = catalog.service.add_member(first.user_id, mid, second.email, "staff", meta())
+    assert (added.user_id, added.role, added.email) == (second.user_id, "staff", second.email)
+    # the e-mail's reservation, then the merchant, account and membership together
+    assert calls == ["GetItem", "BatchGetItem", "TransactWriteItems"]
+
+    with dynamodb_calls() as calls:
+        listed = catalog.service.members(mid)
+    assert [(m.user_id, m.role) for m in listed] == [
+        (first.user_id, "owner"),
+        (second.user_id, "staff"),
+    ]
+    assert calls == ["Query"]
+
+    with dynamodb_calls() as calls:
+        catalog.service.remove_member(first.user_id, mid, second.user_id, meta())
+    assert calls == ["BatchGetItem", "TransactWriteItems"]
+    assert item(f"MERCHANT#{mid}", f"MEMBER#{second.user_id}") is None
+    assert item(f"USER#{second.user_id}", "PROFILE")["memberships"] == {}
+
+    unknown = new_id()
+    for attempt in (
+        lambda: catalog.service.members(unknown),
+        lambda: catalog.service.add_member(first.user_id, unknown, second.email, "staff", meta()),
+        lambda: catalog.service.add_member(
+            first.user_id, unknown, "no@example.test", "staff", meta()
+        ),
+        lambda: catalog.service.remove_member(first.user_id, unknown, second.user_id, meta()),
+        lambda: catalog.service.rotate_webhook_secret(first.user_id, unknown, meta()),
+    ):
+        with pytest.raises(NotFound) as raised:
+            attempt()
+        assert raised.value.detail == "No such merchant."
+    with pytest.raises(NotFound) as raised:
+        catalog.service.add_member(first.user_id, mid, "nobody@example.test", "staff", meta())
+    assert raised.value.detail == "No account has this e-mail address."
+    with pytest.raises(NotFound) as raised:
+        catalog.service.remove_member(first.user_id, mid, second.user_id, meta())
+    assert raised.value.detail == "No such member."
+    assert item(f"MERCHANT#{unknown}", "WEBHOOK") is None  # a refused rotation writes nothing
+    assert audit_actions(unknown) == []
+
+
+@pytest.mark.usefixtures("world")
+def test_rotating_the_webhook_secret_is_one_transaction_and_reads_nothing() -> None:
+    owner = account()
+    mid = open_one(owner.user_id).merchant_id
+    with dynamodb_calls() as calls:
+        secret = catalog.service.rotate_webhook_secret(owner.user_id, mid, meta())
+    assert calls == ["TransactWriteItems"]
+    assert item(f"MERCHANT#{mid}", "WEBHOOK")["secret"] == secret

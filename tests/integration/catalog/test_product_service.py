@@ -234,11 +234,38 @@ def test_creating_writes_the_product_its_index_keys_its_search_items_and_an_audi
 @pytest.mark.usefixtures("world")
 def test_a_product_of_an_unknown_merchant_is_404_and_writes_nothing() -> None:
     owner = account()
-    with pytest.raises(NotFound):
-        add(owner.user_id, new_id(), name="Zzhantu Roti")
+    unknown = new_id()
+    with pytest.raises(NotFound) as raised:
+        add(owner.user_id, unknown, name="Zzhantu Roti")
+    assert raised.value.detail == "No such merchant."
     assert catalog.product_service.list_products(
         listing(q="zzhantu"), limit=10, cursor=None, caller=None
     ) == ([], None)
+    # A listing hides the products of a merchant it cannot find, so look at the items:
+    # neither the product (on its merchant's menu index) nor its search items exist.
+    menu = catalog.product_repository.merchant_menu(unknown, page_size=10, start=None)
+    assert list(menu) == []
+    search = catalog.product_repository.search_partition("zzhantu", page_size=10, start=None)
+    assert list(search) == []
+
+
+@pytest.mark.usefixtures("world")
+def test_adding_a_product_is_one_transaction_that_checks_the_merchant() -> None:
+    owner = account()
+    mid = open_merchant(owner.user_id)
+    calls: list[str] = []
+
+    def record(model: Any, **_: Any) -> None:
+        calls.append(model.name)
+
+    events = dynamodb_client().meta.events
+    events.register("before-call.dynamodb", record, unique_id="product-it-calls")
+    try:
+        product = add(owner.user_id, mid, name="Roti Bakar")
+    finally:
+        events.unregister("before-call.dynamodb", unique_id="product-it-calls")
+    assert calls == ["TransactWriteItems"]
+    assert item(f"PRODUCT#{product.product_id}", "PRODUCT")["merchant_id"] == mid
 
 
 @pytest.mark.usefixtures("world")
