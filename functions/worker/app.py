@@ -161,14 +161,10 @@ def deliver_webhook(payload: WebhookDelivery, job: Job) -> None:
         "Warung-Delivery": job.job_id,
         "Warung-Event": payload.event,
     }
-    try:
+    with permanent_when_url_refused():
         delivery = webhooks.deliver(
             url, body, headers, allow_loopback=get_settings().webhook_allow_loopback
         )
-    except webhooks.DeliveryError as error:
-        if not error.retryable:
-            raise PermanentJobError(str(error)) from error
-        raise
     if not 200 <= delivery.status < 300:
         raise RuntimeError(f"receiver answered {delivery.status}")
     logger.info(

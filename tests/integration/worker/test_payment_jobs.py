@@ -1,6 +1,7 @@
 """The worker's payment jobs: the simulator posts a correctly signed provider event to the
 payment webhook URL, a refund asks the payment's provider; a refusal is retried, a URL the
-SSRF guard refuses or a provider without an adapter is dead-lettered at once."""
+SSRF guard refuses (a merchant's webhook's too) or a provider without an adapter is
+dead-lettered at once."""
 
 from __future__ import annotations
 
@@ -16,7 +17,9 @@ import pytest
 from support.function_modules import load_function_modules
 
 from warung import clients, secrets
-from warung.jobs import PaymentSimulation, RefundPayment
+from warung.dynamo import dynamodb_client, to_item
+from warung.ids import new_id
+from warung.jobs import PaymentSimulation, RefundPayment, WebhookDelivery
 from warung.secrets import get_secret
 from warung.settings import get_settings
 from warung.webhooks import verify_signature
@@ -162,6 +165,27 @@ def test_webhook_url_the_guard_refuses_is_dead_lettered_at_once(
 ) -> None:
     monkeypatch.setenv("WEBHOOK_ALLOW_LOOPBACK", "false")
     get_settings.cache_clear()
+
+    with pytest.raises(worker.PermanentJobError):
+        worker.REGISTRY[payload.job_type](payload, a_job(worker, payload))
+    assert receiver.requests == []
+
+
+def test_merchant_webhook_url_the_guard_refuses_is_dead_lettered_at_once(
+    worker: ModuleType, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    merchant_id = new_id()
+    dynamodb_client().put_item(
+        TableName=get_settings().table_name,
+        Item=to_item(
+            {"pk": f"MERCHANT#{merchant_id}", "sk": "WEBHOOK", "url": receiver.url, "secret": "s"}
+        ),
+    )
+    monkeypatch.setenv("WEBHOOK_ALLOW_LOOPBACK", "false")
+    get_settings.cache_clear()
+    payload = WebhookDelivery(
+        merchant_id=merchant_id, event="order.paid", event_id=new_id("evt_"), data={}
+    )
 
     with pytest.raises(worker.PermanentJobError):
         worker.REGISTRY[payload.job_type](payload, a_job(worker, payload))
