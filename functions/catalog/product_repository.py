@@ -13,7 +13,9 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 import search
+from domain import Merchant
 from products import CATEGORIES, Product
+from repository import merchant_from, merchant_key
 
 from warung.dynamo import Transaction, get_item, get_items, query_items, to_item
 from warung.errors import PreconditionFailed
@@ -146,13 +148,13 @@ def get_product(product_id: str, *, consistent: bool = False) -> Product | None:
 
 def merchants_and_products(
     merchant_ids: list[str], product_ids: list[str]
-) -> tuple[dict[str, dict[str, Any]], dict[str, Product]]:
-    """Merchant profiles (stored form) and products, in one BatchGetItem (eventually
-    consistent: for listings, which are cacheable anyway)."""
-    keys: list[Mapping[str, Any]] = [{"pk": f"MERCHANT#{m}", "sk": "PROFILE"} for m in merchant_ids]
+) -> tuple[dict[str, Merchant], dict[str, Product]]:
+    """Merchants and products, in one BatchGetItem (eventually consistent: for listings,
+    which are cacheable anyway)."""
+    keys: list[Mapping[str, Any]] = [merchant_key(m) for m in merchant_ids]
     keys += [product_key(p) for p in product_ids]
     items = get_items(keys, table=_table(), consistent=False)
-    merchants = {i["id"]: i for i in items[: len(merchant_ids)] if i is not None}
+    merchants = {i["id"]: merchant_from(i) for i in items[: len(merchant_ids)] if i is not None}
     found = {i["product_id"]: product_from(i) for i in items[len(merchant_ids) :] if i}
     return merchants, found
 

@@ -270,9 +270,7 @@ class _Listed:
         if not unknown and not wanted:
             return
         merchants, found = repo.merchants_and_products(unknown, wanted)
-        self.merchants |= {
-            m: repository.merchant_from(merchants[m]) if m in merchants else None for m in unknown
-        }
+        self.merchants |= {m: merchants.get(m) for m in unknown}
         self.products |= found
 
     def _listed(self, entry: Entry) -> bool:
