@@ -113,6 +113,18 @@ def check_opening_hours(hours: Mapping[str, Sequence[str]]) -> dict[str, list[st
     return clean
 
 
+def check_merchant_fields(changes: Mapping[str, object]) -> None:
+    """Rules pydantic cannot express: fields a merchant always has cannot be removed with
+    ``null`` (422 on each)."""
+    required = ("name", "phone", "address", "location", "delivery", "tax_rate", "is_open")
+    nulls = [name for name in required if name in changes and changes[name] is None]
+    if nulls:
+        raise ValidationFailed(
+            "These fields cannot be removed.",
+            errors=[FieldError(name, "Omit the field to keep its value.") for name in nulls],
+        )
+
+
 def open_at(merchant: Merchant, moment: datetime) -> bool:
     """Taking orders at ``moment``: switched open and, if it has hours, within them."""
     return _open_at(merchant.is_open, merchant.opening_hours, moment)

@@ -243,7 +243,6 @@ def _audit_view(merchant: Merchant) -> dict[str, Any]:
     }
 
 
-_REQUIRED = ("name", "phone", "address", "location", "delivery", "tax_rate", "is_open")
 # Which stored attributes each request field touches.
 _ATTRIBUTES = {
     "location": ("lat", "lon"),
@@ -252,12 +251,7 @@ _ATTRIBUTES = {
 
 
 def _patched(merchant: Merchant, changes: Mapping[str, Any]) -> Merchant:
-    nulls = [name for name in _REQUIRED if name in changes and changes[name] is None]
-    if nulls:
-        raise ValidationFailed(
-            "These fields cannot be removed.",
-            errors=[FieldError(name, "Omit the field to keep its value.") for name in nulls],
-        )
+    domain.check_merchant_fields(changes)
     updated: dict[str, Any] = {}
     for name in ("name", "description", "phone", "is_open"):
         if name in changes:

@@ -126,3 +126,10 @@ def test_only_anonymous_reads_of_public_things_are_cacheable() -> None:
     assert domain.cache_control(public=True, signed_in=True) == "no-store"
     assert domain.cache_control(public=False, signed_in=False) == "no-store"
     assert domain.cache_control(public=False, signed_in=True) == "no-store"
+
+
+def test_fields_a_merchant_always_has_cannot_be_removed_with_null() -> None:
+    domain.check_merchant_fields({"name": "Baru", "description": None, "webhook_url": None})
+    with pytest.raises(ValidationFailed) as raised:
+        domain.check_merchant_fields({"phone": None, "name": "Baru", "delivery": None})
+    assert [e.field for e in raised.value.errors] == ["phone", "delivery"]
