@@ -27,7 +27,6 @@ from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any
 
-import mail  # renders with Jinja2, which it imports only when the first e-mail is rendered
 from aws_lambda_powertools.metrics import single_metric
 from aws_lambda_powertools.utilities.batch import (
     BatchProcessor,
@@ -56,6 +55,12 @@ from warung.jobs import (
 )
 from warung.observability import MetricUnit, entry_point, logger, mask_email, metrics
 from warung.settings import get_settings
+
+# isort: split
+# After Powertools' batch utilities: they load their pydantic parser models (~20 ms) when
+# pydantic is imported already, and mail imports pydantic (through warung). mail itself is
+# light: it imports Jinja2 only when the first e-mail is rendered.
+import mail
 
 MAX_BACKOFF_SECONDS = 15 * 60
 FAILURE_RETENTION = timedelta(days=30)  # longer than the dead-letter queue keeps messages
