@@ -90,6 +90,23 @@ class Pipeline:
         messages: list[dict[str, Any]] = response.get("Messages", [])
         return messages
 
+    def clear_dead_letters(self) -> None:
+        """Delete whatever the dead-letter queue holds (PurgeQueue is limited to once a
+        minute, so one message batch at a time)."""
+        while True:
+            messages = self.sqs.receive_message(
+                QueueUrl=self.dead_letter_queue_url, MaxNumberOfMessages=10, VisibilityTimeout=30
+            ).get("Messages", [])
+            if not messages:
+                return
+            self.sqs.delete_message_batch(
+                QueueUrl=self.dead_letter_queue_url,
+                Entries=[
+                    {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
+                    for i, m in enumerate(messages)
+                ],
+            )
+
     def dead_letters_of(self, correlation_id: str) -> list[dict[str, Any]]:
         """The dead letters caused by one request."""
         return [

@@ -45,6 +45,10 @@ def pipeline(runtime: LocalRuntime, monkeypatch: pytest.MonkeyPatch) -> Iterator
     clients.aws_client.cache_clear()
     pipe = Pipeline(runtime)
     pipe.drain()  # start from a quiet pipeline
+    # The emulation's state is process-wide: jobs of other test modules (outbox entries
+    # written by layer tests, say) may have been dead-lettered here; a receive shows at most
+    # 10 messages, so theirs could hide this test's.
+    pipe.clear_dead_letters()
     pipe.visibility_requests.clear()
     yield pipe
     pipe.close()
