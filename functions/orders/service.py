@@ -40,6 +40,7 @@ from warung.observability import MetricUnit, metrics
 from warung.order_lifecycle import OrderStatus
 from warung.orders import (
     MAX_PENDING_ORDERS,
+    SIMULATOR,
     Order,
     OrderLine,
     Payment,
@@ -49,7 +50,6 @@ from warung.orders import (
     release_stock,
     status_jobs,
 )
-from warung.payments import SIMULATOR
 from warung.settings import get_settings
 
 MAX_EXAMINED_PER_PAGE = 500

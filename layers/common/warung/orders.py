@@ -36,6 +36,7 @@ from warung.settings import get_settings
 
 ORDER_CHANGED = Conflict("The order changed meanwhile; read it again.")
 MAX_PENDING_ORDERS = 5
+SIMULATOR = "simulator"  # the payment provider of the local and dev stages (warung.payments)
 EVENT_RETENTION_SECONDS = 30 * 24 * 3600
 
 

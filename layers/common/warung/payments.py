@@ -21,10 +21,20 @@ from typing import Literal, Protocol
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from warung.errors import FieldError, ValidationFailed
-from warung.webhooks import SIGNATURE_HEADER, signature_header, verify_signature
+from warung.orders import SIMULATOR
+from warung.signatures import SIGNATURE_HEADER, signature_header, verify_signature
+
+__all__ = [
+    "SIMULATOR",
+    "EventData",
+    "EventType",
+    "PaymentProvider",
+    "ProviderEvent",
+    "SimulatorProvider",
+    "provider_named",
+]
 
 EventType = Literal["payment.succeeded", "payment.failed", "refund.succeeded"]
-SIMULATOR = "simulator"
 
 
 class EventData(BaseModel):
