@@ -17,7 +17,7 @@ from warung.auth import BEARER_SECURITY, AuthGate, Caller, current_caller, signe
 from warung.errors import InvalidJson, NotFound
 from warung.orders import Payment
 from warung.settings import get_settings
-from warung.webhooks import SIGNATURE_HEADER, SIGNATURE_TOLERANCE_S
+from warung.signatures import SIGNATURE_HEADER, SIGNATURE_TOLERANCE_S
 
 app = create_app()
 TAGS = ["payments"]
