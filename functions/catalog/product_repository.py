@@ -17,7 +17,7 @@ from domain import Merchant
 from products import CATEGORIES, Product
 from repository import merchant_from, merchant_key
 
-from warung.dynamo import Transaction, get_item, get_items, query_items, to_item
+from warung.dynamo import Transaction, get_item, get_items, partition_query, query_items
 from warung.errors import PreconditionFailed
 from warung.settings import get_settings
 
@@ -168,45 +168,15 @@ def products_by_id(product_ids: list[str]) -> dict[str, Product]:
 Row = tuple[dict[str, Any], dict[str, Any]]  # an entry and the key that resumes after it
 
 
-def _request(
-    index: str | None,
-    partition: str,
-    *,
-    newest_first: bool,
-    page_size: int,
-    start: dict[str, Any] | None,
-    sk_between: tuple[str, str] | None = None,
-) -> dict[str, Any]:
-    pk, sk = (f"{index}pk", f"{index}sk") if index else ("pk", "sk")
-    condition = "#pk = :pk"
-    names = {"#pk": pk}
-    values: dict[str, Any] = {":pk": partition}
-    if sk_between:
-        condition += " AND #sk BETWEEN :lo AND :hi"
-        names["#sk"] = sk
-        values |= {":lo": sk_between[0], ":hi": sk_between[1]}
-    request: dict[str, Any] = {
-        "TableName": _table(),
-        "KeyConditionExpression": condition,
-        "ExpressionAttributeNames": names,
-        "ExpressionAttributeValues": to_item(values),
-        "ScanIndexForward": not newest_first,
-        "Limit": page_size,
-    }
-    if index:
-        request["IndexName"] = index
-    if start:
-        request["ExclusiveStartKey"] = start
-    return request
-
-
 def merchant_menu(
     merchant_id: str, *, page_size: int, start: dict[str, Any] | None
 ) -> Iterator[Row]:
     """A merchant's listed products, newest first (gsi1)."""
     partition = f"MPRODUCTS#{merchant_id}"
     return query_items(
-        _request("gsi1", partition, newest_first=True, page_size=page_size, start=start)
+        partition_query(
+            partition, index="gsi1", newest_first=True, page_size=page_size, start=start
+        )
     )
 
 
@@ -216,7 +186,9 @@ def category_newest(
     """A category's listed products, newest first (gsi3)."""
     partition = f"CATNEW#{category}"
     return query_items(
-        _request("gsi3", partition, newest_first=True, page_size=page_size, start=start)
+        partition_query(
+            partition, index="gsi3", newest_first=True, page_size=page_size, start=start
+        )
     )
 
 
@@ -233,13 +205,13 @@ def category_by_price(
     low = f"{min_price or 0:0{PRICE_DIGITS}d}#"
     high = f"{max_price if max_price is not None else 10**PRICE_DIGITS - 1:0{PRICE_DIGITS}d}#~"
     return query_items(
-        _request(
-            "gsi2",
+        partition_query(
             f"CAT#{category}",
+            index="gsi2",
             newest_first=descending,
             page_size=page_size,
             start=start,
-            sk_between=(low, high),
+            sort_between=(low, high),
         )
     )
 
@@ -247,7 +219,7 @@ def category_by_price(
 def search_partition(prefix: str, *, page_size: int, start: dict[str, Any] | None) -> Iterator[Row]:
     """The search items of one word prefix, newest product first."""
     return query_items(
-        _request(None, f"SEARCH#{prefix}", newest_first=True, page_size=page_size, start=start)
+        partition_query(f"SEARCH#{prefix}", newest_first=True, page_size=page_size, start=start)
     )
 
 

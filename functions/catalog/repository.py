@@ -13,7 +13,7 @@ from typing import Any
 
 from domain import Delivery, Member, Merchant, city_key
 
-from warung.dynamo import Transaction, get_item, get_items, query_items, to_item
+from warung.dynamo import Transaction, get_item, get_items, partition_query, query_items, to_item
 from warung.errors import Conflict, NotFound
 from warung.settings import get_settings
 
@@ -220,28 +220,16 @@ def merchants_by_index(
     index, partition = (
         ("gsi2", f"MCITY#{city_key(city)}") if city else ("gsi1", f"MSTATUS#{status}")
     )
-    request: dict[str, Any] = {
-        "TableName": _table(),
-        "IndexName": index,
-        "KeyConditionExpression": "#pk = :pk",
-        "ExpressionAttributeNames": {"#pk": f"{index}pk"},
-        "ExpressionAttributeValues": to_item({":pk": partition}),
-        "ScanIndexForward": False,
-        "Limit": 100,
-    }
-    if start_key:
-        request["ExclusiveStartKey"] = start_key
+    request = partition_query(
+        partition, index=index, newest_first=True, page_size=100, start=start_key
+    )
     for item, key in query_items(request):
         yield merchant_from(item), key
 
 
 def geo_entries(cell: str) -> list[dict[str, Any]]:
     """Every active merchant whose delivery circle touches ``cell`` (id, lat, lon, reach)."""
-    request: dict[str, Any] = {
-        "TableName": _table(),
-        "KeyConditionExpression": "pk = :pk",
-        "ExpressionAttributeValues": to_item({":pk": f"GEO#{cell}"}),
-    }
+    request = partition_query(f"GEO#{cell}")
     return [item for item, _ in query_items(request)]
 
 

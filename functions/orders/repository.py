@@ -15,7 +15,14 @@ from typing import Any
 from cart import Cart, CartLine, MerchantNow, ProductNow
 from pricing import Promo, promo_limit_reached, promo_not_found
 
-from warung.dynamo import Transaction, dynamodb_client, get_items, query_items, to_item
+from warung.dynamo import (
+    Transaction,
+    dynamodb_client,
+    get_items,
+    partition_query,
+    query_items,
+    to_item,
+)
 from warung.errors import Conflict, InsufficientStock, MerchantClosed, ValidationFailed
 from warung.orders import (
     MAX_PENDING_ORDERS,
@@ -329,30 +336,14 @@ def orders_of(
     index, partition = (
         ("gsi1", f"CUSTOMER#{customer_id}") if customer_id else ("gsi2", f"MORDERS#{merchant_id}")
     )
-    request: dict[str, Any] = {
-        "TableName": _table(),
-        "IndexName": index,
-        "KeyConditionExpression": "#pk = :pk",
-        "ExpressionAttributeNames": {"#pk": f"{index}pk"},
-        "ExpressionAttributeValues": to_item({":pk": partition}),
-        "ScanIndexForward": False,
-        "Limit": 50,
-    }
-    if start:
-        request["ExclusiveStartKey"] = start
+    request = partition_query(partition, index=index, newest_first=True, page_size=50, start=start)
     for item, key in query_items(request):
         yield order_from(item), key
 
 
 def unpaid_due(now: str, *, page_size: int = 100) -> Iterator[Order]:
     """Unpaid orders whose payment window ended before ``now`` (gsi3, oldest first)."""
-    request: dict[str, Any] = {
-        "TableName": _table(),
-        "IndexName": "gsi3",
-        "KeyConditionExpression": "gsi3pk = :pending AND gsi3sk < :now",
-        "ExpressionAttributeValues": to_item({":pending": "PENDING", ":now": now}),
-        "Limit": page_size,
-    }
+    request = partition_query("PENDING", index="gsi3", sort_before=now, page_size=page_size)
     for item, _ in query_items(request):
         yield order_from(item)
 
@@ -418,16 +409,7 @@ def get_promo_item(code: str) -> dict[str, Any] | None:
 
 def promos(start: Any) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
     """Every promo code, newest first."""
-    request: dict[str, Any] = {
-        "TableName": _table(),
-        "IndexName": "gsi1",
-        "KeyConditionExpression": "gsi1pk = :promos",
-        "ExpressionAttributeValues": to_item({":promos": "PROMOS"}),
-        "ScanIndexForward": False,
-        "Limit": 100,
-    }
-    if start:
-        request["ExclusiveStartKey"] = start
+    request = partition_query("PROMOS", index="gsi1", newest_first=True, page_size=100, start=start)
     return query_items(request)
 
 

@@ -72,6 +72,55 @@ def get_items(
     return [found.get(_key_id(key)) for key in wanted]
 
 
+def partition_query(
+    partition: str,
+    *,
+    index: str | None = None,
+    newest_first: bool = False,
+    page_size: int | None = None,
+    start: Mapping[str, Any] | None = None,
+    sort_between: tuple[str, str] | None = None,
+    sort_before: str | None = None,
+    consistent: bool = False,
+    table: str | None = None,
+) -> dict[str, Any]:
+    """The ``Query`` request for one partition of the main table (or of ``index``, whose
+    keys are ``<index>pk`` / ``<index>sk``), for :func:`query_items`: in sort-key order or
+    reversed (``newest_first``: ids and timestamps sort by time), optionally within
+    ``sort_between`` (inclusive) or strictly before ``sort_before``, resuming after
+    ``start``."""
+    from warung.settings import get_settings
+
+    pk, sk = (f"{index}pk", f"{index}sk") if index else ("pk", "sk")
+    condition = "#pk = :pk"
+    names = {"#pk": pk}
+    values: dict[str, Any] = {":pk": partition}
+    if sort_between is not None:
+        condition += " AND #sk BETWEEN :lo AND :hi"
+        names["#sk"] = sk
+        values |= {":lo": sort_between[0], ":hi": sort_between[1]}
+    elif sort_before is not None:
+        condition += " AND #sk < :before"
+        names["#sk"] = sk
+        values[":before"] = sort_before
+    request: dict[str, Any] = {
+        "TableName": table or get_settings().table_name,
+        "KeyConditionExpression": condition,
+        "ExpressionAttributeNames": names,
+        "ExpressionAttributeValues": to_item(values),
+        "ScanIndexForward": not newest_first,
+    }
+    if index:
+        request["IndexName"] = index
+    elif consistent:
+        request["ConsistentRead"] = True
+    if page_size:
+        request["Limit"] = page_size
+    if start:
+        request["ExclusiveStartKey"] = dict(start)
+    return request
+
+
 def query_items(request: dict[str, Any]) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
     """Every item a ``Query`` request finds, page after page (lazily: stop iterating and no
     further page is read), each with the key that resumes right after it (the table's keys,
