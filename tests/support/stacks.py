@@ -51,6 +51,27 @@ def reset_function_caches(endpoint_url: str) -> None:
     metrics.clear_metrics()
 
 
+def new_account(name: str = "Sri", *, verified: bool = True) -> Any:
+    """A new account (auth's own domain and repository write it), e-mail unique."""
+    import uuid
+
+    from support.function_modules import load_function_modules
+    from warung.dynamo import Transaction
+    from warung.ids import new_id, rfc3339, utc_now
+
+    auth = load_function_modules("auth", "repository", "domain")
+    made = auth.domain.Account(
+        user_id=new_id(),
+        email=f"a-{uuid.uuid4().hex[:10]}@example.test",
+        name=name,
+        password_hash="not-used",
+        created_at=rfc3339(utc_now()),
+        email_verified=verified,
+    )
+    auth.repository.add_account(Transaction(), made).commit()
+    return made
+
+
 def run_as(
     stack: Any,
     function_id: str,

@@ -13,18 +13,17 @@ from typing import Any
 
 import pytest
 from support.function_modules import load_function_modules
-from support.stacks import provision_stage, reset_function_caches, run_as
+from support.stacks import new_account, provision_stage, reset_function_caches, run_as
 
 from warung.auth import Caller
 from warung.context import RequestMeta
 from warung.dynamo import Transaction, dynamodb_client, from_item, to_item
 from warung.errors import Conflict, NotFound
-from warung.ids import new_id, rfc3339, utc_now
+from warung.ids import new_id
 from warung.settings import get_settings
 
 ROOT = Path(__file__).resolve().parents[3]
 catalog = load_function_modules("catalog", "service", "repository", "domain", "geo")
-auth = load_function_modules("auth", "repository", "domain")
 STAGE = "catalogit"
 MONAS = {"lat": -6.1754, "lon": 106.8272}
 
@@ -46,16 +45,7 @@ def meta() -> RequestMeta:
 
 
 def account() -> Any:
-    made = auth.domain.Account(
-        user_id=new_id(),
-        email=f"m-{uuid.uuid4().hex[:10]}@example.test",
-        name="Sri",
-        password_hash="not-used",
-        created_at=rfc3339(utc_now()),
-        email_verified=True,
-    )
-    auth.repository.add_account(Transaction(), made).commit()
-    return made
+    return new_account()
 
 
 def item(pk: str, sk: str) -> dict[str, Any] | None:

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 from support.function_modules import load_function_modules
-from support.stacks import provision_stage, run_as
+from support.stacks import new_account, provision_stage, run_as
 
 from warung.auth import Caller
 from warung.context import RequestMeta
@@ -37,7 +37,6 @@ catalog = load_function_modules(
     "product_repository",
     "product_service",
 )
-auth = load_function_modules("auth", "repository", "domain")
 STAGE = "productit"  # single-product tests
 WALK_STAGE = "productwalk"  # the 250-product catalog, untouched by any other test
 MONAS = {"lat": -6.1754, "lon": 106.8272}
@@ -85,16 +84,7 @@ def meta() -> RequestMeta:
 
 
 def account() -> Any:
-    made = auth.domain.Account(
-        user_id=new_id(),
-        email=f"p-{uuid.uuid4().hex[:10]}@example.test",
-        name="Sri",
-        password_hash="not-used",
-        created_at=rfc3339(utc_now()),
-        email_verified=True,
-    )
-    auth.repository.add_account(Transaction(), made).commit()
-    return made
+    return new_account()
 
 
 def caller(user_id: str, memberships: dict[str, str], admin: bool = False) -> Caller:

@@ -14,19 +14,18 @@ from typing import Any
 
 import pytest
 from support.function_modules import load_function_modules
-from support.stacks import provision_stage, reset_function_caches, run_as
+from support.stacks import new_account, provision_stage, reset_function_caches, run_as
 
 from warung.auth import Caller
 from warung.context import RequestMeta
 from warung.dynamo import Transaction, dynamodb_client, from_item
 from warung.errors import ApiError, Conflict, InsufficientStock, ValidationFailed
-from warung.ids import new_id, rfc3339, utc_now
+from warung.ids import rfc3339, utc_now
 from warung.settings import get_settings
 
 ROOT = Path(__file__).resolve().parents[3]
 catalog = load_function_modules("catalog", "service", "product_service")
 orders = load_function_modules("orders", "service", "expiry", "repository")
-auth = load_function_modules("auth", "repository", "domain")
 STAGE = "ordersit"
 MONAS = {"lat": -6.1754, "lon": 106.8272}
 NEAR = {
@@ -55,15 +54,7 @@ def meta() -> RequestMeta:
 
 
 def customer() -> Caller:
-    made = auth.domain.Account(
-        user_id=new_id(),
-        email=f"c-{uuid.uuid4().hex[:10]}@example.test",
-        name="Budi",
-        password_hash="not-used",
-        created_at=rfc3339(utc_now()),
-        email_verified=True,
-    )
-    auth.repository.add_account(Transaction(), made).commit()
+    made = new_account("Budi")
     return Caller(made.user_id, "s", frozenset({"customer"}), True, {})
 
 
