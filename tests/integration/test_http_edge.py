@@ -68,16 +68,16 @@ def test_unknown_field_is_422_and_names_it(api: str) -> None:
 
 
 def test_wrong_types_are_422_not_500(api: str) -> None:
-    for payload in (
-        b"[]",
-        b'"text"',
-        b"null",
-        b'{"items": "many"}',
-        b'{"items": [{"quantity": 1e400}]}',
+    for payload, expected in (
+        (b"[]", (422, "validation_error")),
+        (b'"text"', (422, "validation_error")),
+        (b"null", (422, "validation_error")),
+        (b'{"items": "many"}', (422, "validation_error")),
+        # 1e400 overflows to infinity: not an integer quantity
+        (b'{"items": [{"quantity": 1e400}]}', (422, "validation_error")),
     ):
         status, _, body = post(api, payload)
-        assert status in (400, 422), payload
-        assert body["code"] in ("invalid_json", "validation_error"), payload
+        assert (status, body["code"]) == expected, payload
 
 
 def test_unknown_route_is_404_problem(api: str) -> None:
