@@ -14,7 +14,7 @@ export PYENV_VERSION ?= 3.11.7:3.12.1:3.13.0
 export PYTHONPATH := tools:layers/common
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help setup dev test unit integration e2e lint fmt invoke build deploy bench openapi clean create-admin rotate-signing-key
+.PHONY: help setup dev test test-clock unit integration e2e lint typecheck fmt invoke build deploy bench openapi clean create-admin rotate-signing-key
 
 help: ## List the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -25,19 +25,30 @@ $(VENV)/.installed: requirements-dev.txt layers/common/requirements.txt
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
+# The start-up hook of `make test-clock` (inert unless WARUNG_CLOCK_OFFSET_S is set).
+$(VENV)/.clock-shift: tools/clock_shift.py $(VENV)/.installed
+	$(PY) tools/clock_shift.py install >/dev/null
+	touch $@
+
 $(SAM_VENV)/.installed: requirements-sam.txt
 	test -x $(SAM_VENV)/bin/python || $(PYTHON_BASE) -m venv $(SAM_VENV)
 	$(SAM_VENV)/bin/pip install --quiet --upgrade pip
 	$(SAM_VENV)/bin/pip install --quiet -r requirements-sam.txt
 	touch $@
 
-setup: $(VENV)/.installed $(SAM_VENV)/.installed ## Create the virtual environments
+setup: $(VENV)/.installed $(VENV)/.clock-shift $(SAM_VENV)/.installed ## Create the virtual environments
 
 dev: $(VENV)/.installed ## Run the API locally on http://127.0.0.1:3000 (PORT, EMULATOR_PORT override)
 	$(PY) -m warung_local dev
 
 test: setup lint build ## The whole suite: lint, sam build, unit, integration, end-to-end and OpenAPI fuzzing
 	$(PY) -m pytest
+
+test-clock: setup ## The whole suite with every process's wall clock at AT: make test-clock AT=2026-12-05T20:00:00Z
+	@test -n "$(AT)" || { echo "usage: make test-clock AT=2026-12-05T20:00:00Z [PYTEST_ARGS=tests/unit]"; exit 2; }
+	@offset=$$(env -u WARUNG_CLOCK_OFFSET_S $(PY) tools/clock_shift.py offset "$(AT)") || exit 2; \
+	  echo "wall clock of every process: $(AT) (offset $$offset s; monotonic clocks unchanged)"; \
+	  WARUNG_CLOCK_OFFSET_S=$$offset $(PY) -m pytest $(PYTEST_ARGS)
 
 unit: $(VENV)/.installed ## Unit tests only
 	$(PY) -m pytest tests/unit
@@ -51,11 +62,14 @@ e2e: $(VENV)/.installed ## End-to-end tests (local runtime, or API_URL)
 lint: $(VENV)/.installed $(SAM_VENV)/.installed ## ruff, mypy, sam validate --lint, OpenAPI drift
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy layers/common tools
-	@# One run per function: every function has its own top-level `app` module.
-	for fn in functions/*/; do MYPYPATH="$$fn" $(VENV)/bin/mypy "$$fn" || exit 1; done
+	$(MAKE) --no-print-directory typecheck
 	$(SAM) validate --lint
 	$(PY) tools/openapi_doc.py --check
+
+typecheck: $(VENV)/.installed ## mypy --strict over the layer, tools/ and each function (also the pre-commit hook)
+	$(VENV)/bin/mypy layers/common tools
+	@# One run per function: every function has its own top-level `app` module.
+	@for fn in functions/*/; do echo "mypy $$fn"; MYPYPATH="$$fn" $(VENV)/bin/mypy "$$fn" || exit 1; done
 
 fmt: $(VENV)/.installed ## Format and auto-fix
 	$(VENV)/bin/ruff format .

@@ -17,8 +17,15 @@ from warung.dynamo import Transaction, get_item, get_items, partition_query, que
 from warung.errors import Conflict, NotFound
 from warung.settings import get_settings
 
-MERCHANT_CHANGED = Conflict("The merchant changed meanwhile; read it again and retry.")
-LAST_OWNER = Conflict("A merchant keeps at least one owner; add another owner first.")
+
+# Errors are made per request, never shared: an instance raised twice would chain one
+# request's traceback onto another's.
+def merchant_changed() -> Conflict:
+    return Conflict("The merchant changed meanwhile; read it again and retry.")
+
+
+def last_owner() -> Conflict:
+    return Conflict("A merchant keeps at least one owner; add another owner first.")
 
 
 def _table() -> str:
@@ -184,7 +191,7 @@ def update_merchant(
         condition="version = :seen",
         names=names,
         values=values,
-        conflict=MERCHANT_CHANGED,
+        conflict=merchant_changed(),
     )
 
 
@@ -337,7 +344,7 @@ def change_owner_count(tx: Transaction, merchant_id: str, delta: int) -> Transac
         "SET owners = owners + :delta",
         condition=condition,
         values={":delta": delta, ":one": 1} if delta < 0 else {":delta": delta},
-        conflict=LAST_OWNER if delta < 0 else NotFound("No such merchant."),
+        conflict=last_owner() if delta < 0 else NotFound("No such merchant."),
     )
 
 

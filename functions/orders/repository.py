@@ -39,10 +39,17 @@ from warung.orders import (
 )
 from warung.settings import get_settings
 
-CART_CHANGED = Conflict("Your cart changed meanwhile; review it and try again.")
-TOO_MANY_UNPAID = Conflict(
-    f"You already have {MAX_PENDING_ORDERS} orders awaiting payment; pay or cancel one first."
-)
+
+# Errors are made per request, never shared: an instance raised twice would chain one
+# request's traceback onto another's.
+def cart_changed() -> Conflict:
+    return Conflict("Your cart changed meanwhile; review it and try again.")
+
+
+def too_many_unpaid() -> Conflict:
+    return Conflict(
+        f"You already have {MAX_PENDING_ORDERS} orders awaiting payment; pay or cancel one first."
+    )
 
 
 def _table() -> str:
@@ -270,14 +277,14 @@ def place_order(
         condition="attribute_not_exists(#count) OR #count < :max",
         names={"#count": "count"},
         values={":one": 1, ":max": MAX_PENDING_ORDERS},
-        conflict=TOO_MANY_UNPAID,
+        conflict=too_many_unpaid(),
     )
     tx.delete(
         table,
         cart_key(order.customer_id),
         condition="updated_at = :seen",
         values={":seen": cart.updated_at},
-        conflict=CART_CHANGED,
+        conflict=cart_changed(),
     )
     return tx
 

@@ -149,7 +149,7 @@ def checkout(caller: Caller, body: Mapping[str, Any], meta: RequestMeta) -> tupl
     if state.profile is None:
         raise NotFound("No such account.")
     if state.pending_orders >= MAX_PENDING_ORDERS:
-        raise repository.TOO_MANY_UNPAID
+        raise repository.too_many_unpaid()
     address = dict(body["delivery_address"])
     priced = _price(caller.user_id, state.cart, address, body.get("promo_code"))
     merchant = priced.catalog.merchant

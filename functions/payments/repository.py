@@ -31,9 +31,18 @@ class ChangedMeanwhile(Conflict):
     again."""
 
 
-DUPLICATE_EVENT = DuplicateEvent("This event was received before.")
-PAYMENT_CHANGED = ChangedMeanwhile("The payment changed meanwhile; read it again.")
-ORDER_CHANGED = ChangedMeanwhile("The order changed meanwhile; read it again.")
+# Errors are made per request, never shared: an instance raised twice would chain one
+# request's traceback onto another's.
+def duplicate_event() -> DuplicateEvent:
+    return DuplicateEvent("This event was received before.")
+
+
+def payment_changed() -> ChangedMeanwhile:
+    return ChangedMeanwhile("The payment changed meanwhile; read it again.")
+
+
+def order_changed() -> ChangedMeanwhile:
+    return ChangedMeanwhile("The order changed meanwhile; read it again.")
 
 
 def _table() -> str:
@@ -109,7 +118,7 @@ def record_event(
     now_epoch: int,
 ) -> Transaction:
     """Record the event, once: a second put of the same id cancels the transaction with
-    :data:`DUPLICATE_EVENT`. Put it first, so that this is the reason reported when a
+    :func:`duplicate_event`. Put it first, so that this is the reason reported when a
     duplicate also trips the other conditions."""
     return tx.put(
         _table(),
@@ -120,7 +129,7 @@ def record_event(
             "expires_at_epoch": now_epoch + EVENT_RETENTION_SECONDS,
         },
         condition="attribute_not_exists(pk)",
-        conflict=DUPLICATE_EVENT,
+        conflict=duplicate_event(),
     )
 
 
@@ -133,7 +142,7 @@ def set_payment_status(tx: Transaction, payment: Payment, status: str, *, at: st
         condition="#status = :seen",
         names={"#status": "status"},
         values={":status": status, ":at": at, ":seen": payment.status},
-        conflict=PAYMENT_CHANGED,
+        conflict=payment_changed(),
     )
 
 

@@ -235,7 +235,7 @@ def _write_effect(
             by=SYSTEM,
             at=at,
             payment_status=decision.payment_status,
-            conflict=repository.ORDER_CHANGED,
+            conflict=repository.order_changed(),
         )
         owners = repository.merchant_owners(order.merchant_id)
         jobs = status_jobs(order, after, owners=owners)

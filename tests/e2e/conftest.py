@@ -23,7 +23,7 @@ from warung_local.emulation import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 STARTUP_TIMEOUT_S = 30.0
-SHUTDOWN_TIMEOUT_S = 15.0
+SHUTDOWN_TIMEOUT_S = 45.0  # room for a loaded 2-core machine
 
 
 def _status(url: str) -> int | None:

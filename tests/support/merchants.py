@@ -9,6 +9,9 @@ from support.accounts import verified_login
 from support.http import call
 
 DEMO_PASSWORD = "warung-demo-password"
+# The demo merchant open around the clock: the one to order from at any hour. Tests never
+# pick a demo merchant by id (ids are time-ordered) or rely on another one's hours.
+ALWAYS_OPEN_DEMO_MERCHANT = "Kedai Pak Harjo"
 MONAS = {"lat": -6.1754, "lon": 106.8272}
 
 
@@ -17,6 +20,16 @@ def demo_login(api: str, email: str) -> str:
     reply = call(api, "POST", "/v1/auth/login", {"email": email, "password": DEMO_PASSWORD})
     assert reply.status == 200, reply.body
     return str(reply.body["access_token"])
+
+
+def demo_merchant_id(api: str, owner_token: str, name: str = ALWAYS_OPEN_DEMO_MERCHANT) -> str:
+    """The id of the demo owner's merchant called ``name`` (local runtime only)."""
+    memberships = call(api, "GET", "/v1/me", token=owner_token).body["memberships"]
+    for membership in memberships:
+        merchant = call(api, "GET", f"/v1/merchants/{membership['merchant_id']}").body
+        if merchant["name"] == name:
+            return str(merchant["id"])
+    raise AssertionError(f"the demo owner has no merchant called {name!r}")
 
 
 def new_merchant(api: str, token: str, city: str = "Jakarta", **extra: Any) -> dict[str, Any]:

@@ -289,6 +289,19 @@ def problem(status: int, title: str, code: str, detail: str, request_id: str) ->
 # ------------------------------------------------------------------ server
 
 
+class _Server(ThreadingHTTPServer):
+    """One thread per connection, and a listen backlog that holds a burst of clients.
+
+    socketserver's default backlog is 5: twenty clients connecting at once overflow it
+    before the accept loop catches up, and the kernel drops or resets their connections.
+    API Gateway never refuses a connection for that; the kernel caps the value at
+    net.core.somaxconn (4096 on current Linux, 128 on older kernels and macOS).
+    """
+
+    request_queue_size = 1024
+    daemon_threads = True
+
+
 def bind_server(host: str, port: int) -> ThreadingHTTPServer:
     """A bound, listening server socket whose handler `Gateway.start` sets (port 0: a free one).
 
@@ -296,9 +309,7 @@ def bind_server(host: str, port: int) -> ThreadingHTTPServer:
     API's own address is a template parameter (PaymentWebhookUrl). Connections made
     before the gateway serves wait in the listen backlog.
     """
-    server = ThreadingHTTPServer((host, port), BaseHTTPRequestHandler)
-    server.daemon_threads = True
-    return server
+    return _Server((host, port), BaseHTTPRequestHandler)
 
 
 class Gateway:

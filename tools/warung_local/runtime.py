@@ -34,7 +34,7 @@ from warung_local.gateway import Gateway, bind_server
 from warung_local.mail import MailBox
 from warung_local.provision import provision
 from warung_local.seed import seed as run_seeders
-from warung_local.sources import Driver, build_drivers
+from warung_local.sources import Driver, build_drivers, stop_all
 from warung_local.sources_process import SourcesProcess, callers_of_api
 from warung_local.template import (
     LOCAL_PARAMETER_OVERRIDES,
@@ -157,8 +157,7 @@ class LocalRuntime:
         if self.gateway is not None:
             self.gateway.stop()
             self.gateway = None
-        for driver in self.drivers:
-            driver.stop()
+        stop_all(self.drivers)
         if self.emulation is not None:
             self.emulation.stop()
             self.emulation = None

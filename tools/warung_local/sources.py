@@ -41,6 +41,7 @@ import logging
 import threading
 import time
 import uuid
+from collections.abc import Iterable
 from typing import Any
 
 from warung_local.filters import FilterCriteria, sqs_filter_view
@@ -90,6 +91,10 @@ class Driver:
             self._thread.join(timeout=timeout_s)
             self._thread = None
 
+    def request_stop(self) -> None:
+        """Ask the loop to stop without waiting (see `stop_all`)."""
+        self._stop.set()
+
     @property
     def stopping(self) -> bool:
         """Whether stop() was requested."""
@@ -97,6 +102,17 @@ class Driver:
 
 
 # ------------------------------------------------------------------ SQS
+
+
+def stop_all(drivers: Iterable[Driver], timeout_s: float = 5.0) -> None:
+    """Stop every driver together: all are asked first, then each is waited for, so the
+    whole stop takes as long as the slowest invocation in progress, not their sum."""
+    drivers = list(drivers)
+    for driver in drivers:
+        driver.request_stop()
+    deadline = time.monotonic() + timeout_s
+    for driver in drivers:
+        driver.stop(timeout_s=max(0.0, deadline - time.monotonic()))
 
 
 class SqsPoller(Driver):

@@ -34,10 +34,14 @@ from warung.jobs import (
 from warung.order_lifecycle import HistoryEntry, OrderStatus, effects
 from warung.settings import get_settings
 
-ORDER_CHANGED = Conflict("The order changed meanwhile; read it again.")
 MAX_PENDING_ORDERS = 5
 SIMULATOR = "simulator"  # the payment provider of the local and dev stages (warung.payments)
 EVENT_RETENTION_SECONDS = 30 * 24 * 3600
+
+
+def order_changed() -> Conflict:
+    """A fresh error per request (an instance raised twice chains tracebacks)."""
+    return Conflict("The order changed meanwhile; read it again.")
 
 
 def order_key(order_id: str) -> dict[str, str]:
@@ -332,7 +336,7 @@ def change_status(
         condition="version = :seen AND #status = :from",
         names={"#status": "status"},
         values=values,
-        conflict=conflict or ORDER_CHANGED,
+        conflict=conflict or order_changed(),
     )
     if order.status == OrderStatus.PENDING_PAYMENT:
         tx.update(

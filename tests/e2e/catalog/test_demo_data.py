@@ -9,7 +9,7 @@ from urllib.parse import quote
 
 import pytest
 from support.http import call
-from support.merchants import demo_login
+from support.merchants import ALWAYS_OPEN_DEMO_MERCHANT, demo_login
 
 pytestmark = pytest.mark.usefixtures("local_only")
 
@@ -112,3 +112,14 @@ def test_near_central_jakarta_lists_the_demo_merchants_nearest_first(
         "Kedai Pak Harjo",  # Kelapa Gading, ~10 km
     ]
     assert all(0 < m["distance_km"] <= m["delivery"]["max_distance_km"] for m in demo)
+
+
+def test_one_demo_merchant_takes_orders_around_the_clock(
+    api_url: str, demo_merchants: list[dict[str, Any]]
+) -> None:
+    # The README's walk-through and the order story order from it, at whatever hour.
+    merchant = next(m for m in demo_merchants if m["name"] == ALWAYS_OPEN_DEMO_MERCHANT)
+    every_day = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+    assert merchant["opening_hours"] == {day: ["00:00-24:00"] for day in every_day}
+    assert merchant["is_open"] is True
+    assert merchant["open_now"] is True

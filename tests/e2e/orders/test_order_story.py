@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from support.accounts import verified_login
 from support.http import call, wait_for_mail
-from support.merchants import active_merchant, demo_login
+from support.merchants import active_merchant, demo_login, demo_merchant_id
 
 pytestmark = pytest.mark.usefixtures("local_only")
 
@@ -41,9 +41,8 @@ def _subjects(api: str, to: str, count: int) -> list[str]:
 def test_demo_customer_orders_pays_and_receives(api_url: str) -> None:
     customer = demo_login(api_url, "customer@example.com")
     owner = demo_login(api_url, "owner@example.com")
-    merchant_id = sorted(
-        m["merchant_id"] for m in call(api_url, "GET", "/v1/me", token=owner).body["memberships"]
-    )[0]
+    # open at any hour: the suite passes whenever it runs (make test-clock)
+    merchant_id = demo_merchant_id(api_url, owner)
     menu = call(api_url, "GET", f"/v1/products?merchant_id={merchant_id}&limit=100").body["items"]
     picks = [p for p in menu if p["available"] and (p["stock"] is None or p["stock"] >= 2)][:2]
     assert len(picks) == 2, menu

@@ -186,7 +186,7 @@ def test_dev_serves_callbacks_and_stops_its_sources_process_on_ctrl_c(tmp_path: 
 
         # when: Ctrl-C
         process.send_signal(signal.SIGINT)
-        code = process.wait(timeout=15)
+        code = process.wait(timeout=60)
 
     # then: a clean exit, the child gone with dev, and the child's logs in dev's output
     output = log_path.read_text(errors="replace")

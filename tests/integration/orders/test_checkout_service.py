@@ -215,6 +215,13 @@ def test_an_unpaid_order_expires_after_its_window_and_its_stock_returns() -> Non
     assert again == {"expired": 0}
 
 
+def _depth(traceback: Any) -> int:
+    frames = 0
+    while traceback is not None:
+        frames, traceback = frames + 1, traceback.tb_next
+    return frames
+
+
 def test_a_sixth_unpaid_order_is_refused_and_cancelling_one_frees_a_slot() -> None:
     _, _, product = merchant_with(stock=None)
     buyer = customer()
@@ -223,8 +230,15 @@ def test_a_sixth_unpaid_order_is_refused_and_cancelling_one_frees_a_slot() -> No
         orders.service.set_cart_item(buyer.user_id, product, 1)
         placed.append(place(buyer))
     orders.service.set_cart_item(buyer.user_id, product, 1)
-    with pytest.raises(Conflict):
+    with pytest.raises(Conflict) as first:
         place(buyer)
+    with pytest.raises(Conflict) as second:
+        place(buyer)
+    assert "5 orders awaiting payment" in second.value.detail
+    # each refusal is its own error: a shared instance would carry the first request's
+    # traceback into the second's
+    assert second.value is not first.value
+    assert _depth(second.value.__traceback__) == _depth(first.value.__traceback__)
     orders.service.cancel(buyer, placed[0].order_id, meta())
     assert place(buyer).status == "pending_payment"
 
