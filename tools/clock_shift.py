@@ -47,6 +47,9 @@ def start() -> float | None:
 
     _travel = time_machine.travel(time.time() + offset_s, tick=True)
     _travel.start()
+    # A ticking travel starts ticking at its first reading, not when it starts: read it now,
+    # or the process falls behind by the time until its first reading.
+    time.time()
     return offset_s
 
 

@@ -301,6 +301,16 @@ class _Server(ThreadingHTTPServer):
     request_queue_size = 1024
     daemon_threads = True
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that went away is one line, not a traceback (curl | head, a closed tab)."""
+        error = sys.exc_info()[1]
+        if isinstance(error, ConnectionError | TimeoutError):
+            sys.stderr.write(
+                f"{client_address[0]} - client closed the connection ({type(error).__name__})\n"
+            )
+            return
+        super().handle_error(request, client_address)
+
 
 def bind_server(host: str, port: int) -> ThreadingHTTPServer:
     """A bound, listening server socket whose handler `Gateway.start` sets (port 0: a free one).
@@ -529,8 +539,20 @@ class _RequestHandler(BaseHTTPRequestHandler):
     server_version = "warung-local"
 
     def _serve(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        if length > MAX_BODY_BYTES:
+        declared = (self.headers.get("Content-Length") or "0").strip()
+        length = int(declared) if declared.isascii() and declared.isdigit() else -1
+        if length < 0:
+            # Not a length: answer as the edge does, without reading a body of unknown size.
+            status, headers, data = self.owner.gateway_response(
+                "BAD_REQUEST_BODY",
+                400,
+                "Bad request",
+                "validation_error",
+                "The Content-Length header is not a number of bytes.",
+                str(uuid.uuid4()),
+            )
+            self.close_connection = True
+        elif length > MAX_BODY_BYTES:
             # Do not read a huge body into memory; answer and close the connection.
             status, headers, data = self.owner.gateway_response(
                 "REQUEST_TOO_LARGE",

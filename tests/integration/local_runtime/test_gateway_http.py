@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import socket
 import urllib.error
 import urllib.request
 from typing import Any
@@ -176,3 +177,24 @@ def test_local_mail_without_filter_lists_oldest_first(fixture_runtime: LocalRunt
 
     subjects = [m["subject"] for m in json.loads(body)]
     assert subjects.index("n1") < subjects.index("n2")
+
+
+@pytest.mark.parametrize("declared", ["w", "-1", "1e3", "٣"])
+def test_a_content_length_that_is_not_a_length_is_a_400_not_a_dropped_connection(
+    fixture_runtime: LocalRuntime, declared: str
+) -> None:
+    host, port = fixture_runtime.api_url.split("//", 1)[1].split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as connection:
+        connection.sendall(
+            f"POST /echo HTTP/1.1\r\nHost: {host}\r\nContent-Length: {declared}\r\n\r\n{{}}".encode()
+        )
+        answer = b""
+        while chunk := connection.recv(65536):
+            answer += chunk
+
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.split(b"\r\n", 1)[0] == b"HTTP/1.1 400 Bad Request"
+    assert b"Content-Type: application/problem+json" in head
+    problem = json.loads(body)
+    assert (problem["status"], problem["code"]) == (400, "validation_error")
+    assert "Content-Length" in problem["detail"]
