@@ -185,16 +185,15 @@ def test_a_content_length_that_is_not_a_length_is_a_400_not_a_dropped_connection
 ) -> None:
     host, port = fixture_runtime.api_url.split("//", 1)[1].split(":")
     with socket.create_connection((host, int(port)), timeout=10) as connection:
-        connection.sendall(
-            f"POST /echo HTTP/1.1\r\nHost: {host}\r\nContent-Length: {declared}\r\n\r\n{{}}".encode()
-        )
+        head = f"POST /echo HTTP/1.1\r\nHost: {host}\r\nContent-Length: {declared}\r\n\r\n"
+        connection.sendall(head.encode() + b"{}")
         answer = b""
         while chunk := connection.recv(65536):
             answer += chunk
 
-    head, _, body = answer.partition(b"\r\n\r\n")
-    assert head.split(b"\r\n", 1)[0] == b"HTTP/1.1 400 Bad Request"
-    assert b"Content-Type: application/problem+json" in head
+    answer_head, _, body = answer.partition(b"\r\n\r\n")
+    assert answer_head.split(b"\r\n", 1)[0] == b"HTTP/1.1 400 Bad Request"
+    assert b"Content-Type: application/problem+json" in answer_head
     problem = json.loads(body)
     assert (problem["status"], problem["code"]) == (400, "validation_error")
     assert "Content-Length" in problem["detail"]
