@@ -11,7 +11,7 @@ ENV ?= dev
 
 # `sam build` needs the Lambda runtime's Python (3.13) on PATH; pyenv provides it here.
 export PYENV_VERSION ?= 3.11.7:3.12.1:3.13.0
-export PYTHONPATH := tools:layers/common
+export PYTHONPATH := tools:layers/common:functions
 export SAM_CLI_TELEMETRY := 0
 
 .PHONY: help setup dev test test-clock unit integration e2e lint typecheck fmt invoke build deploy bench openapi clean create-admin rotate-signing-key
@@ -66,10 +66,8 @@ lint: $(VENV)/.installed $(SAM_VENV)/.installed ## ruff, mypy, sam validate --li
 	$(SAM) validate --lint
 	$(PY) tools/openapi_doc.py --check
 
-typecheck: $(VENV)/.installed ## mypy --strict over the layer, tools/ and each function (also the pre-commit hook)
-	$(VENV)/bin/mypy layers/common tools
-	@# One run per function: every function has its own top-level `app` module.
-	@for fn in functions/*/; do echo "mypy $$fn"; MYPYPATH="$$fn" $(VENV)/bin/mypy "$$fn" || exit 1; done
+typecheck: $(VENV)/.installed ## mypy --strict over the layer, the functions and tools/, in one run (also the pre-commit hook)
+	$(VENV)/bin/mypy layers/common functions tools
 
 fmt: $(VENV)/.installed ## Format and auto-fix
 	$(VENV)/bin/ruff format .

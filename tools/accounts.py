@@ -59,12 +59,9 @@ def ensure_account(
 
     Returns the user id and whether it was created.
     """
-    sys.path[:0] = [str(ROOT / "functions" / "auth"), str(ROOT / "layers" / "common")]
-    # The auth function's own modules (on the path just above): one set of account rules.
-    import domain  # type: ignore[import-not-found]
-    import passwords  # type: ignore[import-not-found]
-    import repository  # type: ignore[import-not-found]
-
+    sys.path[:0] = [str(ROOT / "functions"), str(ROOT / "layers" / "common")]
+    # The auth function's own package: one set of account rules.
+    from auth import domain, passwords, repository
     from warung.audit import AuditEntry, audit_write
     from warung.context import RequestMeta
     from warung.dynamo import Transaction

@@ -319,13 +319,9 @@ DEMO_MERCHANTS: tuple[tuple[dict[str, Any], tuple[dict[str, Any], ...]], ...] = 
 
 def seed_demo() -> None:
     """Open, approve and stock the demo owner's merchants unless the owner already has one."""
-    sys.path[:0] = [str(ROOT / "functions" / "catalog"), str(ROOT / "layers" / "common")]
-    # The catalog function's own modules (on the path just above): one set of catalog rules.
-    import models  # type: ignore[import-not-found]
-    import product_service  # type: ignore[import-not-found]
-    import repository  # type: ignore[import-not-found]
-    import service  # type: ignore[import-not-found]
-
+    sys.path[:0] = [str(ROOT / "functions"), str(ROOT / "layers" / "common")]
+    # The catalog function's own package: one set of catalog rules.
+    from catalog import models, product_service, repository, service
     from warung.context import RequestMeta
     from warung.ids import new_id
 

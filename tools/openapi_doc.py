@@ -3,7 +3,7 @@
 Each function of template.yaml is imported in a fresh interpreter (its code directory and
 layers on the path, its environment set, as in Lambda), and its resolver ``app`` describes
 its routes. The documents are merged by ``warung.openapi.merge`` and written to
-``docs/openapi.json`` (for readers) and ``functions/platform/openapi.json`` (what
+``docs/openapi.json`` (for readers) and ``functions/platform_api/openapi.json`` (what
 ``GET /v1/openapi.json`` serves). ``--check`` fails when either copy is out of date.
 
     python tools/openapi_doc.py           # write both copies
@@ -24,9 +24,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "tools"), str(ROOT / "layers" / "common")]
 
 from warung.openapi import merge  # noqa: E402
-from warung_local.template import load_template  # noqa: E402
+from warung_local.template import FunctionSpec, load_template  # noqa: E402
 
-OUTPUTS = (ROOT / "docs" / "openapi.json", ROOT / "functions" / "platform" / "openapi.json")
+OUTPUTS = (ROOT / "docs" / "openapi.json", ROOT / "functions" / "platform_api" / "openapi.json")
 TITLE = "Warung API"
 
 _DESCRIBE = """
@@ -45,13 +45,14 @@ else:
 """
 
 
-def describe(code_dir: Path, layers: list[Path], handler: str, environment: dict[str, str]) -> Any:
+def describe(spec: FunctionSpec) -> Any:
     """The OpenAPI document of one function's resolver, or ``None`` if it has none."""
-    module = handler.rsplit(".", 1)[0]
+    code_dir = spec.code_dir
+    module = spec.handler.rsplit(".", 1)[0]
     env = {
         **os.environ,
-        **environment,
-        "PYTHONPATH": os.pathsep.join(map(str, [code_dir, *layers])),
+        **spec.environment,
+        "PYTHONPATH": os.pathsep.join(map(str, [spec.import_root, *spec.layers])),
     }
     env.setdefault("POWERTOOLS_METRICS_NAMESPACE", "Warung")
     result = subprocess.run(
@@ -72,7 +73,7 @@ def build() -> dict[str, Any]:
     template = load_template(ROOT / "template.yaml", {"Stage": "local"})
     documents = []
     for spec in sorted(template.functions.values(), key=lambda s: s.logical_id):
-        document = describe(spec.code_dir, spec.layers, spec.handler, spec.environment)
+        document = describe(spec)
         if document is not None:
             documents.append(document)
     version = template.parameters.get("AppVersion", "0.0.0")

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-import service
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
-from domain import Account
-from models import (
+
+from auth import service
+from auth.domain import Account
+from auth.models import (
     Accepted,
     AdminUser,
     AdminUserPage,
@@ -27,7 +28,6 @@ from models import (
     TokenPairOut,
     VerifyEmailRequest,
 )
-
 from warung.api import (
     ADMIN_ONLY,
     RATE_LIMITED,

@@ -10,8 +10,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from domain import Account, Session, SpentRefreshToken
-
+from auth.domain import Account, Session, SpentRefreshToken
 from warung.dynamo import Transaction, get_item, get_items, query_items, to_item
 from warung.errors import Conflict, InvalidToken
 from warung.settings import get_settings

@@ -12,12 +12,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any, NoReturn
 
-import domain
-import passwords
-import repository
-from domain import Account, Session
 from pydantic import BaseModel, ConfigDict, Field
 
+from auth import domain, passwords, repository
+from auth.domain import Account, Session
 from warung import ratelimit
 from warung.audit import AuditEntry, audit_write, diff
 from warung.auth import forget_auth_state

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-import service
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
-from domain import Member, Merchant, cache_control, is_insider, open_at
-from models import (
+
+from catalog import service
+from catalog.domain import Member, Merchant, cache_control, is_insider, open_at
+from catalog.models import (
     AddressOut,
     DeliveryOut,
     LocationOut,
@@ -24,8 +25,7 @@ from models import (
     StatusChange,
     WebhookSecret,
 )
-from product_routes import router as product_router
-
+from catalog.product_routes import router as product_router
 from warung.api import ADMIN_ONLY, UNAUTHORIZED, create_app, make_handler, no_content, request_meta
 from warung.auth import admin, current_caller, member_of, optional_caller, verified
 from warung.context import RequestMeta

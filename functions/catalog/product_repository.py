@@ -12,11 +12,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-import search
-from domain import Merchant
-from products import CATEGORIES, Product
-from repository import merchant_from, merchant_key
-
+from catalog import search
+from catalog.domain import Merchant
+from catalog.products import CATEGORIES, Product
+from catalog.repository import merchant_from, merchant_key
 from warung.dynamo import Transaction, get_item, get_items, partition_query, query_items
 from warung.errors import PreconditionFailed
 from warung.settings import get_settings

@@ -4,15 +4,22 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-import product_service as service
-import products
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Header, Query
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
-from domain import cache_control
-from models import CategoryList, CategoryOut, ProductCreate, ProductOut, ProductPage, ProductPatch
-from products import Product
 
+from catalog import product_service as service
+from catalog import products
+from catalog.domain import cache_control
+from catalog.models import (
+    CategoryList,
+    CategoryOut,
+    ProductCreate,
+    ProductOut,
+    ProductPage,
+    ProductPatch,
+)
+from catalog.products import Product
 from warung.api import UNAUTHORIZED, WarungRouter, no_content, request_meta
 from warung.auth import current_caller, member_of, optional_caller, signed_in
 from warung.models import Cursor, Limit

@@ -18,13 +18,10 @@ from dataclasses import replace
 from itertools import islice
 from typing import Any
 
-import product_repository as repo
-import products
-import repository
-import search
-from domain import Merchant, is_insider
-from products import ListQuery, Product
-
+from catalog import product_repository as repo
+from catalog import products, repository, search
+from catalog.domain import Merchant, is_insider
+from catalog.products import ListQuery, Product
 from warung.audit import AuditEntry, audit_write, diff
 from warung.auth import Caller
 from warung.context import RequestMeta

@@ -12,8 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import search
-
+from catalog import search
 from warung.errors import FieldError, Forbidden, NotFound, PreconditionFailed, ValidationFailed
 
 CATEGORIES = ("food", "drinks", "snacks", "groceries", "other")

@@ -12,12 +12,8 @@ from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
-import domain
-import geo
-import repository
-import search
-from domain import Delivery, Member, Merchant
-
+from catalog import domain, geo, repository, search
+from catalog.domain import Delivery, Member, Merchant
 from warung import distance
 from warung.audit import AuditEntry, audit_write, diff
 from warung.auth import Caller, forget_auth_state

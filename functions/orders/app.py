@@ -5,13 +5,13 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Any
 
-import idempotency
-import service
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Header, Query
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
-from cart import CartView
-from models import (
+
+from orders import idempotency, service
+from orders.cart import CartView
+from orders.models import (
     CartItemPut,
     CartLineOut,
     CartOut,
@@ -29,7 +29,6 @@ from models import (
     QuoteOut,
     StatusChangeIn,
 )
-
 from warung.api import (
     ADMIN_ONLY,
     UNAUTHORIZED,

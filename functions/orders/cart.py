@@ -9,8 +9,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 
-import pricing
-
+from orders import pricing
 from warung.errors import (
     CartMerchantMismatch,
     FieldError,

@@ -14,9 +14,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-import service
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from orders import service
 from warung.context import RequestMeta
 from warung.ids import utc_now
 from warung.observability import MetricUnit, entry_point, logger, metrics

@@ -16,12 +16,9 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-import cart
-import pricing
-import repository
-from cart import Cart, CartView
-from repository import Catalog
-
+from orders import cart, pricing, repository
+from orders.cart import Cart, CartView
+from orders.repository import Catalog
 from warung import order_lifecycle
 from warung.audit import AuditEntry, audit_write
 from warung.auth import Caller

@@ -7,11 +7,11 @@ import base64
 import binascii
 from typing import Any
 
-import service
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
-from models import PaymentOut, SimulationAccepted, SimulationRequest, WebhookReceipt
 
+from payments import service
+from payments.models import PaymentOut, SimulationAccepted, SimulationRequest, WebhookReceipt
 from warung.api import UNAUTHORIZED, create_app, make_handler, request_meta
 from warung.auth import BEARER_SECURITY, AuthGate, Caller, current_caller, signed_in
 from warung.errors import InvalidJson, NotFound

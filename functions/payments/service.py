@@ -12,11 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
-import domain
-import repository
-from domain import Decision, Outcome
-from repository import ChangedMeanwhile, DuplicateEvent
-
+from payments import domain, repository
+from payments.domain import Decision, Outcome
+from payments.repository import ChangedMeanwhile, DuplicateEvent
 from warung.audit import AuditEntry, audit_write
 from warung.auth import Caller
 from warung.context import RequestMeta

@@ -60,7 +60,7 @@ from warung.settings import get_settings
 # After Powertools' batch utilities: they load their pydantic parser models (~20 ms) when
 # pydantic is imported already, and mail imports pydantic (through warung). mail itself is
 # light: it imports Jinja2 only when the first e-mail is rendered.
-import mail
+from worker import mail
 
 MAX_BACKOFF_SECONDS = 15 * 60
 FAILURE_RETENTION = timedelta(days=30)  # longer than the dead-letter queue keeps messages

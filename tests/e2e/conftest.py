@@ -81,7 +81,7 @@ def api_url() -> Iterator[str]:
         )
     url = f"http://127.0.0.1:{port}"
     # Until the platform function exists any HTTP answer means the runtime is up.
-    health_required = (ROOT / "functions" / "platform" / "app.py").exists()
+    health_required = (ROOT / "functions" / "platform_api" / "app.py").exists()
     deadline = time.monotonic() + STARTUP_TIMEOUT_S
     while True:
         status = _status(f"{url}/v1/health")

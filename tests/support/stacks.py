@@ -55,12 +55,11 @@ def new_account(name: str = "Sri", *, verified: bool = True) -> Any:
     """A new account (auth's own domain and repository write it), e-mail unique."""
     import uuid
 
-    from support.function_modules import load_function_modules
+    from auth import domain, repository
     from warung.dynamo import Transaction
     from warung.ids import new_id, rfc3339, utc_now
 
-    auth = load_function_modules("auth", "repository", "domain")
-    made = auth.domain.Account(
+    made = domain.Account(
         user_id=new_id(),
         email=f"a-{uuid.uuid4().hex[:10]}@example.test",
         name=name,
@@ -68,7 +67,7 @@ def new_account(name: str = "Sri", *, verified: bool = True) -> Any:
         created_at=rfc3339(utc_now()),
         email_verified=verified,
     )
-    auth.repository.add_account(Transaction(), made).commit()
+    repository.add_account(Transaction(), made).commit()
     return made
 
 

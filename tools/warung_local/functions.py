@@ -35,6 +35,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import importlib
+import importlib.util
 import json
 import logging
 import os
@@ -177,14 +178,21 @@ class LocalFunction:
         self.spec = spec
         self.region = region
         self.environment = runtime_environment(spec, endpoint_url, region)
-        self.paths = [str(spec.code_dir)] + [str(p) for p in spec.layers]
+        module_name, _, _ = spec.handler.rpartition(".")
+        package = module_name.split(".", 1)[0]
+        # The source layout: CodeUri *is* the handler's package (functions/catalog holds
+        # catalog.app), which the build copies into a folder of that name. Loading it as that
+        # package, from that folder alone, keeps the other functions' packages (its siblings
+        # in functions/) out of reach, as they are in the built artefact.
+        self.package_dir = spec.package_dir
+        self.paths = [] if self.package_dir else [str(spec.code_dir)]
+        self.paths += [str(p) for p in spec.layers]
         # Layers built by `sam build` put packages under python/; support both shapes.
         self.paths += [str(p / "python") for p in spec.layers if (p / "python").is_dir()]
         self.isolated_names: set[str] = set()
         for path in self.paths:
             self.isolated_names |= top_level_names(Path(path))
-        module_name, _, _ = spec.handler.rpartition(".")
-        self.isolated_names.add(module_name.split(".", 1)[0])
+        self.isolated_names.add(package)
         self.modules: dict[str, ModuleType] = {}
         self._handler: Handler | None = None
         self.init_error: dict[str, Any] | None = None
@@ -236,6 +244,8 @@ class LocalFunction:
         module_name, _, attribute = self.spec.handler.rpartition(".")
         importlib.invalidate_caches()
         try:
+            if self.package_dir is not None:
+                self._import_package(self.package_dir)
             module = importlib.import_module(module_name)
             handler = getattr(module, attribute)
         except Exception as exc:  # a broken module must not stop the other functions
@@ -246,6 +256,24 @@ class LocalFunction:
             return False
         self._handler, self.init_error = handler, None
         return True
+
+    @staticmethod
+    def _import_package(folder: Path) -> None:
+        """Import `folder` as the package of its name, without its parent on `sys.path`."""
+        if folder.name in sys.modules:
+            return
+        spec = importlib.util.spec_from_file_location(
+            folder.name, folder / "__init__.py", submodule_search_locations=[str(folder)]
+        )
+        if spec is None or spec.loader is None:
+            raise ImportError(f"cannot load {folder} as the package {folder.name!r}")
+        package = importlib.util.module_from_spec(spec)
+        sys.modules[folder.name] = package
+        try:
+            spec.loader.exec_module(package)
+        except BaseException:
+            del sys.modules[folder.name]
+            raise
 
     def new_context(self, request_id: str) -> LambdaContext:
         """A fresh context object whose remaining time counts down from the Timeout."""

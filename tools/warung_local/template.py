@@ -177,6 +177,22 @@ class FunctionSpec:
     events: dict[str, dict[str, Any]]
     arn: str
 
+    @property
+    def package_dir(self) -> Path | None:
+        """The source folder that is the handler's package (CodeUri functions/catalog for
+        catalog.app.handler: the build copies it into a folder of that name), or None when
+        the handler's modules lie directly in CodeUri."""
+        package = self.handler.split(".", 1)[0]
+        if self.code_dir.name == package and (self.code_dir / "__init__.py").is_file():
+            return self.code_dir
+        return None
+
+    @property
+    def import_root(self) -> Path:
+        """The folder to put on ``sys.path`` for the handler to import (tools, not the
+        runtime: it also reaches the other functions' packages beside this one)."""
+        return self.code_dir.parent if self.package_dir else self.code_dir
+
 
 @dataclass(frozen=True)
 class TableSpec:

@@ -4,20 +4,16 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import sys
 import uuid
 from dataclasses import dataclass, field
 from functools import cache
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-import domain
-import passwords
 import pytest
-import repository
 from support.events import FakeContext, proxy_event
 
+from auth import domain, passwords, repository
 from warung.context import RequestMeta
 from warung.dynamo import Transaction, dynamodb_client, from_item
 from warung.ids import new_id, rfc3339, utc_now
@@ -29,16 +25,9 @@ USER_AGENT = "WarungTest/1.0 (integration; auth)"
 
 @cache
 def auth_app() -> ModuleType:
-    """The auth function's ``app`` module (every function has an ``app``: a name of its own
-    here), loaded on first use, in a test's environment, as a cold start would."""
-    path = Path(repository.__file__).with_name("app.py")
-    spec = importlib.util.spec_from_file_location("warung_auth_function_app", path)
-    assert spec
-    assert spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    """The auth function's ``auth.app`` module, loaded on first use, in a test's environment,
+    as a cold start would."""
+    return importlib.import_module("auth.app")
 
 
 @cache

@@ -6,7 +6,6 @@ stage name of their own (see ``auth_stack``)."""
 
 from __future__ import annotations
 
-import importlib
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -16,23 +15,10 @@ from typing import Any
 import pytest
 
 HERE = Path(__file__).resolve().parent
-AUTH_FUNCTION = HERE.parents[2] / "functions" / "auth"
 
 
-def _import_the_auth_functions_modules() -> None:
-    # Other test modules put other functions' folders first on sys.path; the auth
-    # function's own modules are imported now, by name, from its folder (its `app`, a name
-    # every function has, is loaded under a name of its own: auth_support.auth_app).
-    for path in (str(HERE), str(AUTH_FUNCTION)):
-        if path in sys.path:
-            sys.path.remove(path)
-        sys.path.insert(0, path)
-    for name in ("domain", "passwords", "repository", "models", "service"):
-        module = importlib.import_module(name)
-        assert Path(str(module.__file__)).parent == AUTH_FUNCTION, f"{name}: {module.__file__}"
-
-
-_import_the_auth_functions_modules()
+if str(HERE) not in sys.path:  # auth_support, beside this file
+    sys.path.insert(0, str(HERE))
 
 from auth_support import AuthWorld  # noqa: E402
 from support.stacks import reset_function_caches  # noqa: E402

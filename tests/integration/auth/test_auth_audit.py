@@ -10,12 +10,10 @@ import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import domain
 import pytest
-import repository
-import service
 from auth_support import PASSWORD, USER_AGENT, AuthWorld, actions, plain, unique_email
 
+from auth import domain, repository, service
 from warung.errors import InvalidCredentials, InvalidToken
 from warung.observability import logger
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-import service
 from auth_support import PASSWORD, AuthWorld, actions
 
+from auth import service
 from warung.errors import InvalidCredentials, InvalidToken, RateLimited
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import time
 
 import pytest
-import repository
 from auth_support import PASSWORD, AuthWorld, unique_email, unique_ip
 
+from auth import repository
 from warung import ratelimit
 
 

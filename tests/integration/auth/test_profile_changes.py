@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import repository
-import service
 from auth_support import PASSWORD, AuthWorld, plain
+
+from auth import repository, service
 
 
 def signed_in(auth: AuthWorld, *, phone: str | None = None) -> tuple[str, str]:

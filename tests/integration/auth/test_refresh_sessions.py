@@ -7,12 +7,10 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-import domain
 import pytest
-import repository
-import service
 from auth_support import PASSWORD, AuthWorld, actions
 
+from auth import domain, repository, service
 from warung.dynamo import dynamodb_client
 from warung.errors import ApiError, InvalidToken
 

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import time
 
-import domain
 import pytest
-import repository
-import service
 from auth_support import PASSWORD, AuthWorld, actions, unique_email
 
+from auth import domain, repository, service
 from warung.dynamo import Transaction
 from warung.errors import InvalidCredentials, InvalidToken
 

@@ -13,9 +13,9 @@ from types import SimpleNamespace
 
 import jwt
 import pytest
-import service
 from auth_support import PASSWORD, AuthWorld
 
+from auth import service
 from warung import auth as guard
 from warung.errors import Forbidden, InvalidToken
 

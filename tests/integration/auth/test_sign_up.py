@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import passwords
-import repository
 from auth_support import PASSWORD, AuthWorld, unique_email
 
+from auth import passwords, repository
 from warung.dynamo import dynamodb_client
 
 

@@ -12,9 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support.function_modules import load_function_modules
 from support.stacks import new_account, provision_stage, reset_function_caches, run_as
 
+import catalog.domain
+import catalog.geo
+import catalog.repository
+import catalog.service
 from warung.auth import Caller
 from warung.context import RequestMeta
 from warung.dynamo import Transaction, dynamodb_client, from_item, to_item
@@ -23,7 +26,7 @@ from warung.ids import new_id
 from warung.settings import get_settings
 
 ROOT = Path(__file__).resolve().parents[3]
-catalog = load_function_modules("catalog", "service", "repository", "domain", "geo")
+
 STAGE = "catalogit"
 MONAS = {"lat": -6.1754, "lon": 106.8272}
 

@@ -16,9 +16,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support.function_modules import load_function_modules
 from support.stacks import new_account, provision_stage, run_as
 
+import catalog.domain
+import catalog.product_repository
+import catalog.product_service
+import catalog.products
+import catalog.repository
+import catalog.search
+import catalog.service
 from warung.auth import Caller
 from warung.context import RequestMeta
 from warung.dynamo import Transaction, dynamodb_client, from_item, to_item
@@ -27,16 +33,7 @@ from warung.ids import new_id, rfc3339, utc_now
 from warung.settings import get_settings
 
 ROOT = Path(__file__).resolve().parents[3]
-catalog = load_function_modules(
-    "catalog",
-    "service",
-    "repository",
-    "domain",
-    "search",
-    "products",
-    "product_repository",
-    "product_service",
-)
+
 STAGE = "productit"  # single-product tests
 WALK_STAGE = "productwalk"  # the 250-product catalog, untouched by any other test
 MONAS = {"lat": -6.1754, "lon": 106.8272}

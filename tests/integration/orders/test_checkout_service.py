@@ -13,9 +13,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support.function_modules import load_function_modules
 from support.stacks import new_account, provision_stage, reset_function_caches, run_as
 
+import catalog.product_service
+import catalog.service
+import orders.expiry
+import orders.repository
+import orders.service
 from warung.auth import Caller
 from warung.context import RequestMeta
 from warung.dynamo import Transaction, dynamodb_client, from_item
@@ -24,8 +28,7 @@ from warung.ids import rfc3339, utc_now
 from warung.settings import get_settings
 
 ROOT = Path(__file__).resolve().parents[3]
-catalog = load_function_modules("catalog", "service", "product_service")
-orders = load_function_modules("orders", "service", "expiry", "repository")
+
 STAGE = "ordersit"
 MONAS = {"lat": -6.1754, "lon": 106.8272}
 NEAR = {

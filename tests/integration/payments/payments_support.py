@@ -13,9 +13,12 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+from support.cold_start import cold_start
 from support.events import FakeContext, proxy_event
-from support.function_modules import load_function_modules
 
+import payments.domain
+import payments.repository
+import payments.service
 from warung.context import RequestMeta
 from warung.dynamo import Transaction, dynamodb_client, from_item, get_item, to_item
 from warung.ids import new_id, rfc3339, utc_now
@@ -34,14 +37,13 @@ from warung.secrets import get_secret
 from warung.settings import get_settings
 from warung.webhooks import signature_header
 
-payments = load_function_modules("payments", "service", "repository", "domain")
 TOTAL = 64_500
 
 
 @cache
 def payments_app() -> ModuleType:
     """The function's ``app`` module, loaded once the environment is set (a cold start)."""
-    loaded: ModuleType = load_function_modules("payments", "app").app
+    loaded: ModuleType = cold_start("payments.app")
     return loaded
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from payments_support import PaymentsWorld
-from support.function_modules import load_function_modules
+from support.cold_start import cold_start
 
 from warung.settings import get_settings
 
@@ -73,7 +73,7 @@ def worker(
     monkeypatch.setenv("PAYMENT_WEBHOOK_URL", webhook.url)
     monkeypatch.setenv("WEBHOOK_ALLOW_LOOPBACK", "true")
     get_settings.cache_clear()
-    worker_app: ModuleType = load_function_modules("worker", "app").app
+    worker_app: ModuleType = cold_start("worker.app")
     return worker_app
 
 

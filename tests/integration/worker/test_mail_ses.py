@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,11 +15,9 @@ from warung.jobs import EmailLine, OrderPaidEmail
 from warung.settings import get_settings
 from warung_local.emulation import Emulation, aws_client
 from warung_local.template import LOCAL_REGION
+from worker import mail
 
 ROOT = Path(__file__).resolve().parents[3]
-sys.path.insert(0, str(ROOT / "functions" / "worker"))
-
-import mail  # noqa: E402  (the worker's folder is not a package)
 
 SENDER = "orders@warung.test"
 

@@ -14,7 +14,7 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-from support.function_modules import load_function_modules
+from support.cold_start import cold_start
 
 from warung import clients, secrets
 from warung.dynamo import dynamodb_client, to_item
@@ -76,7 +76,7 @@ def worker(app_stack: Any, receiver: Receiver, monkeypatch: pytest.MonkeyPatch) 
     get_settings.cache_clear()
     clients.aws_client.cache_clear()
     secrets._cache.clear()
-    worker_app: ModuleType = load_function_modules("worker", "app").app
+    worker_app: ModuleType = cold_start("worker.app")
     return worker_app
 
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import domain
 import pytest
-from domain import Account, Session, cannot_disable_self, new_roles, normalise_email
 
+from auth import domain
+from auth.domain import Account, Session, cannot_disable_self, new_roles, normalise_email
 from warung.errors import Conflict, ValidationFailed
 
 ADMIN_ID = "01JADMIN000000000000000000"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import statistics
-import sys
 import time
 import unicodedata
 from collections.abc import Callable
@@ -11,13 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from warung.errors import ValidationFailed
-
-ROOT = Path(__file__).resolve().parents[3]
-sys.path.insert(0, str(ROOT / "functions" / "auth"))
-
-import passwords  # noqa: E402
-from passwords import (  # noqa: E402
+from auth import passwords
+from auth.passwords import (
     LIKE_EMAIL,
     PREDICTABLE,
     TOO_COMMON,
@@ -29,6 +23,9 @@ from passwords import (  # noqa: E402
     hash_password,
     verify_password,
 )
+from warung.errors import ValidationFailed
+
+ROOT = Path(__file__).resolve().parents[3]
 
 EMAIL = "budi.santoso@example.com"
 STRONG = "kopi tubruk di teras jam lima"

@@ -7,12 +7,11 @@ import math
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from support.function_modules import load_function_modules
-
-from warung.distance import delivers_to, haversine_km
 
 # The catalog's own module, loaded without leaving functions/catalog on the import path.
-geo = load_function_modules("catalog", "geo").geo
+from catalog import geo
+from warung.distance import delivers_to, haversine_km
+
 EARTH_RADIUS_KM = geo.EARTH_RADIUS_KM
 cell_bounds = geo.cell_bounds
 covering_cells = geo.covering_cells

@@ -5,9 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from support.function_modules import load_function_modules
-
-service = load_function_modules("catalog", "service").service
+from catalog import service
 
 
 def rows(count: int) -> Iterator[tuple[Any, dict[str, Any]]]:

@@ -7,11 +7,10 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
-from support.function_modules import load_function_modules
 
+import catalog.domain
 from warung.errors import Conflict, Forbidden, InvalidTransition, ValidationFailed
 
-catalog = load_function_modules("catalog", "domain")
 domain = catalog.domain
 
 

@@ -6,12 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from support.function_modules import load_function_modules
-
-from warung.errors import Forbidden, NotFound, PreconditionFailed, ValidationFailed
 
 # The catalog's own modules, loaded without leaving functions/catalog on the import path.
-products = load_function_modules("catalog", "products").products
+from catalog import products
+from warung.errors import Forbidden, NotFound, PreconditionFailed, ValidationFailed
+
 Product = products.Product
 ListQuery = products.ListQuery
 

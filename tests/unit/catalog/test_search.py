@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from support.function_modules import load_function_modules
 
 # The catalog's own module, loaded without leaving functions/catalog on the import path.
-search = load_function_modules("catalog", "search").search
+from catalog import search
+
 MAX_PREFIX_LEN = search.MAX_PREFIX_LEN
 MAX_PREFIXES_PER_NAME = search.MAX_PREFIXES_PER_NAME
 index_prefixes = search.index_prefixes

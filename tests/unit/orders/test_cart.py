@@ -7,8 +7,8 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from support.function_modules import load_function_modules
 
+from orders import cart, pricing
 from warung.errors import (
     CartMerchantMismatch,
     InsufficientStock,
@@ -17,8 +17,6 @@ from warung.errors import (
     ValidationFailed,
 )
 
-modules = load_function_modules("orders", "cart", "pricing")
-cart, pricing = modules.cart, modules.pricing
 # Tuesday 2026-11-24 10:00 in Jakarta (UTC+7)
 TUESDAY_10_WIB = datetime(2026, 11, 24, 3, 0, tzinfo=UTC)
 

@@ -10,12 +10,11 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from support.function_modules import load_function_modules
 
+from orders import pricing
 from warung.distance import EARTH_RADIUS_KM, haversine_km
 from warung.errors import FieldError, OutOfDeliveryRange, ValidationFailed
 
-pricing = load_function_modules("orders", "pricing").pricing
 Breakdown = pricing.Breakdown
 Line = pricing.Line
 MerchantTerms = pricing.MerchantTerms

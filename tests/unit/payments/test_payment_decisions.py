@@ -6,12 +6,11 @@ from __future__ import annotations
 import itertools
 
 import pytest
-from support.function_modules import load_function_modules
 
+from payments import domain
 from warung.errors import Conflict
 from warung.order_lifecycle import OrderStatus
 
-domain = load_function_modules("payments", "domain").domain
 Outcome = domain.Outcome
 EventFacts = domain.EventFacts
 PaymentFacts = domain.PaymentFacts

@@ -21,12 +21,10 @@ from warung.jobs import (
     RefundEmail,
     VerificationEmail,
 )
+from worker import mail
 
 ROOT = Path(__file__).resolve().parents[3]
 WORKER = ROOT / "functions" / "worker"
-sys.path.insert(0, str(WORKER))
-
-import mail  # noqa: E402  (the worker's folder is not a package)
 
 SCRIPT = "<script>alert(1)</script>"
 IMG = '"><img src=x onerror=alert(1)>'

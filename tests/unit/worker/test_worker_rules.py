@@ -6,17 +6,15 @@ from collections.abc import Iterator
 from types import ModuleType
 
 import pytest
-from support.function_modules import load_function_modules
+from support.cold_start import cold_start
 
 from warung.jobs import JOB_PAYLOADS
 from warung.settings import get_settings
 
 
 def load(function_dir: str) -> ModuleType:
-    """A fresh import of a function's app.py, with its sibling modules (every function has
-    an ``app``)."""
-    module: ModuleType = load_function_modules(function_dir, "app").app
-    return module
+    """A fresh import of a function's ``app`` module, with its package."""
+    return cold_start(f"{function_dir}.app")
 
 
 @pytest.fixture(scope="module")

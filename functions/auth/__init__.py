@@ -1,0 +1,1 @@
+"""The auth function's package (handler: auth.app.handler)."""

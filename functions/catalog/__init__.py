@@ -1,0 +1,1 @@
+"""The catalog function's package (handler: catalog.app.handler)."""

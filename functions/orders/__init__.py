@@ -1,0 +1,1 @@
+"""The orders function's package (handler: orders.app.handler)."""

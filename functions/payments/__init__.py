@@ -1,0 +1,1 @@
+"""The payments function's package (handler: payments.app.handler)."""

@@ -1,0 +1,1 @@
+"""The platform_api function's package (handler: platform_api.app.handler)."""

@@ -1,0 +1,1 @@
+"""The worker function's package (handler: worker.app.handler)."""
