@@ -11,7 +11,7 @@ ENV ?= dev
 
 # `sam build` needs the Lambda runtime's Python (3.13) on PATH; pyenv provides it here.
 export PYENV_VERSION ?= 3.11.7:3.12.1:3.13.0
-export PYTHONPATH := tools:layers/common:functions
+export PYTHONPATH := tools:layers/common
 export SAM_CLI_TELEMETRY := 0
 
 .PHONY: help setup dev test test-clock unit integration e2e lint typecheck fmt invoke build deploy bench openapi clean create-admin rotate-signing-key

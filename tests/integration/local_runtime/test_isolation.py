@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
 import sys
+from pathlib import Path
 
 from warung_local.runtime import LocalRuntime
 
@@ -65,3 +68,48 @@ def test_handler_exception_becomes_a_lambda_error_result(fixture_runtime: LocalR
     assert result.error["errorType"] == "RuntimeError"
     assert result.error["errorMessage"] == "secret internal detail"
     assert any("app.py" in line for line in result.error["stackTrace"])
+
+
+def test_a_function_package_loads_from_its_own_folder_and_reaches_no_other_function() -> None:
+    # In its own process, as `dev` runs (functions/ is not on the path there; pytest's is).
+    probe = """
+import json, sys
+from pathlib import Path
+from warung_local.functions import LocalFunction
+from warung_local.template import load_template
+
+template = load_template(Path("template.yaml"), {"Stage": "local"})
+function = LocalFunction(template.functions["PlatformFunction"], "http://127.0.0.1:9")
+loaded = function.load()
+with function.activated():
+    package = sys.modules["platform_api"]
+    try:
+        import orders  # another function's package, beside it in functions/
+        reached = True
+    except ModuleNotFoundError:
+        reached = False
+    print(json.dumps({
+        "loaded": loaded,
+        "package_path": list(package.__path__),
+        "handler_file": sys.modules["platform_api.app"].__file__,
+        "reached_orders": reached,
+    }))
+"""
+    root = Path(__file__).resolve().parents[3]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(["tools", "layers/common"])}
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    folder = root / "functions" / "platform_api"
+    assert seen["loaded"] is True
+    assert seen["package_path"] == [str(folder)]
+    assert seen["handler_file"] == str(folder / "app.py")
+    assert seen["reached_orders"] is False
