@@ -7,10 +7,10 @@ stand alone.
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from auth.domain import Account, Session, SpentRefreshToken
+from warung import clock
 from warung.dynamo import Transaction, get_item, get_items, query_items, to_item
 from warung.errors import Conflict, InvalidToken
 from warung.settings import get_settings
@@ -199,7 +199,7 @@ def add_one_time_token(
     issued_ms: int | None = None,
 ) -> Transaction:
     """A single-use token; TTL removes it a day after it expired."""
-    issued_ms = issued_ms if issued_ms is not None else int(time.time() * 1000)
+    issued_ms = issued_ms if issued_ms is not None else clock.epoch_ms()
     return tx.put(
         _table(),
         {

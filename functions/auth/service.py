@@ -7,7 +7,6 @@ Nothing here knows HTTP; nothing here knows keys (``repository`` does).
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any, NoReturn
@@ -16,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from auth import domain, passwords, repository
 from auth.domain import Account, Session
-from warung import ratelimit
+from warung import clock, ratelimit
 from warung.audit import AuditEntry, audit_write, diff
 from warung.auth import forget_auth_state
 from warung.context import RequestMeta
@@ -55,14 +54,6 @@ class TokenPair:
     access_token: str
     refresh_token: str
     expires_in: int
-
-
-def _now() -> int:
-    return int(time.time())
-
-
-def _now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 def _audit(actor: str, action: str, resource: str, meta: RequestMeta, **changes: Any) -> Any:
@@ -109,9 +100,9 @@ def _add_verification(tx: Transaction, account: Account, meta: RequestMeta) -> N
         )
         return
     token = domain.new_secret_token()
-    expires = _now() + int(domain.VERIFICATION_LIFETIME.total_seconds())
+    expires = clock.epoch_s() + int(domain.VERIFICATION_LIFETIME.total_seconds())
     repository.add_one_time_token(
-        tx, "VERIFY", domain.token_digest(token), account.user_id, expires, _now_ms()
+        tx, "VERIFY", domain.token_digest(token), account.user_id, expires, clock.epoch_ms()
     )
     job = VerificationEmail(
         to=account.email,
@@ -137,10 +128,10 @@ def verify_email(token: str, meta: RequestMeta) -> None:
     """Mark the address verified; a bad, used or expired token is 400 ``invalid_token``."""
     digest = domain.token_digest(token)
     record = repository.find_one_time_token("VERIFY", digest)
-    if record is None or record["used"] or record["expires_at"] <= _now():
+    if record is None or record["used"] or record["expires_at"] <= clock.epoch_s():
         raise InvalidToken("This verification link is not valid; ask for a new one.", status=400)
     user_id = record["user_id"]
-    tx = repository.spend_one_time_token(Transaction(), "VERIFY", digest, _now())
+    tx = repository.spend_one_time_token(Transaction(), "VERIFY", digest, clock.epoch_s())
     repository.update_account(tx, user_id, {"email_verified": True}, updated_at=rfc3339(utc_now()))
     tx.extend([_audit(user_id, "user.email_verified", f"user:{user_id}", meta)])
     tx.commit()
@@ -156,7 +147,7 @@ def login(email_raw: str, password: str, meta: RequestMeta) -> TokenPair:
     ratelimit.enforce(rules.login_attempts_ip, meta.source_ip or "unknown")
     email = domain.normalise_email(email_raw)
     # One round trip for the lockout counter and the e-mail's reservation.
-    now = _now()
+    now = clock.epoch_s()
     counter, account = repository.sign_in_reads(
         email, ratelimit.counter_key(rules.login_failures, email, now)
     )
@@ -203,7 +194,7 @@ def _failed_login(account: Account | None, email: str, meta: RequestMeta) -> NoR
 def _open_session(tx: Transaction, account: Account, meta: RequestMeta) -> TokenPair:
     from warung.tokens import issue_access_token
 
-    now_ms = _now_ms()
+    now_ms = clock.epoch_ms()
     session = Session(
         session_id=new_id(),
         user_id=account.user_id,
@@ -229,7 +220,7 @@ def refresh(refresh_token: str, meta: RequestMeta) -> TokenPair:
     if record["spent"]:
         _refresh_reuse(record, meta)
     session, account = repository.session_and_account(record["session_id"], record["user_id"])
-    if session is None or account is None or not session.usable(_now(), account):
+    if session is None or account is None or not session.usable(clock.epoch_s(), account):
         raise InvalidToken("This session has ended; sign in again.")
     successor = domain.new_secret_token()
     tx = repository.rotate_refresh_token(
@@ -271,7 +262,10 @@ def logout(refresh_token: str, meta: RequestMeta) -> None:
 def logout_everywhere(user_id: str, meta: RequestMeta) -> None:
     """End every session and every access token already issued to the account."""
     tx = repository.update_account(
-        Transaction(), user_id, {"tokens_valid_after_ms": _now_ms()}, updated_at=rfc3339(utc_now())
+        Transaction(),
+        user_id,
+        {"tokens_valid_after_ms": clock.epoch_ms()},
+        updated_at=rfc3339(utc_now()),
     )
     tx.extend([_audit(user_id, "auth.logout_all", f"user:{user_id}", meta)]).commit()
     forget_auth_state(user_id)
@@ -292,9 +286,14 @@ def forgot_password(email_raw: str, meta: RequestMeta) -> None:
         logger.info("reset e-mail not sent: limit", extra={"email": mask_email(email)})
         return
     token = domain.new_secret_token()
-    expires = _now() + int(domain.RESET_LIFETIME.total_seconds())
+    expires = clock.epoch_s() + int(domain.RESET_LIFETIME.total_seconds())
     tx = repository.add_one_time_token(
-        Transaction(), "RESET", domain.token_digest(token), account.user_id, expires, _now_ms()
+        Transaction(),
+        "RESET",
+        domain.token_digest(token),
+        account.user_id,
+        expires,
+        clock.epoch_ms(),
     )
     job = PasswordResetEmail(
         to=account.email,
@@ -309,14 +308,14 @@ def reset_password(token: str, new_password: str, meta: RequestMeta) -> None:
     """Set a new password with a reset token; every session ends."""
     digest = domain.token_digest(token)
     record = repository.find_one_time_token("RESET", digest)
-    if record is None or record["used"] or record["expires_at"] <= _now():
+    if record is None or record["used"] or record["expires_at"] <= clock.epoch_s():
         raise InvalidToken("This reset link is not valid; ask for a new one.", status=400)
     account = repository.get_account(record["user_id"])
     # A link sent before the password last changed (another reset, a change) is stale.
     if account is None or int(record.get("issued_ms", 0)) <= account.tokens_valid_after_ms:
         raise InvalidToken("This reset link is not valid; ask for a new one.", status=400)
     passwords.check_password_policy(new_password, email=account.email)
-    tx = repository.spend_one_time_token(Transaction(), "RESET", digest, _now())
+    tx = repository.spend_one_time_token(Transaction(), "RESET", digest, clock.epoch_s())
     _set_password(tx, account, new_password, "auth.password_reset", meta)
 
 
@@ -349,7 +348,10 @@ def _set_password(
     repository.update_account(
         tx,
         account.user_id,
-        {"password_hash": passwords.hash_password(password), "tokens_valid_after_ms": _now_ms()},
+        {
+            "password_hash": passwords.hash_password(password),
+            "tokens_valid_after_ms": clock.epoch_ms(),
+        },
         updated_at=rfc3339(utc_now()),
     )
     tx.extend(
@@ -428,7 +430,7 @@ def administer(
         domain.cannot_disable_self(admin_id, target, disabled)
         if disabled != target.disabled:
             changes["disabled"] = disabled
-    ended = {"tokens_valid_after_ms": _now_ms()} if changes.get("disabled") else {}
+    ended = {"tokens_valid_after_ms": clock.epoch_ms()} if changes.get("disabled") else {}
     if not changes:
         return target
     before = {"roles": sorted(target.roles), "disabled": target.disabled}

@@ -20,10 +20,9 @@ from __future__ import annotations
 import json
 import os
 import random
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from functools import cache
 from typing import Any
 
@@ -43,6 +42,7 @@ from aws_lambda_powertools.utilities.idempotency import (
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from warung import clock
 from warung.clients import aws_client
 from warung.dynamo import dynamodb_client, get_item, to_item
 from warung.jobs import (
@@ -162,7 +162,7 @@ def deliver_webhook(payload: WebhookDelivery, job: Job) -> None:
         separators=(",", ":"),
     ).encode()
     headers = {
-        webhooks.SIGNATURE_HEADER: webhooks.signature_header(secret, body, int(time.time())),
+        webhooks.SIGNATURE_HEADER: webhooks.signature_header(secret, body, clock.epoch_s()),
         "Warung-Delivery": job.job_id,
         "Warung-Event": payload.event,
     }
@@ -377,7 +377,7 @@ def dead_letter(record: SQSRecord, job: Job | None, reason: str) -> None:
 
 def remember_failure(job: Job, error: BaseException, receives: int) -> None:
     """Keep the last error of a job, for the admin's dead-letter list."""
-    now = datetime.now(UTC)
+    now = clock.now()
     dynamodb_client().put_item(
         TableName=get_settings().table_name,
         Item=to_item(

@@ -3,18 +3,35 @@
 from __future__ import annotations
 
 import os
-import time
+import threading
 from datetime import UTC, datetime
 
+from warung import clock
+
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+_RANDOM_BITS = 80
+_last = (0, 0)  # (ms, random part) of the last id this process made
+_last_lock = threading.Lock()
 
 
 def new_id(prefix: str = "") -> str:
     """A 26-character, time-ordered, opaque id (ULID layout: 48-bit ms time, 80 random bits).
 
-    Time order makes "newest first" a plain key order in DynamoDB.
+    Time order makes "newest first" a plain key order in DynamoDB. Ids made by one process
+    in the same millisecond (or while a test holds the clock still) follow each other: the
+    next takes the last one's random part plus one, as ULID's monotonic mode does, so that
+    their order is the order they were made in, never a coin toss.
     """
-    value = (int(time.time() * 1000) << 80) | int.from_bytes(os.urandom(10), "big")
+    global _last  # noqa: PLW0603 - the process's last id, under the lock
+    millis, random = clock.epoch_ms(), int.from_bytes(os.urandom(10), "big")
+    with _last_lock:
+        last_ms, last_random = _last
+        if millis == last_ms and last_random + 1 < 1 << _RANDOM_BITS:
+            random = last_random + 1
+        _last = (millis, random)
+    value = (millis << _RANDOM_BITS) | random
     chars = []
     for _ in range(26):
         value, digit = divmod(value, 32)
@@ -37,8 +54,8 @@ def id_time_ms(value: str) -> int:
 
 
 def utc_now() -> datetime:
-    """The current time, timezone-aware, in UTC."""
-    return datetime.now(UTC)
+    """The current time, timezone-aware, in UTC (from :mod:`warung.clock`)."""
+    return clock.now()
 
 
 def rfc3339(moment: datetime) -> str:

@@ -14,12 +14,12 @@ the signed webhook a real provider would send, to this stage's own webhook URL.
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Mapping
 from typing import Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from warung import clock
 from warung.errors import FieldError, ValidationFailed
 from warung.orders import SIMULATOR
 from warung.signatures import SIGNATURE_HEADER, signature_header, verify_signature
@@ -99,7 +99,7 @@ class SimulatorProvider:
             _header(headers, SIGNATURE_HEADER),
             body,
             self.secret,
-            now=int(time.time()) if now is None else now,
+            now=clock.epoch_s() if now is None else now,
         )
         try:
             return ProviderEvent.model_validate_json(body)
@@ -113,7 +113,7 @@ class SimulatorProvider:
     def signed(self, event: ProviderEvent, *, now: int | None = None) -> tuple[bytes, str]:
         """The body of ``event`` and its signature header value."""
         body = json.dumps(event.model_dump(mode="json"), separators=(",", ":")).encode()
-        stamp = int(time.time()) if now is None else now
+        stamp = clock.epoch_s() if now is None else now
         return body, signature_header(self.secret, body, stamp)
 
     def send(self, event: ProviderEvent) -> None:

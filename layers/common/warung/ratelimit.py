@@ -38,12 +38,12 @@ How the callers combine the pieces:
 from __future__ import annotations
 
 import hashlib
-import time
 from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import ClientError
 
+from warung import clock
 from warung.dynamo import dynamodb_client, from_item, is_conditional_failure, to_item
 from warung.errors import RateLimited
 from warung.settings import Rate, Settings, get_settings
@@ -214,7 +214,7 @@ def _plain(value: Any) -> Any:
 
 
 def _now(now: int | None) -> int:
-    return int(time.time()) if now is None else now
+    return clock.epoch_s() if now is None else now
 
 
 def _count(item: dict[str, Any] | None, default: int) -> int:

@@ -29,6 +29,7 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric.ec import EllipticCurvePrivateKey
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
+from warung import clock
 from warung.errors import InvalidToken
 from warung.settings import get_settings
 
@@ -194,7 +195,7 @@ def issue_access_token(user_id: str, session_id: str, *, now: int | None = None)
     """
     settings = get_settings()
     signing = _keys.signing_key()
-    issued_at = int(time.time()) if now is None else now
+    issued_at = clock.epoch_s() if now is None else now
     ttl = settings.access_token_ttl_seconds
     claims = {
         "iss": settings.jwt_issuer,
@@ -232,7 +233,7 @@ def verify_access_token(token: str, *, now: int | None = None) -> AccessClaims:
     iat, nbf, exp = (claims.get(name) for name in ("iat", "nbf", "exp"))
     if not (_is_int(iat) and _is_int(nbf) and _is_int(exp)):
         raise InvalidToken("The access token's times are malformed.")
-    moment = int(time.time()) if now is None else now
+    moment = clock.epoch_s() if now is None else now
     if exp <= moment - LEEWAY_S:
         raise InvalidToken("The access token has expired.")
     if nbf > moment + LEEWAY_S or iat > moment + LEEWAY_S:

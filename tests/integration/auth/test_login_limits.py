@@ -2,26 +2,25 @@
 
 from __future__ import annotations
 
-import time
+from types import ModuleType
 
 import pytest
 from auth_support import PASSWORD, AuthWorld, unique_email, unique_ip
 
 from auth import repository
-from warung import ratelimit
 
 
 @pytest.fixture
-def frozen_window(monkeypatch: pytest.MonkeyPatch) -> int:
+def frozen_window(clock: ModuleType) -> int:
     """The limits' clock stands still: every attempt falls in one window, whatever the
     wall clock does while the test runs (a window boundary would reset the count)."""
-    now = int(time.time())
-    monkeypatch.setattr(ratelimit, "_now", lambda given: now if given is None else given)
+    now = clock.epoch_s()
+    clock.freeze(now)
     return now
 
 
 def test_given_20_login_attempts_from_one_ip_when_the_21st_comes_then_429_with_retry_after(
-    auth: AuthWorld, frozen_window: int, monkeypatch: pytest.MonkeyPatch
+    auth: AuthWorld, frozen_window: int, clock: ModuleType
 ) -> None:
     # given: 20 failed attempts within the minute, each for another address (so that no
     # account's own lockout is what refuses the next one)
@@ -50,7 +49,7 @@ def test_given_20_login_attempts_from_one_ip_when_the_21st_comes_then_429_with_r
     assert status == 200
     # and: the next minute, this address may sign in again
     next_window = frozen_window - frozen_window % 60 + 60
-    monkeypatch.setattr(ratelimit, "_now", lambda given: next_window if given is None else given)
+    clock.freeze(next_window)
     status, _, _ = auth.invoke(
         "POST", "/v1/auth/login", {"email": account.email, "password": PASSWORD}
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -86,7 +87,7 @@ def test_given_one_refresh_token_when_two_requests_present_it_at_once_then_at_mo
 
 
 def test_given_a_session_when_its_30_days_end_then_refresh_is_refused(
-    auth: AuthWorld, monkeypatch: pytest.MonkeyPatch
+    auth: AuthWorld, clock: ModuleType
 ) -> None:
     account = auth.make_account()
     pair = service.login(account.email, PASSWORD, auth.meta("login"))
@@ -95,15 +96,15 @@ def test_given_a_session_when_its_30_days_end_then_refresh_is_refused(
     assert session.expires_at - session.created_ms // 1000 == 30 * 24 * 3600
 
     # when: the session's expiry has come
-    monkeypatch.setattr(service, "_now", lambda: session.expires_at)
+    clock.freeze(session.expires_at)
     with pytest.raises(InvalidToken) as refused:
         service.refresh(pair.refresh_token, auth.meta("day-30"))
     assert refused.value.http_status == 401
 
     # then: a second earlier it still rotates, and rotating does not extend the 30 days
-    monkeypatch.setattr(service, "_now", lambda: session.expires_at - 1)
+    clock.freeze(session.expires_at - 1)
     rotated = service.refresh(pair.refresh_token, auth.meta("day-29"))
-    monkeypatch.setattr(service, "_now", lambda: session.expires_at)
+    clock.freeze(session.expires_at)
     with pytest.raises(InvalidToken):
         service.refresh(rotated.refresh_token, auth.meta("day-30-rotated"))
     successor = repository.find_refresh_token(domain.token_digest(rotated.refresh_token))
@@ -112,13 +113,13 @@ def test_given_a_session_when_its_30_days_end_then_refresh_is_refused(
 
 
 def test_given_an_expired_session_through_the_api_then_401_invalid_token(
-    auth: AuthWorld, monkeypatch: pytest.MonkeyPatch
+    auth: AuthWorld, clock: ModuleType
 ) -> None:
     account = auth.make_account()
     pair = service.login(account.email, PASSWORD, auth.meta("login"))
     session = repository.get_session(session_of(pair.refresh_token))
     assert session is not None
-    monkeypatch.setattr(service, "_now", lambda: session.expires_at + 1)
+    clock.freeze(session.expires_at + 1)
 
     status, _, body = auth.invoke("POST", "/v1/auth/refresh", {"refresh_token": pair.refresh_token})
 

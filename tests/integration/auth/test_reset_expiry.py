@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import time
+from types import ModuleType
 
 import pytest
 from auth_support import PASSWORD, AuthWorld, actions, unique_email
@@ -15,11 +15,11 @@ NEW_PASSWORD = "nasi-uduk-betawi-pagi"
 HOUR = 3600
 
 
-def reset_link_at(auth: AuthWorld, monkeypatch: pytest.MonkeyPatch, moment: int) -> str:
+def reset_link_at(auth: AuthWorld, clock: ModuleType, moment: int) -> str:
     """A reset token asked for at ``moment`` (epoch seconds, the function's clock)."""
     account = auth.make_account()
     issued = auth.record_secret_tokens()
-    monkeypatch.setattr(service, "_now", lambda: moment)
+    clock.freeze(moment)
     service.forgot_password(account.email, auth.meta("forgot"))
     return issued[-1]
 
@@ -31,15 +31,15 @@ def refusal(token: str, auth: AuthWorld) -> InvalidToken:
 
 
 def test_given_a_reset_link_when_used_59_minutes_59_seconds_later_then_accepted(
-    auth: AuthWorld, monkeypatch: pytest.MonkeyPatch
+    clock: ModuleType, auth: AuthWorld
 ) -> None:
-    asked = int(time.time())
-    token = reset_link_at(auth, monkeypatch, asked)
+    asked = clock.epoch_s()
+    token = reset_link_at(auth, clock, asked)
     record = repository.find_one_time_token("RESET", domain.token_digest(token))
     assert record is not None
     assert record["expires_at"] == asked + HOUR
 
-    monkeypatch.setattr(service, "_now", lambda: asked + HOUR - 1)
+    clock.freeze(asked + HOUR - 1)
     service.reset_password(token, NEW_PASSWORD, auth.meta("reset"))
 
     account = repository.get_account(record["user_id"])
@@ -49,13 +49,13 @@ def test_given_a_reset_link_when_used_59_minutes_59_seconds_later_then_accepted(
 
 @pytest.mark.parametrize("late", [0, 1], ids=["exactly-1h", "1h-and-1s"])
 def test_given_a_reset_link_when_used_an_hour_or_more_later_then_400_invalid_token(
-    auth: AuthWorld, monkeypatch: pytest.MonkeyPatch, late: int
+    clock: ModuleType, auth: AuthWorld, late: int
 ) -> None:
-    asked = int(time.time())
-    token = reset_link_at(auth, monkeypatch, asked)
+    asked = clock.epoch_s()
+    token = reset_link_at(auth, clock, asked)
     user_id = repository.find_one_time_token("RESET", domain.token_digest(token))["user_id"]
 
-    monkeypatch.setattr(service, "_now", lambda: asked + HOUR + late)
+    clock.freeze(asked + HOUR + late)
     error = refusal(token, auth)
 
     assert (error.http_status, error.code) == (400, "invalid_token")
@@ -67,13 +67,14 @@ def test_given_a_reset_link_when_used_an_hour_or_more_later_then_400_invalid_tok
 
 
 def test_given_a_reset_record_written_already_expired_when_used_then_400(
+    clock: ModuleType,
     auth: AuthWorld,
 ) -> None:
     # The stored record decides, whatever the e-mail said: one that expired a second ago.
     account = auth.make_account()
     token = domain.new_secret_token()
     repository.add_one_time_token(
-        Transaction(), "RESET", domain.token_digest(token), account.user_id, int(time.time()) - 1
+        Transaction(), "RESET", domain.token_digest(token), account.user_id, clock.epoch_s() - 1
     ).commit()
 
     error = refusal(token, auth)
@@ -82,9 +83,9 @@ def test_given_a_reset_record_written_already_expired_when_used_then_400(
 
 
 def test_given_a_used_reset_link_when_used_again_then_400(
-    auth: AuthWorld, monkeypatch: pytest.MonkeyPatch
+    clock: ModuleType, auth: AuthWorld
 ) -> None:
-    token = reset_link_at(auth, monkeypatch, int(time.time()))
+    token = reset_link_at(auth, clock, clock.epoch_s())
     service.reset_password(token, NEW_PASSWORD, auth.meta("reset"))
 
     error = refusal(token, auth)
@@ -104,11 +105,11 @@ def test_given_a_verification_token_when_used_as_a_reset_link_then_400(
 
 
 def test_given_a_reset_through_the_api_when_the_link_expired_then_problem_400(
-    auth: AuthWorld, monkeypatch: pytest.MonkeyPatch
+    clock: ModuleType, auth: AuthWorld
 ) -> None:
-    asked = int(time.time())
-    token = reset_link_at(auth, monkeypatch, asked)
-    monkeypatch.setattr(service, "_now", lambda: asked + HOUR)
+    asked = clock.epoch_s()
+    token = reset_link_at(auth, clock, asked)
+    clock.freeze(asked + HOUR)
 
     status, headers, body = auth.invoke(
         "POST", "/v1/auth/password/reset", {"token": token, "new_password": NEW_PASSWORD}

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from types import SimpleNamespace
+from types import ModuleType
 
 import pytest
 
-from warung import ids
 from warung.ids import id_time_ms, new_id
 
 
-def new_id_at(monkeypatch: pytest.MonkeyPatch, epoch_seconds: float, prefix: str = "") -> str:
-    monkeypatch.setattr(ids, "time", SimpleNamespace(time=lambda: epoch_seconds))
+def new_id_at(clock: ModuleType, epoch_seconds: float, prefix: str = "") -> str:
+    clock.freeze(epoch_seconds)
     return new_id(prefix)
 
 
@@ -25,37 +24,37 @@ def new_id_at(monkeypatch: pytest.MonkeyPatch, epoch_seconds: float, prefix: str
     ],
 )
 def test_given_an_id_made_at_a_moment_when_read_back_then_the_same_millisecond(
-    monkeypatch: pytest.MonkeyPatch, epoch_seconds: float
+    clock: ModuleType, epoch_seconds: float
 ) -> None:
-    made = new_id_at(monkeypatch, epoch_seconds)
+    made = new_id_at(clock, epoch_seconds)
 
     assert len(made) == 26
     assert id_time_ms(made) == int(epoch_seconds * 1000)
 
 
 def test_given_a_prefixed_id_when_read_back_then_the_prefix_is_ignored(
-    monkeypatch: pytest.MonkeyPatch,
+    clock: ModuleType,
 ) -> None:
-    made = new_id_at(monkeypatch, 1_800_000_000.5, prefix="ses_")
+    made = new_id_at(clock, 1_800_000_000.5, prefix="ses_")
 
     assert made.startswith("ses_")
     assert id_time_ms(made) == 1_800_000_000_500
 
 
 def test_given_ids_of_successive_milliseconds_when_sorted_then_in_time_order(
-    monkeypatch: pytest.MonkeyPatch,
+    clock: ModuleType,
 ) -> None:
     moments = [1_800_000_000.000, 1_800_000_000.001, 1_800_000_000.002, 1_800_000_001.0]
-    made = [new_id_at(monkeypatch, moment) for moment in moments]
+    made = [new_id_at(clock, moment) for moment in moments]
 
     assert sorted(made) == made
     assert [id_time_ms(m) for m in made] == [int(m * 1000) for m in moments]
 
 
 def test_given_a_lower_case_id_when_read_back_then_the_same_time(
-    monkeypatch: pytest.MonkeyPatch,
+    clock: ModuleType,
 ) -> None:
-    made = new_id_at(monkeypatch, 1_800_000_000.123)
+    made = new_id_at(clock, 1_800_000_000.123)
 
     assert id_time_ms(made.lower()) == 1_800_000_000_123
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime, timedelta, timezone
+from types import ModuleType
 
 import pytest
 
-from warung.ids import new_id, rfc3339
+from warung.ids import id_time_ms, new_id, rfc3339, utc_now
 from warung.settings import get_settings
 
 
@@ -18,6 +19,30 @@ def test_ids_are_unique_opaque_and_sort_by_creation_time() -> None:
     assert len(set(later)) == 1000
     assert all(len(i) == 26 and i.isalnum() for i in later)
     assert all(first < i for i in later)
+
+
+def test_ids_made_while_the_clock_stands_still_keep_the_order_they_were_made_in(
+    clock: ModuleType,
+) -> None:
+    clock.freeze(datetime(2026, 12, 5, 20, 0, tzinfo=UTC))
+    made = [new_id() for _ in range(500)]
+    assert made == sorted(made)
+    assert len(set(made)) == 500
+    assert {id_time_ms(i) for i in made} == {clock.epoch_ms()}
+    # and the next millisecond's ids come after them, in their own order again
+    clock.advance(0.001)
+    later = [new_id() for _ in range(3)]
+    assert made[-1] < later[0] < later[1] < later[2]
+
+
+def test_the_one_clock_reads_as_seconds_milliseconds_and_utc(clock: ModuleType) -> None:
+    clock.freeze(datetime(2026, 12, 5, 20, 0, 30, 250000, tzinfo=UTC))
+    assert clock.epoch_s() == 1796500830
+    assert clock.epoch_ms() == 1796500830250
+    assert clock.now() == datetime(2026, 12, 5, 20, 0, 30, 250000, tzinfo=UTC)
+    assert utc_now() == clock.now()
+    clock.advance(90)
+    assert rfc3339(clock.now()) == "2026-12-05T20:02:00Z"
 
 
 def test_rfc3339_is_utc_with_a_z() -> None:

@@ -1,0 +1,19 @@
+"""Fixtures every part of the suite may use."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from types import ModuleType
+
+import pytest
+
+from warung import clock as warung_clock
+
+
+@pytest.fixture
+def clock() -> Iterator[ModuleType]:
+    """The serving code's one clock (``warung.clock``), stopped at the real now: a test moves
+    it with ``clock.freeze(moment)`` and ``clock.advance(seconds)``; it runs again after."""
+    warung_clock.freeze(warung_clock.epoch_seconds())
+    yield warung_clock
+    warung_clock.restore()
