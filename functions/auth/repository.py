@@ -14,6 +14,17 @@ from warung import clock
 from warung.dynamo import Transaction, get_item, get_items, query_items, to_item
 from warung.errors import Conflict, InvalidToken
 from warung.settings import get_settings
+from warung.store.accounts import (
+    ADMINS_PARTITION,
+    USERS_PARTITION,
+    account_index,
+    email_key,
+    one_time_token_key,
+    refresh_token_key,
+    session_index,
+    session_key,
+    user_key,
+)
 
 
 def _table() -> str:
@@ -25,11 +36,6 @@ def _get(key: dict[str, str], *, consistent: bool = True) -> dict[str, Any] | No
 
 
 # ---------------------------------------------------------------- accounts
-
-
-def account_key(user_id: str) -> dict[str, str]:
-    """Key of an account's profile item."""
-    return {"pk": f"USER#{user_id}", "sk": "PROFILE"}
 
 
 def _account(item: dict[str, Any]) -> Account:
@@ -51,7 +57,7 @@ def _account(item: dict[str, Any]) -> Account:
 def account_item(account: Account) -> dict[str, Any]:
     """The stored form of an account, with its index keys."""
     item: dict[str, Any] = {
-        **account_key(account.user_id),
+        **user_key(account.user_id),
         "entity": "user",
         "id": account.user_id,
         "email": account.email,
@@ -66,23 +72,15 @@ def account_item(account: Account) -> dict[str, Any]:
         "created_at": account.created_at,
         "updated_at": account.created_at,
         # Admin list of every account, newest first.
-        "gsi2pk": "USERS",
-        "gsi2sk": f"{account.created_at}#{account.user_id}",
+        **account_index(account.created_at, account.user_id, admin="admin" in account.roles),
     }
-    if "admin" in account.roles:
-        item.update(gsi1pk="ROLE#admin", gsi1sk=f"{account.created_at}#{account.user_id}")
     return item
 
 
 def get_account(user_id: str) -> Account | None:
     """The account, read consistently."""
-    item = _get(account_key(user_id))
+    item = _get(user_key(user_id))
     return _account(item) if item else None
-
-
-def email_key(email: str) -> dict[str, str]:
-    """Key of the item that reserves an address for one account."""
-    return {"pk": f"EMAIL#{email}", "sk": "UNIQUE"}
 
 
 def sign_in_reads(
@@ -142,7 +140,7 @@ def update_account(
         expression += " REMOVE " + ", ".join(f"#r{i}" for i in range(len(remove)))
     return tx.update(
         _table(),
-        account_key(user_id),
+        user_key(user_id),
         expression,
         condition="attribute_exists(pk)",
         names=names,
@@ -153,7 +151,8 @@ def update_account(
 def admin_index(account: Account, is_admin: bool) -> tuple[dict[str, str], tuple[str, ...]]:
     """The sparse admin index fields to set, or to remove, for ``is_admin``."""
     if is_admin:
-        return {"gsi1pk": "ROLE#admin", "gsi1sk": f"{account.created_at}#{account.user_id}"}, ()
+        fields = account_index(account.created_at, account.user_id, admin=True)
+        return {k: v for k, v in fields.items() if k.startswith("gsi1")}, ()
     return {}, ("gsi1pk", "gsi1sk")
 
 
@@ -162,7 +161,7 @@ def list_accounts(
 ) -> tuple[list[Account], dict[str, Any] | None]:
     """Up to ``limit`` accounts, newest first, by index (never a Scan), and the key that
     resumes after the last of them (``None`` when the list ended)."""
-    index, partition = ("gsi1", "ROLE#admin") if admins_only else ("gsi2", "USERS")
+    index, partition = ("gsi1", ADMINS_PARTITION) if admins_only else ("gsi2", USERS_PARTITION)
     request: dict[str, Any] = {
         "TableName": _table(),
         "IndexName": index,
@@ -183,11 +182,6 @@ def list_accounts(
 
 
 # ---------------------------------------------------------------- one-time tokens
-
-
-def one_time_token_key(kind: str, digest: str) -> dict[str, str]:
-    """Key of a verification (``VERIFY``) or reset (``RESET``) token, by its digest."""
-    return {"pk": f"OTT#{digest}", "sk": kind}
 
 
 def add_one_time_token(
@@ -234,16 +228,6 @@ def spend_one_time_token(tx: Transaction, kind: str, digest: str, now: int) -> T
 # ---------------------------------------------------------------- sessions and refresh tokens
 
 
-def session_key(session_id: str) -> dict[str, str]:
-    """Key of a session."""
-    return {"pk": f"SESSION#{session_id}", "sk": "SESSION"}
-
-
-def refresh_key(digest: str) -> dict[str, str]:
-    """Key of a refresh token, by its digest."""
-    return {"pk": f"REFRESH#{digest}", "sk": "TOKEN"}
-
-
 def add_session(tx: Transaction, session: Session, refresh_digest: str) -> Transaction:
     """A new session and its first refresh token."""
     table = _table()
@@ -256,14 +240,13 @@ def add_session(tx: Transaction, session: Session, refresh_digest: str) -> Trans
             "expires_at": session.expires_at,
             "revoked": False,
             "expires_at_epoch": session.expires_at,
-            "gsi1pk": f"USER#{session.user_id}",
-            "gsi1sk": f"SESSION#{session.created_ms}",
+            **session_index(session.user_id, session.created_ms),
         },
         condition="attribute_not_exists(pk)",
     ).put(
         table,
         {
-            **refresh_key(refresh_digest),
+            **refresh_token_key(refresh_digest),
             "session_id": session.session_id,
             "user_id": session.user_id,
             "spent": False,
@@ -275,7 +258,7 @@ def add_session(tx: Transaction, session: Session, refresh_digest: str) -> Trans
 
 def find_refresh_token(digest: str) -> dict[str, Any] | None:
     """The refresh token's record (session, user, spent) or ``None``."""
-    return _get(refresh_key(digest))
+    return _get(refresh_token_key(digest))
 
 
 def _session(session_id: str, item: dict[str, Any]) -> Session:
@@ -296,7 +279,7 @@ def get_session(session_id: str) -> Session | None:
 
 def session_and_account(session_id: str, user_id: str) -> tuple[Session | None, Account | None]:
     """The session and its account, read consistently in one BatchGetItem."""
-    session, account = get_items([session_key(session_id), account_key(user_id)], table=_table())
+    session, account = get_items([session_key(session_id), user_key(user_id)], table=_table())
     return (
         _session(session_id, session) if session else None,
         _account(account) if account else None,
@@ -315,7 +298,7 @@ def rotate_refresh_token(
     return (
         tx.update(
             table,
-            refresh_key(spent_digest),
+            refresh_token_key(spent_digest),
             "SET spent = :true",
             condition="spent = :false",
             values={":true": True, ":false": False},
@@ -324,7 +307,7 @@ def rotate_refresh_token(
         .put(
             table,
             {
-                **refresh_key(new_digest),
+                **refresh_token_key(new_digest),
                 "session_id": session.session_id,
                 "user_id": session.user_id,
                 "spent": False,

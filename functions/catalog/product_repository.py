@@ -1,10 +1,10 @@
 """Where products and their search index live in the main table (docs/data-model.md).
 
-A product is ``PRODUCT#<id>`` / ``PRODUCT``. While it is not archived it carries three index
-keys: ``gsi1`` (its merchant's menu, newest first), ``gsi2`` (its category by price) and
-``gsi3`` (its category, newest first). Its name's word prefixes are ``SEARCH#<prefix>`` /
-``<product id>`` items with the attributes the filters and sorts read. Every write of a
-product rewrites its index items in the same transaction.
+Keys come from ``warung.store.products``. While a product is not archived it carries three
+index keys: ``gsi1`` (its merchant's menu, newest first), ``gsi2`` (its category by price)
+and ``gsi3`` (its category, newest first). Its name's word prefixes are search items with
+the attributes the filters and sorts read. Every write of a product rewrites its index items
+in the same transaction.
 """
 
 from __future__ import annotations
@@ -15,10 +15,20 @@ from typing import Any
 from catalog import search
 from catalog.domain import Merchant
 from catalog.products import CATEGORIES, Product
-from catalog.repository import merchant_from, merchant_key
+from catalog.repository import merchant_from
 from warung.dynamo import Transaction, get_item, get_items, partition_query, query_items
 from warung.errors import PreconditionFailed
 from warung.settings import get_settings
+from warung.store.merchants import merchant_key
+from warung.store.products import (
+    category_by_price_partition,
+    category_newest_partition,
+    listing_index,
+    menu_partition,
+    product_key,
+    search_key,
+)
+from warung.store.products import search_partition as search_items_partition
 
 PRODUCT_CHANGED = "The product changed since you read it; read it again (new ETag) and retry."
 PRICE_DIGITS = 12  # prices are at most 100,000,000: zero-padded they sort as numbers
@@ -28,16 +38,6 @@ SEARCH_FIELDS = ("product_id", "merchant_id", "name", "price", "category", "avai
 
 def _table() -> str:
     return get_settings().table_name
-
-
-def product_key(product_id: str) -> dict[str, str]:
-    """Key of a product."""
-    return {"pk": f"PRODUCT#{product_id}", "sk": "PRODUCT"}
-
-
-def search_key(prefix: str, product_id: str) -> dict[str, str]:
-    """Key of one word prefix of a product's name."""
-    return {"pk": f"SEARCH#{prefix}", "sk": product_id}
 
 
 def price_sort_key(price: int, product_id: str) -> str:
@@ -66,14 +66,12 @@ def product_item(product: Product) -> dict[str, Any]:
         "updated_at": product.updated_at,
     }
     if not product.archived:
-        item |= {
-            "gsi1pk": f"MPRODUCTS#{product.merchant_id}",
-            "gsi1sk": product.product_id,
-            "gsi2pk": f"CAT#{product.category}",
-            "gsi2sk": price_sort_key(product.price, product.product_id),
-            "gsi3pk": f"CATNEW#{product.category}",
-            "gsi3sk": product.product_id,
-        }
+        item |= listing_index(
+            product.product_id,
+            product.merchant_id,
+            product.category,
+            price_sort_key(product.price, product.product_id),
+        )
     return {k: v for k, v in item.items() if v is not None}
 
 
@@ -171,7 +169,7 @@ def merchant_menu(
     merchant_id: str, *, page_size: int, start: dict[str, Any] | None
 ) -> Iterator[Row]:
     """A merchant's listed products, newest first (gsi1)."""
-    partition = f"MPRODUCTS#{merchant_id}"
+    partition = menu_partition(merchant_id)
     return query_items(
         partition_query(
             partition, index="gsi1", newest_first=True, page_size=page_size, start=start
@@ -183,7 +181,7 @@ def category_newest(
     category: str, *, page_size: int, start: dict[str, Any] | None
 ) -> Iterator[Row]:
     """A category's listed products, newest first (gsi3)."""
-    partition = f"CATNEW#{category}"
+    partition = category_newest_partition(category)
     return query_items(
         partition_query(
             partition, index="gsi3", newest_first=True, page_size=page_size, start=start
@@ -205,7 +203,7 @@ def category_by_price(
     high = f"{max_price if max_price is not None else 10**PRICE_DIGITS - 1:0{PRICE_DIGITS}d}#~"
     return query_items(
         partition_query(
-            f"CAT#{category}",
+            category_by_price_partition(category),
             index="gsi2",
             newest_first=descending,
             page_size=page_size,
@@ -218,7 +216,9 @@ def category_by_price(
 def search_partition(prefix: str, *, page_size: int, start: dict[str, Any] | None) -> Iterator[Row]:
     """The search items of one word prefix, newest product first."""
     return query_items(
-        partition_query(f"SEARCH#{prefix}", newest_first=True, page_size=page_size, start=start)
+        partition_query(
+            search_items_partition(prefix), newest_first=True, page_size=page_size, start=start
+        )
     )
 
 

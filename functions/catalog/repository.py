@@ -15,6 +15,19 @@ from catalog.domain import Delivery, Member, Merchant, city_key
 from warung.dynamo import Transaction, get_item, get_items, partition_query, query_items, to_item
 from warung.errors import Conflict, NotFound
 from warung.settings import get_settings
+from warung.store.accounts import email_key, user_key
+from warung.store.merchants import (
+    MEMBER_PREFIX,
+    city_partition,
+    geo_key,
+    geo_partition,
+    member_key,
+    merchant_index,
+    merchant_key,
+    merchant_partition,
+    status_partition,
+    webhook_key,
+)
 
 
 # Errors are made per request, never shared: an instance raised twice would chain one
@@ -38,31 +51,6 @@ def _get(key: dict[str, str], *, consistent: bool = True) -> dict[str, Any] | No
 # ---------------------------------------------------------------- keys
 
 
-def merchant_key(merchant_id: str) -> dict[str, str]:
-    """Key of a merchant's profile item."""
-    return {"pk": f"MERCHANT#{merchant_id}", "sk": "PROFILE"}
-
-
-def webhook_key(merchant_id: str) -> dict[str, str]:
-    """Key of the merchant's webhook target, read by the worker when it sends."""
-    return {"pk": f"MERCHANT#{merchant_id}", "sk": "WEBHOOK"}
-
-
-def member_key(merchant_id: str, user_id: str) -> dict[str, str]:
-    """Key of one member of a merchant."""
-    return {"pk": f"MERCHANT#{merchant_id}", "sk": f"MEMBER#{user_id}"}
-
-
-def geo_key(cell: str, merchant_id: str) -> dict[str, str]:
-    """Key of an active merchant's entry in one geohash-4 cell its delivery circle touches."""
-    return {"pk": f"GEO#{cell}", "sk": f"MERCHANT#{merchant_id}"}
-
-
-def user_key(user_id: str) -> dict[str, str]:
-    """Key of an account's profile item (written by the auth function)."""
-    return {"pk": f"USER#{user_id}", "sk": "PROFILE"}
-
-
 # ---------------------------------------------------------------- merchants
 
 
@@ -72,11 +60,13 @@ def index_fields(merchant: Merchant) -> dict[str, str]:
     gsi1 (every status) lists merchants by status, newest first; gsi2 (active only, sparse)
     lists active merchants of a city, so that suspension removes them from it at once.
     """
-    order = f"{merchant.created_at}#{merchant.merchant_id}"
-    fields = {"gsi1pk": f"MSTATUS#{merchant.status}", "gsi1sk": order}
-    if merchant.active:
-        fields |= {"gsi2pk": f"MCITY#{city_key(merchant.city)}", "gsi2sk": order}
-    return fields
+    return merchant_index(
+        merchant.merchant_id,
+        merchant.created_at,
+        merchant.status,
+        city_key(merchant.city),
+        active=merchant.active,
+    )
 
 
 def merchant_item(merchant: Merchant) -> dict[str, Any]:
@@ -224,7 +214,9 @@ def merchants_by_index(
     """Merchants of a status (gsi1) or active merchants of a city (gsi2), newest first,
     each with the key that resumes after it."""
     index, partition = (
-        ("gsi2", f"MCITY#{city_key(city)}") if city else ("gsi1", f"MSTATUS#{status}")
+        ("gsi2", city_partition(city_key(city)))
+        if city
+        else ("gsi1", status_partition(str(status)))
     )
     request = partition_query(
         partition, index=index, newest_first=True, page_size=100, start=start_key
@@ -235,7 +227,7 @@ def merchants_by_index(
 
 def geo_entries(cell: str) -> list[dict[str, Any]]:
     """Every active merchant whose delivery circle touches ``cell`` (id, lat, lon, reach)."""
-    request = partition_query(f"GEO#{cell}")
+    request = partition_query(geo_partition(cell))
     return [item for item, _ in query_items(request)]
 
 
@@ -297,14 +289,18 @@ def merchant_with_members(merchant_id: str) -> tuple[Merchant | None, list[Membe
         "TableName": _table(),
         "KeyConditionExpression": "pk = :pk AND sk BETWEEN :member AND :profile",
         "ExpressionAttributeValues": to_item(
-            {":pk": f"MERCHANT#{merchant_id}", ":member": "MEMBER#", ":profile": "PROFILE"}
+            {
+                ":pk": merchant_partition(merchant_id),
+                ":member": MEMBER_PREFIX,
+                ":profile": merchant_key(merchant_id)["sk"],
+            }
         ),
         "ConsistentRead": True,
     }
     merchant: Merchant | None = None
     members: list[Member] = []
     for item, _ in query_items(request):
-        if item["sk"] == "PROFILE":
+        if item["sk"] == merchant_key(merchant_id)["sk"]:
             merchant = merchant_from(item)
         else:
             members.append(_member(item))
@@ -378,7 +374,7 @@ def find_account(email: str) -> dict[str, Any] | None:
 def user_id_of(email: str) -> str | None:
     """The id of the account registered with ``email`` (its e-mail reservation, read
     consistently), if any."""
-    reservation = _get({"pk": f"EMAIL#{email}", "sk": "UNIQUE"})
+    reservation = _get(email_key(email))
     return str(reservation["user_id"]) if reservation else None
 
 

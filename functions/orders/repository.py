@@ -23,20 +23,20 @@ from warung.dynamo import (
     to_item,
 )
 from warung.errors import Conflict, InsufficientStock, MerchantClosed, ValidationFailed
-from warung.orders import (
-    MAX_PENDING_ORDERS,
-    Order,
-    Payment,
-    order_from,
-    order_item,
-    order_key,
-    payment_item,
-    pending_counter_key,
-    product_key,
-    promo_key,
-    promo_use_key,
-)
+from warung.orders import MAX_PENDING_ORDERS, Order, Payment, order_from, order_item, payment_item
 from warung.settings import get_settings
+from warung.store.accounts import user_key
+from warung.store.merchants import merchant_key
+from warung.store.orders import (
+    PENDING_PARTITION,
+    cart_key,
+    customer_orders_partition,
+    merchant_orders_partition,
+    order_key,
+    pending_orders_key,
+)
+from warung.store.products import product_key
+from warung.store.promos import PROMOS_PARTITION, promo_index, promo_key, promo_use_key
 
 
 # Errors are made per request, never shared: an instance raised twice would chain one
@@ -53,21 +53,6 @@ def too_many_unpaid() -> Conflict:
 
 def _table() -> str:
     return get_settings().table_name
-
-
-def cart_key(user_id: str) -> dict[str, str]:
-    """Key of a customer's cart."""
-    return {"pk": f"USER#{user_id}", "sk": "CART"}
-
-
-def profile_key(user_id: str) -> dict[str, str]:
-    """Key of an account's profile (written by the auth function)."""
-    return {"pk": f"USER#{user_id}", "sk": "PROFILE"}
-
-
-def merchant_key(merchant_id: str) -> dict[str, str]:
-    """Key of a merchant's profile (written by the catalog)."""
-    return {"pk": f"MERCHANT#{merchant_id}", "sk": "PROFILE"}
 
 
 # ---------------------------------------------------------------- values read
@@ -167,7 +152,7 @@ class CheckoutReads:
 def customer_state(user_id: str) -> CheckoutReads:
     """The account, its cart and its unpaid-order count, in one round trip."""
     profile, cart, counter = get_items(
-        [profile_key(user_id), cart_key(user_id), pending_counter_key(user_id)], table=_table()
+        [user_key(user_id), cart_key(user_id), pending_orders_key(user_id)], table=_table()
     )
     return CheckoutReads(profile, _cart(cart), int((counter or {}).get("count", 0)))
 
@@ -271,7 +256,7 @@ def place_order(
         _use_promo(tx, promo, order.customer_id)
     tx.update(
         table,
-        pending_counter_key(order.customer_id),
+        pending_orders_key(order.customer_id),
         "ADD #count :one",
         condition="attribute_not_exists(#count) OR #count < :max",
         names={"#count": "count"},
@@ -329,7 +314,7 @@ def get_order(order_id: str) -> Order | None:
 
 def get_payment_status(payment_id: str) -> str | None:
     """The payment's current status."""
-    from warung.orders import payment_key
+    from warung.store.payments import payment_key
 
     (item,) = get_items([payment_key(payment_id)], table=_table())
     return str(item["status"]) if item else None
@@ -340,7 +325,9 @@ def orders_of(
 ) -> Iterator[tuple[Order, dict[str, Any]]]:
     """A customer's (gsi1) or a merchant's (gsi2) orders, newest first."""
     index, partition = (
-        ("gsi1", f"CUSTOMER#{customer_id}") if customer_id else ("gsi2", f"MORDERS#{merchant_id}")
+        ("gsi1", customer_orders_partition(customer_id))
+        if customer_id
+        else ("gsi2", merchant_orders_partition(str(merchant_id)))
     )
     request = partition_query(partition, index=index, newest_first=True, page_size=50, start=start)
     for item, key in query_items(request):
@@ -349,7 +336,7 @@ def orders_of(
 
 def unpaid_due(now: str, *, page_size: int = 100) -> Iterator[Order]:
     """Unpaid orders whose payment window ended before ``now`` (gsi3, oldest first)."""
-    request = partition_query("PENDING", index="gsi3", sort_before=now, page_size=page_size)
+    request = partition_query(PENDING_PARTITION, index="gsi3", sort_before=now, page_size=page_size)
     for item, _ in query_items(request):
         yield order_from(item)
 
@@ -358,7 +345,7 @@ def unpaid_due(now: str, *, page_size: int = 100) -> Iterator[Order]:
 
 
 def promo_item(promo: Promo, *, used: int, created_at: str, updated_at: str) -> dict[str, Any]:
-    """The stored form of a promo code, listed newest first (gsi1 ``PROMOS``)."""
+    """The stored form of a promo code, listed newest first (gsi1)."""
     from warung.ids import rfc3339
 
     item = {
@@ -377,8 +364,7 @@ def promo_item(promo: Promo, *, used: int, created_at: str, updated_at: str) -> 
         "used": used,
         "created_at": created_at,
         "updated_at": updated_at,
-        "gsi1pk": "PROMOS",
-        "gsi1sk": f"{created_at}#{promo.code}",
+        **promo_index(created_at, promo.code),
     }
     return {k: v for k, v in item.items() if v is not None}
 
@@ -415,7 +401,9 @@ def get_promo_item(code: str) -> dict[str, Any] | None:
 
 def promos(start: Any) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
     """Every promo code, newest first."""
-    request = partition_query("PROMOS", index="gsi1", newest_first=True, page_size=100, start=start)
+    request = partition_query(
+        PROMOS_PARTITION, index="gsi1", newest_first=True, page_size=100, start=start
+    )
     return query_items(request)
 
 

@@ -351,7 +351,7 @@ def _move(
 
 
 def _set_payment_status(tx: Transaction, order: Order, status: str) -> None:
-    from warung.orders import payment_key
+    from warung.store.payments import payment_key
 
     allowed = ["succeeded"] if status == "refund_pending" else ["pending", "failed"]
     tx.update(

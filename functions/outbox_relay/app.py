@@ -26,7 +26,7 @@ from pydantic import BaseModel, Field
 from warung.clients import aws_client
 from warung.dynamo import from_item
 from warung.observability import MetricUnit, entry_point, logger, metrics
-from warung.outbox import OUTBOX_PREFIX
+from warung.store.jobs import OUTBOX_PREFIX
 
 
 class RelaySettings(BaseModel):

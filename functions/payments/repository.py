@@ -10,16 +10,11 @@ from typing import Any
 
 from warung.dynamo import Transaction, get_item, get_items, query_items, to_item
 from warung.errors import Conflict
-from warung.orders import (
-    EVENT_RETENTION_SECONDS,
-    Order,
-    Payment,
-    order_from,
-    order_key,
-    payment_from,
-    payment_key,
-)
+from warung.orders import EVENT_RETENTION_SECONDS, Order, Payment, order_from, payment_from
 from warung.settings import get_settings
+from warung.store.merchants import MEMBER_PREFIX, merchant_partition
+from warung.store.orders import order_key
+from warung.store.payments import event_key, payment_key
 
 
 class DuplicateEvent(Conflict):
@@ -47,11 +42,6 @@ def order_changed() -> ChangedMeanwhile:
 
 def _table() -> str:
     return get_settings().table_name
-
-
-def event_key(provider: str, event_id: str) -> dict[str, str]:
-    """Key of a provider event seen (kept 30 days, so a retry within that is recognised)."""
-    return {"pk": f"EVENT#{provider}#{event_id}", "sk": "EVENT"}
 
 
 # ---------------------------------------------------------------- reads
@@ -95,7 +85,7 @@ def merchant_owners(merchant_id: str) -> list[tuple[str, str]]:
         "FilterExpression": "#role = :owner",
         "ExpressionAttributeNames": {"#role": "role", "#name": "name"},
         "ExpressionAttributeValues": to_item(
-            {":pk": f"MERCHANT#{merchant_id}", ":member": "MEMBER#", ":owner": "owner"}
+            {":pk": merchant_partition(merchant_id), ":member": MEMBER_PREFIX, ":owner": "owner"}
         ),
         "ProjectionExpression": "email, #name",
     }

@@ -55,6 +55,8 @@ from warung.jobs import (
 )
 from warung.observability import MetricUnit, entry_point, logger, mask_email, metrics
 from warung.settings import get_settings
+from warung.store.jobs import job_failure_key
+from warung.store.merchants import webhook_key
 
 # isort: split
 # After Powertools' batch utilities: they load their pydantic parser models (~20 ms) when
@@ -259,7 +261,7 @@ def permanent_when_url_refused() -> Iterator[None]:
 
 def merchant_webhook(merchant_id: str) -> tuple[str, str] | None:
     """The merchant's webhook URL and signing secret, read (consistently) when sending."""
-    item = get_item({"pk": f"MERCHANT#{merchant_id}", "sk": "WEBHOOK"}) or {}
+    item = get_item(webhook_key(merchant_id)) or {}
     if not item.get("url") or not item.get("secret"):
         return None
     return str(item["url"]), str(item["secret"])
@@ -382,8 +384,7 @@ def remember_failure(job: Job, error: BaseException, receives: int) -> None:
         TableName=get_settings().table_name,
         Item=to_item(
             {
-                "pk": f"JOBFAIL#{job.job_id}",
-                "sk": "JOB",
+                **job_failure_key(job.job_id),
                 "job_type": job.job_type,
                 "correlation_id": job.correlation_id,
                 "last_error": f"{type(error).__name__}: {error}"[:1000],

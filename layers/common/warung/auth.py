@@ -35,6 +35,7 @@ from aws_lambda_powertools.event_handler.middlewares.openapi_validation import (
 from warung.errors import EmailNotVerified, Forbidden, InvalidToken, NotFound, Unauthorized
 from warung.ids import id_time_ms
 from warung.settings import get_settings
+from warung.store.accounts import user_key
 
 BEARER_SECURITY: list[dict[str, list[str]]] = [{"bearerAuth": []}]
 STATE_TTL_SECONDS = 30.0
@@ -89,7 +90,7 @@ def load_auth_state(user_id: str) -> AuthState | None:
 
     response = dynamodb_client().get_item(
         TableName=get_settings().table_name,
-        Key=to_item({"pk": f"USER#{user_id}", "sk": "PROFILE"}),
+        Key=to_item(user_key(user_id)),
         ProjectionExpression=_STATE_FIELDS,
         ExpressionAttributeNames={"#roles": "roles"},
     )

@@ -2,14 +2,8 @@
 function (checkout, cancel, merchant status changes), the expiry scheduler and the payments
 function (the provider's webhook). One stored form, one way to change status.
 
-Keys (docs/data-model.md):
-
-- order ``ORDER#<id>`` / ``ORDER``; ``gsi1`` ``CUSTOMER#<user>`` / ``<id>`` (a customer's
-  orders, newest first: ids are time-ordered), ``gsi2`` ``MORDERS#<merchant>`` / ``<id>``,
-  and while unpaid ``gsi3`` ``PENDING`` / ``<expires_at>#<id>`` (the scheduler's worklist);
-- payment ``PAYMENT#<id>`` / ``PAYMENT``;
-- a customer's count of unpaid orders ``USER#<id>`` / ``PENDING_ORDERS`` (at most 5);
-- a provider event seen ``EVENT#<provider>#<event id>`` / ``EVENT`` (30 days).
+Their keys are in ``warung.store.orders`` and ``warung.store.payments`` (the table is in
+docs/data-model.md).
 """
 
 from __future__ import annotations
@@ -33,6 +27,10 @@ from warung.jobs import (
 )
 from warung.order_lifecycle import HistoryEntry, OrderStatus, effects
 from warung.settings import get_settings
+from warung.store.orders import order_index, order_key, pending_index, pending_orders_key
+from warung.store.payments import payment_key
+from warung.store.products import product_key
+from warung.store.promos import promo_key, promo_use_key
 
 MAX_PENDING_ORDERS = 5
 SIMULATOR = "simulator"  # the payment provider of the local and dev stages (warung.payments)
@@ -42,36 +40,6 @@ EVENT_RETENTION_SECONDS = 30 * 24 * 3600
 def order_changed() -> Conflict:
     """A fresh error per request (an instance raised twice chains tracebacks)."""
     return Conflict("The order changed meanwhile; read it again.")
-
-
-def order_key(order_id: str) -> dict[str, str]:
-    """Key of an order."""
-    return {"pk": f"ORDER#{order_id}", "sk": "ORDER"}
-
-
-def payment_key(payment_id: str) -> dict[str, str]:
-    """Key of a payment."""
-    return {"pk": f"PAYMENT#{payment_id}", "sk": "PAYMENT"}
-
-
-def pending_counter_key(customer_id: str) -> dict[str, str]:
-    """Key of a customer's count of orders awaiting payment."""
-    return {"pk": f"USER#{customer_id}", "sk": "PENDING_ORDERS"}
-
-
-def product_key(product_id: str) -> dict[str, str]:
-    """Key of a product (written by the catalog; stock moves with orders)."""
-    return {"pk": f"PRODUCT#{product_id}", "sk": "PRODUCT"}
-
-
-def promo_key(code: str) -> dict[str, str]:
-    """Key of a promo code and its overall use count."""
-    return {"pk": f"PROMO#{code}", "sk": "PROMO"}
-
-
-def promo_use_key(code: str, customer_id: str) -> dict[str, str]:
-    """Key of one customer's use count of a promo code."""
-    return {"pk": f"PROMO#{code}", "sk": f"USER#{customer_id}"}
 
 
 # ---------------------------------------------------------------- records
@@ -188,13 +156,10 @@ def order_item(order: Order) -> dict[str, Any]:
         "correlation_id": order.correlation_id,
         "version": order.version,
         "reason": order.reason,
-        "gsi1pk": f"CUSTOMER#{order.customer_id}",
-        "gsi1sk": order.order_id,
-        "gsi2pk": f"MORDERS#{order.merchant_id}",
-        "gsi2sk": order.order_id,
+        **order_index(order.order_id, order.customer_id, order.merchant_id),
     }
     if order.status == OrderStatus.PENDING_PAYMENT:
-        item |= {"gsi3pk": "PENDING", "gsi3sk": f"{order.expires_at}#{order.order_id}"}
+        item |= pending_index(order.order_id, order.expires_at)
     return {k: v for k, v in item.items() if v is not None}
 
 
@@ -341,7 +306,7 @@ def change_status(
     if order.status == OrderStatus.PENDING_PAYMENT:
         tx.update(
             _table(),
-            pending_counter_key(order.customer_id),
+            pending_orders_key(order.customer_id),
             "ADD #count :minus_one",
             names={"#count": "count"},
             values={":minus_one": -1},

@@ -16,8 +16,8 @@ from typing import Any
 from warung.dynamo import to_item
 from warung.ids import new_id, rfc3339, utc_now
 from warung.settings import get_settings
+from warung.store.jobs import OUTBOX_PREFIX, outbox_key
 
-OUTBOX_PREFIX = "OUTBOX#"
 RETENTION = timedelta(days=7)
 
 
@@ -34,8 +34,7 @@ class OutboxJob:
     def as_item(self) -> dict[str, Any]:
         """The stored form in the main table."""
         return {
-            "pk": f"{OUTBOX_PREFIX}{self.job_id}",
-            "sk": "JOB",
+            **outbox_key(self.job_id),
             "entity": "outbox",
             "job_id": self.job_id,
             "job_type": self.job_type,

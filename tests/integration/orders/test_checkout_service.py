@@ -267,7 +267,8 @@ def test_a_rejected_paid_order_refunds_gives_stock_back_and_its_jobs_follow_the_
     checkout_meta = meta()
     order = orders.service.checkout(buyer, {"delivery_address": NEAR}, checkout_meta)[0]
     from warung.order_lifecycle import OrderStatus
-    from warung.orders import change_status, payment_key
+    from warung.orders import change_status
+    from warung.store.payments import payment_key
 
     tx = Transaction()
     change_status(

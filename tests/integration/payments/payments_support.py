@@ -23,18 +23,11 @@ from warung.context import RequestMeta
 from warung.dynamo import Transaction, dynamodb_client, from_item, get_item, to_item
 from warung.ids import new_id, rfc3339, utc_now
 from warung.order_lifecycle import history_entry
-from warung.orders import (
-    Order,
-    OrderLine,
-    Payment,
-    change_status,
-    order_item,
-    payment_item,
-    pending_counter_key,
-)
+from warung.orders import Order, OrderLine, Payment, change_status, order_item, payment_item
 from warung.payments import EventData, ProviderEvent
 from warung.secrets import get_secret
 from warung.settings import get_settings
+from warung.store.orders import pending_orders_key
 from warung.webhooks import signature_header
 
 TOTAL = 64_500
@@ -129,7 +122,7 @@ class PaymentsWorld:
         table = get_settings().table_name
         owner_email, staff_email = f"owner-{tag}@example.test", f"staff-{tag}@example.test"
         tx = Transaction().put(table, order_item(order)).put(table, payment_item(payment))
-        tx.put(table, {**pending_counter_key(customer_id), "count": 1})
+        tx.put(table, {**pending_orders_key(customer_id), "count": 1})
         for role, email, name in (("owner", owner_email, "Sri"), ("staff", staff_email, "Tono")):
             tx.put(
                 table,
