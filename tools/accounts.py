@@ -61,7 +61,9 @@ def ensure_account(
     """
     sys.path[:0] = [str(ROOT / "functions"), str(ROOT / "layers" / "common")]
     # The auth function's own package: one set of account rules.
-    from auth import domain, passwords, repository
+    from auth import repository
+    from auth.rules import accounts as domain
+    from auth.rules import passwords
     from warung.audit import AuditEntry, audit_write
     from warung.context import RequestMeta
     from warung.dynamo import Transaction

@@ -321,7 +321,10 @@ def seed_demo() -> None:
     """Open, approve and stock the demo owner's merchants unless the owner already has one."""
     sys.path[:0] = [str(ROOT / "functions"), str(ROOT / "layers" / "common")]
     # The catalog function's own package: one set of catalog rules.
-    from catalog import models, product_service, repository, service
+    from catalog import models
+    from catalog.repository import merchants as repository
+    from catalog.service import merchants as service
+    from catalog.service import products as product_service
     from warung.context import RequestMeta
     from warung.ids import new_id
 

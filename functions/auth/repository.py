@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from auth.domain import Account, Session, SpentRefreshToken
+from auth.rules.accounts import Account, Session, SpentRefreshToken
 from warung import clock
 from warung.dynamo import Transaction, get_item, get_items, query_items, to_item
 from warung.errors import Conflict, InvalidToken

@@ -13,8 +13,10 @@ from typing import Any, NoReturn
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from auth import domain, passwords, repository
-from auth.domain import Account, Session
+from auth import repository
+from auth.rules import accounts as domain
+from auth.rules import passwords
+from auth.rules.accounts import Account, Session
 from warung import clock, ratelimit
 from warung.audit import AuditEntry, audit_write, diff
 from warung.auth import forget_auth_state

@@ -12,8 +12,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from orders.cart import Cart, CartLine, MerchantNow, ProductNow
-from orders.pricing import Promo, promo_limit_reached, promo_not_found
+from orders.rules.cart import Cart, CartLine, MerchantNow, ProductNow
+from orders.rules.pricing import Promo, promo_limit_reached, promo_not_found
 from warung.dynamo import (
     Transaction,
     dynamodb_client,

@@ -16,9 +16,10 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from orders import cart, pricing, repository
-from orders.cart import Cart, CartView
+from orders import repository
 from orders.repository import Catalog
+from orders.rules import cart, pricing
+from orders.rules.cart import Cart, CartView
 from warung import order_lifecycle
 from warung.audit import AuditEntry, audit_write
 from warung.auth import Caller

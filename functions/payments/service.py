@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
-from payments import domain, repository
-from payments.domain import Decision, Outcome
+from payments import repository
+from payments import rules as domain
 from payments.repository import ChangedMeanwhile, DuplicateEvent
+from payments.rules import Decision, Outcome
 from warung.audit import AuditEntry, audit_write
 from warung.auth import Caller
 from warung.context import RequestMeta

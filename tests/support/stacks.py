@@ -55,7 +55,8 @@ def new_account(name: str = "Sri", *, verified: bool = True) -> Any:
     """A new account (auth's own domain and repository write it), e-mail unique."""
     import uuid
 
-    from auth import domain, repository
+    from auth import repository
+    from auth.rules import accounts as domain
     from warung.dynamo import Transaction
     from warung.ids import new_id, rfc3339, utc_now
 

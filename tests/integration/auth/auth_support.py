@@ -13,7 +13,9 @@ from typing import Any
 import pytest
 from support.events import FakeContext, proxy_event
 
-from auth import domain, passwords, repository
+from auth import repository
+from auth.rules import accounts as domain
+from auth.rules import passwords
 from warung.context import RequestMeta
 from warung.dynamo import Transaction, dynamodb_client, from_item
 from warung.ids import new_id, rfc3339, utc_now

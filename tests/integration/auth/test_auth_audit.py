@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 from auth_support import PASSWORD, USER_AGENT, AuthWorld, actions, plain, unique_email
 
-from auth import domain, repository, service
+from auth import repository, service
+from auth.rules import accounts as domain
 from warung.errors import InvalidCredentials, InvalidToken
 from warung.observability import logger
 

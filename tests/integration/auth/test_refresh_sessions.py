@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 from auth_support import PASSWORD, AuthWorld, actions
 
-from auth import domain, repository, service
+from auth import repository, service
+from auth.rules import accounts as domain
 from warung.dynamo import dynamodb_client
 from warung.errors import ApiError, InvalidToken
 

@@ -7,7 +7,8 @@ from types import ModuleType
 import pytest
 from auth_support import PASSWORD, AuthWorld, actions, unique_email
 
-from auth import domain, repository, service
+from auth import repository, service
+from auth.rules import accounts as domain
 from warung.dynamo import Transaction
 from warung.errors import InvalidCredentials, InvalidToken
 

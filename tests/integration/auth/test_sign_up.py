@@ -7,7 +7,8 @@ from typing import Any
 
 from auth_support import PASSWORD, AuthWorld, unique_email
 
-from auth import passwords, repository
+from auth import repository
+from auth.rules import passwords
 from warung.dynamo import dynamodb_client
 
 

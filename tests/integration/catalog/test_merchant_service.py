@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 from support.stacks import new_account, provision_stage, reset_function_caches, run_as
 
-import catalog.domain
-import catalog.geo
-import catalog.repository
-import catalog.service
+import catalog.repository.merchants
+import catalog.rules.geo
+import catalog.rules.merchants
+import catalog.service.merchants
 from warung.auth import Caller
 from warung.context import RequestMeta
 from warung.dynamo import Transaction, dynamodb_client, from_item, to_item
@@ -67,7 +67,7 @@ def open_one(owner_id: str, city: str = "Jakarta", **extra: Any) -> Any:
         "location": MONAS,
         **extra,
     }
-    return catalog.service.open_merchant(owner_id, body, meta())
+    return catalog.service.merchants.open_merchant(owner_id, body, meta())
 
 
 def caller(user_id: str, memberships: dict[str, str], admin: bool = False) -> Caller:
@@ -128,22 +128,22 @@ def test_activation_indexes_and_suspension_unindexes_in_one_step() -> None:
     owner, admin = account(), account()
     city = f"Kota {uuid.uuid4().hex[:6]}"
     mid = open_one(owner.user_id, city).merchant_id
-    catalog.service.change_status(admin.user_id, mid, "active", meta())
-    cells = catalog.geo.covering_cells(MONAS["lat"], MONAS["lon"], 15.0)
+    catalog.service.merchants.change_status(admin.user_id, mid, "active", meta())
+    cells = catalog.rules.geo.covering_cells(MONAS["lat"], MONAS["lon"], 15.0)
     assert cells
     assert all(item(f"GEO#{cell}", f"MERCHANT#{mid}") for cell in cells)
-    listed, _ = catalog.service.public_list(
+    listed, _ = catalog.service.merchants.public_list(
         q=None, city=city.lower(), near=None, open_now=False, limit=10, cursor=None
     )
     assert [m.merchant_id for m, _ in listed] == [mid]
-    near, _ = catalog.service.public_list(
+    near, _ = catalog.service.merchants.public_list(
         q="bu sr", city=None, near="-6.1950,106.8230", open_now=False, limit=100, cursor=None
     )
     assert mid in [m.merchant_id for m, _ in near]
 
-    catalog.service.change_status(admin.user_id, mid, "suspended", meta())
+    catalog.service.merchants.change_status(admin.user_id, mid, "suspended", meta())
     assert not any(item(f"GEO#{cell}", f"MERCHANT#{mid}") for cell in cells)
-    listed, _ = catalog.service.public_list(
+    listed, _ = catalog.service.merchants.public_list(
         q=None, city=city, near=None, open_now=False, limit=10, cursor=None
     )
     assert listed == []
@@ -158,17 +158,17 @@ def test_activation_indexes_and_suspension_unindexes_in_one_step() -> None:
 def test_moving_an_active_merchant_moves_its_geo_entries() -> None:
     owner, admin = account(), account()
     mid = open_one(owner.user_id).merchant_id
-    catalog.service.change_status(admin.user_id, mid, "active", meta())
-    before = catalog.geo.covering_cells(MONAS["lat"], MONAS["lon"], 15.0)
+    catalog.service.merchants.change_status(admin.user_id, mid, "active", meta())
+    before = catalog.rules.geo.covering_cells(MONAS["lat"], MONAS["lon"], 15.0)
     bandung = {"lat": -6.9175, "lon": 107.6191}
-    updated = catalog.service.update_merchant(
+    updated = catalog.service.merchants.update_merchant(
         caller(owner.user_id, {mid: "owner"}),
         mid,
         {"location": bandung, "delivery": {"max_distance_km": Decimal(5)}},
         meta(),
     )
     assert updated.lat == Decimal("-6.9175")
-    after = catalog.geo.covering_cells(bandung["lat"], bandung["lon"], 5.0)
+    after = catalog.rules.geo.covering_cells(bandung["lat"], bandung["lon"], 5.0)
     assert all(item(f"GEO#{cell}", f"MERCHANT#{mid}") for cell in after)
     assert not any(item(f"GEO#{cell}", f"MERCHANT#{mid}") for cell in before - after)
 
@@ -177,11 +177,13 @@ def test_moving_an_active_merchant_moves_its_geo_entries() -> None:
 def test_a_write_based_on_a_stale_read_is_409() -> None:
     owner = account()
     mid = open_one(owner.user_id).merchant_id
-    merchant, version = catalog.repository.get_merchant(mid)
-    catalog.service.update_merchant(
+    merchant, version = catalog.repository.merchants.get_merchant(mid)
+    catalog.service.merchants.update_merchant(
         caller(owner.user_id, {mid: "owner"}), mid, {"name": "Baru"}, meta()
     )
-    tx = catalog.repository.update_merchant(Transaction(), merchant, version, changed=["name"])
+    tx = catalog.repository.merchants.update_merchant(
+        Transaction(), merchant, version, changed=["name"]
+    )
     with pytest.raises(Conflict):
         tx.commit()
 
@@ -190,17 +192,19 @@ def test_a_write_based_on_a_stale_read_is_409() -> None:
 def test_members_and_the_last_owner_rule_hold_in_the_accounts_too() -> None:
     first, second = account(), account()
     mid = open_one(first.user_id).merchant_id
-    catalog.service.add_member(first.user_id, mid, second.email, "manager", meta())
+    catalog.service.merchants.add_member(first.user_id, mid, second.email, "manager", meta())
     assert item(f"USER#{second.user_id}", "PROFILE")["memberships"] == {mid: "manager"}
     with pytest.raises(Conflict):
-        catalog.service.remove_member(first.user_id, mid, first.user_id, meta())
-    catalog.service.add_member(first.user_id, mid, second.email, "owner", meta())
-    catalog.service.remove_member(second.user_id, mid, first.user_id, meta())
+        catalog.service.merchants.remove_member(first.user_id, mid, first.user_id, meta())
+    catalog.service.merchants.add_member(first.user_id, mid, second.email, "owner", meta())
+    catalog.service.merchants.remove_member(second.user_id, mid, first.user_id, meta())
     assert item(f"USER#{first.user_id}", "PROFILE")["memberships"] == {}
-    assert [m.user_id for m in catalog.service.members(mid)] == [second.user_id]
+    assert [m.user_id for m in catalog.service.merchants.members(mid)] == [second.user_id]
     assert item(f"MERCHANT#{mid}", "PROFILE")["owners"] == 1
     with pytest.raises(NotFound):
-        catalog.service.add_member(second.user_id, mid, "nobody@example.test", "staff", meta())
+        catalog.service.merchants.add_member(
+            second.user_id, mid, "nobody@example.test", "staff", meta()
+        )
     assert "merchant.member_removed" in audit_actions(mid)
 
 
@@ -208,7 +212,7 @@ def test_members_and_the_last_owner_rule_hold_in_the_accounts_too() -> None:
 def test_the_webhook_secret_reaches_the_workers_record_only() -> None:
     owner = account()
     mid = open_one(owner.user_id).merchant_id
-    secret = catalog.service.rotate_webhook_secret(owner.user_id, mid, meta())
+    secret = catalog.service.merchants.rotate_webhook_secret(owner.user_id, mid, meta())
     assert item(f"MERCHANT#{mid}", "WEBHOOK")["secret"] == secret
     assert secret not in str(item(f"MERCHANT#{mid}", "PROFILE"))
     entries = dynamodb_client().query(
@@ -228,10 +232,10 @@ def test_lists_page_with_signed_cursors_that_belong_to_one_list() -> None:
     city = f"Kota {uuid.uuid4().hex[:6]}"
     opened = [open_one(owner.user_id, city).merchant_id for _ in range(3)]
     for mid in opened:
-        catalog.service.change_status(admin.user_id, mid, "active", meta())
+        catalog.service.merchants.change_status(admin.user_id, mid, "active", meta())
 
     def page(cursor: str | None) -> tuple[list[str], str | None]:
-        listed, next_cursor = catalog.service.public_list(
+        listed, next_cursor = catalog.service.merchants.public_list(
             q=None, city=city, near=None, open_now=False, limit=2, cursor=cursor
         )
         return [m.merchant_id for m, _ in listed], next_cursor
@@ -241,15 +245,15 @@ def test_lists_page_with_signed_cursors_that_belong_to_one_list() -> None:
     second, _ = page(cursor)
     assert second == opened[:1]
     with pytest.raises(BadRequest):
-        catalog.service.public_list(
+        catalog.service.merchants.public_list(
             q=None, city="Bogor", near=None, open_now=False, limit=2, cursor=cursor
         )
-    near_first, near_cursor = catalog.service.public_list(
+    near_first, near_cursor = catalog.service.merchants.public_list(
         q=None, city=city, near="-6.1754,106.8272", open_now=False, limit=2, cursor=None
     )
     assert len(near_first) == 2
     assert near_cursor is not None
-    near_rest, end = catalog.service.public_list(
+    near_rest, end = catalog.service.merchants.public_list(
         q=None, city=city, near="-6.1754,106.8272", open_now=False, limit=2, cursor=near_cursor
     )
     assert {m.merchant_id for m, _ in near_first + near_rest} == set(opened)
@@ -260,16 +264,20 @@ def test_lists_page_with_signed_cursors_that_belong_to_one_list() -> None:
 def test_member_reads_are_one_round_trip_each_and_404s_stay_the_same() -> None:
     first, second = account(), account()
     mid = open_one(first.user_id).merchant_id
-    catalog.service.rotate_webhook_secret(first.user_id, mid, meta())  # a WEBHOOK item too
+    catalog.service.merchants.rotate_webhook_secret(
+        first.user_id, mid, meta()
+    )  # a WEBHOOK item too
 
     with dynamodb_calls() as calls:
-        added = catalog.service.add_member(first.user_id, mid, second.email, "staff", meta())
+        added = catalog.service.merchants.add_member(
+            first.user_id, mid, second.email, "staff", meta()
+        )
     assert (added.user_id, added.role, added.email) == (second.user_id, "staff", second.email)
     # the e-mail's reservation, then the merchant, account and membership together
     assert calls == ["GetItem", "BatchGetItem", "TransactWriteItems"]
 
     with dynamodb_calls() as calls:
-        listed = catalog.service.members(mid)
+        listed = catalog.service.merchants.members(mid)
     assert [(m.user_id, m.role) for m in listed] == [
         (first.user_id, "owner"),
         (second.user_id, "staff"),
@@ -277,29 +285,35 @@ def test_member_reads_are_one_round_trip_each_and_404s_stay_the_same() -> None:
     assert calls == ["Query"]
 
     with dynamodb_calls() as calls:
-        catalog.service.remove_member(first.user_id, mid, second.user_id, meta())
+        catalog.service.merchants.remove_member(first.user_id, mid, second.user_id, meta())
     assert calls == ["BatchGetItem", "TransactWriteItems"]
     assert item(f"MERCHANT#{mid}", f"MEMBER#{second.user_id}") is None
     assert item(f"USER#{second.user_id}", "PROFILE")["memberships"] == {}
 
     unknown = new_id()
     for attempt in (
-        lambda: catalog.service.members(unknown),
-        lambda: catalog.service.add_member(first.user_id, unknown, second.email, "staff", meta()),
-        lambda: catalog.service.add_member(
+        lambda: catalog.service.merchants.members(unknown),
+        lambda: catalog.service.merchants.add_member(
+            first.user_id, unknown, second.email, "staff", meta()
+        ),
+        lambda: catalog.service.merchants.add_member(
             first.user_id, unknown, "no@example.test", "staff", meta()
         ),
-        lambda: catalog.service.remove_member(first.user_id, unknown, second.user_id, meta()),
-        lambda: catalog.service.rotate_webhook_secret(first.user_id, unknown, meta()),
+        lambda: catalog.service.merchants.remove_member(
+            first.user_id, unknown, second.user_id, meta()
+        ),
+        lambda: catalog.service.merchants.rotate_webhook_secret(first.user_id, unknown, meta()),
     ):
         with pytest.raises(NotFound) as raised:
             attempt()
         assert raised.value.detail == "No such merchant."
     with pytest.raises(NotFound) as raised:
-        catalog.service.add_member(first.user_id, mid, "nobody@example.test", "staff", meta())
+        catalog.service.merchants.add_member(
+            first.user_id, mid, "nobody@example.test", "staff", meta()
+        )
     assert raised.value.detail == "No account has this e-mail address."
     with pytest.raises(NotFound) as raised:
-        catalog.service.remove_member(first.user_id, mid, second.user_id, meta())
+        catalog.service.merchants.remove_member(first.user_id, mid, second.user_id, meta())
     assert raised.value.detail == "No such member."
     assert item(f"MERCHANT#{unknown}", "WEBHOOK") is None  # a refused rotation writes nothing
     assert audit_actions(unknown) == []
@@ -310,6 +324,6 @@ def test_rotating_the_webhook_secret_is_one_transaction_and_reads_nothing() -> N
     owner = account()
     mid = open_one(owner.user_id).merchant_id
     with dynamodb_calls() as calls:
-        secret = catalog.service.rotate_webhook_secret(owner.user_id, mid, meta())
+        secret = catalog.service.merchants.rotate_webhook_secret(owner.user_id, mid, meta())
     assert calls == ["TransactWriteItems"]
     assert item(f"MERCHANT#{mid}", "WEBHOOK")["secret"] == secret

@@ -18,13 +18,13 @@ from typing import Any
 import pytest
 from support.stacks import new_account, provision_stage, run_as
 
-import catalog.domain
-import catalog.product_repository
-import catalog.product_service
-import catalog.products
-import catalog.repository
-import catalog.search
-import catalog.service
+import catalog.repository.merchants
+import catalog.repository.products
+import catalog.rules.merchants
+import catalog.rules.products
+import catalog.rules.search
+import catalog.service.merchants
+import catalog.service.products
 from warung.auth import Caller
 from warung.context import RequestMeta
 from warung.dynamo import Transaction, dynamodb_client, from_item, to_item
@@ -98,15 +98,15 @@ def open_merchant(owner_id: str, admin_id: str | None = None) -> str:
         "address": {"line1": "Jl. Sabang 10", "city": "Jakarta", "postal_code": "10160"},
         "location": MONAS,
     }
-    merchant_id: str = catalog.service.open_merchant(owner_id, body, meta()).merchant_id
+    merchant_id: str = catalog.service.merchants.open_merchant(owner_id, body, meta()).merchant_id
     if admin_id:
-        catalog.service.change_status(admin_id, merchant_id, "active", meta())
+        catalog.service.merchants.change_status(admin_id, merchant_id, "active", meta())
     return merchant_id
 
 
 def add(actor_id: str, merchant_id: str, **fields: Any) -> Any:
     data = {"name": "Es Teh Manis", "price": 5000, "category": "drinks", **fields}
-    return catalog.product_service.add_product(actor_id, merchant_id, data, meta())
+    return catalog.service.products.add_product(actor_id, merchant_id, data, meta())
 
 
 def item(pk: str, sk: str) -> dict[str, Any] | None:
@@ -154,7 +154,7 @@ def listing(**asked: Any) -> Any:
         "available": None,
         "sort": None,
     }
-    return catalog.products.list_query(**(given | asked))
+    return catalog.rules.products.list_query(**(given | asked))
 
 
 def walk(query: Any, *, limit: int = 20, who: Caller | None = None) -> list[str]:
@@ -162,7 +162,7 @@ def walk(query: Any, *, limit: int = 20, who: Caller | None = None) -> list[str]
     shown: list[str] = []
     cursor: str | None = None
     for _ in range(1000):
-        page, cursor = catalog.product_service.list_products(
+        page, cursor = catalog.service.products.list_products(
             query, limit=limit, cursor=cursor, caller=who
         )
         assert len(page) <= limit
@@ -195,7 +195,7 @@ def test_creating_writes_the_product_its_index_keys_its_search_items_and_an_audi
     assert (stored["gsi2pk"], stored["gsi2sk"]) == ("CAT#food", f"000000025000#{pid}")
     assert (stored["gsi3pk"], stored["gsi3sk"]) == ("CATNEW#food", pid)
 
-    prefixes = catalog.search.index_prefixes("Nasi Goréng Spesial")
+    prefixes = catalog.rules.search.index_prefixes("Nasi Goréng Spesial")
     assert {"na", "nasi", "go", "goreng", "spesial"} <= prefixes
     written = search_items(pid)
     assert set(written) == prefixes
@@ -225,14 +225,14 @@ def test_a_product_of_an_unknown_merchant_is_404_and_writes_nothing() -> None:
     with pytest.raises(NotFound) as raised:
         add(owner.user_id, unknown, name="Zzhantu Roti")
     assert raised.value.detail == "No such merchant."
-    assert catalog.product_service.list_products(
+    assert catalog.service.products.list_products(
         listing(q="zzhantu"), limit=10, cursor=None, caller=None
     ) == ([], None)
     # A listing hides the products of a merchant it cannot find, so look at the items:
     # neither the product (on its merchant's menu index) nor its search items exist.
-    menu = catalog.product_repository.merchant_menu(unknown, page_size=10, start=None)
+    menu = catalog.repository.products.merchant_menu(unknown, page_size=10, start=None)
     assert list(menu) == []
-    search = catalog.product_repository.search_partition("zzhantu", page_size=10, start=None)
+    search = catalog.repository.products.search_partition("zzhantu", page_size=10, start=None)
     assert list(search) == []
 
 
@@ -262,13 +262,13 @@ def test_a_rename_replaces_the_stale_search_items_with_the_new_ones() -> None:
     pid = add(owner.user_id, mid, name="Nasi Uduk").product_id
     who = caller(owner.user_id, {mid: "owner"})
 
-    after = catalog.product_service.update_product(
+    after = catalog.service.products.update_product(
         who, pid, {"name": "Nasi Kuning"}, f'"{pid}.1"', meta()
     )
 
     assert (after.name, after.version) == ("Nasi Kuning", 2)
     written = search_items(pid)
-    assert set(written) == catalog.search.index_prefixes("Nasi Kuning")
+    assert set(written) == catalog.rules.search.index_prefixes("Nasi Kuning")
     assert not {"ud", "udu", "uduk"} & set(written)
     assert {e["name"] for e in written.values()} == {"Nasi Kuning"}
     assert [e["action"] for e in audit_entries(pid)] == ["product.created", "product.updated"]
@@ -282,10 +282,10 @@ def test_a_rename_that_only_changes_case_rewrites_the_name_on_the_search_items()
     pid = add(owner.user_id, mid, name="nasi uduk").product_id
     who = caller(owner.user_id, {mid: "owner"})
 
-    catalog.product_service.update_product(who, pid, {"name": "Nasi Uduk"}, None, meta())
+    catalog.service.products.update_product(who, pid, {"name": "Nasi Uduk"}, None, meta())
 
     written = search_items(pid)
-    assert set(written) == catalog.search.index_prefixes("Nasi Uduk")
+    assert set(written) == catalog.rules.search.index_prefixes("Nasi Uduk")
     assert {e["name"] for e in written.values()} == {"Nasi Uduk"}
 
 
@@ -296,10 +296,10 @@ def test_a_price_change_rewrites_the_price_on_every_search_item_and_the_price_in
     pid = add(owner.user_id, mid, name="Es Jeruk Peras", price=8000).product_id
     who = caller(owner.user_id, {mid: "manager"})
 
-    catalog.product_service.update_product(who, pid, {"price": 9500}, None, meta())
+    catalog.service.products.update_product(who, pid, {"price": 9500}, None, meta())
 
     written = search_items(pid)
-    assert set(written) == catalog.search.index_prefixes("Es Jeruk Peras")
+    assert set(written) == catalog.rules.search.index_prefixes("Es Jeruk Peras")
     assert {e["price"] for e in written.values()} == {9500}
     assert item(f"PRODUCT#{pid}", "PRODUCT")["gsi2sk"] == f"000000009500#{pid}"
 
@@ -312,7 +312,7 @@ def test_a_change_of_no_searched_field_leaves_the_search_items_alone() -> None:
     before = search_items(pid)
     who = caller(owner.user_id, {mid: "owner"})
 
-    after = catalog.product_service.update_product(
+    after = catalog.service.products.update_product(
         who, pid, {"description": "Robusta Lampung", "tags": [" Kopi ", "kopi"]}, None, meta()
     )
 
@@ -327,7 +327,7 @@ def test_an_update_that_changes_nothing_keeps_the_version_and_writes_no_audit() 
     pid = add(owner.user_id, mid, name="Kopi Susu", price=12000).product_id
     who = caller(owner.user_id, {mid: "owner"})
 
-    same = catalog.product_service.update_product(who, pid, {"price": 12000}, None, meta())
+    same = catalog.service.products.update_product(who, pid, {"price": 12000}, None, meta())
 
     assert same.version == 1
     assert [e["action"] for e in audit_entries(pid)] == ["product.created"]
@@ -339,11 +339,11 @@ def test_staff_get_403_and_strangers_404_on_a_change() -> None:
     mid = open_merchant(owner.user_id)
     pid = add(owner.user_id, mid).product_id
     with pytest.raises(Forbidden):
-        catalog.product_service.update_product(
+        catalog.service.products.update_product(
             caller(owner.user_id, {mid: "staff"}), pid, {"price": 6000}, None, meta()
         )
     with pytest.raises(NotFound):
-        catalog.product_service.archive_product(caller(stranger.user_id, {}), pid, None, meta())
+        catalog.service.products.archive_product(caller(stranger.user_id, {}), pid, None, meta())
     assert item(f"PRODUCT#{pid}", "PRODUCT")["version"] == 1
 
 
@@ -355,7 +355,7 @@ def test_archiving_removes_every_index_key_and_search_item_and_then_it_is_gone()
     who = caller(owner.user_id, {mid: "owner"})
     assert search_items(pid)
 
-    catalog.product_service.archive_product(who, pid, f'"{pid}.1"', meta())
+    catalog.service.products.archive_product(who, pid, f'"{pid}.1"', meta())
 
     stored = item(f"PRODUCT#{pid}", "PRODUCT")
     assert stored is not None  # orders keep their snapshot; the id is never reused
@@ -364,13 +364,13 @@ def test_archiving_removes_every_index_key_and_search_item_and_then_it_is_gone()
     assert search_items(pid) == {}
     assert [e["action"] for e in audit_entries(pid)] == ["product.created", "product.archived"]
     with pytest.raises(NotFound):
-        catalog.product_service.update_product(who, pid, {"price": 7000}, None, meta())
+        catalog.service.products.update_product(who, pid, {"price": 7000}, None, meta())
     with pytest.raises(NotFound):
-        catalog.product_service.archive_product(who, pid, None, meta())
+        catalog.service.products.archive_product(who, pid, None, meta())
     with pytest.raises(NotFound):
-        catalog.product_service.product_for(pid, who)
+        catalog.service.products.product_for(pid, who)
     with pytest.raises(NotFound):
-        catalog.product_service.product_for(pid, None)
+        catalog.service.products.product_for(pid, None)
     assert walk(listing(merchant_id=mid), who=who) == []
 
 
@@ -380,12 +380,12 @@ def test_a_stale_if_match_is_412_and_changes_nothing() -> None:
     mid = open_merchant(owner.user_id)
     pid = add(owner.user_id, mid, price=5000).product_id
     who = caller(owner.user_id, {mid: "owner"})
-    catalog.product_service.update_product(who, pid, {"price": 5500}, f'"{pid}.1"', meta())
+    catalog.service.products.update_product(who, pid, {"price": 5500}, f'"{pid}.1"', meta())
 
     with pytest.raises(PreconditionFailed):
-        catalog.product_service.update_product(who, pid, {"price": 6000}, f'"{pid}.1"', meta())
+        catalog.service.products.update_product(who, pid, {"price": 6000}, f'"{pid}.1"', meta())
     with pytest.raises(PreconditionFailed):
-        catalog.product_service.archive_product(who, pid, f'W/"{pid}.2"', meta())
+        catalog.service.products.archive_product(who, pid, f'W/"{pid}.2"', meta())
 
     stored = item(f"PRODUCT#{pid}", "PRODUCT")
     assert (stored["price"], stored["version"], stored["archived"]) == (5500, 2, False)
@@ -397,13 +397,13 @@ def test_each_stale_write_is_refused_with_an_error_of_its_own() -> None:
     mid = open_merchant(owner.user_id)
     pid = add(owner.user_id, mid, price=5000).product_id
     who = caller(owner.user_id, {mid: "owner"})
-    stale = catalog.product_repository.get_product(pid, consistent=True)
-    catalog.product_service.update_product(who, pid, {"price": 5500}, None, meta())
+    stale = catalog.repository.products.get_product(pid, consistent=True)
+    catalog.service.products.update_product(who, pid, {"price": 5500}, None, meta())
 
     def refusal() -> PreconditionFailed:
         after = replace(stale, price=9000, version=stale.version + 1)
         with pytest.raises(PreconditionFailed) as raised:
-            catalog.product_repository.replace_product(Transaction(), stale, after).commit()
+            catalog.repository.products.replace_product(Transaction(), stale, after).commit()
         return raised.value
 
     first, second = refusal(), refusal()
@@ -457,16 +457,16 @@ def test_a_suspended_merchants_products_vanish_at_once_and_return_on_reactivatio
     hidden = {name: set() for name in visible}
     assert everywhere(None) == visible
 
-    catalog.service.change_status(admin.user_id, mid, "suspended", meta())
+    catalog.service.merchants.change_status(admin.user_id, mid, "suspended", meta())
 
     assert everywhere(None) == hidden
     for pid in mine:
         with pytest.raises(NotFound):
-            catalog.product_service.product_for(pid, None)
+            catalog.service.products.product_for(pid, None)
         with pytest.raises(NotFound):
-            catalog.product_service.product_for(pid, caller(stranger.user_id, {}))
-        assert catalog.product_service.product_for(pid, caller(admin.user_id, {}, True))[0]
-        product, public = catalog.product_service.product_for(pid, member)
+            catalog.service.products.product_for(pid, caller(stranger.user_id, {}))
+        assert catalog.service.products.product_for(pid, caller(admin.user_id, {}, True))[0]
+        product, public = catalog.service.products.product_for(pid, member)
         assert (product.product_id, public) == (pid, False)
     # a member still sees the menu when asking for it, and only then
     seen_by_member = everywhere(member)
@@ -475,11 +475,11 @@ def test_a_suspended_merchants_products_vanish_at_once_and_return_on_reactivatio
     assert seen_by_member["newest"] == set()
     assert set(walk(listing(merchant_id=mid), who=caller(admin.user_id, {}, admin=True))) == mine
 
-    catalog.service.change_status(admin.user_id, mid, "active", meta())
+    catalog.service.merchants.change_status(admin.user_id, mid, "active", meta())
 
     assert everywhere(None) == visible
     for pid in mine:
-        assert catalog.product_service.product_for(pid, None)[1] is True
+        assert catalog.service.products.product_for(pid, None)[1] is True
 
 
 @pytest.mark.usefixtures("world")
@@ -488,7 +488,7 @@ def test_a_pending_merchants_products_are_seen_by_its_members_only() -> None:
     mid = open_merchant(owner.user_id)
     pid = add(owner.user_id, mid).product_id
     with pytest.raises(NotFound):
-        catalog.product_service.product_for(pid, None)
+        catalog.service.products.product_for(pid, None)
     assert walk(listing(merchant_id=mid)) == []
     assert walk(listing(merchant_id=mid), who=caller(owner.user_id, {mid: "staff"})) == [pid]
 
@@ -503,7 +503,7 @@ def test_a_cursor_belongs_to_one_listing_and_cannot_be_forged() -> None:
     for n in range(3):
         add(owner.user_id, mid, name=f"Bakso Urat {n}", price=15000 + n, category="food")
     asked = listing(merchant_id=mid)
-    first, cursor = catalog.product_service.list_products(asked, limit=2, cursor=None, caller=None)
+    first, cursor = catalog.service.products.list_products(asked, limit=2, cursor=None, caller=None)
     assert len(first) == 2
     assert cursor is not None
 
@@ -516,15 +516,15 @@ def test_a_cursor_belongs_to_one_listing_and_cannot_be_forged() -> None:
         listing(),
     ):
         with pytest.raises(BadRequest) as raised:
-            catalog.product_service.list_products(other, limit=2, cursor=cursor, caller=None)
+            catalog.service.products.list_products(other, limit=2, cursor=cursor, caller=None)
         assert raised.value.status == 400
 
     flipped = cursor[:-3] + ("A" if cursor[-3] != "A" else "B") + cursor[-2:]
     for forged in (flipped, cursor[:-1], "not-a-cursor", cursor + "AAAA"):
         with pytest.raises(BadRequest):
-            catalog.product_service.list_products(asked, limit=2, cursor=forged, caller=None)
+            catalog.service.products.list_products(asked, limit=2, cursor=forged, caller=None)
 
-    rest, end = catalog.product_service.list_products(asked, limit=2, cursor=cursor, caller=None)
+    rest, end = catalog.service.products.list_products(asked, limit=2, cursor=cursor, caller=None)
     assert len(rest) == 1
     assert end is None
 
@@ -545,9 +545,9 @@ def test_ten_concurrent_updates_with_the_same_if_match_let_exactly_one_through(
     # Every thread reads version 1 before any writes: the read-time If-Match check passes
     # for all of them, so the losers are refused by the write's version condition.
     all_read = threading.Barrier(writers, timeout=20)
-    read = catalog.product_repository.get_product
+    read = catalog.repository.products.get_product
     passed_read_check: list[str] = []
-    check = catalog.products.check_precondition
+    check = catalog.rules.products.check_precondition
 
     def read_then_wait(product_id: str, *, consistent: bool = False) -> Any:
         found = read(product_id, consistent=consistent)
@@ -558,12 +558,12 @@ def test_ten_concurrent_updates_with_the_same_if_match_let_exactly_one_through(
         check(product, if_match)
         passed_read_check.append(product.etag)
 
-    monkeypatch.setattr(catalog.product_repository, "get_product", read_then_wait)
-    monkeypatch.setattr(catalog.products, "check_precondition", counted_check)
+    monkeypatch.setattr(catalog.repository.products, "get_product", read_then_wait)
+    monkeypatch.setattr(catalog.rules.products, "check_precondition", counted_check)
 
     def update(n: int) -> Any:
         try:
-            return catalog.product_service.update_product(
+            return catalog.service.products.update_product(
                 who, pid, {"price": 6000 + n}, f'"{pid}.1"', meta()
             )
         except PreconditionFailed as refused:
@@ -614,7 +614,7 @@ def write_in_bulk(products: list[Any]) -> None:
     """
     puts: list[dict[str, Any]] = []
     for product in products:
-        tx = catalog.product_repository.add_product(Transaction(), product)
+        tx = catalog.repository.products.add_product(Transaction(), product)
         puts += [{"PutRequest": {"Item": op["Put"]["Item"]}} for op in tx.items]
     table = get_settings().table_name
     for start in range(0, len(puts), 25):
@@ -640,7 +640,7 @@ def catalog_250(app_stack: Any, walk_stack: Any) -> Iterator[Shown]:
         editor = caller(owners[0].user_id, dict.fromkeys(active, "owner"))
         for category in ("food", "drinks"):
             gone = add(owners[0].user_id, active[0], name="Nasi Goreng", category=category)
-            catalog.product_service.archive_product(editor, gone.product_id, None, meta())
+            catalog.service.products.archive_product(editor, gone.product_id, None, meta())
             hidden.add(gone.product_id)
 
         chance = random.Random(250)
@@ -664,7 +664,7 @@ def catalog_250(app_stack: Any, walk_stack: Any) -> Iterator[Shown]:
                 )
             else:
                 now = rfc3339(utc_now())
-                made = catalog.products.Product(
+                made = catalog.rules.products.Product(
                     product_id=new_id(),
                     merchant_id=active[merchant_index],
                     created_at=now,

@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 from support.stacks import new_account, provision_stage, reset_function_caches, run_as
 
-import catalog.product_service
-import catalog.service
+import catalog.service.merchants
+import catalog.service.products
 import orders.expiry
 import orders.repository
 import orders.service
@@ -70,9 +70,9 @@ def merchant_with(stock: int | None, price: int = 25000) -> tuple[Caller, str, s
         "address": {"line1": "Jl. Sabang 10", "city": "Jakarta", "postal_code": "10160"},
         "location": MONAS,
     }
-    merchant = catalog.service.open_merchant(owner.user_id, body, meta())
-    catalog.service.change_status("admin", merchant.merchant_id, "active", meta())
-    product = catalog.product_service.add_product(
+    merchant = catalog.service.merchants.open_merchant(owner.user_id, body, meta())
+    catalog.service.merchants.change_status("admin", merchant.merchant_id, "active", meta())
+    product = catalog.service.products.add_product(
         owner.user_id,
         merchant.merchant_id,
         {"name": "Nasi Goreng", "price": price, "category": "food", "stock": stock},

@@ -16,8 +16,8 @@ import pytest
 from support.cold_start import cold_start
 from support.events import FakeContext, proxy_event
 
-import payments.domain
 import payments.repository
+import payments.rules
 import payments.service
 from warung.context import RequestMeta
 from warung.dynamo import Transaction, dynamodb_client, from_item, get_item, to_item

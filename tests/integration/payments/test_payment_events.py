@@ -10,7 +10,7 @@ from payments_support import TOTAL, PaymentsWorld, payments
 from warung.ids import new_id
 from warung.jobs import RefundPayment
 
-Outcome = payments.domain.Outcome
+Outcome = payments.rules.Outcome
 
 
 def test_success_pays_the_order_and_the_payment(world: PaymentsWorld) -> None:

@@ -261,7 +261,7 @@ def test_payment_settled_between_the_read_and_the_commit_is_409_and_queues_nothi
 ) -> None:
     shop = world.shop()
     token = world.token_for(shop.order.customer_id)
-    repository = payments_app().service.repository
+    repository = payments_app().routes.service.repository  # the copy the app uses
     real_get_payment = repository.get_payment
 
     def read_then_paid_elsewhere(payment_id: str) -> object:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from auth import domain
-from auth.domain import Account, Session, cannot_disable_self, new_roles, normalise_email
+from auth.rules import accounts as domain
+from auth.rules.accounts import Account, Session, cannot_disable_self, new_roles, normalise_email
 from warung.errors import Conflict, ValidationFailed
 
 ADMIN_ID = "01JADMIN000000000000000000"

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from auth import passwords
-from auth.passwords import (
+from auth.rules import passwords
+from auth.rules.passwords import (
     LIKE_EMAIL,
     PREDICTABLE,
     TOO_COMMON,

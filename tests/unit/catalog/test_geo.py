@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 # The catalog's own module, loaded without leaving functions/catalog on the import path.
-from catalog import geo
+from catalog.rules import geo
 from warung.distance import delivers_to, haversine_km
 
 EARTH_RADIUS_KM = geo.EARTH_RADIUS_KM

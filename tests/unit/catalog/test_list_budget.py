@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from catalog import service
+from catalog.service import merchants as service
 
 
 def rows(count: int) -> Iterator[tuple[Any, dict[str, Any]]]:

@@ -8,10 +8,10 @@ from decimal import Decimal
 
 import pytest
 
-import catalog.domain
+import catalog.rules.merchants
 from warung.errors import Conflict, Forbidden, InvalidTransition, ValidationFailed
 
-domain = catalog.domain
+domain = catalog.rules.merchants
 
 
 def merchant(**changes: object) -> object:

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 # The catalog's own modules, loaded without leaving functions/catalog on the import path.
-from catalog import products
+from catalog.rules import products
 from warung.errors import Forbidden, NotFound, PreconditionFailed, ValidationFailed
 
 Product = products.Product

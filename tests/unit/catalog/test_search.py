@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 # The catalog's own module, loaded without leaving functions/catalog on the import path.
-from catalog import search
+from catalog.rules import search
 
 MAX_PREFIX_LEN = search.MAX_PREFIX_LEN
 MAX_PREFIXES_PER_NAME = search.MAX_PREFIXES_PER_NAME

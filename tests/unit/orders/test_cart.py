@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from orders import cart, pricing
+from orders.rules import cart, pricing
 from warung.errors import (
     CartMerchantMismatch,
     InsufficientStock,

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from orders import pricing
+from orders.rules import pricing
 from warung.distance import EARTH_RADIUS_KM, haversine_km
 from warung.errors import FieldError, OutOfDeliveryRange, ValidationFailed
 

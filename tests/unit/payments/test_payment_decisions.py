@@ -7,7 +7,7 @@ import itertools
 
 import pytest
 
-from payments import domain
+from payments import rules as domain
 from warung.errors import Conflict
 from warung.order_lifecycle import OrderStatus
 

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from catalog import search
+from catalog.rules import search
 from warung.errors import FieldError, Forbidden, NotFound, PreconditionFailed, ValidationFailed
 
 CATEGORIES = ("food", "drinks", "snacks", "groceries", "other")

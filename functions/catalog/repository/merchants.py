@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from decimal import Decimal
 from typing import Any
 
-from catalog.domain import Delivery, Member, Merchant, city_key
+from catalog.rules.merchants import Delivery, Member, Merchant, city_key
 from warung.dynamo import Transaction, get_item, get_items, partition_query, query_items, to_item
 from warung.errors import Conflict, NotFound
 from warung.settings import get_settings

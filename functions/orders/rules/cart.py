@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 
-from orders import pricing
+from orders.rules import pricing
 from warung.errors import (
     CartMerchantMismatch,
     FieldError,

@@ -8,9 +8,6 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Header, Query
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 
-from catalog import product_service as service
-from catalog import products
-from catalog.domain import cache_control
 from catalog.models import (
     CategoryList,
     CategoryOut,
@@ -19,7 +16,10 @@ from catalog.models import (
     ProductPage,
     ProductPatch,
 )
-from catalog.products import Product
+from catalog.rules import products
+from catalog.rules.merchants import cache_control
+from catalog.rules.products import Product
+from catalog.service import products as service
 from warung.api import UNAUTHORIZED, WarungRouter, no_content, request_meta
 from warung.auth import current_caller, member_of, optional_caller, signed_in
 from warung.models import Cursor, Limit

@@ -18,10 +18,11 @@ from dataclasses import replace
 from itertools import islice
 from typing import Any
 
-from catalog import product_repository as repo
-from catalog import products, repository, search
-from catalog.domain import Merchant, is_insider
-from catalog.products import ListQuery, Product
+from catalog.repository import merchants as repository
+from catalog.repository import products as repo
+from catalog.rules import products, search
+from catalog.rules.merchants import Merchant, is_insider
+from catalog.rules.products import ListQuery, Product
 from warung.audit import AuditEntry, audit_write, diff
 from warung.auth import Caller
 from warung.context import RequestMeta

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from catalog import search
+from catalog.rules import search
 from warung.errors import Conflict, FieldError, Forbidden, InvalidTransition, ValidationFailed
 from warung.hours import WEEKDAYS, span
 from warung.hours import open_at as _open_at

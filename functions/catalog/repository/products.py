@@ -12,10 +12,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from catalog import search
-from catalog.domain import Merchant
-from catalog.products import CATEGORIES, Product
-from catalog.repository import merchant_from
+from catalog.repository.merchants import merchant_from
+from catalog.rules import search
+from catalog.rules.merchants import Merchant
+from catalog.rules.products import CATEGORIES, Product
 from warung.dynamo import Transaction, get_item, get_items, partition_query, query_items
 from warung.errors import PreconditionFailed
 from warung.settings import get_settings

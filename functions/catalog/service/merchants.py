@@ -12,8 +12,10 @@ from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
-from catalog import domain, geo, repository, search
-from catalog.domain import Delivery, Member, Merchant
+from catalog.repository import merchants as repository
+from catalog.rules import geo, search
+from catalog.rules import merchants as domain
+from catalog.rules.merchants import Delivery, Member, Merchant
 from warung import distance
 from warung.audit import AuditEntry, audit_write, diff
 from warung.auth import Caller, forget_auth_state

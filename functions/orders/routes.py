@@ -1,0 +1,412 @@
+"""Cart, quote, checkout, orders and their status, merchant order lists, promo codes."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Header, Query
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
+
+from orders import idempotency, service
+from orders.models import (
+    CartItemPut,
+    CartLineOut,
+    CartOut,
+    HistoryOut,
+    OrderLineOut,
+    OrderOut,
+    OrderPage,
+    OrderStatusName,
+    PaymentSummary,
+    PromoCreate,
+    PromoOut,
+    PromoPage,
+    PromoPatch,
+    QuoteIn,
+    QuoteOut,
+    StatusChangeIn,
+)
+from orders.rules.cart import CartView
+from warung.api import (
+    ADMIN_ONLY,
+    UNAUTHORIZED,
+    WarungRouter,
+    no_content,
+    request_meta,
+)
+from warung.auth import admin, current_caller, member_of, signed_in, verified
+from warung.errors import IdempotencyKeyRequired
+from warung.models import Cursor, Limit
+from warung.orders import Order, OrderLine
+
+router = WarungRouter()  # type: ignore[no-untyped-call]
+NO_ORDER: dict[int, OpenAPIResponse] = {404: {"description": "No such order, or not yours."}}
+NOT_ORDERABLE: dict[int, OpenAPIResponse] = {
+    409: {
+        "description": "`insufficient_stock` (with the short lines in `errors`), "
+        "`merchant_closed`, or the cart changed meanwhile.",
+    },
+    422: {
+        "description": "Invalid address, empty cart, promo code that does not apply, or "
+        "`out_of_delivery_range`."
+    },
+}
+
+
+def cart_view(cart: CartView) -> CartOut:
+    lines = []
+    for line, product in cart.lines:
+        price = product.price if product else 0
+        lines.append(
+            CartLineOut(
+                product_id=line.product_id,
+                name=product.name if product else "(no longer sold)",
+                unit_price=price,
+                quantity=line.quantity,
+                line_total=price * line.quantity,
+                available=bool(product and product.orderable(line.quantity)),
+            )
+        )
+    return CartOut(merchant_id=cart.merchant_id, items=lines, subtotal=cart.subtotal)
+
+
+def line_view(line: OrderLine) -> OrderLineOut:
+    return OrderLineOut(
+        product_id=line.product_id,
+        name=line.name,
+        unit_price=line.unit_price,
+        quantity=line.quantity,
+        line_total=line.line_total,
+    )
+
+
+def order_view(order: Order, payment_status: str | None = None) -> OrderOut:
+    return OrderOut(
+        id=order.order_id,
+        customer_id=order.customer_id,
+        merchant_id=order.merchant_id,
+        status=order.status,  # type: ignore[arg-type]
+        items=[line_view(line) for line in order.items],
+        subtotal=order.subtotal,
+        discount=order.discount,
+        delivery_fee=order.delivery_fee,
+        tax=order.tax,
+        total=order.total,
+        delivery_address={
+            k: float(v) if isinstance(v, Decimal) else v for k, v in order.delivery_address.items()
+        },
+        distance_km=float(order.distance_km),
+        promo_code=order.promo_code,
+        payment=PaymentSummary(
+            id=order.payment_id,
+            status=payment_status or order.payment_status,
+            expires_at=order.expires_at,
+        ),
+        status_history=[HistoryOut.model_validate(dict(e)) for e in order.status_history],
+        reason=order.reason,
+        created_at=order.created_at,
+        updated_at=order.updated_at,
+        expires_at=order.expires_at,
+    )
+
+
+def promo_view(item: dict[str, Any]) -> PromoOut:
+    return PromoOut.model_validate(
+        {
+            "code": item["code"],
+            "type": item["type"],
+            "value": int(item["value"]),
+            "min_subtotal": int(item.get("min_subtotal", 0)),
+            "max_discount": item.get("max_discount"),
+            "starts_at": item.get("starts_at"),
+            "ends_at": item.get("ends_at"),
+            "usage_limit": item.get("usage_limit"),
+            "per_user_limit": item.get("per_user_limit"),
+            "used": int(item.get("used", 0)),
+            "active": bool(item.get("active", True)),
+            "created_at": item["created_at"],
+            "updated_at": item["updated_at"],
+        }
+    )
+
+
+# ---------------------------------------------------------------- cart
+
+
+@router.get(
+    "/v1/cart",
+    tags=["cart"],
+    operation_id="getCart",
+    summary="Your cart, priced now",
+    **signed_in,
+    responses=UNAUTHORIZED,
+)
+def get_cart() -> CartOut:
+    return cart_view(service.view_cart(current_caller(router).user_id))
+
+
+@router.delete(
+    "/v1/cart",
+    status_code=204,
+    tags=["cart"],
+    operation_id="emptyCart",
+    summary="Empty your cart",
+    **signed_in,
+    responses={204: {"description": "Emptied."}, **UNAUTHORIZED},
+)
+def empty_cart() -> Response[str]:
+    service.empty_cart(current_caller(router).user_id)
+    return no_content()
+
+
+@router.put(
+    "/v1/cart/items/<product_id>",
+    tags=["cart"],
+    operation_id="setCartItem",
+    summary="Put a quantity of a product in your cart (replaces its quantity)",
+    **signed_in,
+    responses={
+        **UNAUTHORIZED,
+        404: {"description": "No such product on sale."},
+        409: {"description": "`cart_merchant_mismatch`: the cart holds another merchant's."},
+    },
+)
+def set_cart_item(product_id: str, body: CartItemPut) -> CartOut:
+    caller = current_caller(router)
+    return cart_view(service.set_cart_item(caller.user_id, product_id, body.quantity))
+
+
+@router.delete(
+    "/v1/cart/items/<product_id>",
+    status_code=204,
+    tags=["cart"],
+    operation_id="removeCartItem",
+    summary="Take a product out of your cart",
+    **signed_in,
+    responses={204: {"description": "Removed (or was not there)."}, **UNAUTHORIZED},
+)
+def remove_cart_item(product_id: str) -> Response[str]:
+    service.remove_cart_item(current_caller(router).user_id, product_id)
+    return no_content()
+
+
+@router.post(
+    "/v1/cart/quote",
+    tags=["cart"],
+    operation_id="quoteCart",
+    summary="What checkout would charge now for this address (nothing is written)",
+    **signed_in,
+    responses={**UNAUTHORIZED, **NOT_ORDERABLE},
+)
+def quote(body: QuoteIn) -> QuoteOut:
+    caller = current_caller(router)
+    priced = service.quote(caller.user_id, body.delivery_address.model_dump(), body.promo_code)
+    b = priced.breakdown
+    return QuoteOut(
+        merchant_id=str(priced.cart.merchant_id),
+        items=[line_view(line) for line in priced.lines],
+        subtotal=b.subtotal,
+        discount=b.discount,
+        delivery_fee=b.delivery_fee,
+        tax=b.tax,
+        total=b.total,
+        distance_km=float(b.distance_km),
+        promo_code=b.promo_code,
+    )
+
+
+# ---------------------------------------------------------------- orders
+
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        min_length=1,
+        max_length=64,
+        description="Required. The same key with the same body returns the same order; "
+        "with another body `422 idempotency_key_reuse`. Kept 24 hours.",
+    ),
+]
+
+
+@router.post(
+    "/v1/orders",
+    status_code=201,
+    tags=["orders"],
+    operation_id="checkout",
+    summary="Place an order from your cart (status `pending_payment`); the cart is emptied",
+    **verified,
+    responses={
+        201: {
+            "description": "The order, with its payment to complete before `expires_at`.",
+            "content": {"application/json": {"model": OrderOut}},
+        },
+        400: {"description": "`idempotency_key_required`."},
+        **UNAUTHORIZED,
+        403: {"description": "`email_not_verified`."},
+        **NOT_ORDERABLE,
+    },
+)
+def checkout(body: QuoteIn, idempotency_key: IdempotencyKey = None) -> Response[str]:
+    if not idempotency_key:
+        raise IdempotencyKeyRequired("Send an Idempotency-Key header (1 to 64 characters).")
+    caller = current_caller(router)
+    meta = request_meta(router)
+    request = body.model_dump(mode="json")
+
+    def place() -> dict[str, Any]:
+        order, _ = service.checkout(caller, request, meta)
+        return order_view(order).model_dump(mode="json")
+
+    placed = idempotency.once(
+        caller.user_id, idempotency_key, request, place, context=router.lambda_context
+    )
+    response = Response(201, "application/json", OrderOut.model_validate(placed).model_dump_json())
+    response.headers["Location"] = f"/v1/orders/{placed['id']}"
+    return response
+
+
+@router.get(
+    "/v1/orders",
+    tags=["orders"],
+    operation_id="listMyOrders",
+    summary="Your orders, newest first",
+    **signed_in,
+    responses=UNAUTHORIZED,
+)
+def list_orders(
+    status: Annotated[OrderStatusName | None, Query()] = None,
+    limit: Limit = 20,
+    cursor: Cursor = None,
+) -> OrderPage:
+    orders, next_cursor = service.customer_orders(
+        current_caller(router), status=status, limit=limit, cursor=cursor
+    )
+    return OrderPage(items=[order_view(o) for o in orders], next_cursor=next_cursor)
+
+
+@router.get(
+    "/v1/orders/<order_id>",
+    tags=["orders"],
+    operation_id="getOrder",
+    summary="An order (its customer, its merchant's members, admins)",
+    **signed_in,
+    responses={**UNAUTHORIZED, **NO_ORDER},
+)
+def get_order(order_id: str) -> OrderOut:
+    return order_view(service.order_for(current_caller(router), order_id))
+
+
+@router.post(
+    "/v1/orders/<order_id>/cancel",
+    tags=["orders"],
+    operation_id="cancelOrder",
+    summary="Cancel your order (unpaid or paid): stock released, a paid order refunded",
+    **signed_in,
+    responses={
+        **UNAUTHORIZED,
+        403: {"description": "Not the order's customer (its merchant sees it, cannot cancel)."},
+        **NO_ORDER,
+        409: {"description": "`invalid_transition`: too late to cancel."},
+    },
+)
+def cancel_order(order_id: str) -> OrderOut:
+    return order_view(service.cancel(current_caller(router), order_id, request_meta(router)))
+
+
+@router.post(
+    "/v1/orders/<order_id>/status",
+    tags=["orders"],
+    operation_id="moveOrder",
+    summary="Move an order along (its merchant's members)",
+    description="`paid → accepted | rejected`, `accepted → preparing`, "
+    "`preparing → out_for_delivery`, `out_for_delivery → delivered`; anything else is "
+    "`409 invalid_transition`. `rejected` refunds and releases stock.",
+    **signed_in,
+    responses={
+        **UNAUTHORIZED,
+        403: {"description": "The order's customer cannot move it."},
+        **NO_ORDER,
+        409: {"description": "`invalid_transition`, or changed meanwhile."},
+    },
+)
+def move_order(order_id: str, body: StatusChangeIn) -> OrderOut:
+    order = service.change_order_status(
+        current_caller(router), order_id, body.status, body.reason, request_meta(router)
+    )
+    return order_view(order)
+
+
+@router.get(
+    "/v1/merchants/<merchant_id>/orders",
+    tags=["orders"],
+    operation_id="listMerchantOrders",
+    summary="A merchant's orders, newest first (its members)",
+    **member_of("owner", "manager", "staff"),
+    responses={**UNAUTHORIZED, 404: {"description": "No such merchant, or not yours."}},
+)
+def list_merchant_orders(
+    merchant_id: str,
+    status: Annotated[OrderStatusName | None, Query()] = None,
+    limit: Limit = 20,
+    cursor: Cursor = None,
+) -> OrderPage:
+    orders, next_cursor = service.merchant_orders(
+        current_caller(router), merchant_id, status=status, limit=limit, cursor=cursor
+    )
+    return OrderPage(items=[order_view(o) for o in orders], next_cursor=next_cursor)
+
+
+# ---------------------------------------------------------------- promo codes
+
+
+@router.post(
+    "/v1/admin/promo-codes",
+    status_code=201,
+    tags=["admin"],
+    operation_id="adminCreatePromoCode",
+    summary="Create a promo code",
+    **admin,
+    responses={
+        201: {"description": "Created.", "content": {"application/json": {"model": PromoOut}}},
+        **ADMIN_ONLY,
+        409: {"description": "The code exists."},
+    },
+)
+def create_promo(body: PromoCreate) -> Response[str]:
+    item = service.create_promo(
+        current_caller(router).user_id, body.model_dump(exclude_unset=True), request_meta(router)
+    )
+    return Response(201, "application/json", promo_view(item).model_dump_json())
+
+
+@router.get(
+    "/v1/admin/promo-codes",
+    tags=["admin"],
+    operation_id="adminListPromoCodes",
+    summary="Promo codes, newest first",
+    **admin,
+    responses=ADMIN_ONLY,
+)
+def list_promos(limit: Limit = 20, cursor: Cursor = None) -> PromoPage:
+    items, next_cursor = service.list_promos(
+        current_caller(router).user_id, limit=limit, cursor=cursor
+    )
+    return PromoPage(items=[promo_view(i) for i in items], next_cursor=next_cursor)
+
+
+@router.patch(
+    "/v1/admin/promo-codes/<code>",
+    tags=["admin"],
+    operation_id="adminSetPromoCodeActive",
+    summary="Switch a promo code on or off",
+    **admin,
+    responses={**ADMIN_ONLY, 404: {"description": "No such promo code."}},
+)
+def patch_promo(code: str, body: PromoPatch) -> PromoOut:
+    item = service.set_promo_active(
+        current_caller(router).user_id, code, body.active, request_meta(router)
+    )
+    return promo_view(item)

@@ -1,0 +1,1 @@
+"""The orders function's rules, by concern."""
