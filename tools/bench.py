@@ -407,7 +407,7 @@ def _link_or_copy(src: str, dst: str) -> None:
         shutil.copy2(src, dst)
 
 
-def host_copy(src: Path, dst: Path, dists: list[Dist], runtime_py: Path) -> None:
+def host_copy(src: Path, dst: Path, dists: list[Dist], runtime_py: Path) -> None:  # noqa: C901 - a script step; the bench becomes a package later
     """A copy of a built dir whose foreign wheels are replaced by host ones."""
     if dst.exists():
         shutil.rmtree(dst)
@@ -828,7 +828,7 @@ def run(args: argparse.Namespace) -> int:
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-def _run(
+def _run(  # noqa: C901 - a script; the bench becomes a package with _run split
     args: argparse.Namespace,
     project: Path,
     build_dir: Path,

@@ -18,7 +18,7 @@ from auth.rules import accounts as domain
 from auth.rules import passwords
 from auth.rules.accounts import Account, Session
 from warung import clock, ratelimit
-from warung.audit import AuditEntry, audit_write, diff
+from warung.audit import audited, diff
 from warung.auth import forget_auth_state
 from warung.context import RequestMeta
 from warung.cursors import decode_cursor, encode_cursor, list_scope
@@ -58,10 +58,6 @@ class TokenPair:
     expires_in: int
 
 
-def _audit(actor: str, action: str, resource: str, meta: RequestMeta, **changes: Any) -> Any:
-    return audit_write(AuditEntry(actor, action, resource, meta, changes))
-
-
 # ---------------------------------------------------------------- sign-up and verification
 
 
@@ -84,7 +80,7 @@ def register(email_raw: str, password: str, name: str, meta: RequestMeta) -> Non
         created_at=created_at,
     )
     tx = repository.add_account(Transaction(), account)
-    tx.extend([_audit(account.user_id, "user.registered", f"user:{account.user_id}", meta)])
+    tx.extend([audited(account.user_id, "user.registered", f"user:{account.user_id}", meta)])
     _add_verification(tx, account, meta)
     try:
         tx.commit()
@@ -135,7 +131,7 @@ def verify_email(token: str, meta: RequestMeta) -> None:
     user_id = record["user_id"]
     tx = repository.spend_one_time_token(Transaction(), "VERIFY", digest, clock.epoch_s())
     repository.update_account(tx, user_id, {"email_verified": True}, updated_at=rfc3339(utc_now()))
-    tx.extend([_audit(user_id, "user.email_verified", f"user:{user_id}", meta)])
+    tx.extend([audited(user_id, "user.email_verified", f"user:{user_id}", meta)])
     tx.commit()
     forget_auth_state(user_id)
 
@@ -184,11 +180,11 @@ def _failed_login(account: Account | None, email: str, meta: RequestMeta) -> NoR
     ratelimit.hit(ratelimit.rules().login_failures, email)
     metrics.add_metric(name="FailedLogins", unit=MetricUnit.Count, value=1)
     if account is None:
-        entry = _audit(
+        entry = audited(
             "anonymous", "auth.login_failed", f"email:{domain.subject_digest(email)}", meta
         )
     else:
-        entry = _audit(account.user_id, "auth.login_failed", f"user:{account.user_id}", meta)
+        entry = audited(account.user_id, "auth.login_failed", f"user:{account.user_id}", meta)
     Transaction().extend([entry]).commit()
     raise InvalidCredentials("The e-mail address or the password is wrong.")
 
@@ -205,7 +201,7 @@ def _open_session(tx: Transaction, account: Account, meta: RequestMeta) -> Token
     )
     refresh = domain.new_secret_token()
     repository.add_session(tx, session, domain.token_digest(refresh))
-    tx.extend([_audit(account.user_id, "auth.login_succeeded", f"user:{account.user_id}", meta)])
+    tx.extend([audited(account.user_id, "auth.login_succeeded", f"user:{account.user_id}", meta)])
     tx.commit()
     access, expires_in = issue_access_token(account.user_id, session.session_id)
     return TokenPair(access, refresh, expires_in)
@@ -243,7 +239,7 @@ def _refresh_reuse(record: dict[str, Any], meta: RequestMeta) -> NoReturn:
     # newest token of the chain, possibly the thief's, stops working too.
     metrics.add_metric(name="RefreshTokenReuse", unit=MetricUnit.Count, value=1)
     user_id, session_id = record["user_id"], record["session_id"]
-    entry = _audit(
+    entry = audited(
         user_id, "auth.refresh_reused", f"session:{session_id}", meta, session_revoked=True
     )
     repository.revoke_session(Transaction(), session_id).extend([entry]).commit()
@@ -257,7 +253,7 @@ def logout(refresh_token: str, meta: RequestMeta) -> None:
     if record is None:
         return
     user_id, session_id = record["user_id"], record["session_id"]
-    entry = _audit(user_id, "auth.logout", f"session:{session_id}", meta)
+    entry = audited(user_id, "auth.logout", f"session:{session_id}", meta)
     repository.revoke_session(Transaction(), session_id).extend([entry]).commit()
 
 
@@ -269,7 +265,7 @@ def logout_everywhere(user_id: str, meta: RequestMeta) -> None:
         {"tokens_valid_after_ms": clock.epoch_ms()},
         updated_at=rfc3339(utc_now()),
     )
-    tx.extend([_audit(user_id, "auth.logout_all", f"user:{user_id}", meta)]).commit()
+    tx.extend([audited(user_id, "auth.logout_all", f"user:{user_id}", meta)]).commit()
     forget_auth_state(user_id)
 
 
@@ -337,7 +333,7 @@ def change_password(user_id: str, current: str, new_password: str, meta: Request
     if not passwords.verify_password(account.password_hash, current).ok:
         ratelimit.hit(ratelimit.rules().login_failures, account.email)
         metrics.add_metric(name="FailedLogins", unit=MetricUnit.Count, value=1)
-        entry = _audit(user_id, "auth.password_change_failed", f"user:{user_id}", meta)
+        entry = audited(user_id, "auth.password_change_failed", f"user:{user_id}", meta)
         Transaction().extend([entry]).commit()
         raise InvalidCredentials("The current password is wrong.")
     passwords.check_password_policy(new_password, email=account.email)
@@ -357,7 +353,7 @@ def _set_password(
         updated_at=rfc3339(utc_now()),
     )
     tx.extend(
-        [_audit(account.user_id, action, f"user:{account.user_id}", meta, sessions_ended=True)]
+        [audited(account.user_id, action, f"user:{account.user_id}", meta, sessions_ended=True)]
     )
     tx.commit()
     forget_auth_state(account.user_id)
@@ -386,7 +382,7 @@ def update_profile(user_id: str, changes: dict[str, Any], meta: RequestMeta) -> 
         Transaction(), user_id, {k: after[k] for k in changed}, updated_at=rfc3339(utc_now())
     )
     tx.extend(
-        [_audit(user_id, "user.profile_updated", f"user:{user_id}", meta, **changed)]
+        [audited(user_id, "user.profile_updated", f"user:{user_id}", meta, **changed)]
     ).commit()
     return replace(account, **{k: after[k] for k in changed})
 
@@ -446,7 +442,7 @@ def administer(
         updated_at=rfc3339(utc_now()),
         remove=index_removed,
     )
-    tx.extend([_audit(admin_id, "admin.user_updated", f"user:{user_id}", meta, **changed)])
+    tx.extend([audited(admin_id, "admin.user_updated", f"user:{user_id}", meta, **changed)])
     tx.commit()
     forget_auth_state(user_id)
     return replace(target, roles=new_roles, disabled=changes.get("disabled", target.disabled))

@@ -21,7 +21,7 @@ from orders.repository import Catalog
 from orders.rules import cart, pricing
 from orders.rules.cart import Cart, CartView
 from warung import order_lifecycle
-from warung.audit import AuditEntry, audit_write
+from warung.audit import audited
 from warung.auth import Caller
 from warung.context import RequestMeta
 from warung.cursors import decode_cursor, encode_cursor, list_scope
@@ -51,10 +51,6 @@ from warung.orders import (
 from warung.settings import get_settings
 
 MAX_EXAMINED_PER_PAGE = 500
-
-
-def _audit(actor: str, action: str, resource: str, meta: RequestMeta, **changes: Any) -> Any:
-    return audit_write(AuditEntry(actor, action, resource, meta, changes))
 
 
 # ---------------------------------------------------------------- cart
@@ -205,7 +201,7 @@ def checkout(caller: Caller, body: Mapping[str, Any], meta: RequestMeta) -> tupl
         priced.catalog.promo if breakdown.promo_code else None,
     )
     changes = {"merchant_id": order.merchant_id, "total": order.total, "items": len(order.items)}
-    tx.extend([_audit(caller.user_id, "order.created", f"order:{order_id}", meta, **changes)])
+    tx.extend([audited(caller.user_id, "order.created", f"order:{order_id}", meta, **changes)])
     tx.commit()
     metrics.add_metric(name="OrdersPlaced", unit=MetricUnit.Count, value=1)
     metrics.add_metric(name="OrderValue", unit=MetricUnit.Count, value=order.total)
@@ -346,7 +342,7 @@ def _move(
     changes: dict[str, Any] = {"status": {"from": order.status, "to": target}}
     if reason:
         changes["reason"] = reason
-    tx.extend([_audit(by, f"order.{target}", f"order:{order.order_id}", meta, **changes)])
+    tx.extend([audited(by, f"order.{target}", f"order:{order.order_id}", meta, **changes)])
     tx.commit()
     return after
 
@@ -405,7 +401,7 @@ def create_promo(admin_id: str, data: Mapping[str, Any], meta: RequestMeta) -> d
     item = repository.promo_item(promo, used=0, created_at=now, updated_at=now)
     tx = repository.add_promo(Transaction(), item)
     fields = {k: v for k, v in item.items() if k in data or k in ("code", "type")}
-    tx.extend([_audit(admin_id, "promo.created", f"promo:{promo.code}", meta, **fields)]).commit()
+    tx.extend([audited(admin_id, "promo.created", f"promo:{promo.code}", meta, **fields)]).commit()
     return item
 
 
@@ -413,7 +409,7 @@ def set_promo_active(admin_id: str, code: str, active: bool, meta: RequestMeta) 
     """Switch a promo code on or off."""
     normal = pricing.normalise_promo_code(code)
     tx = repository.set_promo_active(Transaction(), normal, active, rfc3339(utc_now()))
-    tx.extend([_audit(admin_id, "promo.updated", f"promo:{normal}", meta, active=active)]).commit()
+    tx.extend([audited(admin_id, "promo.updated", f"promo:{normal}", meta, active=active)]).commit()
     item = repository.get_promo_item(normal)
     if item is None:
         raise NotFound("No such promo code.")

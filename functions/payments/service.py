@@ -16,7 +16,7 @@ from payments import repository
 from payments import rules as domain
 from payments.repository import ChangedMeanwhile, DuplicateEvent
 from payments.rules import Decision, Outcome
-from warung.audit import AuditEntry, audit_write
+from warung.audit import audited
 from warung.auth import Caller
 from warung.context import RequestMeta
 from warung.dynamo import Transaction
@@ -48,10 +48,6 @@ def _count(name: str) -> None:
     metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
 
 
-def _audit(action: str, resource: str, meta: RequestMeta, **changes: Any) -> Any:
-    return audit_write(AuditEntry(SYSTEM, action, resource, meta, changes))
-
-
 # ---------------------------------------------------------------- the customer's routes
 
 
@@ -81,19 +77,15 @@ def request_simulation(caller: Caller, payment_id: str, outcome: str, meta: Requ
     )
     tx = repository.check_payment_open(Transaction(), payment, set(domain.OPEN))
     enqueue_all(tx, [job], correlation_id=meta.request_id)
-    tx.extend(
-        [
-            audit_write(
-                AuditEntry(
-                    caller.user_id,
-                    "payment.simulation_requested",
-                    f"payment:{payment.payment_id}",
-                    meta,
-                    {"outcome": outcome, "order_id": payment.order_id},
-                )
-            )
-        ]
+    entry = audited(
+        caller.user_id,
+        "payment.simulation_requested",
+        f"payment:{payment.payment_id}",
+        meta,
+        outcome=outcome,
+        order_id=payment.order_id,
     )
+    tx.extend([entry])
     tx.commit()
 
 
@@ -195,7 +187,8 @@ def _write_effect(
     if payment is None or order is None or decision.outcome in (Outcome.IGNORED, Outcome.NO_EFFECT):
         tx.extend(
             [
-                _audit(
+                audited(
+                    SYSTEM,
                     "payment.event_ignored",
                     resource,
                     meta,
@@ -212,7 +205,8 @@ def _write_effect(
     if decision.outcome is Outcome.AMOUNT_MISMATCH:
         tx.extend(
             [
-                _audit(
+                audited(
+                    SYSTEM,
                     "payment.amount_mismatch",
                     resource,
                     meta,
@@ -240,8 +234,9 @@ def _write_effect(
         jobs = status_jobs(order, after, owners=owners)
         tx.extend(
             [
-                _audit("payment.succeeded", resource, meta, **seen, status=status_change),
-                _audit(
+                audited(SYSTEM, "payment.succeeded", resource, meta, **seen, status=status_change),
+                audited(
+                    SYSTEM,
                     "order.paid",
                     f"order:{order.order_id}",
                     meta,
@@ -260,7 +255,8 @@ def _write_effect(
         }[decision.outcome]
         tx.extend(
             [
-                _audit(
+                audited(
+                    SYSTEM,
                     action,
                     resource,
                     meta,

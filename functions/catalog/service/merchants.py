@@ -17,7 +17,7 @@ from catalog.rules import geo, search
 from catalog.rules import merchants as domain
 from catalog.rules.merchants import Delivery, Member, Merchant
 from warung import distance
-from warung.audit import AuditEntry, audit_write, diff
+from warung.audit import audited, diff
 from warung.auth import Caller, forget_auth_state
 from warung.context import RequestMeta
 from warung.cursors import decode_cursor, encode_cursor, list_scope
@@ -27,10 +27,6 @@ from warung.ids import new_id, rfc3339, utc_now
 from warung.settings import get_settings
 
 Listed = tuple[Merchant, float | None]  # a merchant and, with ?near=, its distance in km
-
-
-def _audit(actor: str, action: str, resource: str, meta: RequestMeta, **changes: Any) -> Any:
-    return audit_write(AuditEntry(actor, action, resource, meta, changes))
 
 
 def _cells(merchant: Merchant) -> set[str]:
@@ -87,7 +83,7 @@ def open_merchant(caller_id: str, data: Mapping[str, Any], meta: RequestMeta) ->
     owner = Member(merchant.merchant_id, caller_id, "owner", account["email"], account["name"], now)
     tx = repository.add_merchant(Transaction(), merchant, owner)
     resource = f"merchant:{merchant.merchant_id}"
-    tx.extend([_audit(caller_id, "merchant.created", resource, meta, name=merchant.name)])
+    tx.extend([audited(caller_id, "merchant.created", resource, meta, name=merchant.name)])
     tx.commit()
     forget_auth_state(caller_id)
     return merchant
@@ -300,7 +296,7 @@ def update_merchant(
     if "webhook_url" in changed:
         repository.set_webhook_url(tx, merchant_id, after.webhook_url)
     resource = f"merchant:{merchant_id}"
-    tx.extend([_audit(actor.user_id, "merchant.updated", resource, meta, **changed)]).commit()
+    tx.extend([audited(actor.user_id, "merchant.updated", resource, meta, **changed)]).commit()
     return after
 
 
@@ -317,7 +313,7 @@ def change_status(admin_id: str, merchant_id: str, status: str, meta: RequestMet
         repository.index_geo(tx, after, set(), stale=_cells(merchant))
     tx.extend(
         [
-            _audit(
+            audited(
                 admin_id,
                 "admin.merchant_status_changed",
                 f"merchant:{merchant_id}",
@@ -334,7 +330,7 @@ def rotate_webhook_secret(actor_id: str, merchant_id: str, meta: RequestMeta) ->
     secret = domain.new_webhook_secret()
     tx = repository.require_merchant(Transaction(), merchant_id)
     repository.set_webhook_secret(tx, merchant_id, secret)
-    entry = _audit(actor_id, "merchant.webhook_secret_rotated", f"merchant:{merchant_id}", meta)
+    entry = audited(actor_id, "merchant.webhook_secret_rotated", f"merchant:{merchant_id}", meta)
     tx.extend([entry]).commit()
     return secret
 
@@ -383,7 +379,9 @@ def add_member(actor_id: str, merchant_id: str, email: str, role: str, meta: Req
     elif was_owner and role != "owner":
         repository.change_owner_count(tx, merchant_id, -1)
     changes = {"user_id": user_id, "role": {"from": current.role if current else None, "to": role}}
-    tx.extend([_audit(actor_id, "merchant.member_set", f"merchant:{merchant_id}", meta, **changes)])
+    tx.extend(
+        [audited(actor_id, "merchant.member_set", f"merchant:{merchant_id}", meta, **changes)]
+    )
     tx.commit()
     forget_auth_state(user_id)
     return member
@@ -403,6 +401,6 @@ def remove_member(actor_id: str, merchant_id: str, user_id: str, meta: RequestMe
         repository.change_owner_count(tx, merchant_id, -1)
     changes = {"user_id": user_id, "role": {"from": current.role, "to": None}}
     tx.extend(
-        [_audit(actor_id, "merchant.member_removed", f"merchant:{merchant_id}", meta, **changes)]
+        [audited(actor_id, "merchant.member_removed", f"merchant:{merchant_id}", meta, **changes)]
     ).commit()
     forget_auth_state(user_id)

@@ -23,7 +23,7 @@ from catalog.repository import products as repo
 from catalog.rules import products, search
 from catalog.rules.merchants import Merchant, is_insider
 from catalog.rules.products import ListQuery, Product
-from warung.audit import AuditEntry, audit_write, diff
+from warung.audit import audited, diff
 from warung.auth import Caller
 from warung.context import RequestMeta
 from warung.cursors import decode_cursor, encode_cursor, list_scope
@@ -40,10 +40,6 @@ MAX_SORTED_CANDIDATES = 5000
 
 Entry = dict[str, Any]
 Tagged = tuple[str, Entry, dict[str, Any]]  # stream name, entry, key that resumes after it
-
-
-def _audit(actor: str, action: str, resource: str, meta: RequestMeta, **changes: Any) -> Any:
-    return audit_write(AuditEntry(actor, action, resource, meta, changes))
 
 
 def _editable(actor: Caller, product_id: str) -> Product:
@@ -92,7 +88,7 @@ def add_product(
     )
     tx = repo.add_product(repository.require_merchant(Transaction(), merchant_id), product)
     resource = f"product:{product.product_id}"
-    entry = _audit(
+    entry = audited(
         actor_id, "product.created", resource, meta, merchant_id=merchant_id, **_audit_view(product)
     )
     tx.extend([entry]).commit()
@@ -121,7 +117,7 @@ def update_product(
     after = replace(after, version=product.version + 1, updated_at=rfc3339(utc_now()))
     tx = repo.replace_product(Transaction(), product, after)
     resource = f"product:{product_id}"
-    tx.extend([_audit(actor.user_id, "product.updated", resource, meta, **changed)]).commit()
+    tx.extend([audited(actor.user_id, "product.updated", resource, meta, **changed)]).commit()
     return after
 
 
@@ -136,7 +132,7 @@ def archive_product(
     )
     tx = repo.replace_product(Transaction(), product, after)
     resource = f"product:{product_id}"
-    tx.extend([_audit(actor.user_id, "product.archived", resource, meta)]).commit()
+    tx.extend([audited(actor.user_id, "product.archived", resource, meta)]).commit()
 
 
 # ---------------------------------------------------------------- reading one

@@ -186,7 +186,7 @@ def _ipv4_reason(address: ipaddress.IPv4Address, *, allow_loopback: bool) -> str
     return None
 
 
-def _ipv6_reason(address: ipaddress.IPv6Address, *, allow_loopback: bool) -> str | None:
+def _ipv6_reason(address: ipaddress.IPv6Address, *, allow_loopback: bool) -> str | None:  # noqa: C901 - one branch per reserved IPv6 range
     mapped = address.ipv4_mapped
     if mapped is not None:
         reason = _ipv4_reason(mapped, allow_loopback=allow_loopback)

@@ -58,7 +58,7 @@ class Receiver:
         return f"{self.scheme}://{host}:{self.port}{path}"
 
 
-def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
+def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:  # noqa: C901 - one answer per receiver path
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 

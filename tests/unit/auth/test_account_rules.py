@@ -224,9 +224,13 @@ def test_given_an_admin_when_they_disable_themselves_then_409() -> None:
 def test_given_an_admin_when_they_enable_or_leave_themselves_then_allowed(
     disabled: bool | None,
 ) -> None:
-    cannot_disable_self(ADMIN_ID, account(ADMIN_ID, roles=frozenset({"admin"})), disabled)
+    assert (
+        cannot_disable_self(ADMIN_ID, account(ADMIN_ID, roles=frozenset({"admin"})), disabled)
+        is None
+    )
 
 
 def test_given_an_admin_when_they_disable_someone_else_then_allowed() -> None:
-    cannot_disable_self(ADMIN_ID, account(), True)
-    cannot_disable_self(ADMIN_ID, account(OTHER_ADMIN_ID, roles=frozenset({"admin"})), True)
+    assert cannot_disable_self(ADMIN_ID, account(), True) is None
+    other_admin = account(OTHER_ADMIN_ID, roles=frozenset({"admin"}))
+    assert cannot_disable_self(ADMIN_ID, other_admin, True) is None

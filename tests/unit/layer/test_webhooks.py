@@ -55,7 +55,8 @@ def test_signature_header_is_t_and_hex_hmac_of_timestamp_dot_body() -> None:
 
 
 def test_a_signed_body_verifies() -> None:
-    verify_signature(signature_header(SECRET, BODY, NOW), BODY, SECRET, now=NOW)
+    header = signature_header(SECRET, BODY, NOW)
+    assert verify_signature(header, BODY, SECRET, now=NOW) is None  # no 400
 
 
 def test_wrong_secret_is_refused() -> None:
@@ -256,8 +257,10 @@ def test_public_name_resolving_to_a_non_public_address_is_refused(address: str) 
 
 @pytest.mark.parametrize("address", ["169.254.169.254", "10.0.0.1", "fd00:ec2::254", "::1"])
 def test_one_non_public_address_among_public_ones_is_enough_to_refuse(address: str) -> None:
-    refusal("https://hooks.merchant.example.com/", dns(PUBLIC_V4, address))
-    refusal("https://hooks.merchant.example.com/", dns(address, PUBLIC_V6))
+    first = refusal("https://hooks.merchant.example.com/", dns(PUBLIC_V4, address))
+    last = refusal("https://hooks.merchant.example.com/", dns(address, PUBLIC_V6))
+    assert first.code == last.code == "invalid_webhook_url"
+    assert "not a public address" in first.detail
 
 
 @pytest.mark.parametrize(
@@ -407,7 +410,8 @@ def test_host_that_does_not_resolve_is_refused() -> None:
 
 
 def test_resolver_answers_that_are_no_addresses_are_refused() -> None:
-    refusal("https://hooks.merchant.example.com/", dns("hooks.elsewhere.example"))
+    refused = refusal("https://hooks.merchant.example.com/", dns("hooks.elsewhere.example"))
+    assert refused.code == "invalid_webhook_url"
 
 
 # --- the development allowance -----------------------------------------------------------------
@@ -448,7 +452,7 @@ def test_allow_loopback_admits_names_that_resolve_to_loopback() -> None:
     ],
 )
 def test_allow_loopback_still_refuses_every_other_private_address(url: str) -> None:
-    refusal(url, no_dns, allow_loopback=True)
+    assert refusal(url, no_dns, allow_loopback=True).code == "invalid_webhook_url"
 
 
 def test_allow_loopback_keeps_plain_http_and_other_ports_for_loopback_only() -> None:
