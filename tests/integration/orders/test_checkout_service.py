@@ -6,102 +6,31 @@ writes of different checkouts interleave freely."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
-from support.stacks import new_account, provision_stage, reset_function_caches, run_as
+from orders_support import (
+    NEAR,
+    audit_actions,
+    customer,
+    merchant_with,
+    meta,
+    pay,
+    place,
+    product_item,
+    stock_of,
+)
 
-import catalog.service.merchants
-import catalog.service.products
 import orders.expiry
 import orders.repository
 import orders.service
 from warung.auth import Caller
-from warung.context import RequestMeta
 from warung.dynamo import Transaction, dynamodb_client, from_item
 from warung.errors import ApiError, Conflict, InsufficientStock, ValidationFailed
 from warung.ids import rfc3339, utc_now
 from warung.settings import get_settings
-
-ROOT = Path(__file__).resolve().parents[3]
-
-STAGE = "ordersit"
-MONAS = {"lat": -6.1754, "lon": 106.8272}
-NEAR = {
-    "line1": "Jl. Thamrin 1",
-    "city": "Jakarta",
-    "postal_code": "10310",
-    "lat": -6.195,
-    "lon": 106.823,
-}
-
-
-@pytest.fixture(scope="module")
-def orders_stack(app_stack: Any) -> Any:
-    return provision_stage(app_stack.endpoint_url, STAGE)
-
-
-@pytest.fixture(autouse=True)
-def world(app_stack: Any, orders_stack: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    run_as(orders_stack, "OrdersFunction", app_stack.endpoint_url, monkeypatch)
-    yield
-    reset_function_caches(app_stack.endpoint_url)
-
-
-def meta() -> RequestMeta:
-    return RequestMeta(f"req-{uuid.uuid4().hex[:8]}", "203.0.113.9", "orders-it/1.0")
-
-
-def customer() -> Caller:
-    made = new_account("Budi")
-    return Caller(made.user_id, "s", frozenset({"customer"}), True, {})
-
-
-def merchant_with(stock: int | None, price: int = 25000) -> tuple[Caller, str, str]:
-    owner = customer()
-    body = {
-        "name": "Warung Bu Sri",
-        "description": "",
-        "phone": "+6281234567890",
-        "address": {"line1": "Jl. Sabang 10", "city": "Jakarta", "postal_code": "10160"},
-        "location": MONAS,
-    }
-    merchant = catalog.service.merchants.open_merchant(owner.user_id, body, meta())
-    catalog.service.merchants.change_status("admin", merchant.merchant_id, "active", meta())
-    product = catalog.service.products.add_product(
-        owner.user_id,
-        merchant.merchant_id,
-        {"name": "Nasi Goreng", "price": price, "category": "food", "stock": stock},
-        meta(),
-    )
-    member = Caller(
-        owner.user_id, "s", frozenset({"customer"}), True, {merchant.merchant_id: "owner"}
-    )
-    return member, merchant.merchant_id, product.product_id
-
-
-def product_item(product_id: str) -> dict[str, Any]:
-    raw = dynamodb_client().get_item(
-        TableName=get_settings().table_name,
-        Key={"pk": {"S": f"PRODUCT#{product_id}"}, "sk": {"S": "PRODUCT"}},
-        ConsistentRead=True,
-    )["Item"]
-    return from_item(raw)
-
-
-def stock_of(product_id: str) -> Any:
-    return product_item(product_id).get("stock")
-
-
-def place(who: Caller, promo_code: str | None = None) -> Any:
-    body: dict[str, Any] = {"delivery_address": NEAR}
-    if promo_code:
-        body["promo_code"] = promo_code
-    return orders.service.checkout(who, body, meta())[0]
 
 
 def attempt(who: Caller, promo_code: str | None = None) -> Any:
@@ -266,22 +195,7 @@ def test_a_rejected_paid_order_refunds_gives_stock_back_and_its_jobs_follow_the_
     orders.service.set_cart_item(buyer.user_id, product, 3)
     checkout_meta = meta()
     order = orders.service.checkout(buyer, {"delivery_address": NEAR}, checkout_meta)[0]
-    from warung.order_lifecycle import OrderStatus
-    from warung.orders import change_status
-    from warung.store.payments import payment_key
-
-    tx = Transaction()
-    change_status(
-        tx, order, OrderStatus.PAID, by="system", at=rfc3339(utc_now()), payment_status="succeeded"
-    )
-    tx.update(
-        get_settings().table_name,
-        payment_key(order.payment_id),
-        "SET #s = :s",
-        names={"#s": "status"},
-        values={":s": "succeeded"},
-    )
-    tx.commit()
+    pay(order)
 
     rejected = orders.service.change_order_status(
         owner, order.order_id, "rejected", "Habis", meta()
@@ -294,17 +208,7 @@ def test_a_rejected_paid_order_refunds_gives_stock_back_and_its_jobs_follow_the_
     assert set(jobs) == {"email.order_status", "webhook.deliver", "payment.refund"}
     assert jobs["payment.refund"]["payload"]["amount"] == order.total
     assert jobs["webhook.deliver"]["payload"]["event"] == "order.cancelled"
-    assert _audit_actions(f"order:{order.order_id}") == ["order.created", "order.rejected"]
-
-
-def _audit_actions(resource: str) -> list[str]:
-    response = dynamodb_client().query(
-        TableName=get_settings().audit_table_name,
-        IndexName="by_resource",
-        KeyConditionExpression="resource_pk = :pk",
-        ExpressionAttributeValues={":pk": {"S": f"RES#{resource}"}},
-    )
-    return [from_item(i)["action"] for i in sorted(response["Items"], key=lambda i: i["sk"]["S"])]
+    assert audit_actions(f"order:{order.order_id}") == ["order.created", "order.rejected"]
 
 
 def test_a_switched_off_promo_code_no_longer_applies() -> None:
