@@ -273,7 +273,7 @@ def _patched(merchant: Merchant, changes: Mapping[str, Any]) -> Merchant:
 def _checked_webhook_url(url: str | None) -> str | None:
     if url is None:
         return None
-    from warung.webhooks import check_webhook_url  # DNS and the SSRF rules: only here
+    from warung.ssrf import check_webhook_url  # DNS and the SSRF rules: only here
 
     return check_webhook_url(url, allow_loopback=get_settings().webhook_allow_loopback)
 

@@ -21,7 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from warung.webhooks import DeliveryError, check_webhook_url, deliver, signature_header
+from warung.ssrf import check_webhook_url
+from warung.webhooks import DeliveryError, deliver, signature_header
 
 BODY = b'{"id":"evt_01","type":"order.paid","data":{"order_id":"ord_1"}}'
 MiB = 1024 * 1024

@@ -12,13 +12,8 @@ import pytest
 
 from warung.errors import InvalidSignature, InvalidWebhookUrl
 from warung.settings import get_settings
-from warung.webhooks import (
-    check_webhook_url,
-    denied_reason,
-    parse_ip,
-    signature_header,
-    verify_signature,
-)
+from warung.ssrf import check_webhook_url, denied_reason, parse_ip
+from warung.webhooks import signature_header, verify_signature
 
 SECRET = "whsec_unit"
 BODY = b'{"id":"evt_01","type":"order.paid","data":{"order_id":"ord_1"}}'
