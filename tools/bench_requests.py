@@ -36,7 +36,7 @@ How it measures:
     the cart).
   - `POST /v1/payments/webhook`: a `payment.succeeded` event signed as the simulator
     provider signs it (`SimulatorProvider.signed` of the payments function's own
-    `warung.payments`, with the stage's webhook secret read from the emulation's Secrets
+    `warung.ordering.payments`, with the stage's webhook secret read from the emulation's Secrets
     Manager at the function's PAYMENT_WEBHOOK_SECRET_ARN) for a fresh pending order each
     time, placed untimed just before it (cart filled, checkout); the order becomes paid.
 * The timed figure is the wall time of `runtime.invoke` (time.perf_counter around it):
@@ -1055,7 +1055,7 @@ def order_scenarios(
         order = placed["order"]
         # The payments function's own provider class signs, as the simulator's worker does.
         with payments.activated():
-            module = importlib.import_module("warung.payments")
+            module = importlib.import_module("warung.ordering.payments")
             event = module.ProviderEvent(
                 id=f"evt_bench_{uuid.uuid4().hex}",
                 type="payment.succeeded",

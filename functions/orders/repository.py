@@ -1,7 +1,7 @@
 """Where carts, orders, stock and promo codes live in the main table (docs/data-model.md).
 
 The only module of the orders function that knows keys, indexes and expressions; the order
-and payment records themselves are shared with the payments function (``warung.orders``).
+and payment records themselves are shared with the payments function (``warung.ordering.records``).
 """
 
 from __future__ import annotations
@@ -23,7 +23,14 @@ from warung.dynamo import (
     to_item,
 )
 from warung.errors import Conflict, InsufficientStock, MerchantClosed, ValidationFailed
-from warung.orders import MAX_PENDING_ORDERS, Order, Payment, order_from, order_item, payment_item
+from warung.ordering.records import (
+    MAX_PENDING_ORDERS,
+    Order,
+    Payment,
+    order_from,
+    order_item,
+    payment_item,
+)
 from warung.settings import get_settings
 from warung.store.accounts import user_key
 from warung.store.merchants import merchant_key

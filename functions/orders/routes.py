@@ -39,7 +39,7 @@ from warung.api import (
 from warung.auth import admin, current_caller, member_of, signed_in, verified
 from warung.errors import IdempotencyKeyRequired
 from warung.models import Cursor, Limit
-from warung.orders import Order, OrderLine
+from warung.ordering.records import Order, OrderLine
 
 router = WarungRouter()  # type: ignore[no-untyped-call]
 NO_ORDER: dict[int, OpenAPIResponse] = {404: {"description": "No such order, or not yours."}}

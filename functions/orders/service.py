@@ -5,7 +5,7 @@ checkout price it from the products as they are now (``pricing.price_order``). C
 one ``TransactWriteItems`` whose conditions re-check what it read (stock, price, the
 merchant taking orders, promo limits, the unpaid-order limit, the cart unchanged), so two
 customers can never buy the same last item. Every status change goes through
-``warung.orders.change_status`` with the order's version as its condition.
+``warung.ordering.status.change_status`` with the order's version as its condition.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from orders import repository
 from orders.repository import Catalog
 from orders.rules import cart, pricing
 from orders.rules.cart import Cart, CartView
-from warung import order_lifecycle
 from warung.audit import audited
 from warung.auth import Caller
 from warung.context import RequestMeta
@@ -35,19 +34,11 @@ from warung.errors import (
 from warung.ids import new_id, rfc3339, utc_now
 from warung.jobs import RefundPayment
 from warung.observability import MetricUnit, metrics
-from warung.order_lifecycle import OrderStatus
-from warung.orders import (
-    MAX_PENDING_ORDERS,
-    SIMULATOR,
-    Order,
-    OrderLine,
-    Payment,
-    change_status,
-    enqueue_all,
-    release_promo,
-    release_stock,
-    status_jobs,
-)
+from warung.ordering import lifecycle as order_lifecycle
+from warung.ordering.lifecycle import OrderStatus
+from warung.ordering.notifications import enqueue_all, status_jobs
+from warung.ordering.records import MAX_PENDING_ORDERS, SIMULATOR, Order, OrderLine, Payment
+from warung.ordering.status import change_status, release_promo, release_stock
 from warung.settings import get_settings
 
 MAX_EXAMINED_PER_PAGE = 500

@@ -1,6 +1,6 @@
 """Where payments, their orders, provider events and merchant owners live in the main table
 (docs/data-model.md). The only module of the payments function that knows keys and
-expressions; the order and payment records themselves are the layer's (``warung.orders``).
+expressions; the order and payment records themselves are the layer's (``warung.ordering.records``).
 """
 
 from __future__ import annotations
@@ -10,7 +10,13 @@ from typing import Any
 
 from warung.dynamo import Transaction, get_item, get_items, query_items, to_item
 from warung.errors import Conflict
-from warung.orders import EVENT_RETENTION_SECONDS, Order, Payment, order_from, payment_from
+from warung.ordering.records import (
+    EVENT_RETENTION_SECONDS,
+    Order,
+    Payment,
+    order_from,
+    payment_from,
+)
 from warung.settings import get_settings
 from warung.store.merchants import MEMBER_PREFIX, merchant_partition
 from warung.store.orders import order_key

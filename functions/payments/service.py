@@ -24,8 +24,10 @@ from warung.errors import Conflict, InvalidSignature, NotFound, ValidationFailed
 from warung.ids import rfc3339, utc_now
 from warung.jobs import JobPayload, PaymentSimulation, RefundPayment
 from warung.observability import MetricUnit, logger, metrics
-from warung.orders import Order, Payment, change_status, enqueue_all, refund_email, status_jobs
-from warung.payments import SIMULATOR, PaymentProvider, ProviderEvent, provider_named
+from warung.ordering.notifications import enqueue_all, refund_email, status_jobs
+from warung.ordering.payments import SIMULATOR, PaymentProvider, ProviderEvent, provider_named
+from warung.ordering.records import Order, Payment
+from warung.ordering.status import change_status
 from warung.secrets import get_secret
 from warung.settings import get_settings
 

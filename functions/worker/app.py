@@ -191,7 +191,7 @@ def simulate_payment(payload: PaymentSimulation, _job: Job) -> None:
     A non-2xx answer raises, so the job is retried with backoff (the event id is the same on
     every try, so the webhook applies it once).
     """
-    from warung.payments import SimulatorProvider
+    from warung.ordering.payments import SimulatorProvider
 
     config = get_settings()
     provider = SimulatorProvider(
@@ -215,7 +215,7 @@ def simulate_payment(payload: PaymentSimulation, _job: Job) -> None:
 @handles(RefundPayment)
 def refund_payment(payload: RefundPayment, _job: Job) -> None:
     """Ask the payment's provider for the refund; it confirms later with a webhook."""
-    from warung.payments import provider_named
+    from warung.ordering.payments import provider_named
 
     config = get_settings()
     try:

@@ -29,7 +29,7 @@ from __future__ import annotations
 import math
 import re
 
-from warung.distance import EARTH_RADIUS_KM, haversine_km
+from warung.ordering.distance import EARTH_RADIUS_KM, haversine_km
 
 BASE32 = "0123456789bcdefghjkmnpqrstuvwxyz"
 _BASE32_INDEX = {ch: i for i, ch in enumerate(BASE32)}

@@ -10,8 +10,8 @@ from decimal import Decimal
 
 from catalog.rules import search
 from warung.errors import Conflict, FieldError, Forbidden, InvalidTransition, ValidationFailed
-from warung.hours import WEEKDAYS, span
-from warung.hours import open_at as _open_at
+from warung.ordering.hours import WEEKDAYS, span
+from warung.ordering.hours import open_at as _open_at
 
 DEFAULT_BASE_FEE = 8000
 DEFAULT_PER_KM_FEE = 2500

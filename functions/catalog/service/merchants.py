@@ -16,7 +16,6 @@ from catalog.repository import merchants as repository
 from catalog.rules import geo, search
 from catalog.rules import merchants as domain
 from catalog.rules.merchants import Delivery, Member, Merchant
-from warung import distance
 from warung.audit import audited, diff
 from warung.auth import Caller, forget_auth_state
 from warung.context import RequestMeta
@@ -24,6 +23,7 @@ from warung.cursors import decode_cursor, encode_cursor, list_scope
 from warung.dynamo import Transaction
 from warung.errors import FieldError, NotFound, ValidationFailed
 from warung.ids import new_id, rfc3339, utc_now
+from warung.ordering import distance
 from warung.settings import get_settings
 
 Listed = tuple[Merchant, float | None]  # a merchant and, with ?near=, its distance in km

@@ -18,8 +18,8 @@ from warung.errors import (
     NotFound,
     ValidationFailed,
 )
-from warung.hours import open_at
-from warung.orders import OrderLine
+from warung.ordering.hours import open_at
+from warung.ordering.records import OrderLine
 
 MAX_CART_LINES = 30
 

@@ -21,9 +21,9 @@ from datetime import UTC, datetime
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 from typing import Literal, get_args
 
-from warung.distance import haversine_km
 from warung.errors import FieldError, OutOfDeliveryRange, ValidationFailed
 from warung.ids import rfc3339
+from warung.ordering.distance import haversine_km
 
 PromoKind = Literal["percent", "fixed"]
 PROMO_KINDS: tuple[str, ...] = get_args(PromoKind)
@@ -135,7 +135,7 @@ def price_order(
     distance = haversine_km(
         float(terms.lat), float(terms.lon), float(destination_lat), float(destination_lon)
     )
-    # The same inclusive comparison as warung.distance.delivers_to, which the catalog's
+    # The same inclusive comparison as warung.ordering.distance.delivers_to, which the catalog's
     # ?near= uses: a merchant listed as delivering to a point is never refused here.
     if distance > float(terms.max_distance_km):
         raise OutOfDeliveryRange(

@@ -83,8 +83,8 @@ def test_two_racing_moves_of_one_order_cannot_both_win() -> None:
     orders.service.set_cart_item(buyer.user_id, product, 1)
     order = place(buyer)
     # paid by the provider (as the payments function does)
-    from warung.order_lifecycle import OrderStatus
-    from warung.orders import change_status
+    from warung.ordering.lifecycle import OrderStatus
+    from warung.ordering.status import change_status
 
     tx = Transaction()
     change_status(

@@ -22,9 +22,10 @@ import payments.service
 from warung.context import RequestMeta
 from warung.dynamo import Transaction, dynamodb_client, from_item, get_item, to_item
 from warung.ids import new_id, rfc3339, utc_now
-from warung.order_lifecycle import history_entry
-from warung.orders import Order, OrderLine, Payment, change_status, order_item, payment_item
-from warung.payments import EventData, ProviderEvent
+from warung.ordering.lifecycle import history_entry
+from warung.ordering.payments import EventData, ProviderEvent
+from warung.ordering.records import Order, OrderLine, Payment, order_item, payment_item
+from warung.ordering.status import change_status
 from warung.secrets import get_secret
 from warung.settings import get_settings
 from warung.store.orders import pending_orders_key

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 # The catalog's own module, loaded without leaving functions/catalog on the import path.
 from catalog.rules import geo
-from warung.distance import delivers_to, haversine_km
+from warung.ordering.distance import delivers_to, haversine_km
 
 EARTH_RADIUS_KM = geo.EARTH_RADIUS_KM
 cell_bounds = geo.cell_bounds

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from warung import order_lifecycle as lifecycle
 from warung.errors import Forbidden, InvalidTransition
+from warung.ordering import lifecycle
 
 ACTOR_KINDS = lifecycle.ACTOR_KINDS
 Effects = lifecycle.Effects

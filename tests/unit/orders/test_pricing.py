@@ -12,8 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from orders.rules import pricing
-from warung.distance import EARTH_RADIUS_KM, haversine_km
 from warung.errors import FieldError, OutOfDeliveryRange, ValidationFailed
+from warung.ordering.distance import EARTH_RADIUS_KM, haversine_km
 
 Breakdown = pricing.Breakdown
 Line = pricing.Line

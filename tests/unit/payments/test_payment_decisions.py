@@ -9,7 +9,7 @@ import pytest
 
 from payments import rules as domain
 from warung.errors import Conflict
-from warung.order_lifecycle import OrderStatus
+from warung.ordering.lifecycle import OrderStatus
 
 Outcome = domain.Outcome
 EventFacts = domain.EventFacts

@@ -9,7 +9,7 @@ import json
 import pytest
 
 from warung.errors import InvalidSignature, ValidationFailed
-from warung.payments import EventData, ProviderEvent, SimulatorProvider
+from warung.ordering.payments import EventData, ProviderEvent, SimulatorProvider
 from warung.webhooks import signature_header
 
 SECRET = "whsec_payments_unit_secret"

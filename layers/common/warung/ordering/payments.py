@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from warung import clock
 from warung.errors import FieldError, ValidationFailed
-from warung.orders import SIMULATOR
+from warung.ordering.records import SIMULATOR
 from warung.signatures import SIGNATURE_HEADER, signature_header, verify_signature
 
 __all__ = [

@@ -1,0 +1,14 @@
+"""The ordering kernel: what every function that moves an order shares (the orders
+function, the expiry scheduler, the payments function, the worker).
+
+- ``records``: the order and payment as stored, and how they map to items;
+- ``status``: the one way to change an order's status, and what a change gives back
+  (stock, promo uses);
+- ``notifications``: the e-mails and merchant webhooks a change causes;
+- ``lifecycle``: statuses, transitions and who may make them (pure);
+- ``payments``: the provider interface and the simulator;
+- ``distance``, ``hours``: delivery distance and Jakarta opening hours, shared by the
+  catalog's listings and checkout.
+
+Keys are in ``warung.store.orders`` and ``warung.store.payments`` (docs/data-model.md).
+"""

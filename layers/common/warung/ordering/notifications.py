@@ -1,0 +1,118 @@
+"""The e-mails and merchant webhooks an order's change of status causes, as outbox jobs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from warung.dynamo import Transaction
+from warung.jobs import (
+    EmailLine,
+    JobPayload,
+    MerchantNewOrderEmail,
+    OrderPaidEmail,
+    OrderStatusEmail,
+    RefundEmail,
+    WebhookDelivery,
+    enqueue,
+)
+from warung.ordering.lifecycle import OrderStatus, effects
+from warung.ordering.records import Order
+
+
+def _lines(order: Order) -> list[EmailLine]:
+    return [
+        EmailLine(name=line.name, quantity=line.quantity, line_total=line.line_total)
+        for line in order.items
+    ]
+
+
+def _address(order: Order) -> str:
+    address = order.delivery_address
+    return ", ".join(str(address[k]) for k in ("line1", "city", "postal_code") if address.get(k))
+
+
+def status_jobs(
+    before: Order,
+    after: Order,
+    *,
+    owners: Iterable[tuple[str, str]] = (),
+) -> list[JobPayload]:
+    """The e-mails and merchant webhook a status change causes (SPEC §4 Notifications).
+
+    ``owners``: (e-mail, name) of the merchant's owners, needed when the order is paid.
+    """
+    fx = effects(before.status, after.status)
+    jobs: list[JobPayload] = []
+    if after.status == OrderStatus.PAID:
+        jobs.append(
+            OrderPaidEmail(
+                to=after.customer_email,
+                name=after.customer_name,
+                order_id=after.order_id,
+                merchant_name=after.merchant_name,
+                items=_lines(after),
+                subtotal=after.subtotal,
+                discount=after.discount,
+                delivery_fee=after.delivery_fee,
+                tax=after.tax,
+                total=after.total,
+            )
+        )
+    elif fx.notify_customer:
+        jobs.append(
+            OrderStatusEmail(
+                to=after.customer_email,
+                name=after.customer_name,
+                order_id=after.order_id,
+                merchant_name=after.merchant_name,
+                status=after.status,
+                reason=after.reason,
+            )
+        )
+    if fx.notify_merchant_owner:
+        for email, name in owners:
+            jobs.append(
+                MerchantNewOrderEmail(
+                    to=email,
+                    name=name,
+                    merchant_name=after.merchant_name,
+                    order_id=after.order_id,
+                    items=_lines(after),
+                    total=after.total,
+                    delivery_address=_address(after),
+                    notes=after.delivery_address.get("notes"),
+                )
+            )
+    if fx.merchant_webhook:
+        jobs.append(
+            WebhookDelivery(
+                merchant_id=after.merchant_id,
+                event=fx.merchant_webhook,
+                event_id=f"evt_{after.order_id}_{after.status}",
+                data={
+                    "order_id": after.order_id,
+                    "status": after.status,
+                    "total": after.total,
+                    "currency": after.currency,
+                    "at": after.updated_at,
+                },
+            )
+        )
+    return jobs
+
+
+def refund_email(order: Order, amount: int) -> RefundEmail:
+    """The customer's e-mail once a refund has gone through."""
+    return RefundEmail(
+        to=order.customer_email,
+        name=order.customer_name,
+        order_id=order.order_id,
+        merchant_name=order.merchant_name,
+        amount=amount,
+        reason=order.reason,
+    )
+
+
+def enqueue_all(tx: Transaction, jobs: Iterable[JobPayload], correlation_id: str) -> None:
+    """Put every job in the outbox, in the same transaction as the change causing it."""
+    tx.extend([enqueue(job, correlation_id=correlation_id) for job in jobs])

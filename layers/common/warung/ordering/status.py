@@ -1,0 +1,137 @@
+"""The one way to change an order's status (conditional on its version), and what a change
+gives back: stock of tracked products, promo-code uses."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import replace
+from typing import Any
+
+from warung.dynamo import Transaction
+from warung.errors import ApiError, Conflict
+from warung.ordering.lifecycle import HistoryEntry, OrderStatus
+from warung.ordering.records import Order
+from warung.settings import get_settings
+from warung.store.orders import order_key, pending_orders_key
+from warung.store.products import product_key
+from warung.store.promos import promo_key, promo_use_key
+
+
+def _table() -> str:
+    return get_settings().table_name
+
+
+def order_changed() -> Conflict:
+    """A fresh error per request (an instance raised twice chains tracebacks)."""
+    return Conflict("The order changed meanwhile; read it again.")
+
+
+# ---------------------------------------------------------------- status changes
+
+
+def change_status(
+    tx: Transaction,
+    order: Order,
+    target: str,
+    *,
+    by: str,
+    at: str,
+    payment_status: str | None = None,
+    reason: str | None = None,
+    conflict: ApiError | None = None,
+) -> Order:
+    """Write ``order``'s move to ``target`` (history appended, version bumped, off the unpaid
+    worklist once it leaves ``pending_payment``) if nobody changed it since it was read;
+    the order as it will be. The caller has checked the transition
+    (``lifecycle.check_transition``) and adds its effects (:func:`release_stock`,
+    :func:`release_promo`, :func:`status_jobs`).
+
+    Two racing changes cannot both win: the write is conditional on the version read.
+    """
+    entry = HistoryEntry(status=target, at=at, by=by)
+    after = replace(
+        order,
+        status=target,
+        status_history=(*order.status_history, entry),
+        updated_at=at,
+        version=order.version + 1,
+        payment_status=payment_status or order.payment_status,
+        reason=reason if reason is not None else order.reason,
+    )
+    sets = [
+        "#status = :status",
+        "status_history = list_append(status_history, :entry)",
+        "updated_at = :at",
+        "version = version + :one",
+        "payment_status = :payment_status",
+    ]
+    values: dict[str, Any] = {
+        ":status": target,
+        ":entry": [dict(entry)],
+        ":at": at,
+        ":one": 1,
+        ":payment_status": after.payment_status,
+        ":seen": order.version,
+        ":from": order.status,
+    }
+    if reason is not None:
+        sets.append("reason = :reason")
+        values[":reason"] = reason
+    expression = "SET " + ", ".join(sets)
+    if order.status == OrderStatus.PENDING_PAYMENT:
+        expression += " REMOVE gsi3pk, gsi3sk"
+    tx.update(
+        _table(),
+        order_key(order.order_id),
+        expression,
+        condition="version = :seen AND #status = :from",
+        names={"#status": "status"},
+        values=values,
+        conflict=conflict or order_changed(),
+    )
+    if order.status == OrderStatus.PENDING_PAYMENT:
+        tx.update(
+            _table(),
+            pending_orders_key(order.customer_id),
+            "ADD #count :minus_one",
+            names={"#count": "count"},
+            values={":minus_one": -1},
+        )
+    return after
+
+
+def release_stock(tx: Transaction, order: Order, still_tracked: Iterable[str], *, at: str) -> None:
+    """Give back the stock of the order's tracked lines whose product still tracks stock
+    (``still_tracked``: their ids, read just before; a product switched to untracked stock
+    meanwhile has nothing to give back to)."""
+    tracked = set(still_tracked)
+    for line in order.items:
+        if line.stock_tracked and line.product_id in tracked:
+            tx.update(
+                _table(),
+                product_key(line.product_id),
+                "SET stock = stock + :q, version = version + :one, updated_at = :at",
+                condition="attribute_exists(stock)",
+                values={":q": line.quantity, ":one": 1, ":at": at},
+                conflict=Conflict("A product's stock changed meanwhile; retry."),
+            )
+
+
+def release_promo(tx: Transaction, order: Order) -> None:
+    """Give back the order's use of its promo code (overall and the customer's own)."""
+    if not order.promo_code:
+        return
+    tx.update(
+        _table(),
+        promo_key(order.promo_code),
+        "ADD used :minus_one",
+        condition="attribute_exists(pk)",
+        values={":minus_one": -1},
+    )
+    tx.update(
+        _table(),
+        promo_use_key(order.promo_code, order.customer_id),
+        "ADD uses :minus_one",
+        condition="attribute_exists(pk)",
+        values={":minus_one": -1},
+    )
