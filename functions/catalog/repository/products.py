@@ -15,7 +15,7 @@ from typing import Any
 from catalog.repository.merchants import merchant_from
 from catalog.rules import search
 from catalog.rules.merchants import Merchant
-from catalog.rules.products import CATEGORIES, Product
+from catalog.rules.products import CATEGORIES, Product, fields_of
 from warung.dynamo import Transaction, get_item, get_items, partition_query, query_items
 from warung.errors import PreconditionFailed
 from warung.settings import get_settings
@@ -50,20 +50,7 @@ def product_item(product: Product) -> dict[str, Any]:
     item: dict[str, Any] = {
         **product_key(product.product_id),
         "entity": "product",
-        "product_id": product.product_id,
-        "merchant_id": product.merchant_id,
-        "name": product.name,
-        "description": product.description,
-        "price": product.price,
-        "category": product.category,
-        "tags": list(product.tags),
-        "stock": product.stock,
-        "available": product.available,
-        "image_url": product.image_url,
-        "archived": product.archived,
-        "version": product.version,
-        "created_at": product.created_at,
-        "updated_at": product.updated_at,
+        **fields_of(product),
     }
     if not product.archived:
         item |= listing_index(

@@ -8,8 +8,8 @@ decrement included): it is the ``ETag`` and the ``If-Match`` precondition.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from catalog.rules import search
@@ -187,3 +187,26 @@ def matches_etag(product: Product, if_none_match: str | None) -> bool:
         return False
     tags = [t.strip().removeprefix("W/") for t in if_none_match.split(",")]
     return "*" in tags or product.etag in tags
+
+
+# The fields a member may change, and so the ones an audit entry of a change records.
+EDITABLE_FIELDS: tuple[str, ...] = (
+    "name",
+    "description",
+    "price",
+    "category",
+    "tags",
+    "stock",
+    "available",
+    "image_url",
+)
+
+
+def fields_of(product: Product, names: Iterable[str] | None = None) -> dict[str, Any]:
+    """The product's fields as plain values (``tags`` as a list): all of them, or ``names``.
+
+    The stored form and the audit view are made from this, so a new field is added once.
+    """
+    values = {each.name: getattr(product, each.name) for each in fields(product)}
+    values["tags"] = list(product.tags)
+    return values if names is None else {name: values[name] for name in names}

@@ -51,16 +51,7 @@ def _editable(actor: Caller, product_id: str) -> Product:
 
 
 def _audit_view(product: Product) -> dict[str, Any]:
-    return {
-        "name": product.name,
-        "description": product.description,
-        "price": product.price,
-        "category": product.category,
-        "tags": list(product.tags),
-        "stock": product.stock,
-        "available": product.available,
-        "image_url": product.image_url,
-    }
+    return products.fields_of(product, products.EDITABLE_FIELDS)
 
 
 # ---------------------------------------------------------------- changing

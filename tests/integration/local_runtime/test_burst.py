@@ -9,10 +9,7 @@ run one at a time: every client gets its answer, some a little later.
 from __future__ import annotations
 
 import http.client
-import os
 import signal
-import subprocess
-import sys
 import threading
 import time
 from collections import Counter
@@ -20,8 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-from warung_local.emulation import free_port
+from support.dev import running_dev
 
 REPO = Path(__file__).resolve().parents[3]
 CLIENTS = 200
@@ -31,26 +27,10 @@ ANSWER_WITHIN_S = 60.0
 @pytest.fixture(scope="module")
 def dev_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`python -m warung_local dev` on the real template, as `make dev` starts it."""
-    log_path = tmp_path_factory.mktemp("burst") / "dev.log"
-    port, emulator_port = free_port(), free_port()
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(["tools", "layers/common"])}
-    command = [sys.executable, "-m", "warung_local", "dev", "--port", str(port)]
-    command += ["--emulator-port", str(emulator_port)]
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 90
-        while "Press Ctrl-C to stop." not in log_path.read_text(errors="replace"):
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"dev did not start:\n{log_path.read_text(errors='replace')[-3000:]}")
-            time.sleep(0.1)
-        yield f"127.0.0.1:{port}"
-        process.send_signal(signal.SIGINT)
-        process.wait(timeout=60)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+    with running_dev(tmp_path_factory.mktemp("burst") / "dev.log") as dev:
+        yield f"127.0.0.1:{dev.port}"
+        dev.process.send_signal(signal.SIGINT)
+        dev.process.wait(timeout=60)
 
 
 def _health(address: str, start: threading.Barrier) -> str:

@@ -14,7 +14,6 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,8 +21,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support.dev import running_dev
 
-from warung_local.emulation import aws_client, free_port
+from warung_local.emulation import aws_client
 from warung_local.runtime import LocalRuntime
 
 REPO = Path(__file__).resolve().parents[3]
@@ -136,25 +136,10 @@ def test_a_queue_driven_function_calls_the_local_api_without_deadlock(
 @contextmanager
 def _dev(log_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], int, int, str]]:
     """`python -m warung_local dev` on the callback app: (process, port, child pid, endpoint)."""
-    port, emulator_port = free_port(), free_port()
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(["tools", "layers/common"])}
-    command = [sys.executable, "-m", "warung_local", "dev", "--template", str(CALLBACK_TEMPLATE)]
-    command += ["--port", str(port), "--emulator-port", str(emulator_port)]
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 30
-        while "Press Ctrl-C to stop." not in log_path.read_text(errors="replace"):
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"dev did not start:\n{log_path.read_text(errors='replace')}")
-            time.sleep(0.1)
-        found = re.search(r"\(process (\d+)\)", log_path.read_text())
+    with running_dev(log_path, template=CALLBACK_TEMPLATE, startup_s=30) as dev:
+        found = re.search(r"\(process (\d+)\)", dev.output)
         assert found is not None, "dev lists the child's event sources with its pid"
-        yield process, port, int(found.group(1)), f"http://127.0.0.1:{emulator_port}"
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+        yield dev.process, dev.port, int(found.group(1)), f"http://127.0.0.1:{dev.emulator_port}"
 
 
 def _wait_gone(pid: int, timeout_s: float) -> bool:

@@ -3,6 +3,7 @@ which entries it keeps and in which order, entity tags for reads and writes, who
 
 from __future__ import annotations
 
+from dataclasses import fields, replace
 from typing import Any
 
 import pytest
@@ -331,3 +332,16 @@ def test_orderable_needs_available_unarchived_and_in_stock() -> None:
     assert not replace(base, archived=True).orderable
     assert not replace(base, stock=0).orderable
     assert replace(base, stock=1).orderable
+
+
+def test_a_products_fields_come_from_the_dataclass_with_tags_as_a_list() -> None:
+    made = replace(product(3), tags=("pedas", "nasi"), stock=4)
+
+    everything = products.fields_of(made)
+    edited = products.fields_of(made, products.EDITABLE_FIELDS)
+
+    assert set(everything) == {f.name for f in fields(products.Product)}
+    assert everything["tags"] == ["pedas", "nasi"]
+    assert (everything["version"], everything["stock"]) == (3, 4)
+    assert list(edited) == list(products.EDITABLE_FIELDS)
+    assert "version" not in edited
