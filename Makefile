@@ -41,14 +41,22 @@ setup: $(VENV)/.installed $(VENV)/.clock-shift $(SAM_VENV)/.installed ## Create 
 dev: $(VENV)/.installed ## Run the API locally on http://127.0.0.1:3000 (PORT, EMULATOR_PORT override)
 	$(PY) -m warung_local dev
 
-test: setup lint build ## The whole suite: lint, sam build, unit, integration, end-to-end and OpenAPI fuzzing
-	$(PY) -m pytest
-
-test-clock: setup ## The whole suite with every process's wall clock at AT: make test-clock AT=2026-12-05T20:00:00Z
-	@test -n "$(AT)" || { echo "usage: make test-clock AT=2026-12-05T20:00:00Z [PYTEST_ARGS=tests/unit]"; exit 2; }
-	@offset=$$(env -u WARUNG_CLOCK_OFFSET_S $(PY) tools/clock_shift.py offset "$(AT)") || exit 2; \
+# pytest, with every process's wall clock at $(AT) when it is set (tools/clock_shift.py).
+define pytest_at
+	@if [ -n "$(AT)" ]; then \
+	  offset=$$(env -u WARUNG_CLOCK_OFFSET_S $(PY) tools/clock_shift.py offset "$(AT)") || exit 2; \
 	  echo "wall clock of every process: $(AT) (offset $$offset s; monotonic clocks unchanged)"; \
-	  WARUNG_CLOCK_OFFSET_S=$$offset $(PY) -m pytest $(PYTEST_ARGS)
+	  export WARUNG_CLOCK_OFFSET_S=$$offset; \
+	fi; \
+	$(PY) -m pytest $(PYTEST_ARGS)
+endef
+
+test: setup lint build ## The whole suite: lint, sam build, unit, integration, end-to-end and OpenAPI fuzzing ([AT=<time>])
+	$(pytest_at)
+
+test-clock: setup ## The suite (no lint or build) with every process's wall clock at AT: make test-clock AT=2026-12-05T20:00:00Z
+	@test -n "$(AT)" || { echo "usage: make test-clock AT=2026-12-05T20:00:00Z [PYTEST_ARGS=tests/unit]"; exit 2; }
+	$(pytest_at)
 
 unit: $(VENV)/.installed ## Unit tests only
 	$(PY) -m pytest tests/unit
