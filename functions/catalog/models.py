@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
+from catalog.rules.merchants import MerchantStatus
 from warung.models import RequestModel
 
 Rupiah = Field(strict=True, ge=0, le=100_000_000, description="Whole rupiah (IDR).")
@@ -106,7 +107,7 @@ class MerchantOut(BaseModel):
     opening_hours: OpeningHours | None
     is_open: bool
     open_now: bool
-    status: Literal["pending", "active", "suspended"]
+    status: MerchantStatus
     created_at: str
     updated_at: str
     distance_km: float | None = Field(

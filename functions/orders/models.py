@@ -8,18 +8,8 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from warung.models import RequestModel
+from warung.ordering.lifecycle import OrderStatus
 
-OrderStatusName = Literal[
-    "pending_payment",
-    "paid",
-    "accepted",
-    "preparing",
-    "out_for_delivery",
-    "delivered",
-    "cancelled",
-    "rejected",
-    "expired",
-]
 MAX_QUANTITY = 50
 
 
@@ -84,7 +74,7 @@ class PaymentSummary(BaseModel):
 
 
 class HistoryOut(BaseModel):
-    status: OrderStatusName
+    status: OrderStatus
     at: str
     by: str = Field(description='The account that made the change, or "system".')
 
@@ -93,7 +83,7 @@ class OrderOut(BaseModel):
     id: str
     customer_id: str
     merchant_id: str
-    status: OrderStatusName
+    status: OrderStatus
     items: list[OrderLineOut]
     subtotal: int
     discount: int

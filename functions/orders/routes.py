@@ -18,7 +18,6 @@ from orders.models import (
     OrderLineOut,
     OrderOut,
     OrderPage,
-    OrderStatusName,
     PaymentSummary,
     PromoCreate,
     PromoOut,
@@ -39,6 +38,7 @@ from warung.api import (
 from warung.auth import admin, current_caller, member_of, signed_in, verified
 from warung.errors import IdempotencyKeyRequired
 from warung.models import Cursor, Limit
+from warung.ordering.lifecycle import OrderStatus
 from warung.ordering.records import Order, OrderLine
 
 router = WarungRouter()  # type: ignore[no-untyped-call]
@@ -87,7 +87,7 @@ def order_view(order: Order, payment_status: str | None = None) -> OrderOut:
         id=order.order_id,
         customer_id=order.customer_id,
         merchant_id=order.merchant_id,
-        status=order.status,  # type: ignore[arg-type]
+        status=OrderStatus(order.status),
         items=[line_view(line) for line in order.items],
         subtotal=order.subtotal,
         discount=order.discount,
@@ -277,7 +277,7 @@ def checkout(body: QuoteIn, idempotency_key: IdempotencyKey = None) -> Response[
     responses=UNAUTHORIZED,
 )
 def list_orders(
-    status: Annotated[OrderStatusName | None, Query()] = None,
+    status: Annotated[OrderStatus | None, Query()] = None,
     limit: Limit = 20,
     cursor: Cursor = None,
 ) -> OrderPage:
@@ -349,7 +349,7 @@ def move_order(order_id: str, body: StatusChangeIn) -> OrderOut:
 )
 def list_merchant_orders(
     merchant_id: str,
-    status: Annotated[OrderStatusName | None, Query()] = None,
+    status: Annotated[OrderStatus | None, Query()] = None,
     limit: Limit = 20,
     cursor: Cursor = None,
 ) -> OrderPage:

@@ -23,7 +23,14 @@ from catalog.models import (
     StatusChange,
     WebhookSecret,
 )
-from catalog.rules.merchants import Member, Merchant, cache_control, is_insider, open_at
+from catalog.rules.merchants import (
+    Member,
+    Merchant,
+    MerchantStatus,
+    cache_control,
+    is_insider,
+    open_at,
+)
 from catalog.service import merchants as service
 from warung.api import (
     ADMIN_ONLY,
@@ -67,7 +74,7 @@ def merchant_view(
         opening_hours=dict(merchant.opening_hours) if merchant.opening_hours else None,
         is_open=merchant.is_open,
         open_now=open_at(merchant, utc_now()),
-        status=merchant.status,  # type: ignore[arg-type]
+        status=MerchantStatus(merchant.status),
         created_at=merchant.created_at,
         updated_at=merchant.updated_at,
         distance_km=distance_km,

@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from enum import StrEnum
 
 from catalog.rules import search
 from warung.errors import Conflict, FieldError, Forbidden, InvalidTransition, ValidationFailed
@@ -18,7 +19,18 @@ DEFAULT_PER_KM_FEE = 2500
 DEFAULT_MAX_DISTANCE_KM = Decimal(15)
 DEFAULT_TAX_RATE = Decimal("0.11")
 MAX_DELIVERY_KM = Decimal(50)  # bounds the geo index items one merchant writes
-STATUSES = ("pending", "active", "suspended")
+
+
+class MerchantStatus(StrEnum):
+    """Where a merchant is in its life: opened and waiting for approval, selling, or stopped
+    by an admin."""
+
+    PENDING = "pending"
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+
+
+STATUSES = tuple(MerchantStatus)
 MEMBER_ROLES = ("owner", "manager", "staff")
 EDITORS = ("owner", "manager")  # profile, delivery, webhook URL
 PUBLIC_CACHE = "public, max-age=30"  # anonymous reads of public merchants and products
