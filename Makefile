@@ -96,13 +96,13 @@ deploy: build ## sam deploy to ENV=dev (default) or ENV=prod
 
 create-admin: $(VENV)/.installed ## Create or promote an admin: make create-admin EMAIL=you@example.com [STAGE=local|dev|prod]
 	@test -n "$(EMAIL)" || { echo "usage: make create-admin EMAIL=you@example.com [STAGE=dev]"; exit 2; }
-	$(PY) tools/accounts.py create-admin "$(EMAIL)" --stage $(or $(STAGE),local)
+	$(PY) -m warung_ops.accounts create-admin "$(EMAIL)" --stage $(or $(STAGE),local)
 
 rotate-signing-key: $(VENV)/.installed ## New access-token signing key: make rotate-signing-key STAGE=dev
-	$(PY) tools/signing_keys.py rotate --stage $(or $(STAGE),local)
+	$(PY) -m warung_ops.signing_keys rotate --stage $(or $(STAGE),local)
 
 bench: $(VENV)/.installed $(SAM_VENV)/.installed ## Cold-start imports and package sizes per function
-	$(PY) tools/bench.py
+	$(PY) -m warung_bench
 
 clean: ## Remove build output and caches (keeps the virtual environments)
 	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache

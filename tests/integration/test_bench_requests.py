@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from bench_requests import (
+from warung_bench.warm import (
     AwsCall,
     describe_call,
     item_size,
@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture(scope="module")
 def section() -> dict[str, Any]:
-    from bench_requests import run_request_bench
+    from warung_bench.warm import run_request_bench
 
     return run_request_bench(
         ROOT / "template.yaml",

@@ -15,9 +15,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def run(endpoint: str, *args: str) -> str:
     result = subprocess.run(
-        [sys.executable, str(ROOT / "tools" / "accounts.py"), *args, "--endpoint", endpoint],
+        [sys.executable, "-m", "warung_ops.accounts", *args, "--endpoint", endpoint],
         cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT / "layers" / "common")},
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(["tools", "layers/common"])},
         capture_output=True,
         text=True,
         check=True,

@@ -60,7 +60,7 @@ def signing_key(template: Template, endpoint_url: str) -> list[str]:
     """Create the access-token signing key if the template's secret holds none yet.
 
     The template creates the secret without a key (`{"kid": null}`) and an empty JWK Set;
-    in AWS an operator runs `tools/signing_keys.py rotate` once, locally this does.
+    in AWS an operator runs `make rotate-signing-key` once, locally this does.
     """
     secret = next(
         (
@@ -80,7 +80,7 @@ def signing_key(template: Template, endpoint_url: str) -> list[str]:
     )
     if secret is None or parameter is None:
         return []
-    from signing_keys import read_state, rotate  # tools/: the operator command's logic
+    from warung_ops.signing_keys import read_state, rotate  # the operator command's logic
 
     secrets_client = aws_client("secretsmanager", endpoint_url)
     ssm_client = aws_client("ssm", endpoint_url)
@@ -100,13 +100,13 @@ def signing_key(template: Template, endpoint_url: str) -> list[str]:
 def demo_accounts(template: Template, endpoint_url: str) -> list[str]:
     """The demo accounts of SPEC §6, created through the auth function's own code.
 
-    Runs `tools/accounts.py seed-demo` in its own process: it imports the auth function's
-    modules and the layer with this emulation's settings, which must not leak into the
+    Runs `python -m warung_ops.accounts seed-demo` in its own process: it imports the auth
+    function's modules and the layer with this emulation's settings, which must not leak into the
     runtime's process (the functions' environments are swapped in per invocation).
     """
     if "AuthFunction" not in template.functions:
         return []
-    return _run_seed_script("accounts.py", endpoint_url, "demo accounts")
+    return _run_seed_script("warung_ops.accounts", endpoint_url, "demo accounts")
 
 
 # ------------------------------------------------------------------ demo merchant
@@ -117,21 +117,22 @@ def demo_merchant(template: Template, endpoint_url: str) -> list[str]:
     """The demo owner's active merchants and their menus (SPEC §6), through the catalog
     function's own code.
 
-    Runs `tools/merchants.py seed-demo` in its own process, for the same reason as the
+    Runs `python -m warung_demo.merchants seed-demo` in its own process, for the same reason as the
     demo accounts; it runs after them (the owner must exist).
     """
     if "CatalogFunction" not in template.functions or "AuthFunction" not in template.functions:
         return []
-    return _run_seed_script("merchants.py", endpoint_url, "demo merchant")
+    return _run_seed_script("warung_demo.merchants", endpoint_url, "demo merchant")
 
 
-def _run_seed_script(script: str, endpoint_url: str, what: str) -> list[str]:
-    """Run `tools/<script> seed-demo` against the emulation; the lines it printed."""
+def _run_seed_script(module: str, endpoint_url: str, what: str) -> list[str]:
+    """Run `python -m <module> seed-demo` against the emulation; the lines it printed."""
     root = Path(__file__).resolve().parents[2]
+    path = os.pathsep.join([str(root / "tools"), str(root / "layers" / "common")])
     result = subprocess.run(
-        [sys.executable, str(root / "tools" / script), "seed-demo", "--endpoint", endpoint_url],
+        [sys.executable, "-m", module, "seed-demo", "--endpoint", endpoint_url],
         cwd=root,
-        env={**os.environ, "PYTHONPATH": str(root / "layers" / "common")},
+        env={**os.environ, "PYTHONPATH": path},
         capture_output=True,
         text=True,
         check=False,

@@ -363,7 +363,7 @@ def set_membership(
 
 def find_account(email: str) -> dict[str, Any] | None:
     """The account registered with ``email``: id, e-mail, name (two consistent reads; the
-    demo seed, ``tools/merchants.py``, uses it)."""
+    demo seed, ``warung_demo.merchants``, uses it)."""
     user_id = user_id_of(email)
     account = _get(user_key(user_id)) if user_id else None
     if account is None or account.get("disabled"):
@@ -380,7 +380,7 @@ def user_id_of(email: str) -> str | None:
 
 def memberships_of(user_id: str) -> dict[str, str]:
     """The account's roles by merchant (its ``memberships`` map; the demo seed,
-    ``tools/merchants.py``, uses it)."""
+    ``warung_demo.merchants``, uses it)."""
     account = _get(user_key(user_id)) or {}
     return dict(account.get("memberships") or {})
 

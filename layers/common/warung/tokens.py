@@ -1,7 +1,7 @@
 """Access tokens (SPEC §4): short-lived ES256 JWTs, issued by the auth function and
 verified by every function against the public keys of the JWK Set.
 
-Where the keys live (``tools/signing_keys.py`` creates and rotates them):
+Where the keys live (``warung_ops.signing_keys`` creates and rotates them):
 
 - the private signing key in a Secrets Manager secret (``JWT_SIGNING_SECRET_ARN``, readable
   by the auth function only): ``{"kid": "<kid>", "private_key_pem": "<PKCS#8 PEM>"}``;
@@ -107,7 +107,7 @@ def _load_signing_key(raw: str) -> _SigningKey:
     kid, pem = document.get("kid"), document.get("private_key_pem")
     if not kid or not pem:
         raise SigningKeyUnavailable(
-            "the signing secret holds no key yet: run `tools/signing_keys.py rotate`"
+            "the signing secret holds no key yet: run `make rotate-signing-key`"
         )
     key = load_pem_private_key(str(pem).encode("ascii"), password=None)
     if not isinstance(key, EllipticCurvePrivateKey) or key.curve.name != "secp256r1":

@@ -1,7 +1,7 @@
 """Integration tests of the auth function: its own modules (``service``, ``repository``,
 ``domain``, ``app``) against the emulation's tables created from the real template, with
 the environment the template gives the function and a signing key made the way the local
-runtime makes it (``tools/signing_keys.py``'s ``rotate``, through the seeder), under a
+runtime makes it (``warung_ops.signing_keys.rotate``, through the seeder), under a
 stage name of their own (see ``auth_stack``)."""
 
 from __future__ import annotations
@@ -43,10 +43,10 @@ def auth_stack(app_stack: Any) -> AuthStack:
     tests write (outbox jobs on the main table's stream, accounts, counters) would reach
     the tests that run the local pipeline on those tables after them, and the reverse.
     The signing key is made as the local runtime makes it (the seeder, which runs
-    ``tools/signing_keys.py``'s ``rotate``).
+    ``warung_ops.signing_keys.rotate``).
     """
-    import signing_keys
     from aws_lambda_powertools.utilities import parameters
+    from warung_ops import signing_keys
 
     from warung_local.emulation import aws_client
     from warung_local.provision import provision

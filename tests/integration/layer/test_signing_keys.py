@@ -16,8 +16,8 @@ from typing import Any, Protocol
 
 import jwt
 import pytest
-import signing_keys
 from cryptography.hazmat.primitives import serialization
+from warung_ops import signing_keys
 
 from warung import tokens
 from warung.errors import InvalidToken

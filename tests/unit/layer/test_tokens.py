@@ -18,9 +18,9 @@ from typing import Any
 
 import jwt
 import pytest
-import signing_keys
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from warung_ops import signing_keys
 
 from warung import tokens
 from warung.errors import InvalidToken

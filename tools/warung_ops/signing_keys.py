@@ -1,7 +1,7 @@
 """Signing keys of access tokens: create, rotate and show them (an operator command).
 
-    python tools/signing_keys.py rotate [--stage local|dev|prod] [--region R] [--force]
-    python tools/signing_keys.py show   [--stage local|dev|prod] [--region R]
+    python -m warung_ops.signing_keys rotate [--stage local|dev|prod] [--region R] [--force]
+    python -m warung_ops.signing_keys show   [--stage local|dev|prod] [--region R]
 
 Where the keys live (the template creates both, empty; this command fills them):
 
@@ -223,7 +223,8 @@ def _clients(stage: str, region: str | None) -> tuple[Any, Any]:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command; the exit status."""
     parser = argparse.ArgumentParser(
-        prog="signing_keys.py", description="Access-token signing keys of a Warung stage."
+        prog="python -m warung_ops.signing_keys",
+        description="Access-token signing keys of a Warung stage.",
     )
     parser.add_argument("command", choices=("rotate", "show"))
     parser.add_argument("--stage", choices=STAGES, default="local")

@@ -1,7 +1,7 @@
 """Baseline handler of `make bench`: what every Python function pays at minimum.
 
 It imports boto3 and creates a DynamoDB client at module level, as any handler that
-talks to the table does, and nothing else. tools/bench.py times the import of each
+talks to the table does, and nothing else. warung_bench.cold times the import of each
 function's handler module against the import of this one.
 """
 

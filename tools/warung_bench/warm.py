@@ -102,8 +102,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-TOOLS = Path(__file__).resolve().parent
+ROOT = Path(__file__).resolve().parents[2]
+TOOLS = Path(__file__).resolve().parents[1]
 if str(TOOLS) not in sys.path:
     sys.path.insert(0, str(TOOLS))
 
@@ -1466,7 +1466,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             progress=lambda msg: print(msg, file=sys.stderr, flush=True),
         )
     except (RequestBenchError, ValueError) as exc:
-        print(f"bench_requests: error: {exc}", file=sys.stderr)
+        print(f"warung_bench.warm: error: {exc}", file=sys.stderr)
         return 1
     if args.json:
         print(json.dumps(section, indent=2))

@@ -3,10 +3,10 @@
 
 For each function of template.yaml this measures the import of its handler module
 against a baseline handler that only imports boto3 and creates a DynamoDB client
-(tools/bench_baseline/app.py), and reports the ratio; then the warm latency, the AWS
+(tools/warung_bench/baseline/app.py), and reports the ratio; then the warm latency, the AWS
 calls and the DynamoDB read and write units per request of sign-in, a token-verified read,
 the public catalog reads (search, one product, merchants near a point), checkout and the
-payment provider's webhook (tools/bench_requests.py, in-process on the local runtime;
+payment provider's webhook (warung_bench.warm, in-process on the local runtime;
 --no-requests skips it); then the zipped size of each layer and function as `sam deploy`
 would upload them.
 
@@ -38,7 +38,7 @@ How it measures:
   the host (listed in the output). Sizes are always those of the real build.
 
 The requests section is measured in this process (the developer's environment, not
-the runtime one): see the docstring of tools/bench_requests.py. Only its calls per
+the runtime one): see the docstring of warung_bench.warm. Only its calls per
 request transfer to Lambda and DynamoDB, not its milliseconds.
 
 Exit status: 0 when the report was produced (even with figures over target), 1 when
@@ -66,8 +66,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-TOOLS = Path(__file__).resolve().parent
+ROOT = Path(__file__).resolve().parents[2]
+TOOLS = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(TOOLS))
 
 RUNTIME_PY = "python3.13"
@@ -80,7 +80,7 @@ UNZIPPED_LIMIT_MB = 250.0  # Lambda: function + all its layers, unzipped
 ZIPPED_LIMIT_MB = 50.0  # Lambda: direct upload of a zip
 CHILD_TIMEOUT_S = 120
 MB = 1024 * 1024
-BASELINE_DIR = TOOLS / "bench_baseline"
+BASELINE_DIR = Path(__file__).resolve().parent / "baseline"
 RESULT_MARK = "@@warung-bench"
 BOTO_DISTS = ("boto3", "botocore", "s3transfer")
 
@@ -607,8 +607,8 @@ def has_boto(layer_root: Path) -> list[str]:
 def request_section(
     args: argparse.Namespace, template: Path, functions: dict[str, Any]
 ) -> dict[str, Any]:
-    """The warm requests section (tools/bench_requests.py), or why it is missing."""
-    from bench_requests import (
+    """The warm requests section (warung_bench.warm), or why it is missing."""
+    from warung_bench.warm import (
         AUTH_FUNCTION,
         DEFAULT_CATALOG_MERCHANTS,
         DEFAULT_CATALOG_PRODUCTS,
@@ -650,7 +650,7 @@ def median(values: list[float]) -> float | None:
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    from bench_requests import (
+    from warung_bench.warm import (
         DEFAULT_CATALOG_REQUESTS,
         DEFAULT_LOGIN_REQUESTS,
         DEFAULT_ORDER_REQUESTS,
@@ -1076,7 +1076,7 @@ def _run(  # noqa: C901 - a script; the bench becomes a package with _run split
 
 
 def print_report(report: dict[str, Any]) -> None:
-    from bench_requests import print_request_report
+    from warung_bench.warm import print_request_report
 
     def ms(v: float | None) -> str:
         return "-" if v is None else f"{v:.1f}"

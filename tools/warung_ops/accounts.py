@@ -1,7 +1,7 @@
 """Operator commands for accounts, outside the public API (SPEC §3).
 
-    python tools/accounts.py create-admin EMAIL [--stage local|dev|prod] [--name NAME]
-    python tools/accounts.py seed-demo [--endpoint URL]          # local runtime only
+    python -m warung_ops.accounts create-admin EMAIL [--stage local|dev|prod] [--name NAME]
+    python -m warung_ops.accounts seed-demo [--endpoint URL]     # local runtime only
 
 `create-admin` creates the account as a verified admin (printing a generated password
 once) or promotes an existing account. `--stage local` works on the local emulation
@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DEMO_PASSWORD = "warung-demo-password"  # noqa: S105 - the published demo password (SPEC §6), local seed only
 DEMO_ACCOUNTS = (
     ("admin@example.com", "Ayu Admin", True),
@@ -70,7 +70,7 @@ def ensure_account(
     from warung.ids import new_id, rfc3339, utc_now
 
     meta = RequestMeta(
-        request_id=f"operator-{new_id()}", source_ip=None, user_agent="tools/accounts.py"
+        request_id=f"operator-{new_id()}", source_ip=None, user_agent="warung_ops.accounts"
     )
     email = domain.normalise_email(email_raw)
     existing = repository.find_account_by_email(email)

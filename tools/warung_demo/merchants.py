@@ -1,6 +1,6 @@
 """Demo merchants for the local runtime (SPEC §6: the demo owner runs active merchants).
 
-    python tools/merchants.py seed-demo [--endpoint URL]          # local runtime only
+    python -m warung_demo.merchants seed-demo [--endpoint URL]   # local runtime only
 
 Three active merchants in Jakarta (Gambir, Kemang, Kelapa Gading), each with a menu of
 12+ products over several categories, all owned by the demo owner. They go through the
@@ -16,7 +16,7 @@ import argparse
 import sys
 from typing import Any
 
-from accounts import ROOT, configure
+from warung_ops.accounts import ROOT, configure
 
 DEMO_OWNER = "owner@example.com"
 EVERY_DAY = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -328,7 +328,7 @@ def seed_demo() -> None:
     from warung.context import RequestMeta
     from warung.ids import new_id
 
-    meta = RequestMeta(f"operator-{new_id()}", None, "tools/merchants.py")
+    meta = RequestMeta(f"operator-{new_id()}", None, "warung_demo.merchants")
     owner = repository.find_account(DEMO_OWNER)
     if owner is None:
         print(f"demo merchants: skipped ({DEMO_OWNER} does not exist)")
