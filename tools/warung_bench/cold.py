@@ -828,21 +828,10 @@ def run(args: argparse.Namespace) -> int:
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-def _run(  # noqa: C901 - a script; the bench becomes a package with _run split
-    args: argparse.Namespace,
-    project: Path,
-    build_dir: Path,
-    tpl: Any,
-    functions: dict[str, Any],
-    layer_ids: dict[Path, str],
-    runtime_py: Path,
-    info: dict[str, Any],
-    supported: set[str],
-    region: str,
-    scratch: Path,
-    started: float,
-) -> int:
-    problems: list[str] = []
+def _layers_of(
+    functions: dict[str, Any], layer_ids: dict[Path, str], build_dir: Path, problems: list[str]
+) -> tuple[dict[str, list[str]], list[str]]:
+    """Each function's layers by logical id, and every layer used, in first-use order."""
     # Layers used by the functions, by logical id, in first-use order.
     fn_layers: dict[str, list[str]] = {}
     all_layers: list[str] = []
@@ -863,13 +852,26 @@ def _run(  # noqa: C901 - a script; the bench becomes a package with _run split
         if not (build_dir / lid).is_dir():
             raise BenchError(f"{build_dir / lid} is missing: run without --no-build")
 
+    return fn_layers, all_layers
+
+
+def _timing_roots(
+    project: Path,
+    build_dir: Path,
+    ids: list[str],
+    layers: list[str],
+    supported: set[str],
+    runtime_py: Path,
+) -> tuple[dict[str, Path], list[str]]:
+    """Where each function and layer is timed from: the build, or a copy of it whose wheels
+    for another architecture are swapped for the host's (timing only); and what was swapped."""
     # Host stand-ins for wheels of another architecture (timing only).
     bench_dir = project / ".aws-sam" / "bench"
     timing_root: dict[str, Path] = {}
     swapped: list[str] = []
-    for lid in [*all_layers, *functions]:
+    for lid in ids:
         src = build_dir / lid
-        dists = foreign_dists(site_dirs(src, lid in all_layers), supported)
+        dists = foreign_dists(site_dirs(src, lid in layers), supported)
         if dists:
             host_copy(src, bench_dir / lid, dists, runtime_py)
             timing_root[lid] = bench_dir / lid
@@ -885,16 +887,22 @@ def _run(  # noqa: C901 - a script; the bench becomes a package with _run split
         for item in swapped:
             log(f"   {item}")
 
+    return timing_root, swapped
+
+
+def _targets(
+    functions: dict[str, Any],
+    fn_layers: dict[str, list[str]],
+    timing_root: dict[str, Path],
+    tpl: Any,
+    common: dict[str, Any],
+    scratch: Path,
+) -> list[Target]:
+    """The baseline, then every function, laid out as in Lambda."""
     # The baseline runs from a scratch copy so that nothing (no .pyc) is shared with the repo.
     base_root = scratch / "baseline-task"
     base_root.mkdir()
     shutil.copy2(BASELINE_DIR / "app.py", base_root / "app.py")
-    common = {
-        "runtime_py": runtime_py,
-        "purelib": info["purelib"],
-        "region": region,
-        "scratch": scratch,
-    }
     targets = [
         Target(
             name="baseline",
@@ -941,19 +949,15 @@ def _run(  # noqa: C901 - a script; the bench becomes a package with _run split
             )
         )
 
-    log(
-        f"== timing {len(targets) - 1} function(s) against the baseline: {args.rounds} rounds "
-        f"(+{args.warmup} warm-up), Python {info['version']}, boto3 {info['boto3']}"
-    )
-    per_round = measure(runtime_py, targets, args.rounds, args.warmup)
+    return targets
 
-    profiles: dict[str, list[tuple[str, float]]] = {}
-    if args.profile:
-        log("== import profile (-X importtime, one extra untimed run per target)")
-        for t in targets:
-            if t.error is None:
-                profiles[t.name] = import_profile(runtime_py, t, args.profile)
 
+def _rows(
+    targets: list[Target],
+    per_round: list[list[float | None]],
+    profiles: dict[str, list[tuple[str, float]]],
+) -> tuple[list[dict[str, Any]], bool]:
+    """The report's row of each target, and whether one failed to import."""
     base = targets[0]
     base_med = median(base.import_ms)
     rows = []
@@ -996,11 +1000,16 @@ def _run(  # noqa: C901 - a script; the bench becomes a package with _run split
             }
         )
 
-    requests_section = request_section(args, (project / args.template).resolve(), functions)
-    if requests_section.get("error"):
-        failed = True
+    return rows, failed
 
-    log("== zipping the build for sizes")
+
+def _sizes(
+    build_dir: Path,
+    functions: dict[str, Any],
+    fn_layers: dict[str, list[str]],
+    all_layers: list[str],
+) -> list[dict[str, Any]]:
+    """Zipped and unzipped sizes of every layer and function, against Lambda's limits."""
     sizes: list[dict[str, Any]] = []
     for lid in all_layers:
         root = build_dir / lid
@@ -1038,6 +1047,60 @@ def _run(  # noqa: C901 - a script; the bench becomes a package with _run split
                 "status": "PASS" if ok else "OVER",
             }
         )
+
+    return sizes
+
+
+def _run(
+    args: argparse.Namespace,
+    project: Path,
+    build_dir: Path,
+    tpl: Any,
+    functions: dict[str, Any],
+    layer_ids: dict[Path, str],
+    runtime_py: Path,
+    info: dict[str, Any],
+    supported: set[str],
+    region: str,
+    scratch: Path,
+    started: float,
+) -> int:
+    problems: list[str] = []
+    fn_layers, all_layers = _layers_of(functions, layer_ids, build_dir, problems)
+
+    timing_root, swapped = _timing_roots(
+        project, build_dir, [*all_layers, *functions], all_layers, supported, runtime_py
+    )
+
+    common = {
+        "runtime_py": runtime_py,
+        "purelib": info["purelib"],
+        "region": region,
+        "scratch": scratch,
+    }
+    targets = _targets(functions, fn_layers, timing_root, tpl, common, scratch)
+
+    log(
+        f"== timing {len(targets) - 1} function(s) against the baseline: {args.rounds} rounds "
+        f"(+{args.warmup} warm-up), Python {info['version']}, boto3 {info['boto3']}"
+    )
+    per_round = measure(runtime_py, targets, args.rounds, args.warmup)
+
+    profiles: dict[str, list[tuple[str, float]]] = {}
+    if args.profile:
+        log("== import profile (-X importtime, one extra untimed run per target)")
+        for t in targets:
+            if t.error is None:
+                profiles[t.name] = import_profile(runtime_py, t, args.profile)
+
+    rows, failed = _rows(targets, per_round, profiles)
+
+    requests_section = request_section(args, (project / args.template).resolve(), functions)
+    if requests_section.get("error"):
+        failed = True
+
+    log("== zipping the build for sizes")
+    sizes = _sizes(build_dir, functions, fn_layers, all_layers)
 
     elapsed = time.perf_counter() - started
     report = {
