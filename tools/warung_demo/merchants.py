@@ -321,7 +321,8 @@ def seed_demo() -> None:
     """Open, approve and stock the demo owner's merchants unless the owner already has one."""
     sys.path[:0] = [str(ROOT / "functions"), str(ROOT / "layers" / "common")]
     # The catalog function's own package: one set of catalog rules.
-    from catalog import models
+    from catalog.models import merchants as merchant_models
+    from catalog.models import products as product_models
     from catalog.repository import merchants as repository
     from catalog.service import merchants as service
     from catalog.service import products as product_service
@@ -342,11 +343,11 @@ def seed_demo() -> None:
         return
     for profile, menu in DEMO_MERCHANTS:
         # What POST /v1/merchants and POST .../products would accept, as their routes pass it.
-        body = models.MerchantCreate.model_validate(profile).model_dump()
+        body = merchant_models.MerchantCreate.model_validate(profile).model_dump()
         merchant = service.open_merchant(owner["user_id"], body, meta)
         service.change_status("operator", merchant.merchant_id, "active", meta)
         for product in menu:
-            data = models.ProductCreate.model_validate(product).model_dump()
+            data = product_models.ProductCreate.model_validate(product).model_dump()
             product_service.add_product(owner["user_id"], merchant.merchant_id, data, meta)
         categories = len({p["category"] for p in menu})
         print(

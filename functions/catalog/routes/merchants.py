@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 
-from catalog.models import (
+from catalog.models.merchants import (
     AddressOut,
     DeliveryOut,
     LocationOut,

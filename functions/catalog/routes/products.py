@@ -8,7 +8,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Header, Query
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 
-from catalog.models import (
+from catalog.models.products import (
     CategoryList,
     CategoryOut,
     ProductCreate,

@@ -1,0 +1,1 @@
+"""The catalog function's models, by entity."""
