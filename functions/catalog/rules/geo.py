@@ -1,9 +1,11 @@
-"""Distances and delivery areas: the haversine distance of SPEC §4 and geohash cells.
+"""Delivery areas as geohash cells (the distance itself, haversine, and the exact "does it
+deliver there" check are ``warung.ordering.distance``, shared with checkout).
 
 A merchant delivers inside a circle (its location, ``max_distance_km``). At write time the
 merchant is indexed under every geohash cell of precision 4 that the circle touches
 (:func:`covering_cells`); ``GET /v1/merchants?near=lat,lon`` is then one Query on the cell of
-the point (``encode(lat, lon, 4)``) followed by the exact check :func:`delivers_to`.
+the point (``encode(lat, lon, 4)``) followed by the exact check
+``warung.ordering.distance.delivers_to``.
 
 Cell sizes (a cell spans ``360 / 2**lon_bits`` degrees of longitude and
 ``180 / 2**lat_bits`` of latitude; the bits alternate, longitude first):
