@@ -7,6 +7,7 @@ from dataclasses import fields, replace
 from typing import Any
 
 import pytest
+from support.checks import refusal
 
 # The catalog's own modules, loaded without leaving functions/catalog on the import path.
 from catalog.rules import products
@@ -226,19 +227,22 @@ def test_the_etag_is_strong_and_names_the_version() -> None:
 
 
 def test_no_if_match_is_no_precondition() -> None:
-    assert products.check_precondition(product(), None) is None  # no 412
+    assert refusal(lambda: products.check_precondition(product(), None)) is None  # no 412
 
 
 def test_if_match_star_matches_any_version() -> None:
-    assert products.check_precondition(product(), "*") is None  # no 412
+    assert refusal(lambda: products.check_precondition(product(), "*")) is None  # no 412
 
 
 def test_if_match_with_the_current_tag_passes() -> None:
-    assert products.check_precondition(product(3), f'"{A}.3"') is None  # no 412
+    assert refusal(lambda: products.check_precondition(product(3), f'"{A}.3"')) is None  # no 412
 
 
 def test_if_match_with_a_list_holding_the_current_tag_passes() -> None:
-    assert products.check_precondition(product(3), f'"{A}.1", "{A}.3" ,"{A}.2"') is None
+    assert (
+        refusal(lambda: products.check_precondition(product(3), f'"{A}.1", "{A}.3" ,"{A}.2"'))
+        is None
+    )
 
 
 def test_if_match_with_a_stale_tag_is_412() -> None:
@@ -278,7 +282,7 @@ def test_if_none_match_with_an_old_tag_or_none_does_not_match() -> None:
 
 @pytest.mark.parametrize("role", ["owner", "manager"])
 def test_owners_and_managers_may_edit(role: str) -> None:
-    assert products.may_edit(role, False) is None  # neither 403 nor 404
+    assert refusal(lambda: products.may_edit(role, False)) is None  # neither 403 nor 404
 
 
 def test_staff_see_but_may_not_edit_403() -> None:
@@ -295,7 +299,7 @@ def test_a_non_member_learns_nothing_404() -> None:
 
 @pytest.mark.parametrize("role", [None, "staff"])
 def test_an_admin_may_edit_any_product(role: str | None) -> None:
-    assert products.may_edit(role, True) is None  # neither 403 nor 404
+    assert refusal(lambda: products.may_edit(role, True)) is None  # neither 403 nor 404
 
 
 # --- tags and fields ------------------------------------------------------------------------
@@ -320,7 +324,14 @@ def test_required_fields_cannot_be_removed_with_null() -> None:
 
 
 def test_stock_null_stops_tracking_and_is_allowed() -> None:
-    assert products.check_product_fields({"stock": None, "image_url": None, "name": "Baru"}) is None
+    assert (
+        refusal(
+            lambda: products.check_product_fields(
+                {"stock": None, "image_url": None, "name": "Baru"}
+            )
+        )
+        is None
+    )
 
 
 def test_orderable_needs_available_unarchived_and_in_stock() -> None:
