@@ -1,8 +1,8 @@
 """Where accounts, sessions and one-time tokens live in the main table (docs/data-model.md).
 
-The only module of the auth function that knows keys, indexes and expressions. Reads
-return domain objects; writes are returned as ``Transaction`` steps or done here when they
-stand alone.
+The only module of the auth function that knows indexes and expressions (its keys come
+from ``warung.store``). Reads return domain objects; writes are returned as ``Transaction``
+steps or done here when they stand alone.
 """
 
 from __future__ import annotations

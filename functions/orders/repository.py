@@ -1,7 +1,8 @@
 """Where carts, orders, stock and promo codes live in the main table (docs/data-model.md).
 
-The only module of the orders function that knows keys, indexes and expressions; the order
-and payment records themselves are shared with the payments function (``warung.ordering.records``).
+The only module of the orders function that knows indexes and expressions (its keys come
+from ``warung.store``); the order and payment records themselves are shared with the
+payments function (``warung.ordering.records``).
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """Where payments, their orders, provider events and merchant owners live in the main table
-(docs/data-model.md). The only module of the payments function that knows keys and
-expressions; the order and payment records themselves are the layer's (``warung.ordering.records``).
+(docs/data-model.md). The only module of the payments function that knows expressions (its
+keys come from ``warung.store``); the order and payment records themselves are the layer's
+(``warung.ordering.records``).
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
 """Where merchants, their members and their geo index live in the main table
 (docs/data-model.md).
 
-The only module of the catalog function that knows keys, indexes and expressions. Reads
-return domain objects; writes are returned as ``Transaction`` steps.
+The merchant side of the catalog's indexes and expressions (its keys come from
+``warung.store``). Reads return domain objects; writes are returned as ``Transaction``
+steps.
 """
 
 from __future__ import annotations

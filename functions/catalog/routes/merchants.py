@@ -1,5 +1,5 @@
-"""The catalog: merchants (opening, approval, profile, members, webhook settings) and their
-products (menus, search, categories: ``product_routes``)."""
+"""The catalog's merchant routes: opening, approval, profile, members, webhook settings
+(the product routes are ``catalog.routes.products``)."""
 
 from __future__ import annotations
 

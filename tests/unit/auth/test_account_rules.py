@@ -1,4 +1,4 @@
-"""The auth function's account rules (domain.py): e-mail addresses, sessions, roles."""
+"""The auth function's account rules (auth.rules.accounts): e-mail addresses, sessions, roles."""
 
 from __future__ import annotations
 
