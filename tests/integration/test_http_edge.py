@@ -24,10 +24,10 @@ def api() -> Iterator[str]:
         yield runtime.api_url
 
 
-def post(api: str, body: bytes, path: str = "/v1/orders") -> tuple[int, dict[str, str], Any]:
-    request = Request(
-        api + path, data=body, method="POST", headers={"Content-Type": "application/json"}
-    )
+def post(
+    api: str, body: bytes, path: str = "/v1/orders", content_type: str = "application/json"
+) -> tuple[int, dict[str, str], Any]:
+    request = Request(api + path, data=body, method="POST", headers={"Content-Type": content_type})
     try:
         with urlopen(request, timeout=10) as response:
             return response.status, dict(response.headers), json.loads(response.read())
@@ -48,6 +48,23 @@ def test_malformed_json_is_400_invalid_json(api: str) -> None:
     assert body["code"] == "invalid_json"
     assert headers["Content-Type"] == "application/problem+json"
     assert body["request_id"] == headers["X-Request-Id"]
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    ["text/plain", "application/x-www-form-urlencoded", "application/merge-patch+json"],
+)
+def test_a_body_that_is_not_json_is_415_unsupported_media_type(api: str, content_type: str) -> None:
+    status, headers, body = post(api, b'{"items": []}', content_type=content_type)
+    assert status == 415
+    assert body["code"] == "unsupported_media_type"
+    assert headers["Content-Type"] == "application/problem+json"
+    assert content_type.split(";", maxsplit=1)[0] in body["detail"]
+
+
+def test_json_with_a_charset_is_accepted(api: str) -> None:
+    order = b'{"items": [{"product_id": "p1", "quantity": 2}]}'
+    assert post(api, order, content_type="application/json; charset=utf-8")[0] == 201
 
 
 def test_65_kib_body_is_413_payload_too_large(api: str) -> None:

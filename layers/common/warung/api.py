@@ -31,7 +31,10 @@ from aws_lambda_powertools.event_handler import (
 )
 from aws_lambda_powertools.event_handler.api_gateway import BaseRouter, Router
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -153,6 +156,13 @@ def create_app() -> APIGatewayRestResolver:
         )
         return problem_response(failure, _current_request_id(app))
 
+    def _not_json(_: RequestUnsupportedContentType) -> Response[str]:
+        # The edge refuses such bodies first (check_body); this covers what reaches validation.
+        refused = UnsupportedMediaType(
+            "Send the body as JSON with `Content-Type: application/json`."
+        )
+        return problem_response(refused, _current_request_id(app))
+
     def _no_route(_: NotFoundError) -> Response[str]:
         event = app.current_event
         allowed = allowed_methods(app, event.path)
@@ -178,6 +188,7 @@ def create_app() -> APIGatewayRestResolver:
     # The most specific handler wins, so ``Exception`` only sees what nothing else maps.
     app.exception_handler(ApiError)(_api_error)
     app.exception_handler(RequestValidationError)(_invalid_request)
+    app.exception_handler(RequestUnsupportedContentType)(_not_json)
     app.exception_handler(NotFoundError)(_no_route)
     app.exception_handler(Exception)(_unexpected)
     return app
@@ -259,7 +270,9 @@ def check_body(event: Mapping[str, Any], max_bytes: int) -> None:
         return
     content_type = (_header(event, "content-type") or "application/json").lower()
     media_type = content_type.split(";", 1)[0].strip()
-    if media_type != "application/json" and not media_type.endswith("+json"):
+    # JSON is `application/json` (with or without a charset): the validation of the routes
+    # reads no other media type, `+json` variants included.
+    if media_type != "application/json":
         raise UnsupportedMediaType(
             f"Send the body as JSON with `Content-Type: application/json`, not {media_type!r}."
         )

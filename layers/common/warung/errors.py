@@ -73,7 +73,7 @@ class InvalidJson(ApiError):
 class UnsupportedMediaType(ApiError):
     """A body that is not JSON (by its Content-Type) on a JSON API."""
 
-    status, code, title = 415, "invalid_json", "Unsupported media type"
+    status, code, title = 415, "unsupported_media_type", "Unsupported media type"
 
 
 class ValidationFailed(ApiError):
