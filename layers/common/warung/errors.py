@@ -233,6 +233,7 @@ class InternalError(ApiError):
 
 ERROR_CODES: tuple[str, ...] = (
     "invalid_json",
+    "unsupported_media_type",
     "validation_error",
     "unauthorized",
     "invalid_token",
