@@ -4,6 +4,7 @@ merchant's order list, moving an order along, and promo-code administration."""
 from __future__ import annotations
 
 import uuid
+from types import ModuleType
 
 import pytest
 from orders_support import NEAR, audit_actions, customer, merchant_with, meta, order_of, pay
@@ -137,16 +138,21 @@ def _code(prefix: str) -> str:
     return f"{prefix}{uuid.uuid4().hex[:6].upper()}"
 
 
-def test_an_admin_creates_lists_and_switches_promo_codes() -> None:
-    first, second = _code("HEMAT"), _code("ONGKIR")
+def test_an_admin_creates_lists_and_switches_promo_codes(clock: ModuleType) -> None:
+    # The older code sorts after the newer one by name: only "newest first" lists them as
+    # asserted. An hour ahead of the real now, they are the newest of the stage's codes.
+    first, second = _code("ZHEMAT"), _code("AONGKIR")
+    clock.freeze(clock.epoch_seconds() + 3600)
     made = orders.service.create_promo(
         "admin-1",
         {"code": first.lower(), "type": "percent", "value": 15, "max_discount": 20000},
         meta(),
     )
+    clock.advance(60)
     orders.service.create_promo(
         "admin-1", {"code": second, "type": "fixed", "value": 5000, "min_subtotal": 30000}, meta()
     )
+    clock.advance(60)
 
     assert (made["code"], made["type"], made["value"], made["used"], made["active"]) == (
         first,
@@ -157,7 +163,7 @@ def test_an_admin_creates_lists_and_switches_promo_codes() -> None:
     )
     listed, _ = orders.service.list_promos("admin-1", limit=100, cursor=None)
     codes = [p["code"] for p in listed]
-    assert codes.index(second) < codes.index(first)  # newest first
+    assert codes[:2] == [second, first]  # newest first
 
     switched = orders.service.set_promo_active("admin-1", first, False, meta())
     assert switched["active"] is False
