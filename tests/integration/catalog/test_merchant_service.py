@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support.audit import audit_entries
 from support.stacks import new_account, provision_stage, reset_function_caches, run_as
 
 import catalog.repository.merchants
@@ -92,13 +93,7 @@ def dynamodb_calls() -> Iterator[list[str]]:
 
 
 def audit_actions(merchant_id: str) -> list[str]:
-    response = dynamodb_client().query(
-        TableName=get_settings().audit_table_name,
-        IndexName="by_resource",
-        KeyConditionExpression="resource_pk = :pk",
-        ExpressionAttributeValues={":pk": {"S": f"RES#merchant:{merchant_id}"}},
-    )
-    return sorted(from_item(i)["action"] for i in response["Items"])
+    return sorted(entry["action"] for entry in audit_entries(f"merchant:{merchant_id}"))
 
 
 @pytest.mark.usefixtures("world")
@@ -215,13 +210,7 @@ def test_the_webhook_secret_reaches_the_workers_record_only() -> None:
     secret = catalog.service.merchants.rotate_webhook_secret(owner.user_id, mid, meta())
     assert item(f"MERCHANT#{mid}", "WEBHOOK")["secret"] == secret
     assert secret not in str(item(f"MERCHANT#{mid}", "PROFILE"))
-    entries = dynamodb_client().query(
-        TableName=get_settings().audit_table_name,
-        IndexName="by_resource",
-        KeyConditionExpression="resource_pk = :pk",
-        ExpressionAttributeValues={":pk": {"S": f"RES#merchant:{mid}"}},
-    )["Items"]
-    assert secret not in str(entries)
+    assert secret not in str(audit_entries(f"merchant:{mid}"))
 
 
 @pytest.mark.usefixtures("world")

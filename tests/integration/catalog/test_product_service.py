@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support.audit import audit_entries as product_audit
 from support.stacks import new_account, provision_stage, run_as
 
 import catalog.repository.merchants
@@ -135,13 +136,7 @@ def search_items(product_id: str) -> dict[str, dict[str, Any]]:
 
 
 def audit_entries(product_id: str) -> list[dict[str, Any]]:
-    response = dynamodb_client().query(
-        TableName=get_settings().audit_table_name,
-        IndexName="by_resource",
-        KeyConditionExpression="resource_pk = :pk",
-        ExpressionAttributeValues={":pk": {"S": f"RES#product:{product_id}"}},
-    )
-    return sorted((from_item(i) for i in response["Items"]), key=lambda e: e["sk"])
+    return product_audit(f"product:{product_id}")
 
 
 def listing(**asked: Any) -> Any:

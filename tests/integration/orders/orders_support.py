@@ -107,14 +107,3 @@ def pay(order: Order) -> None:
         values={":s": "succeeded"},
     )
     tx.commit()
-
-
-def audit_actions(resource: str) -> list[str]:
-    """The audit log of one resource (``type:id``), oldest first."""
-    response = dynamodb_client().query(
-        TableName=get_settings().audit_table_name,
-        IndexName="by_resource",
-        KeyConditionExpression="resource_pk = :pk",
-        ExpressionAttributeValues={":pk": {"S": f"RES#{resource}"}},
-    )
-    return [from_item(i)["action"] for i in sorted(response["Items"], key=lambda i: i["sk"]["S"])]

@@ -13,7 +13,6 @@ from typing import Any
 import pytest
 from orders_support import (
     NEAR,
-    audit_actions,
     customer,
     merchant_with,
     meta,
@@ -22,6 +21,7 @@ from orders_support import (
     product_item,
     stock_of,
 )
+from support.audit import audit_actions
 
 import orders.expiry
 import orders.repository

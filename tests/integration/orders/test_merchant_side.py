@@ -7,7 +7,8 @@ import uuid
 from types import ModuleType
 
 import pytest
-from orders_support import NEAR, audit_actions, customer, merchant_with, meta, order_of, pay
+from orders_support import NEAR, customer, merchant_with, meta, order_of, pay
+from support.audit import audit_actions
 
 import orders.service
 from warung.errors import (
