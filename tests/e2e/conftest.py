@@ -9,32 +9,16 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import tempfile
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-from warung_local.emulation import free_port
+from support.dev import running_dev
 
 ROOT = Path(__file__).resolve().parents[2]
-STARTUP_TIMEOUT_S = 30.0
+STARTUP_TIMEOUT_S = 60.0  # seeding included; room for a loaded machine
 SHUTDOWN_TIMEOUT_S = 45.0  # room for a loaded 2-core machine
-
-
-def _status(url: str) -> int | None:
-    """The HTTP status of GET url, or None when nothing answers yet."""
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:
-            return int(response.status)
-    except urllib.error.HTTPError as error:
-        return int(error.code)
-    except (urllib.error.URLError, ConnectionError, TimeoutError):
-        return None
 
 
 _RUNTIME_LOG: list[Path] = []  # the local runtime's combined output, while it runs
@@ -52,59 +36,20 @@ def api_url() -> Iterator[str]:
         yield deployed.rstrip("/")
         return
 
-    port, emulator_port = free_port(), free_port()
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(["tools", "layers/common"])}
-    # Output goes to a file: a pipe nobody reads would block the server once full.
     log_file = Path(tempfile.mkstemp(prefix="warung-e2e-", suffix=".log")[1])
     _RUNTIME_LOG[:] = [log_file]
-    with log_file.open("wb") as log:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "warung_local",
-                "dev",
-                "--port",
-                str(port),
-                "--emulator-port",
-                str(emulator_port),
-                # Every test signs in from 127.0.0.1: per-IP limits would throttle the suite.
-                # The per-account lockout keeps its production value and is tested.
-                "--parameter-overrides",
-                "RateLoginAttemptsPerIp=10000/60",
-                "RateRegistrationsPerIp=10000/3600",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
-    # Until the platform function exists any HTTP answer means the runtime is up.
-    health_required = (ROOT / "functions" / "platform_api" / "app.py").exists()
-    deadline = time.monotonic() + STARTUP_TIMEOUT_S
-    while True:
-        status = _status(f"{url}/v1/health")
-        if status == 200 or (status is not None and not health_required):
-            break
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            process.wait()
-            pytest.fail(
-                f"the local runtime did not become ready (last status {status}):\n"
-                + _log_tail(log_file)
-            )
-        time.sleep(0.2)
-
-    try:
-        yield url
-    finally:
+    # Every test signs in from 127.0.0.1: per-IP limits would throttle the suite. The
+    # per-account lockout keeps its production value and is tested.
+    limits = ["RateLoginAttemptsPerIp=10000/60", "RateRegistrationsPerIp=10000/3600"]
+    with running_dev(
+        log_file, args=["--parameter-overrides", *limits], startup_s=STARTUP_TIMEOUT_S
+    ) as dev:
+        yield f"http://127.0.0.1:{dev.port}"
+        process = dev.process
         process.send_signal(signal.SIGINT)
         try:
             code = process.wait(timeout=SHUTDOWN_TIMEOUT_S)
         except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
             pytest.fail(
                 f"the local runtime did not stop within {SHUTDOWN_TIMEOUT_S:.0f} s of SIGINT"
             )

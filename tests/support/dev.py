@@ -6,7 +6,7 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,15 +35,22 @@ class Dev:
 
 @contextmanager
 def running_dev(
-    log_path: Path, *, template: Path | None = None, startup_s: float = 90.0
+    log_path: Path,
+    *,
+    template: Path | None = None,
+    args: Sequence[str] = (),
+    startup_s: float = 90.0,
 ) -> Iterator[Dev]:
-    """`dev` on free ports, ready to serve; killed afterwards if it still runs."""
+    """`dev` on free ports (and ``args``), ready to serve; killed afterwards if it still runs.
+
+    Output goes to ``log_path``: a pipe nobody reads would block the server once full.
+    """
     port, emulator_port = free_port(), free_port()
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(["tools", "layers/common"])}
     command = [sys.executable, "-m", "warung_local", "dev"]
     if template is not None:
         command += ["--template", str(template)]
-    command += ["--port", str(port), "--emulator-port", str(emulator_port)]
+    command += ["--port", str(port), "--emulator-port", str(emulator_port), *args]
     with log_path.open("wb") as log:
         process = subprocess.Popen(command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
     dev = Dev(process, port, emulator_port, log_path)
