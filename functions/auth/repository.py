@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from auth.rules.accounts import Account, Session, SpentRefreshToken
+from auth.rules.accounts import SpentRefreshToken
 from warung import clock
 from warung.dynamo import Transaction, get_item, get_items, query_items, to_item
 from warung.errors import Conflict, InvalidToken
@@ -17,10 +17,15 @@ from warung.settings import get_settings
 from warung.store.accounts import (
     ADMINS_PARTITION,
     USERS_PARTITION,
+    Account,
+    Session,
+    account_from,
     account_index,
+    account_item,
     email_key,
     one_time_token_key,
     refresh_token_key,
+    session_from,
     session_index,
     session_key,
     user_key,
@@ -38,49 +43,10 @@ def _get(key: dict[str, str], *, consistent: bool = True) -> dict[str, Any] | No
 # ---------------------------------------------------------------- accounts
 
 
-def _account(item: dict[str, Any]) -> Account:
-    return Account(
-        user_id=item["id"],
-        email=item["email"],
-        name=item["name"],
-        password_hash=item["password_hash"],
-        created_at=item["created_at"],
-        phone=item.get("phone"),
-        email_verified=bool(item.get("email_verified", False)),
-        disabled=bool(item.get("disabled", False)),
-        roles=frozenset(item.get("roles") or ()),
-        tokens_valid_after_ms=int(item.get("tokens_valid_after_ms") or 0),
-        memberships=dict(item.get("memberships") or {}),
-    )
-
-
-def account_item(account: Account) -> dict[str, Any]:
-    """The stored form of an account, with its index keys."""
-    item: dict[str, Any] = {
-        **user_key(account.user_id),
-        "entity": "user",
-        "id": account.user_id,
-        "email": account.email,
-        "name": account.name,
-        "phone": account.phone,
-        "password_hash": account.password_hash,
-        "email_verified": account.email_verified,
-        "disabled": account.disabled,
-        "roles": sorted(account.roles),
-        "tokens_valid_after_ms": account.tokens_valid_after_ms,
-        "memberships": account.memberships,
-        "created_at": account.created_at,
-        "updated_at": account.created_at,
-        # Admin list of every account, newest first.
-        **account_index(account.created_at, account.user_id, admin="admin" in account.roles),
-    }
-    return item
-
-
 def get_account(user_id: str) -> Account | None:
     """The account, read consistently."""
     item = _get(user_key(user_id))
-    return _account(item) if item else None
+    return account_from(item) if item else None
 
 
 def sign_in_reads(
@@ -175,7 +141,7 @@ def list_accounts(
         request["ExclusiveStartKey"] = start_key
     accounts: list[Account] = []
     for item, key in query_items(request):
-        accounts.append(_account(item))
+        accounts.append(account_from(item))
         if len(accounts) == limit:
             return accounts, key
     return accounts, None
@@ -261,28 +227,18 @@ def find_refresh_token(digest: str) -> dict[str, Any] | None:
     return _get(refresh_token_key(digest))
 
 
-def _session(session_id: str, item: dict[str, Any]) -> Session:
-    return Session(
-        session_id=session_id,
-        user_id=item["user_id"],
-        created_ms=int(item["created_ms"]),
-        expires_at=int(item["expires_at"]),
-        revoked=bool(item.get("revoked", False)),
-    )
-
-
 def get_session(session_id: str) -> Session | None:
     """The session, read consistently."""
     item = _get(session_key(session_id))
-    return _session(session_id, item) if item else None
+    return session_from(session_id, item) if item else None
 
 
 def session_and_account(session_id: str, user_id: str) -> tuple[Session | None, Account | None]:
     """The session and its account, read consistently in one BatchGetItem."""
     session, account = get_items([session_key(session_id), user_key(user_id)], table=_table())
     return (
-        _session(session_id, session) if session else None,
-        _account(account) if account else None,
+        session_from(session_id, session) if session else None,
+        account_from(account) if account else None,
     )
 
 

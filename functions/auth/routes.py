@@ -27,7 +27,6 @@ from auth.models import (
     TokenPairOut,
     VerifyEmailRequest,
 )
-from auth.rules.accounts import Account
 from warung.api import (
     ADMIN_ONLY,
     RATE_LIMITED,
@@ -39,6 +38,7 @@ from warung.api import (
 from warung.auth import admin, current_caller, signed_in
 from warung.context import RequestMeta
 from warung.models import Cursor, Limit
+from warung.store.accounts import Account
 
 router = WarungRouter()  # type: ignore[no-untyped-call]
 TAGS = ["auth"]

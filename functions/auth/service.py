@@ -16,7 +16,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from auth import repository
 from auth.rules import accounts as domain
 from auth.rules import passwords
-from auth.rules.accounts import Account, Session
 from warung import clock, ratelimit
 from warung.audit import audited, diff
 from warung.auth import forget_auth_state
@@ -33,6 +32,7 @@ from warung.errors import (
 )
 from warung.ids import new_id, rfc3339, utc_now
 from warung.observability import MetricUnit, logger, mask_email, metrics
+from warung.store.accounts import Account, Session
 
 
 class AuthSettings(BaseModel):

@@ -1,20 +1,19 @@
 """Where carts, orders, stock and promo codes live in the main table (docs/data-model.md).
 
-The only module of the orders function that knows indexes and expressions (its keys come
-from ``warung.store``); the order and payment records themselves are shared with the
-payments function (``warung.ordering.records``).
+The only module of the orders function that knows indexes and expressions. The records,
+their stored forms and their keys come from ``warung.store`` (the order and payment are
+shared with the payments function and the worker; the catalog's product and merchant are
+read through the catalog's own mapping and narrowed to what ordering needs).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
-from orders.rules.cart import Cart, CartLine, MerchantNow, ProductNow
-from orders.rules.pricing import Promo, promo_limit_reached, promo_not_found
+from orders.rules.cart import MerchantNow, ProductNow
+from orders.rules.pricing import promo_limit_reached, promo_not_found
 from warung.dynamo import (
     Transaction,
     dynamodb_client,
@@ -24,27 +23,33 @@ from warung.dynamo import (
     to_item,
 )
 from warung.errors import Conflict, InsufficientStock, MerchantClosed, ValidationFailed
-from warung.ordering.records import (
-    MAX_PENDING_ORDERS,
-    Order,
-    Payment,
-    order_from,
-    order_item,
-    payment_item,
-)
 from warung.settings import get_settings
 from warung.store.accounts import user_key
-from warung.store.merchants import merchant_key
+from warung.store.merchants import merchant_from, merchant_key
 from warung.store.orders import (
+    MAX_PENDING_ORDERS,
     PENDING_PARTITION,
+    Cart,
+    Order,
+    cart_from,
+    cart_item,
     cart_key,
     customer_orders_partition,
     merchant_orders_partition,
+    order_from,
+    order_item,
     order_key,
     pending_orders_key,
 )
-from warung.store.products import product_key
-from warung.store.promos import PROMOS_PARTITION, promo_index, promo_key, promo_use_key
+from warung.store.payments import Payment, payment_item
+from warung.store.products import product_from, product_key
+from warung.store.promos import (
+    PROMOS_PARTITION,
+    Promo,
+    promo_from,
+    promo_key,
+    promo_use_key,
+)
 
 
 # Errors are made per request, never shared: an instance raised twice would chain one
@@ -66,70 +71,13 @@ def _table() -> str:
 # ---------------------------------------------------------------- values read
 
 
-def _cart(item: Mapping[str, Any] | None) -> Cart:
-    if not item:
-        return Cart(None, ())
-    lines = tuple(CartLine(line["product_id"], int(line["quantity"])) for line in item["items"])
-    return Cart(item.get("merchant_id") if lines else None, lines, item.get("updated_at"))
-
-
-def _product(item: Mapping[str, Any]) -> ProductNow:
-    stock = item.get("stock")
-    return ProductNow(
-        product_id=item["product_id"],
-        merchant_id=item["merchant_id"],
-        name=item["name"],
-        price=int(item["price"]),
-        stock=int(stock) if stock is not None else None,
-        available=bool(item.get("available", True)),
-        archived=bool(item.get("archived", False)),
-    )
-
-
-def _merchant(item: Mapping[str, Any]) -> MerchantNow:
-    return MerchantNow(
-        merchant_id=item["id"],
-        name=item["name"],
-        status=item["status"],
-        is_open=bool(item.get("is_open", True)),
-        opening_hours=item.get("opening_hours"),
-        lat=Decimal(str(item["lat"])),
-        lon=Decimal(str(item["lon"])),
-        base_fee=int(item["base_fee"]),
-        per_km_fee=int(item["per_km_fee"]),
-        max_distance_km=Decimal(str(item["max_distance_km"])),
-        tax_rate=Decimal(str(item["tax_rate"])),
-    )
-
-
-def _promo(item: Mapping[str, Any]) -> Promo:
-    def when(value: Any) -> datetime | None:
-        return datetime.fromisoformat(str(value).replace("Z", "+00:00")) if value else None
-
-    def maybe(value: Any) -> int | None:
-        return int(value) if value is not None else None
-
-    return Promo(
-        code=item["code"],
-        kind="percent" if item["type"] == "percent" else "fixed",
-        value=int(item["value"]),
-        min_subtotal=int(item.get("min_subtotal", 0)),
-        max_discount=maybe(item.get("max_discount")),
-        starts_at=when(item.get("starts_at")),
-        ends_at=when(item.get("ends_at")),
-        active=bool(item.get("active", True)),
-        usage_limit=maybe(item.get("usage_limit")),
-        per_user_limit=maybe(item.get("per_user_limit")),
-    )
-
-
 # ---------------------------------------------------------------- carts
 
 
 def get_cart(user_id: str) -> Cart:
     """The customer's cart (empty if none), read consistently."""
     (item,) = get_items([cart_key(user_id)], table=_table())
-    return _cart(item)
+    return cart_from(item)
 
 
 def save_cart(user_id: str, cart: Cart, now: str) -> None:
@@ -138,14 +86,7 @@ def save_cart(user_id: str, cart: Cart, now: str) -> None:
     if cart.empty:
         client.delete_item(TableName=_table(), Key=to_item(cart_key(user_id)))
         return
-    item = {
-        **cart_key(user_id),
-        "entity": "cart",
-        "merchant_id": cart.merchant_id,
-        "items": [{"product_id": x.product_id, "quantity": x.quantity} for x in cart.lines],
-        "updated_at": now,
-    }
-    client.put_item(TableName=_table(), Item=to_item(item))
+    client.put_item(TableName=_table(), Item=to_item(cart_item(user_id, cart, now)))
 
 
 @dataclass(frozen=True)
@@ -162,7 +103,7 @@ def customer_state(user_id: str) -> CheckoutReads:
     profile, cart, counter = get_items(
         [user_key(user_id), cart_key(user_id), pending_orders_key(user_id)], table=_table()
     )
-    return CheckoutReads(profile, _cart(cart), int((counter or {}).get("count", 0)))
+    return CheckoutReads(profile, cart_from(cart), int((counter or {}).get("count", 0)))
 
 
 @dataclass(frozen=True)
@@ -186,14 +127,18 @@ def catalog_for(
     if promo_code:
         keys += [promo_key(promo_code), promo_use_key(promo_code, user_id)]
     items = get_items(keys, table=_table())
-    products = {item["product_id"]: _product(item) for item in items[: len(product_ids)] if item}
+    products = {
+        item["product_id"]: ProductNow.of(product_from(item))
+        for item in items[: len(product_ids)]
+        if item
+    }
     merchant_item = items[len(product_ids)]
     promo_item = items[len(product_ids) + 1] if promo_code else None
     use_item = items[len(product_ids) + 2] if promo_code else None
     return Catalog(
         products=products,
-        merchant=_merchant(merchant_item) if merchant_item else None,
-        promo=_promo(promo_item) if promo_item else None,
+        merchant=MerchantNow.of(merchant_from(merchant_item)) if merchant_item else None,
+        promo=promo_from(promo_item) if promo_item else None,
         promo_found=promo_item is not None,
         promo_used_by_customer=int((use_item or {}).get("uses", 0)),
     )
@@ -202,7 +147,7 @@ def catalog_for(
 def product_and_cart(product_id: str, user_id: str) -> tuple[ProductNow | None, Cart]:
     """A product and the customer's cart, in one round trip."""
     product, cart = get_items([product_key(product_id), cart_key(user_id)], table=_table())
-    return (_product(product) if product else None), _cart(cart)
+    return (ProductNow.of(product_from(product)) if product else None), cart_from(cart)
 
 
 def products_tracking_stock(product_ids: list[str]) -> set[str]:
@@ -350,31 +295,6 @@ def unpaid_due(now: str, *, page_size: int = 100) -> Iterator[Order]:
 
 
 # ---------------------------------------------------------------- promo codes
-
-
-def promo_item(promo: Promo, *, used: int, created_at: str, updated_at: str) -> dict[str, Any]:
-    """The stored form of a promo code, listed newest first (gsi1)."""
-    from warung.ids import rfc3339
-
-    item = {
-        **promo_key(promo.code),
-        "entity": "promo",
-        "code": promo.code,
-        "type": promo.kind,
-        "value": promo.value,
-        "min_subtotal": promo.min_subtotal,
-        "max_discount": promo.max_discount,
-        "starts_at": rfc3339(promo.starts_at) if promo.starts_at else None,
-        "ends_at": rfc3339(promo.ends_at) if promo.ends_at else None,
-        "usage_limit": promo.usage_limit,
-        "per_user_limit": promo.per_user_limit,
-        "active": promo.active,
-        "used": used,
-        "created_at": created_at,
-        "updated_at": updated_at,
-        **promo_index(created_at, promo.code),
-    }
-    return {k: v for k, v in item.items() if v is not None}
 
 
 def add_promo(tx: Transaction, item: Mapping[str, Any]) -> Transaction:

@@ -39,7 +39,7 @@ from warung.auth import admin, current_caller, member_of, signed_in, verified
 from warung.errors import IdempotencyKeyRequired
 from warung.models import Cursor, Limit
 from warung.ordering.lifecycle import OrderStatus
-from warung.ordering.records import Order, OrderLine
+from warung.store.orders import Order, OrderLine
 
 router = WarungRouter()  # type: ignore[no-untyped-call]
 NO_ORDER: dict[int, OpenAPIResponse] = {404: {"description": "No such order, or not yours."}}

@@ -19,7 +19,7 @@ from typing import Any
 from orders import repository
 from orders.repository import Catalog
 from orders.rules import cart, pricing
-from orders.rules.cart import Cart, CartView
+from orders.rules.cart import CartView
 from warung.audit import audited
 from warung.auth import Caller
 from warung.context import RequestMeta
@@ -37,9 +37,11 @@ from warung.observability import MetricUnit, metrics
 from warung.ordering import lifecycle as order_lifecycle
 from warung.ordering.lifecycle import OrderStatus
 from warung.ordering.notifications import enqueue_all, status_jobs
-from warung.ordering.records import MAX_PENDING_ORDERS, SIMULATOR, Order, OrderLine, Payment
 from warung.ordering.status import change_status, release_promo, release_stock
 from warung.settings import get_settings
+from warung.store.orders import MAX_PENDING_ORDERS, Cart, Order, OrderLine
+from warung.store.payments import SIMULATOR, Payment
+from warung.store.promos import promo_item
 
 MAX_EXAMINED_PER_PAGE = 500
 
@@ -389,7 +391,7 @@ def create_promo(admin_id: str, data: Mapping[str, Any], meta: RequestMeta) -> d
         per_user_limit=data.get("per_user_limit"),
     )
     now = rfc3339(utc_now())
-    item = repository.promo_item(promo, used=0, created_at=now, updated_at=now)
+    item = promo_item(promo, used=0, created_at=now, updated_at=now)
     tx = repository.add_promo(Transaction(), item)
     fields = {k: v for k, v in item.items() if k in data or k in ("code", "type")}
     tx.extend([audited(admin_id, "promo.created", f"promo:{promo.code}", meta, **fields)]).commit()

@@ -1,7 +1,6 @@
 """Where payments, their orders, provider events and merchant owners live in the main table
 (docs/data-model.md). The only module of the payments function that knows expressions (its
-keys come from ``warung.store``); the order and payment records themselves are the layer's
-(``warung.ordering.records``).
+records, stored forms and keys come from ``warung.store``).
 """
 
 from __future__ import annotations
@@ -11,17 +10,16 @@ from typing import Any
 
 from warung.dynamo import Transaction, get_item, get_items, query_items, to_item
 from warung.errors import Conflict
-from warung.ordering.records import (
-    EVENT_RETENTION_SECONDS,
-    Order,
-    Payment,
-    order_from,
-    payment_from,
-)
 from warung.settings import get_settings
 from warung.store.merchants import MEMBER_PREFIX, merchant_partition
-from warung.store.orders import order_key
-from warung.store.payments import event_key, payment_key
+from warung.store.orders import Order, order_from, order_key
+from warung.store.payments import (
+    EVENT_RETENTION_SECONDS,
+    Payment,
+    event_key,
+    payment_from,
+    payment_key,
+)
 
 
 class DuplicateEvent(Conflict):

@@ -15,9 +15,9 @@ from payments.models import PaymentOut, SimulationAccepted, SimulationRequest, W
 from warung.api import UNAUTHORIZED, WarungRouter, request_meta
 from warung.auth import BEARER_SECURITY, AuthGate, Caller, current_caller, signed_in
 from warung.errors import InvalidJson, NotFound
-from warung.ordering.records import Payment
 from warung.settings import get_settings
 from warung.signatures import SIGNATURE_HEADER, SIGNATURE_TOLERANCE_S
+from warung.store.payments import Payment
 
 router = WarungRouter()  # type: ignore[no-untyped-call]
 TAGS = ["payments"]

@@ -26,10 +26,11 @@ from warung.jobs import JobPayload, PaymentSimulation, RefundPayment
 from warung.observability import MetricUnit, logger, metrics
 from warung.ordering.notifications import enqueue_all, refund_email, status_jobs
 from warung.ordering.payments import SIMULATOR, PaymentProvider, ProviderEvent, provider_named
-from warung.ordering.records import Order, Payment
 from warung.ordering.status import change_status
 from warung.secrets import get_secret
 from warung.settings import get_settings
+from warung.store.orders import Order
+from warung.store.payments import Payment
 
 WEBHOOK_PROVIDER: Final = SIMULATOR
 """The provider whose events ``POST /v1/payments/webhook`` receives (today the only one)."""

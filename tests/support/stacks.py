@@ -56,11 +56,11 @@ def new_account(name: str = "Sri", *, verified: bool = True) -> Any:
     import uuid
 
     from auth import repository
-    from auth.rules import accounts as domain
     from warung.dynamo import Transaction
     from warung.ids import new_id, rfc3339, utc_now
+    from warung.store.accounts import Account
 
-    made = domain.Account(
+    made = Account(
         user_id=new_id(),
         email=f"a-{uuid.uuid4().hex[:10]}@example.test",
         name=name,

@@ -19,6 +19,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from warung.store.accounts import Account
+
 ROOT = Path(__file__).resolve().parents[2]
 DEMO_PASSWORD = "warung-demo-password"  # noqa: S105 - the published demo password (SPEC §6), local seed only
 DEMO_ACCOUNTS = (
@@ -92,7 +94,7 @@ def ensure_account(
             )
             tx.extend([audit_write(entry)]).commit()
         return existing.user_id, False
-    account = domain.Account(
+    account = Account(
         user_id=new_id(),
         email=email,
         name=name,

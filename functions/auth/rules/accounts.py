@@ -7,10 +7,10 @@ import re
 import secrets
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import timedelta
 
 from warung.errors import Conflict, FieldError, InvalidToken, ValidationFailed
+from warung.store.accounts import Account
 
 SESSION_LIFETIME = timedelta(days=30)
 VERIFICATION_LIFETIME = timedelta(hours=24)
@@ -48,47 +48,6 @@ def subject_digest(email: str) -> str:
 
 class SpentRefreshToken(InvalidToken):
     """The refresh token was already exchanged: reuse (or a race with a second use)."""
-
-
-@dataclass(frozen=True)
-class Account:
-    """A user account as the auth function sees it."""
-
-    user_id: str
-    email: str
-    name: str
-    password_hash: str
-    created_at: str
-    phone: str | None = None
-    email_verified: bool = False
-    disabled: bool = False
-    roles: frozenset[str] = frozenset()
-    tokens_valid_after_ms: int = 0
-    memberships: dict[str, str] = field(default_factory=dict)
-
-    def role_list(self) -> list[str]:
-        """Every account is a customer; global roles come on top."""
-        return ["customer", *sorted(self.roles)]
-
-
-@dataclass(frozen=True)
-class Session:
-    """One signed-in device: a chain of refresh tokens, 30 days at most."""
-
-    session_id: str
-    user_id: str
-    created_ms: int
-    expires_at: int
-    revoked: bool = False
-
-    def usable(self, now: int, account: Account) -> bool:
-        """Not revoked, not past its 30 days, not ended by "sign out everywhere"."""
-        return (
-            not self.revoked
-            and now < self.expires_at
-            and not account.disabled
-            and self.created_ms > account.tokens_valid_after_ms
-        )
 
 
 def new_roles(actor_id: str, target: Account, requested: Sequence[str]) -> frozenset[str]:

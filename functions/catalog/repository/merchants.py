@@ -9,21 +9,25 @@ steps.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from decimal import Decimal
 from typing import Any
 
-from catalog.rules.merchants import Delivery, Member, Merchant, city_key
 from warung.dynamo import Transaction, get_item, get_items, partition_query, query_items, to_item
 from warung.errors import Conflict, NotFound
 from warung.settings import get_settings
 from warung.store.accounts import email_key, user_key
 from warung.store.merchants import (
     MEMBER_PREFIX,
+    Member,
+    Merchant,
+    city_key,
     city_partition,
     geo_key,
     geo_partition,
+    member_from,
+    member_item,
     member_key,
-    merchant_index,
+    merchant_from,
+    merchant_item,
     merchant_key,
     merchant_partition,
     status_partition,
@@ -49,78 +53,7 @@ def _get(key: dict[str, str], *, consistent: bool = True) -> dict[str, Any] | No
     return get_item(key, table=_table(), consistent=consistent)
 
 
-# ---------------------------------------------------------------- keys
-
-
 # ---------------------------------------------------------------- merchants
-
-
-def index_fields(merchant: Merchant) -> dict[str, str]:
-    """The index attributes of a merchant's profile for its status.
-
-    gsi1 (every status) lists merchants by status, newest first; gsi2 (active only, sparse)
-    lists active merchants of a city, so that suspension removes them from it at once.
-    """
-    return merchant_index(
-        merchant.merchant_id,
-        merchant.created_at,
-        merchant.status,
-        city_key(merchant.city),
-        active=merchant.active,
-    )
-
-
-def merchant_item(merchant: Merchant) -> dict[str, Any]:
-    """The stored form of a merchant's profile, with its index keys."""
-    return {
-        **merchant_key(merchant.merchant_id),
-        "entity": "merchant",
-        "id": merchant.merchant_id,
-        "name": merchant.name,
-        "description": merchant.description,
-        "phone": merchant.phone,
-        "address": dict(merchant.address),
-        "lat": merchant.lat,
-        "lon": merchant.lon,
-        "status": merchant.status,
-        "base_fee": merchant.delivery.base_fee,
-        "per_km_fee": merchant.delivery.per_km_fee,
-        "max_distance_km": merchant.delivery.max_distance_km,
-        "tax_rate": str(merchant.tax_rate),
-        "opening_hours": dict(merchant.opening_hours) if merchant.opening_hours else None,
-        "is_open": merchant.is_open,
-        "webhook_url": merchant.webhook_url,
-        "owners": merchant.owners,
-        "version": 1,
-        "created_at": merchant.created_at,
-        "updated_at": merchant.updated_at,
-        **index_fields(merchant),
-    }
-
-
-def merchant_from(item: dict[str, Any]) -> Merchant:
-    return Merchant(
-        merchant_id=item["id"],
-        name=item["name"],
-        description=item.get("description", ""),
-        phone=item["phone"],
-        address=dict(item["address"]),
-        lat=Decimal(item["lat"]),
-        lon=Decimal(item["lon"]),
-        status=item["status"],
-        delivery=Delivery(
-            base_fee=int(item["base_fee"]),
-            per_km_fee=int(item["per_km_fee"]),
-            max_distance_km=Decimal(item["max_distance_km"]),
-        ),
-        tax_rate=Decimal(item["tax_rate"]),
-        opening_hours=item.get("opening_hours"),
-        is_open=bool(item.get("is_open", True)),
-        webhook_url=item.get("webhook_url"),
-        owners=int(item.get("owners", 1)),
-        created_at=item["created_at"],
-        updated_at=item["updated_at"],
-    )
 
 
 def get_merchant(merchant_id: str, *, consistent: bool = True) -> tuple[Merchant, int] | None:
@@ -244,32 +177,9 @@ def merchants_by_id(merchant_ids: list[str], *, consistent: bool = True) -> dict
 # ---------------------------------------------------------------- members
 
 
-def _member(item: dict[str, Any]) -> Member:
-    return Member(
-        merchant_id=item["merchant_id"],
-        user_id=item["user_id"],
-        role=item["role"],
-        email=item["email"],
-        name=item["name"],
-        added_at=item["added_at"],
-    )
-
-
 def put_member(tx: Transaction, member: Member) -> Transaction:
     """Add a member or change their role."""
-    return tx.put(
-        _table(),
-        {
-            **member_key(member.merchant_id, member.user_id),
-            "entity": "member",
-            "merchant_id": member.merchant_id,
-            "user_id": member.user_id,
-            "role": member.role,
-            "email": member.email,
-            "name": member.name,
-            "added_at": member.added_at,
-        },
-    )
+    return tx.put(_table(), member_item(member))
 
 
 def delete_member(tx: Transaction, merchant_id: str, user_id: str) -> Transaction:
@@ -304,7 +214,7 @@ def merchant_with_members(merchant_id: str) -> tuple[Merchant | None, list[Membe
         if item["sk"] == merchant_key(merchant_id)["sk"]:
             merchant = merchant_from(item)
         else:
-            members.append(_member(item))
+            members.append(member_from(item))
     return merchant, members
 
 
@@ -326,7 +236,7 @@ def merchant_and_member(
         summary = {"user_id": account["id"], "email": account["email"], "name": account["name"]}
     return (
         merchant_from(profile) if profile else None,
-        _member(member) if member else None,
+        member_from(member) if member else None,
         summary,
     )
 

@@ -12,75 +12,32 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from catalog.repository.merchants import merchant_from
 from catalog.rules import search
-from catalog.rules.merchants import Merchant
-from catalog.rules.products import CATEGORIES, Product, fields_of
+from catalog.rules.products import CATEGORIES
 from warung.dynamo import Transaction, get_item, get_items, partition_query, query_items
 from warung.errors import PreconditionFailed
 from warung.settings import get_settings
-from warung.store.merchants import merchant_key
+from warung.store.merchants import Merchant, merchant_from, merchant_key
 from warung.store.products import (
+    Product,
     category_by_price_partition,
     category_newest_partition,
-    listing_index,
     menu_partition,
+    price_range,
+    product_from,
+    product_item,
     product_key,
     search_key,
 )
 from warung.store.products import search_partition as search_items_partition
 
 PRODUCT_CHANGED = "The product changed since you read it; read it again (new ETag) and retry."
-PRICE_DIGITS = 12  # prices are at most 100,000,000: zero-padded they sort as numbers
 # Attributes a search item carries: what the filters and sorts of a search read.
 SEARCH_FIELDS = ("product_id", "merchant_id", "name", "price", "category", "available")
 
 
 def _table() -> str:
     return get_settings().table_name
-
-
-def price_sort_key(price: int, product_id: str) -> str:
-    """``gsi2sk``: the price, zero-padded, then the id (unique, creation order)."""
-    return f"{price:0{PRICE_DIGITS}d}#{product_id}"
-
-
-def product_item(product: Product) -> dict[str, Any]:
-    """The stored form of a product; index keys only while it is listed."""
-    item: dict[str, Any] = {
-        **product_key(product.product_id),
-        "entity": "product",
-        **fields_of(product),
-    }
-    if not product.archived:
-        item |= listing_index(
-            product.product_id,
-            product.merchant_id,
-            product.category,
-            price_sort_key(product.price, product.product_id),
-        )
-    return {k: v for k, v in item.items() if v is not None}
-
-
-def product_from(item: dict[str, Any]) -> Product:
-    """A stored product item (or an index entry of one) as a :class:`Product`."""
-    stock = item.get("stock")
-    return Product(
-        product_id=item["product_id"],
-        merchant_id=item["merchant_id"],
-        name=item["name"],
-        description=item.get("description", ""),
-        price=int(item["price"]),
-        category=item["category"],
-        tags=tuple(item.get("tags") or ()),
-        stock=int(stock) if stock is not None else None,
-        available=bool(item.get("available", True)),
-        image_url=item.get("image_url"),
-        archived=bool(item.get("archived", False)),
-        version=int(item.get("version", 1)),
-        created_at=item["created_at"],
-        updated_at=item["updated_at"],
-    )
 
 
 # ---------------------------------------------------------------- writes
@@ -186,8 +143,7 @@ def category_by_price(
     start: dict[str, Any] | None,
 ) -> Iterator[Row]:
     """A category's listed products by price (gsi2), only those in the price range."""
-    low = f"{min_price or 0:0{PRICE_DIGITS}d}#"
-    high = f"{max_price if max_price is not None else 10**PRICE_DIGITS - 1:0{PRICE_DIGITS}d}#~"
+    low, high = price_range(min_price, max_price)
     return query_items(
         partition_query(
             category_by_price_partition(category),

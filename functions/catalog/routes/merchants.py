@@ -24,8 +24,6 @@ from catalog.models.merchants import (
     WebhookSecret,
 )
 from catalog.rules.merchants import (
-    Member,
-    Merchant,
     MerchantStatus,
     cache_control,
     is_insider,
@@ -43,6 +41,7 @@ from warung.auth import admin, current_caller, member_of, optional_caller, verif
 from warung.context import RequestMeta
 from warung.ids import utc_now
 from warung.models import Cursor, Limit
+from warung.store.merchants import Member, Merchant
 
 router = WarungRouter()  # type: ignore[no-untyped-call]
 TAGS = ["merchants"]

@@ -18,11 +18,11 @@ from catalog.models.products import (
 )
 from catalog.rules import products
 from catalog.rules.merchants import cache_control
-from catalog.rules.products import Product
 from catalog.service import products as service
 from warung.api import UNAUTHORIZED, WarungRouter, no_content, request_meta
 from warung.auth import current_caller, member_of, optional_caller, signed_in
 from warung.models import Cursor, Limit
+from warung.store.products import Product
 
 router = WarungRouter()  # type: ignore[no-untyped-call]
 TAGS = ["products"]

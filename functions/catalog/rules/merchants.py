@@ -4,20 +4,15 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from catalog.rules import search
 from warung.errors import Conflict, FieldError, Forbidden, InvalidTransition, ValidationFailed
 from warung.ordering.hours import WEEKDAYS, span
 from warung.ordering.hours import open_at as _open_at
+from warung.store.merchants import Member, Merchant
 
-DEFAULT_BASE_FEE = 8000
-DEFAULT_PER_KM_FEE = 2500
-DEFAULT_MAX_DISTANCE_KM = Decimal(15)
-DEFAULT_TAX_RATE = Decimal("0.11")
 MAX_DELIVERY_KM = Decimal(50)  # bounds the geo index items one merchant writes
 
 
@@ -36,65 +31,7 @@ EDITORS = ("owner", "manager")  # profile, delivery, webhook URL
 PUBLIC_CACHE = "public, max-age=30"  # anonymous reads of public merchants and products
 
 
-@dataclass(frozen=True)
-class Delivery:
-    """How a merchant charges for delivery (integer rupiah) and how far it goes."""
-
-    base_fee: int = DEFAULT_BASE_FEE
-    per_km_fee: int = DEFAULT_PER_KM_FEE
-    max_distance_km: Decimal = DEFAULT_MAX_DISTANCE_KM
-
-
-@dataclass(frozen=True)
-class Merchant:
-    """A shop or restaurant as the catalog sees it."""
-
-    merchant_id: str
-    name: str
-    description: str
-    phone: str
-    address: Mapping[str, str]
-    lat: Decimal
-    lon: Decimal
-    created_at: str
-    updated_at: str
-    status: str = "pending"
-    delivery: Delivery = field(default_factory=Delivery)
-    tax_rate: Decimal = DEFAULT_TAX_RATE
-    opening_hours: Mapping[str, list[str]] | None = None
-    is_open: bool = True
-    webhook_url: str | None = None
-    owners: int = 1
-
-    @property
-    def city(self) -> str:
-        """The city as written by the merchant."""
-        return str(self.address.get("city", ""))
-
-    @property
-    def active(self) -> bool:
-        """Listed publicly: approved and not suspended."""
-        return self.status == "active"
-
-
-@dataclass(frozen=True)
-class Member:
-    """One person's role in one merchant."""
-
-    merchant_id: str
-    user_id: str
-    role: str
-    email: str
-    name: str
-    added_at: str
-
-
 # ---------------------------------------------------------------- values
-
-
-def city_key(city: str) -> str:
-    """The form of a city used in index keys: case- and accent-insensitive, single-spaced."""
-    return search.normalise(city)
 
 
 def check_opening_hours(hours: Mapping[str, Sequence[str]]) -> dict[str, list[str]]:

@@ -8,12 +8,13 @@ decrement included): it is the ``ETag`` and the ``If-Match`` precondition.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, fields
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from catalog.rules import search
 from warung.errors import FieldError, Forbidden, NotFound, PreconditionFailed, ValidationFailed
+from warung.store.products import Product
 
 CATEGORIES = ("food", "drinks", "snacks", "groceries", "other")
 CATEGORY_NAMES = {
@@ -27,36 +28,6 @@ SORTS = ("relevance", "price_asc", "price_desc", "newest")
 MIN_PRICE = 100
 MAX_PRICE = 100_000_000
 PRODUCT_EDITORS = ("owner", "manager")
-
-
-@dataclass(frozen=True)
-class Product:
-    """A product as the catalog stores and shows it."""
-
-    product_id: str
-    merchant_id: str
-    name: str
-    price: int
-    category: str
-    created_at: str
-    updated_at: str
-    description: str = ""
-    tags: tuple[str, ...] = ()
-    stock: int | None = None
-    available: bool = True
-    image_url: str | None = None
-    archived: bool = False
-    version: int = 1
-
-    @property
-    def etag(self) -> str:
-        """The entity tag of this version (a strong validator: any change bumps it)."""
-        return f'"{self.product_id}.{self.version}"'
-
-    @property
-    def orderable(self) -> bool:
-        """Switched on and not sold out."""
-        return self.available and not self.archived and (self.stock is None or self.stock > 0)
 
 
 @dataclass(frozen=True)
@@ -200,13 +171,3 @@ EDITABLE_FIELDS: tuple[str, ...] = (
     "available",
     "image_url",
 )
-
-
-def fields_of(product: Product, names: Iterable[str] | None = None) -> dict[str, Any]:
-    """The product's fields as plain values (``tags`` as a list): all of them, or ``names``.
-
-    The stored form and the audit view are made from this, so a new field is added once.
-    """
-    values = {each.name: getattr(product, each.name) for each in fields(product)}
-    values["tags"] = list(product.tags)
-    return values if names is None else {name: values[name] for name in names}

@@ -13,7 +13,7 @@ ordered by :func:`relevance` when ``sort=relevance``.
 
 from __future__ import annotations
 
-import unicodedata
+from warung.text import normalise
 
 MIN_PREFIX_LEN = 2
 MAX_PREFIX_LEN = 12
@@ -23,23 +23,6 @@ MAX_PREFIX_LEN = 12
 # and its outbox job stays under the 100 actions one TransactWriteItems allows. Names are at
 # most 120 characters; a typical one ("Nasi Goreng Spesial Telur") needs 18.
 MAX_PREFIXES_PER_NAME = 40
-
-
-def normalise(text: str) -> str:
-    """Lower-case, accent-free, single-spaced text: NFKD, combining marks dropped, casefolded,
-    every character that is not a letter or a digit turned into a space.
-
-    ``"  NASI-Goréng!! "`` → ``"nasi goreng"``.
-    """
-    decomposed = unicodedata.normalize("NFKD", text)
-    folded = "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
-    # Casefolding can itself produce decomposable characters (e.g. "ǰ" folds to j + caron):
-    # decompose and strip once more so the result does not depend on the order.
-    folded = "".join(
-        ch for ch in unicodedata.normalize("NFKD", folded) if not unicodedata.combining(ch)
-    )
-    spaced = "".join(ch if ch.isalnum() else " " for ch in folded)
-    return " ".join(spaced.split())
 
 
 def words(text: str) -> list[str]:

@@ -15,7 +15,6 @@ from typing import Any
 from catalog.repository import merchants as repository
 from catalog.rules import geo, search
 from catalog.rules import merchants as domain
-from catalog.rules.merchants import Delivery, Member, Merchant
 from warung.audit import audited, diff
 from warung.auth import Caller, forget_auth_state
 from warung.context import RequestMeta
@@ -25,6 +24,8 @@ from warung.errors import FieldError, NotFound, ValidationFailed
 from warung.ids import new_id, rfc3339, utc_now
 from warung.ordering import distance
 from warung.settings import get_settings
+from warung.store import merchants as store
+from warung.store.merchants import Delivery, Member, Merchant
 
 Listed = tuple[Merchant, float | None]  # a merchant and, with ?near=, its distance in km
 
@@ -66,15 +67,15 @@ def open_merchant(caller_id: str, data: Mapping[str, Any], meta: RequestMeta) ->
         created_at=now,
         updated_at=now,
         delivery=Delivery(
-            base_fee=delivery.get("base_fee", domain.DEFAULT_BASE_FEE),
-            per_km_fee=delivery.get("per_km_fee", domain.DEFAULT_PER_KM_FEE),
+            base_fee=delivery.get("base_fee", store.DEFAULT_BASE_FEE),
+            per_km_fee=delivery.get("per_km_fee", store.DEFAULT_PER_KM_FEE),
             max_distance_km=_decimal(
-                delivery.get("max_distance_km", domain.DEFAULT_MAX_DISTANCE_KM)
+                delivery.get("max_distance_km", store.DEFAULT_MAX_DISTANCE_KM)
             ),
         ),
         tax_rate=_decimal(data["tax_rate"])
         if data.get("tax_rate") is not None
-        else domain.DEFAULT_TAX_RATE,
+        else store.DEFAULT_TAX_RATE,
         opening_hours=domain.check_opening_hours(hours) if hours is not None else None,
     )
     account = repository.account_summary(caller_id)
@@ -110,7 +111,7 @@ def _filters(q: str | None, open_now: bool, city: str | None = None) -> Callable
             merchant.active
             and search.matches(merchant.name, terms)
             and (not open_now or domain.open_at(merchant, moment))
-            and (not city or domain.city_key(merchant.city) == domain.city_key(city))
+            and (not city or store.city_key(merchant.city) == store.city_key(city))
         )
 
     return keep

@@ -21,8 +21,8 @@ from typing import Any
 from catalog.repository import merchants as repository
 from catalog.repository import products as repo
 from catalog.rules import products, search
-from catalog.rules.merchants import Merchant, is_insider
-from catalog.rules.products import ListQuery, Product
+from catalog.rules.merchants import is_insider
+from catalog.rules.products import ListQuery
 from warung.audit import audited, diff
 from warung.auth import Caller
 from warung.context import RequestMeta
@@ -30,6 +30,8 @@ from warung.cursors import decode_cursor, encode_cursor, list_scope
 from warung.dynamo import Transaction
 from warung.errors import NotFound
 from warung.ids import new_id, rfc3339, utc_now
+from warung.store.merchants import Merchant
+from warung.store.products import Product, fields_of, product_from
 
 # A listing examines at most this many index entries per request (filters that reject
 # many entries then give a short page, and ``next_cursor`` carries on).
@@ -51,7 +53,7 @@ def _editable(actor: Caller, product_id: str) -> Product:
 
 
 def _audit_view(product: Product) -> dict[str, Any]:
-    return products.fields_of(product, products.EDITABLE_FIELDS)
+    return fields_of(product, products.EDITABLE_FIELDS)
 
 
 # ---------------------------------------------------------------- changing
@@ -205,7 +207,7 @@ def list_products(
         for category in categories:
             streams[category] = _category_stream(query, category, size)
         page, state_out = listed.stream_page(streams, limit, state)
-    return [repo.product_from(e) for e in page], encode_cursor(state_out, scope)
+    return [product_from(e) for e in page], encode_cursor(state_out, scope)
 
 
 def _category_stream(

@@ -19,36 +19,12 @@ from warung.errors import (
     ValidationFailed,
 )
 from warung.ordering.hours import open_at
-from warung.ordering.records import OrderLine
+from warung.store.merchants import Merchant
+from warung.store.orders import Cart, CartLine, OrderLine
+from warung.store.products import Product
+from warung.store.promos import Promo
 
 MAX_CART_LINES = 30
-
-
-@dataclass(frozen=True)
-class CartLine:
-    """A product in a cart: only the id and the quantity; prices are read when shown."""
-
-    product_id: str
-    quantity: int
-
-
-@dataclass(frozen=True)
-class Cart:
-    """A customer's cart: one merchant's products."""
-
-    merchant_id: str | None
-    lines: tuple[CartLine, ...]
-    updated_at: str | None = None
-
-    @property
-    def empty(self) -> bool:
-        """No lines."""
-        return not self.lines
-
-    @property
-    def product_ids(self) -> list[str]:
-        """The products in it, in the order they were added."""
-        return [line.product_id for line in self.lines]
 
 
 @dataclass(frozen=True)
@@ -62,6 +38,19 @@ class ProductNow:
     stock: int | None
     available: bool
     archived: bool
+
+    @classmethod
+    def of(cls, product: Product) -> ProductNow:
+        """The part of a catalog product that ordering reads."""
+        return cls(
+            product_id=product.product_id,
+            merchant_id=product.merchant_id,
+            name=product.name,
+            price=product.price,
+            stock=product.stock,
+            available=product.available,
+            archived=product.archived,
+        )
 
     def orderable(self, quantity: int) -> bool:
         """Can be bought now in ``quantity``."""
@@ -85,6 +74,23 @@ class MerchantNow:
     per_km_fee: int
     max_distance_km: Decimal
     tax_rate: Decimal
+
+    @classmethod
+    def of(cls, merchant: Merchant) -> MerchantNow:
+        """The part of a catalog merchant that ordering reads."""
+        return cls(
+            merchant_id=merchant.merchant_id,
+            name=merchant.name,
+            status=merchant.status,
+            is_open=merchant.is_open,
+            opening_hours=merchant.opening_hours,
+            lat=merchant.lat,
+            lon=merchant.lon,
+            base_fee=merchant.delivery.base_fee,
+            per_km_fee=merchant.delivery.per_km_fee,
+            max_distance_km=merchant.delivery.max_distance_km,
+            tax_rate=merchant.tax_rate,
+        )
 
     @property
     def terms(self) -> pricing.MerchantTerms:
@@ -208,9 +214,7 @@ def order_lines(cart: Cart, products: Mapping[str, ProductNow]) -> list[OrderLin
     return lines
 
 
-def check_promo_use(
-    code: str | None, promo: pricing.Promo | None, used_by_customer: int
-) -> pricing.Promo | None:
+def check_promo_use(code: str | None, promo: Promo | None, used_by_customer: int) -> Promo | None:
     """The promo code to price with: unknown (422) or used up by this customer (422) is
     refused; the overall limit is the checkout transaction's to enforce."""
     if code and promo is None:

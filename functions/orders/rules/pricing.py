@@ -19,13 +19,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
-from typing import Literal, get_args
+from typing import get_args
 
 from warung.errors import FieldError, OutOfDeliveryRange, ValidationFailed
 from warung.ids import rfc3339
 from warung.ordering.distance import haversine_km
+from warung.store.promos import Promo, PromoKind
 
-PromoKind = Literal["percent", "fixed"]
 PROMO_KINDS: tuple[str, ...] = get_args(PromoKind)
 FREE_DELIVERY_KM = 2  # the first 2 km are covered by the base fee
 PROMO_CODE_PATTERN = re.compile(r"^[A-Z0-9_-]{3,32}$")
@@ -74,26 +74,6 @@ class MerchantTerms:
             raise TypeError("tax_rate must be a Decimal: tax is never computed with floats")
         if not Decimal(0) <= self.tax_rate <= Decimal(1):
             raise ValueError("tax_rate must be between 0 and 1")
-
-
-@dataclass(frozen=True)
-class Promo:
-    """A promo code as stored (``code`` upper-case; datetimes timezone-aware, in UTC).
-
-    The code is valid while ``active`` and ``starts_at <= now < ends_at`` (each bound only
-    when set). ``max_discount`` caps percent codes only.
-    """
-
-    code: str
-    kind: PromoKind
-    value: int
-    min_subtotal: int = 0
-    max_discount: int | None = None
-    starts_at: datetime | None = None
-    ends_at: datetime | None = None
-    active: bool = True
-    usage_limit: int | None = None
-    per_user_limit: int | None = None
 
 
 @dataclass(frozen=True)

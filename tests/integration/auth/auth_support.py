@@ -20,6 +20,7 @@ from warung.context import RequestMeta
 from warung.dynamo import Transaction, dynamodb_client, from_item
 from warung.ids import new_id, rfc3339, utc_now
 from warung.settings import get_settings
+from warung.store.accounts import Account
 
 PASSWORD = "kopi-tubruk-pagi-hari"
 USER_AGENT = "WarungTest/1.0 (integration; auth)"
@@ -88,9 +89,9 @@ class AuthWorld:
         admin: bool = False,
         verified: bool = True,
         name: str = "Sri Rahayu",
-    ) -> domain.Account:
+    ) -> Account:
         """An account written straight through ``repository`` (no e-mail job, no audit entry)."""
-        account = domain.Account(
+        account = Account(
             user_id=new_id(),
             email=domain.normalise_email(email or unique_email()),
             name=name,

@@ -16,9 +16,9 @@ from warung.context import RequestMeta
 from warung.dynamo import Transaction, dynamodb_client, from_item
 from warung.ids import rfc3339, utc_now
 from warung.ordering.lifecycle import OrderStatus
-from warung.ordering.records import Order
 from warung.ordering.status import change_status
 from warung.settings import get_settings
+from warung.store.orders import Order
 from warung.store.payments import payment_key
 from warung.store.products import product_key
 

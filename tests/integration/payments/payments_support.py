@@ -24,11 +24,11 @@ from warung.dynamo import Transaction, dynamodb_client, from_item, get_item, to_
 from warung.ids import new_id, rfc3339, utc_now
 from warung.ordering.lifecycle import history_entry
 from warung.ordering.payments import EventData, ProviderEvent
-from warung.ordering.records import Order, OrderLine, Payment, order_item, payment_item
 from warung.ordering.status import change_status
 from warung.secrets import get_secret
 from warung.settings import get_settings
-from warung.store.orders import pending_orders_key
+from warung.store.orders import Order, OrderLine, order_item, pending_orders_key
+from warung.store.payments import Payment, payment_item
 from warung.webhooks import signature_header
 
 TOTAL = 64_500

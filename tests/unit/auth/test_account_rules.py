@@ -6,8 +6,9 @@ import pytest
 from support.checks import refusal as refusal_of
 
 from auth.rules import accounts as domain
-from auth.rules.accounts import Account, Session, cannot_disable_self, new_roles, normalise_email
+from auth.rules.accounts import cannot_disable_self, new_roles, normalise_email
 from warung.errors import Conflict, ValidationFailed
+from warung.store.accounts import Account, Session
 
 ADMIN_ID = "01JADMIN000000000000000000"
 OTHER_ADMIN_ID = "01JADMIN000000000000000001"

@@ -10,12 +10,13 @@ import pytest
 
 import catalog.rules.merchants
 from warung.errors import Conflict, Forbidden, InvalidTransition, ValidationFailed
+from warung.store import merchants as store
 
 domain = catalog.rules.merchants
 
 
 def merchant(**changes: object) -> object:
-    base = domain.Merchant(
+    base = store.Merchant(
         merchant_id="m1",
         name="Warung Bu Sri",
         description="",
@@ -92,7 +93,7 @@ def test_status_changes_are_activate_and_suspend_only() -> None:
 
 
 def test_the_last_owner_cannot_leave_or_step_down() -> None:
-    owner = domain.Member("m1", "u1", "owner", "a@example.com", "A", "2026-11-26T01:00:00Z")
+    owner = store.Member("m1", "u1", "owner", "a@example.com", "A", "2026-11-26T01:00:00Z")
     with pytest.raises(Conflict):
         domain.check_member_change("u1", owner, None, owners=1)
     with pytest.raises(Conflict):
@@ -102,8 +103,8 @@ def test_the_last_owner_cannot_leave_or_step_down() -> None:
 
 
 def test_city_keys_ignore_case_accents_and_spacing() -> None:
-    assert domain.city_key("  Jakarta  Pusat ") == domain.city_key("JAKARTA pusat")
-    assert domain.city_key("Bogór") == "bogor"
+    assert store.city_key("  Jakarta  Pusat ") == store.city_key("JAKARTA pusat")
+    assert store.city_key("Bogór") == "bogor"
 
 
 def test_webhook_secrets_are_prefixed_and_unguessable() -> None:

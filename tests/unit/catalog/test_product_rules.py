@@ -12,8 +12,8 @@ from support.checks import refusal
 # The catalog's own modules, loaded without leaving functions/catalog on the import path.
 from catalog.rules import products
 from warung.errors import Forbidden, NotFound, PreconditionFailed, ValidationFailed
+from warung.store.products import Product, fields_of
 
-Product = products.Product
 ListQuery = products.ListQuery
 
 A, B, C = "01JDX4Y4S5N7Q8R9T0V1W2X3YA", "01JDX4Y4S5N7Q8R9T0V1W2X3YB", "01JDX4Y4S5N7Q8R9T0V1W2X3YC"
@@ -348,10 +348,10 @@ def test_orderable_needs_available_unarchived_and_in_stock() -> None:
 def test_a_products_fields_come_from_the_dataclass_with_tags_as_a_list() -> None:
     made = replace(product(3), tags=("pedas", "nasi"), stock=4)
 
-    everything = products.fields_of(made)
-    edited = products.fields_of(made, products.EDITABLE_FIELDS)
+    everything = fields_of(made)
+    edited = fields_of(made, products.EDITABLE_FIELDS)
 
-    assert set(everything) == {f.name for f in fields(products.Product)}
+    assert set(everything) == {f.name for f in fields(Product)}
     assert everything["tags"] == ["pedas", "nasi"]
     assert (everything["version"], everything["stock"]) == (3, 4)
     assert list(edited) == list(products.EDITABLE_FIELDS)

@@ -8,13 +8,13 @@ from hypothesis import strategies as st
 
 # The catalog's own module, loaded without leaving functions/catalog on the import path.
 from catalog.rules import search
+from warung.text import normalise
 
 MAX_PREFIX_LEN = search.MAX_PREFIX_LEN
 MAX_PREFIXES_PER_NAME = search.MAX_PREFIXES_PER_NAME
 index_prefixes = search.index_prefixes
 lookup_term = search.lookup_term
 matches = search.matches
-normalise = search.normalise
 query_terms = search.query_terms
 relevance = search.relevance
 words = search.words

@@ -1,7 +1,6 @@
 """The ordering kernel: what every function that moves an order shares (the orders
 function, the expiry scheduler, the payments function, the worker).
 
-- ``records``: the order and payment as stored, and how they map to items;
 - ``status``: the one way to change an order's status, and what a change gives back
   (stock, promo uses);
 - ``notifications``: the e-mails and merchant webhooks a change causes;
@@ -10,5 +9,6 @@ function, the expiry scheduler, the payments function, the worker).
 - ``distance``, ``hours``: delivery distance and Jakarta opening hours, shared by the
   catalog's listings and checkout.
 
-Keys are in ``warung.store.orders`` and ``warung.store.payments`` (docs/data-model.md).
+The order and payment records, their stored forms and their keys are in
+``warung.store.orders`` and ``warung.store.payments`` (docs/data-model.md).
 """

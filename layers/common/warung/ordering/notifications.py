@@ -16,7 +16,7 @@ from warung.jobs import (
     enqueue,
 )
 from warung.ordering.lifecycle import OrderStatus, effects
-from warung.ordering.records import Order
+from warung.store.orders import Order
 
 
 def _lines(order: Order) -> list[EmailLine]:

@@ -21,8 +21,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from warung import clock
 from warung.errors import FieldError, ValidationFailed
-from warung.ordering.records import SIMULATOR
 from warung.signatures import SIGNATURE_HEADER, signature_header, verify_signature
+from warung.store.payments import SIMULATOR
 
 __all__ = [
     "SIMULATOR",

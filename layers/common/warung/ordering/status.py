@@ -10,9 +10,8 @@ from typing import Any
 from warung.dynamo import Transaction
 from warung.errors import ApiError, Conflict
 from warung.ordering.lifecycle import HistoryEntry, OrderStatus
-from warung.ordering.records import Order
 from warung.settings import get_settings
-from warung.store.orders import order_key, pending_orders_key
+from warung.store.orders import Order, order_key, pending_orders_key
 from warung.store.products import product_key
 from warung.store.promos import promo_key, promo_use_key
 

@@ -1,6 +1,11 @@
-"""Accounts, their e-mail reservations, sessions, refresh tokens and one-time tokens."""
+"""Accounts and sessions (the records and their stored forms), e-mail reservations,
+refresh tokens and one-time tokens."""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 USERS_PARTITION = "USERS"  # gsi2: every account, newest first (admin list)
 ADMINS_PARTITION = "ROLE#admin"  # gsi1: admins only (sparse)
@@ -48,3 +53,97 @@ def session_index(user_id: str, created_ms: int) -> dict[str, str]:
 def refresh_token_key(digest: str) -> dict[str, str]:
     """A refresh token by the SHA-256 of its secret."""
     return {"pk": f"REFRESH#{digest}", "sk": "TOKEN"}
+
+
+# ---------------------------------------------------------------- records
+
+
+@dataclass(frozen=True)
+class Account:
+    """A user account as the auth function sees it."""
+
+    user_id: str
+    email: str
+    name: str
+    password_hash: str
+    created_at: str
+    phone: str | None = None
+    email_verified: bool = False
+    disabled: bool = False
+    roles: frozenset[str] = frozenset()
+    tokens_valid_after_ms: int = 0
+    memberships: dict[str, str] = field(default_factory=dict)
+
+    def role_list(self) -> list[str]:
+        """Every account is a customer; global roles come on top."""
+        return ["customer", *sorted(self.roles)]
+
+
+@dataclass(frozen=True)
+class Session:
+    """One signed-in device: a chain of refresh tokens, 30 days at most."""
+
+    session_id: str
+    user_id: str
+    created_ms: int
+    expires_at: int
+    revoked: bool = False
+
+    def usable(self, now: int, account: Account) -> bool:
+        """Not revoked, not past its 30 days, not ended by "sign out everywhere"."""
+        return (
+            not self.revoked
+            and now < self.expires_at
+            and not account.disabled
+            and self.created_ms > account.tokens_valid_after_ms
+        )
+
+
+def account_item(account: Account) -> dict[str, Any]:
+    """The stored form of an account, with its index keys."""
+    return {
+        **user_key(account.user_id),
+        "entity": "user",
+        "id": account.user_id,
+        "email": account.email,
+        "name": account.name,
+        "phone": account.phone,
+        "password_hash": account.password_hash,
+        "email_verified": account.email_verified,
+        "disabled": account.disabled,
+        "roles": sorted(account.roles),
+        "tokens_valid_after_ms": account.tokens_valid_after_ms,
+        "memberships": account.memberships,
+        "created_at": account.created_at,
+        "updated_at": account.created_at,
+        # Admin list of every account, newest first.
+        **account_index(account.created_at, account.user_id, admin="admin" in account.roles),
+    }
+
+
+def account_from(item: Mapping[str, Any]) -> Account:
+    """A stored profile as an :class:`Account`."""
+    return Account(
+        user_id=item["id"],
+        email=item["email"],
+        name=item["name"],
+        password_hash=item["password_hash"],
+        created_at=item["created_at"],
+        phone=item.get("phone"),
+        email_verified=bool(item.get("email_verified", False)),
+        disabled=bool(item.get("disabled", False)),
+        roles=frozenset(item.get("roles") or ()),
+        tokens_valid_after_ms=int(item.get("tokens_valid_after_ms") or 0),
+        memberships=dict(item.get("memberships") or {}),
+    )
+
+
+def session_from(session_id: str, item: Mapping[str, Any]) -> Session:
+    """A stored session as a :class:`Session`."""
+    return Session(
+        session_id=session_id,
+        user_id=item["user_id"],
+        created_ms=int(item["created_ms"]),
+        expires_at=int(item["expires_at"]),
+        revoked=bool(item.get("revoked", False)),
+    )

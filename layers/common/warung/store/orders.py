@@ -1,8 +1,17 @@
-"""Orders, carts and a customer's count of unpaid orders."""
+"""Orders (the record and its stored form, shared by every function that reads one),
+carts and a customer's count of unpaid orders."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from warung.ordering.lifecycle import HistoryEntry, OrderStatus
 from warung.store.accounts import user_partition
+
+MAX_PENDING_ORDERS = 5  # orders one customer may have awaiting payment (PENDING_ORDERS count)
 
 PENDING_PARTITION = "PENDING"  # gsi3: unpaid orders by the end of their payment window
 
@@ -45,3 +54,193 @@ def cart_key(user_id: str) -> dict[str, str]:
 def pending_orders_key(customer_id: str) -> dict[str, str]:
     """A customer's count of orders awaiting payment."""
     return {"pk": user_partition(customer_id), "sk": "PENDING_ORDERS"}
+
+
+# ---------------------------------------------------------------- records
+
+
+@dataclass(frozen=True)
+class OrderLine:
+    """One product of an order, as it was sold (a snapshot: later catalog changes do not
+    touch it). ``stock_tracked``: its stock was decremented and is given back if the order
+    ends unfulfilled."""
+
+    product_id: str
+    name: str
+    unit_price: int
+    quantity: int
+    stock_tracked: bool
+
+    @property
+    def line_total(self) -> int:
+        """Unit price times quantity, whole rupiah."""
+        return self.unit_price * self.quantity
+
+
+@dataclass(frozen=True)
+class Order:
+    """An order as stored. ``customer_email``/``customer_name``/``merchant_name`` are kept
+    for the e-mails the order causes; they are not part of the API's order."""
+
+    order_id: str
+    customer_id: str
+    merchant_id: str
+    status: str
+    items: tuple[OrderLine, ...]
+    subtotal: int
+    discount: int
+    delivery_fee: int
+    tax: int
+    total: int
+    delivery_address: Mapping[str, Any]
+    distance_km: Decimal
+    promo_code: str | None
+    payment_id: str
+    payment_status: str
+    status_history: tuple[HistoryEntry, ...]
+    created_at: str
+    updated_at: str
+    expires_at: str
+    customer_email: str
+    customer_name: str
+    merchant_name: str
+    correlation_id: str
+    currency: str = "IDR"
+    version: int = 1
+    reason: str | None = None
+
+
+def order_item(order: Order) -> dict[str, Any]:
+    """The stored form of an order, with its index keys."""
+    item: dict[str, Any] = {
+        **order_key(order.order_id),
+        "entity": "order",
+        "id": order.order_id,
+        "customer_id": order.customer_id,
+        "merchant_id": order.merchant_id,
+        "status": order.status,
+        "items": [
+            {
+                "product_id": line.product_id,
+                "name": line.name,
+                "unit_price": line.unit_price,
+                "quantity": line.quantity,
+                "stock_tracked": line.stock_tracked,
+            }
+            for line in order.items
+        ],
+        "subtotal": order.subtotal,
+        "discount": order.discount,
+        "delivery_fee": order.delivery_fee,
+        "tax": order.tax,
+        "total": order.total,
+        "currency": order.currency,
+        "delivery_address": dict(order.delivery_address),
+        "distance_km": str(order.distance_km),
+        "promo_code": order.promo_code,
+        "payment_id": order.payment_id,
+        "payment_status": order.payment_status,
+        "status_history": [dict(entry) for entry in order.status_history],
+        "created_at": order.created_at,
+        "updated_at": order.updated_at,
+        "expires_at": order.expires_at,
+        "customer_email": order.customer_email,
+        "customer_name": order.customer_name,
+        "merchant_name": order.merchant_name,
+        "correlation_id": order.correlation_id,
+        "version": order.version,
+        "reason": order.reason,
+        **order_index(order.order_id, order.customer_id, order.merchant_id),
+    }
+    if order.status == OrderStatus.PENDING_PAYMENT:
+        item |= pending_index(order.order_id, order.expires_at)
+    return {k: v for k, v in item.items() if v is not None}
+
+
+def order_from(item: Mapping[str, Any]) -> Order:
+    """An order from its stored form."""
+    return Order(
+        order_id=item["id"],
+        customer_id=item["customer_id"],
+        merchant_id=item["merchant_id"],
+        status=item["status"],
+        items=tuple(
+            OrderLine(
+                product_id=line["product_id"],
+                name=line["name"],
+                unit_price=int(line["unit_price"]),
+                quantity=int(line["quantity"]),
+                stock_tracked=bool(line.get("stock_tracked", False)),
+            )
+            for line in item["items"]
+        ),
+        subtotal=int(item["subtotal"]),
+        discount=int(item["discount"]),
+        delivery_fee=int(item["delivery_fee"]),
+        tax=int(item["tax"]),
+        total=int(item["total"]),
+        currency=item.get("currency", "IDR"),
+        delivery_address=dict(item["delivery_address"]),
+        distance_km=Decimal(str(item["distance_km"])),
+        promo_code=item.get("promo_code"),
+        payment_id=item["payment_id"],
+        payment_status=item["payment_status"],
+        status_history=tuple(
+            HistoryEntry(status=e["status"], at=e["at"], by=e["by"]) for e in item["status_history"]
+        ),
+        created_at=item["created_at"],
+        updated_at=item["updated_at"],
+        expires_at=item["expires_at"],
+        customer_email=item.get("customer_email", ""),
+        customer_name=item.get("customer_name", ""),
+        merchant_name=item.get("merchant_name", ""),
+        correlation_id=item.get("correlation_id", ""),
+        version=int(item.get("version", 1)),
+        reason=item.get("reason"),
+    )
+
+
+@dataclass(frozen=True)
+class CartLine:
+    """A product in a cart: only the id and the quantity; prices are read when shown."""
+
+    product_id: str
+    quantity: int
+
+
+@dataclass(frozen=True)
+class Cart:
+    """A customer's cart: one merchant's products."""
+
+    merchant_id: str | None
+    lines: tuple[CartLine, ...]
+    updated_at: str | None = None
+
+    @property
+    def empty(self) -> bool:
+        """No lines."""
+        return not self.lines
+
+    @property
+    def product_ids(self) -> list[str]:
+        """The products in it, in the order they were added."""
+        return [line.product_id for line in self.lines]
+
+
+def cart_item(user_id: str, cart: Cart, now: str) -> dict[str, Any]:
+    """The stored form of a (non-empty) cart."""
+    return {
+        **cart_key(user_id),
+        "entity": "cart",
+        "merchant_id": cart.merchant_id,
+        "items": [{"product_id": x.product_id, "quantity": x.quantity} for x in cart.lines],
+        "updated_at": now,
+    }
+
+
+def cart_from(item: Mapping[str, Any] | None) -> Cart:
+    """A stored cart, or the empty cart when there is none."""
+    if not item:
+        return Cart(None, ())
+    lines = tuple(CartLine(line["product_id"], int(line["quantity"])) for line in item["items"])
+    return Cart(item.get("merchant_id") if lines else None, lines, item.get("updated_at"))

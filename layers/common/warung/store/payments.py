@@ -1,6 +1,14 @@
-"""Payments and the provider events already acted on."""
+"""Payments (the record and its stored form) and the provider events already acted on."""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+# The payment provider of the local and dev stages (warung.ordering.payments).
+SIMULATOR = "simulator"
+EVENT_RETENTION_SECONDS = 30 * 24 * 3600  # how long a provider event's record is kept
 
 
 def payment_key(payment_id: str) -> dict[str, str]:
@@ -11,3 +19,53 @@ def payment_key(payment_id: str) -> dict[str, str]:
 def event_key(provider: str, event_id: str) -> dict[str, str]:
     """A provider's event, recorded once in the transaction of its effect."""
     return {"pk": f"EVENT#{provider}#{event_id}", "sk": "EVENT"}
+
+
+@dataclass(frozen=True)
+class Payment:
+    """A payment of one order through one provider."""
+
+    payment_id: str
+    order_id: str
+    customer_id: str
+    merchant_id: str
+    amount: int
+    provider: str
+    status: str  # pending, succeeded, failed, refund_pending, refunded, cancelled
+    created_at: str
+    updated_at: str
+    currency: str = "IDR"
+
+
+def payment_item(payment: Payment) -> dict[str, Any]:
+    """The stored form of a payment."""
+    return {
+        **payment_key(payment.payment_id),
+        "entity": "payment",
+        "id": payment.payment_id,
+        "order_id": payment.order_id,
+        "customer_id": payment.customer_id,
+        "merchant_id": payment.merchant_id,
+        "amount": payment.amount,
+        "currency": payment.currency,
+        "provider": payment.provider,
+        "status": payment.status,
+        "created_at": payment.created_at,
+        "updated_at": payment.updated_at,
+    }
+
+
+def payment_from(item: Mapping[str, Any]) -> Payment:
+    """A payment from its stored form."""
+    return Payment(
+        payment_id=item["id"],
+        order_id=item["order_id"],
+        customer_id=item["customer_id"],
+        merchant_id=item["merchant_id"],
+        amount=int(item["amount"]),
+        currency=item.get("currency", "IDR"),
+        provider=item["provider"],
+        status=item["status"],
+        created_at=item["created_at"],
+        updated_at=item["updated_at"],
+    )
