@@ -19,7 +19,6 @@ from auth.models import (
     Jwks,
     LoginRequest,
     Me,
-    Membership,
     MePatch,
     RefreshRequest,
     RegisterRequest,
@@ -37,7 +36,7 @@ from warung.api import (
 )
 from warung.auth import admin, current_caller, signed_in
 from warung.context import RequestMeta
-from warung.models import Cursor, Limit
+from warung.models import Cursor, Limit, view_of
 from warung.store.accounts import Account
 
 router = WarungRouter()  # type: ignore[no-untyped-call]
@@ -204,18 +203,15 @@ def change_password(body: ChangePasswordRequest) -> Response[str]:
 
 
 def me_view(account: Account) -> Me:
-    return Me(
+    return view_of(
+        Me,
+        account,
         id=account.user_id,
-        email=account.email,
-        name=account.name,
-        phone=account.phone,
-        email_verified=account.email_verified,
         roles=account.role_list(),
         memberships=[
-            Membership.model_validate({"merchant_id": m, "role": r})
-            for m, r in sorted(account.memberships.items())
+            {"merchant_id": merchant_id, "role": role}
+            for merchant_id, role in sorted(account.memberships.items())
         ],
-        created_at=account.created_at,
     )
 
 
@@ -264,15 +260,7 @@ def jwks() -> Jwks:
 
 
 def admin_view(account: Account) -> AdminUser:
-    return AdminUser(
-        id=account.user_id,
-        email=account.email,
-        name=account.name,
-        email_verified=account.email_verified,
-        roles=account.role_list(),
-        disabled=account.disabled,
-        created_at=account.created_at,
-    )
+    return view_of(AdminUser, account, id=account.user_id, roles=account.role_list())
 
 
 @router.get(

@@ -321,18 +321,19 @@ def set_promo_active(tx: Transaction, code: str, active: bool, now: str) -> Tran
     )
 
 
-def get_promo_item(code: str) -> dict[str, Any] | None:
-    """A promo code's stored form."""
+def get_promo(code: str) -> Promo | None:
+    """A promo code, read consistently."""
     (item,) = get_items([promo_key(code)], table=_table())
-    return item
+    return promo_from(item) if item else None
 
 
-def promos(start: Any) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
-    """Every promo code, newest first."""
+def promos(start: Any) -> Iterator[tuple[Promo, dict[str, Any]]]:
+    """Every promo code, newest first, each with its position (for the cursor)."""
     request = partition_query(
         PROMOS_PARTITION, index="gsi1", newest_first=True, page_size=100, start=start
     )
-    return query_items(request)
+    for item, key in query_items(request):
+        yield promo_from(item), key
 
 
 def no_promo(code: str) -> ValidationFailed:

@@ -14,7 +14,6 @@ from orders.models import (
     CartItemPut,
     CartLineOut,
     CartOut,
-    HistoryOut,
     OrderLineOut,
     OrderOut,
     OrderPage,
@@ -37,9 +36,11 @@ from warung.api import (
 )
 from warung.auth import admin, current_caller, member_of, signed_in, verified
 from warung.errors import IdempotencyKeyRequired
-from warung.models import Cursor, Limit
+from warung.ids import rfc3339
+from warung.models import Cursor, Limit, view_of
 from warung.ordering.lifecycle import OrderStatus
 from warung.store.orders import Order, OrderLine
+from warung.store.promos import Promo
 
 router = WarungRouter()  # type: ignore[no-untyped-call]
 NO_ORDER: dict[int, OpenAPIResponse] = {404: {"description": "No such order, or not yours."}}
@@ -73,62 +74,34 @@ def cart_view(cart: CartView) -> CartOut:
 
 
 def line_view(line: OrderLine) -> OrderLineOut:
-    return OrderLineOut(
-        product_id=line.product_id,
-        name=line.name,
-        unit_price=line.unit_price,
-        quantity=line.quantity,
-        line_total=line.line_total,
-    )
+    return view_of(OrderLineOut, line, line_total=line.line_total)
 
 
 def order_view(order: Order, payment_status: str | None = None) -> OrderOut:
-    return OrderOut(
+    return view_of(
+        OrderOut,
+        order,
         id=order.order_id,
-        customer_id=order.customer_id,
-        merchant_id=order.merchant_id,
-        status=OrderStatus(order.status),
         items=[line_view(line) for line in order.items],
-        subtotal=order.subtotal,
-        discount=order.discount,
-        delivery_fee=order.delivery_fee,
-        tax=order.tax,
-        total=order.total,
         delivery_address={
             k: float(v) if isinstance(v, Decimal) else v for k, v in order.delivery_address.items()
         },
-        distance_km=float(order.distance_km),
-        promo_code=order.promo_code,
         payment=PaymentSummary(
             id=order.payment_id,
             status=payment_status or order.payment_status,
             expires_at=order.expires_at,
         ),
-        status_history=[HistoryOut.model_validate(dict(e)) for e in order.status_history],
-        reason=order.reason,
-        created_at=order.created_at,
-        updated_at=order.updated_at,
-        expires_at=order.expires_at,
+        status_history=[dict(entry) for entry in order.status_history],
     )
 
 
-def promo_view(item: dict[str, Any]) -> PromoOut:
-    return PromoOut.model_validate(
-        {
-            "code": item["code"],
-            "type": item["type"],
-            "value": int(item["value"]),
-            "min_subtotal": int(item.get("min_subtotal", 0)),
-            "max_discount": item.get("max_discount"),
-            "starts_at": item.get("starts_at"),
-            "ends_at": item.get("ends_at"),
-            "usage_limit": item.get("usage_limit"),
-            "per_user_limit": item.get("per_user_limit"),
-            "used": int(item.get("used", 0)),
-            "active": bool(item.get("active", True)),
-            "created_at": item["created_at"],
-            "updated_at": item["updated_at"],
-        }
+def promo_view(promo: Promo) -> PromoOut:
+    return view_of(
+        PromoOut,
+        promo,
+        type=promo.kind,
+        starts_at=rfc3339(promo.starts_at) if promo.starts_at else None,
+        ends_at=rfc3339(promo.ends_at) if promo.ends_at else None,
     )
 
 
@@ -376,10 +349,10 @@ def list_merchant_orders(
     },
 )
 def create_promo(body: PromoCreate) -> Response[str]:
-    item = service.create_promo(
+    promo = service.create_promo(
         current_caller(router).user_id, body.model_dump(exclude_unset=True), request_meta(router)
     )
-    return Response(201, "application/json", promo_view(item).model_dump_json())
+    return Response(201, "application/json", promo_view(promo).model_dump_json())
 
 
 @router.get(
@@ -406,7 +379,7 @@ def list_promos(limit: Limit = 20, cursor: Cursor = None) -> PromoPage:
     responses={**ADMIN_ONLY, 404: {"description": "No such promo code."}},
 )
 def patch_promo(code: str, body: PromoPatch) -> PromoOut:
-    item = service.set_promo_active(
+    promo = service.set_promo_active(
         current_caller(router).user_id, code, body.active, request_meta(router)
     )
-    return promo_view(item)
+    return promo_view(promo)

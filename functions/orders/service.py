@@ -11,7 +11,7 @@ customers can never buy the same last item. Every status change goes through
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -41,7 +41,7 @@ from warung.ordering.status import change_status, release_promo, release_stock
 from warung.settings import get_settings
 from warung.store.orders import MAX_PENDING_ORDERS, Cart, Order, OrderLine
 from warung.store.payments import SIMULATOR, Payment
-from warung.store.promos import promo_item
+from warung.store.promos import Promo, promo_item
 
 MAX_EXAMINED_PER_PAGE = 500
 
@@ -377,7 +377,7 @@ def expire_due(now: datetime, meta: RequestMeta, *, budget: int = 200) -> int:
 # ---------------------------------------------------------------- promo codes
 
 
-def create_promo(admin_id: str, data: Mapping[str, Any], meta: RequestMeta) -> dict[str, Any]:
+def create_promo(admin_id: str, data: Mapping[str, Any], meta: RequestMeta) -> Promo:
     """A new promo code (codes are upper-case and unique)."""
     promo = pricing.check_promo_definition(
         code=data["code"],
@@ -391,33 +391,32 @@ def create_promo(admin_id: str, data: Mapping[str, Any], meta: RequestMeta) -> d
         per_user_limit=data.get("per_user_limit"),
     )
     now = rfc3339(utc_now())
-    item = promo_item(promo, used=0, created_at=now, updated_at=now)
+    promo = replace(promo, created_at=now, updated_at=now)
+    item = promo_item(promo)
     tx = repository.add_promo(Transaction(), item)
     fields = {k: v for k, v in item.items() if k in data or k in ("code", "type")}
     tx.extend([audited(admin_id, "promo.created", f"promo:{promo.code}", meta, **fields)]).commit()
-    return item
+    return promo
 
 
-def set_promo_active(admin_id: str, code: str, active: bool, meta: RequestMeta) -> dict[str, Any]:
+def set_promo_active(admin_id: str, code: str, active: bool, meta: RequestMeta) -> Promo:
     """Switch a promo code on or off."""
     normal = pricing.normalise_promo_code(code)
     tx = repository.set_promo_active(Transaction(), normal, active, rfc3339(utc_now()))
     tx.extend([audited(admin_id, "promo.updated", f"promo:{normal}", meta, active=active)]).commit()
-    item = repository.get_promo_item(normal)
-    if item is None:
+    promo = repository.get_promo(normal)
+    if promo is None:
         raise NotFound("No such promo code.")
-    return item
+    return promo
 
 
-def list_promos(
-    admin_id: str, *, limit: int, cursor: str | None
-) -> tuple[list[dict[str, Any]], str | None]:
+def list_promos(admin_id: str, *, limit: int, cursor: str | None) -> tuple[list[Promo], str | None]:
     """Promo codes, newest first."""
     scope = list_scope("GET /v1/admin/promo-codes", admin_id)
-    page: list[dict[str, Any]] = []
+    page: list[Promo] = []
     last: dict[str, Any] | None = None
-    for item, key in repository.promos(decode_cursor(cursor, scope)):
-        page.append(item)
+    for promo, key in repository.promos(decode_cursor(cursor, scope)):
+        page.append(promo)
         if len(page) == limit:
             last = key
             break

@@ -15,6 +15,7 @@ from payments.models import PaymentOut, SimulationAccepted, SimulationRequest, W
 from warung.api import UNAUTHORIZED, WarungRouter, request_meta
 from warung.auth import BEARER_SECURITY, AuthGate, Caller, current_caller, signed_in
 from warung.errors import InvalidJson, NotFound
+from warung.models import view_of
 from warung.settings import get_settings
 from warung.signatures import SIGNATURE_HEADER, SIGNATURE_TOLERANCE_S
 from warung.store.payments import Payment
@@ -44,16 +45,7 @@ simulator_customer: dict[str, Any] = {
 
 
 def payment_view(payment: Payment) -> PaymentOut:
-    return PaymentOut.model_validate(
-        {
-            "id": payment.payment_id,
-            "order_id": payment.order_id,
-            "status": payment.status,
-            "amount": payment.amount,
-            "currency": payment.currency,
-            "provider": payment.provider,
-        }
-    )
+    return view_of(PaymentOut, payment, id=payment.payment_id)
 
 
 def raw_body() -> bytes:

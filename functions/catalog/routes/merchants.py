@@ -10,9 +10,6 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 
 from catalog.models.merchants import (
-    AddressOut,
-    DeliveryOut,
-    LocationOut,
     MemberAdd,
     MemberList,
     MemberOut,
@@ -24,10 +21,10 @@ from catalog.models.merchants import (
     WebhookSecret,
 )
 from catalog.rules.merchants import (
-    MerchantStatus,
     cache_control,
     is_insider,
     open_at,
+    profile,
 )
 from catalog.service import merchants as service
 from warung.api import (
@@ -40,7 +37,7 @@ from warung.api import (
 from warung.auth import admin, current_caller, member_of, optional_caller, verified
 from warung.context import RequestMeta
 from warung.ids import utc_now
-from warung.models import Cursor, Limit
+from warung.models import Cursor, Limit, view_of
 from warung.store.merchants import Member, Merchant
 
 router = WarungRouter()  # type: ignore[no-untyped-call]
@@ -57,40 +54,17 @@ def meta() -> RequestMeta:
 def merchant_view(
     merchant: Merchant, *, distance_km: float | None = None, private: bool = False
 ) -> MerchantOut:
-    return MerchantOut(
-        id=merchant.merchant_id,
-        name=merchant.name,
-        description=merchant.description,
-        phone=merchant.phone,
-        address=AddressOut.model_validate(dict(merchant.address)),
-        location=LocationOut(lat=float(merchant.lat), lon=float(merchant.lon)),
-        delivery=DeliveryOut(
-            base_fee=merchant.delivery.base_fee,
-            per_km_fee=merchant.delivery.per_km_fee,
-            max_distance_km=float(merchant.delivery.max_distance_km),
-        ),
-        tax_rate=str(merchant.tax_rate),
-        opening_hours=dict(merchant.opening_hours) if merchant.opening_hours else None,
-        is_open=merchant.is_open,
-        open_now=open_at(merchant, utc_now()),
-        status=MerchantStatus(merchant.status),
-        created_at=merchant.created_at,
-        updated_at=merchant.updated_at,
-        distance_km=distance_km,
-        webhook_url=merchant.webhook_url if private else None,
-    )
+    shown = profile(merchant) | {
+        "id": merchant.merchant_id,
+        "open_now": open_at(merchant, utc_now()),
+        "distance_km": distance_km,
+        "webhook_url": merchant.webhook_url if private else None,
+    }
+    return view_of(MerchantOut, merchant, **shown)
 
 
 def member_view(member: Member) -> MemberOut:
-    return MemberOut.model_validate(
-        {
-            "user_id": member.user_id,
-            "email": member.email,
-            "name": member.name,
-            "role": member.role,
-            "added_at": member.added_at,
-        }
-    )
+    return view_of(MemberOut, member)
 
 
 def json_response(status: int, model: MerchantOut | MemberOut) -> Response[str]:

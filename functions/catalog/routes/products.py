@@ -21,7 +21,7 @@ from catalog.rules.merchants import cache_control
 from catalog.service import products as service
 from warung.api import UNAUTHORIZED, WarungRouter, no_content, request_meta
 from warung.auth import current_caller, member_of, optional_caller, signed_in
-from warung.models import Cursor, Limit
+from warung.models import Cursor, Limit, view_of
 from warung.store.products import Product
 
 router = WarungRouter()  # type: ignore[no-untyped-call]
@@ -43,21 +43,7 @@ PRECONDITION: dict[int, OpenAPIResponse] = {
 
 
 def product_view(product: Product) -> ProductOut:
-    return ProductOut(
-        id=product.product_id,
-        merchant_id=product.merchant_id,
-        name=product.name,
-        description=product.description,
-        price=product.price,
-        category=product.category,  # type: ignore[arg-type]
-        tags=list(product.tags),
-        stock=product.stock,
-        available=product.available,
-        image_url=product.image_url,
-        version=product.version,
-        created_at=product.created_at,
-        updated_at=product.updated_at,
-    )
+    return view_of(ProductOut, product, id=product.product_id)
 
 
 def tagged_response(status: int, product: Product, cache: str = "no-store") -> Response[str]:

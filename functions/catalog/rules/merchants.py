@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 
 from warung.errors import Conflict, FieldError, Forbidden, InvalidTransition, ValidationFailed
 from warung.ordering.hours import WEEKDAYS, span
@@ -95,6 +96,27 @@ def is_insider(role: str | None, is_admin: bool) -> bool:
 def can_see(merchant: Merchant, role: str | None, is_admin: bool) -> bool:
     """Active merchants are public; others only for their members and admins."""
     return merchant.active or is_insider(role, is_admin)
+
+
+def profile(merchant: Merchant) -> dict[str, Any]:
+    """What the merchant's members edit, as the API and the audit log show it: location and
+    delivery grouped, exact decimals as strings (the API's numbers are made from these)."""
+    return {
+        "name": merchant.name,
+        "description": merchant.description,
+        "phone": merchant.phone,
+        "address": dict(merchant.address),
+        "location": {"lat": str(merchant.lat), "lon": str(merchant.lon)},
+        "delivery": {
+            "base_fee": merchant.delivery.base_fee,
+            "per_km_fee": merchant.delivery.per_km_fee,
+            "max_distance_km": str(merchant.delivery.max_distance_km),
+        },
+        "tax_rate": str(merchant.tax_rate),
+        "opening_hours": merchant.opening_hours,
+        "is_open": merchant.is_open,
+        "webhook_url": merchant.webhook_url,
+    }
 
 
 def cache_control(*, public: bool, signed_in: bool) -> str:

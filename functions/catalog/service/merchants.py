@@ -219,25 +219,6 @@ def admin_list(
 # ---------------------------------------------------------------- changing
 
 
-def _audit_view(merchant: Merchant) -> dict[str, Any]:
-    return {
-        "name": merchant.name,
-        "description": merchant.description,
-        "phone": merchant.phone,
-        "address": dict(merchant.address),
-        "location": {"lat": str(merchant.lat), "lon": str(merchant.lon)},
-        "delivery": {
-            "base_fee": merchant.delivery.base_fee,
-            "per_km_fee": merchant.delivery.per_km_fee,
-            "max_distance_km": str(merchant.delivery.max_distance_km),
-        },
-        "tax_rate": str(merchant.tax_rate),
-        "opening_hours": merchant.opening_hours,
-        "is_open": merchant.is_open,
-        "webhook_url": merchant.webhook_url,
-    }
-
-
 # Which stored attributes each request field touches.
 _ATTRIBUTES = {
     "location": ("lat", "lon"),
@@ -286,7 +267,7 @@ def update_merchant(
     merchant, version = _found(merchant_id)
     domain.may_edit(actor.role_in(merchant_id), actor.is_admin)
     after = _patched(merchant, changes)
-    changed = diff(_audit_view(merchant), _audit_view(after))
+    changed = diff(domain.profile(merchant), domain.profile(after))
     if not changed:
         return merchant
     after = replace(after, updated_at=rfc3339(utc_now()))

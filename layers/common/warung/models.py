@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Generic, TypeVar
+from dataclasses import fields
+from typing import Annotated, Any, Generic, TypeVar
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from pydantic import BaseModel, ConfigDict, Field
 
 T = TypeVar("T")
+M = TypeVar("M", bound=BaseModel)
+
+
+def view_of(model: type[M], record: Any, **overrides: Any) -> M:
+    """The response ``model`` of a record (a dataclass): every field of the record under its
+    own name, then ``overrides`` for the fields the API names or shapes differently.
+
+    Response models ignore fields they do not declare (a record's internal ones), and a field
+    the model declares but neither the record nor ``overrides`` gives is a validation error
+    when the view is made: a new field is added to the record and the model, not to a copy.
+    """
+    values = {each.name: getattr(record, each.name) for each in fields(record)}
+    return model.model_validate(values | overrides)
 
 
 class RequestModel(BaseModel):

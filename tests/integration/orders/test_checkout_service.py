@@ -223,7 +223,7 @@ def test_a_switched_off_promo_code_no_longer_applies() -> None:
 
     switched = orders.service.set_promo_active("admin", code, False, meta())
 
-    assert switched["active"] is False
+    assert switched.active is False
     with pytest.raises(ValidationFailed) as refused:
         orders.service.quote(buyer.user_id, NEAR, code)
     assert refused.value.errors[0].field == "promo_code"

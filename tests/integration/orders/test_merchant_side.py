@@ -155,7 +155,7 @@ def test_an_admin_creates_lists_and_switches_promo_codes(clock: ModuleType) -> N
     )
     clock.advance(60)
 
-    assert (made["code"], made["type"], made["value"], made["used"], made["active"]) == (
+    assert (made.code, made.kind, made.value, made.used, made.active) == (
         first,
         "percent",
         15,
@@ -163,11 +163,11 @@ def test_an_admin_creates_lists_and_switches_promo_codes(clock: ModuleType) -> N
         True,
     )
     listed, _ = orders.service.list_promos("admin-1", limit=100, cursor=None)
-    codes = [p["code"] for p in listed]
+    codes = [p.code for p in listed]
     assert codes[:2] == [second, first]  # newest first
 
     switched = orders.service.set_promo_active("admin-1", first, False, meta())
-    assert switched["active"] is False
+    assert switched.active is False
     assert audit_actions(f"promo:{first}") == ["promo.created", "promo.updated"]
 
 

@@ -48,9 +48,12 @@ class Promo:
     active: bool = True
     usage_limit: int | None = None
     per_user_limit: int | None = None
+    used: int = 0  # redemptions so far (the stored count checkout increments)
+    created_at: str = ""
+    updated_at: str = ""
 
 
-def promo_item(promo: Promo, *, used: int, created_at: str, updated_at: str) -> dict[str, Any]:
+def promo_item(promo: Promo) -> dict[str, Any]:
     """The stored form of a promo code, listed newest first (gsi1)."""
     item = {
         **promo_key(promo.code),
@@ -65,10 +68,10 @@ def promo_item(promo: Promo, *, used: int, created_at: str, updated_at: str) -> 
         "usage_limit": promo.usage_limit,
         "per_user_limit": promo.per_user_limit,
         "active": promo.active,
-        "used": used,
-        "created_at": created_at,
-        "updated_at": updated_at,
-        **promo_index(created_at, promo.code),
+        "used": promo.used,
+        "created_at": promo.created_at,
+        "updated_at": promo.updated_at,
+        **promo_index(promo.created_at, promo.code),
     }
     return {k: v for k, v in item.items() if v is not None}
 
@@ -93,4 +96,7 @@ def promo_from(item: Mapping[str, Any]) -> Promo:
         active=bool(item.get("active", True)),
         usage_limit=maybe(item.get("usage_limit")),
         per_user_limit=maybe(item.get("per_user_limit")),
+        used=int(item.get("used", 0)),
+        created_at=item.get("created_at", ""),
+        updated_at=item.get("updated_at", ""),
     )
