@@ -6,22 +6,16 @@ stage name of their own (see ``auth_stack``)."""
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from support.auth_world import AuthWorld
+from support.stacks import reset_function_caches
 
 HERE = Path(__file__).resolve().parent
-
-
-if str(HERE) not in sys.path:  # auth_support, beside this file
-    sys.path.insert(0, str(HERE))
-
-from auth_support import AuthWorld  # noqa: E402
-from support.stacks import reset_function_caches  # noqa: E402
 
 STAGE = "authit"
 

@@ -4,7 +4,7 @@ newest first with cursors bound to the admin who got them; disabling an account.
 from __future__ import annotations
 
 import pytest
-from auth_support import PASSWORD, AuthWorld, plain
+from support.auth_world import PASSWORD, AuthWorld, plain
 
 from auth import repository, service
 from warung.errors import BadRequest, Conflict, ValidationFailed

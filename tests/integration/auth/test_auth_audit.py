@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from auth_support import PASSWORD, USER_AGENT, AuthWorld, actions, plain, unique_email
+from support.auth_world import PASSWORD, USER_AGENT, AuthWorld, actions, plain, unique_email
 
 from auth import repository, service
 from auth.rules import accounts as domain

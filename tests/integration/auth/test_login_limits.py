@@ -5,7 +5,7 @@ from __future__ import annotations
 from types import ModuleType
 
 import pytest
-from auth_support import PASSWORD, AuthWorld, unique_email, unique_ip
+from support.auth_world import PASSWORD, AuthWorld, unique_email, unique_ip
 
 from auth import repository
 

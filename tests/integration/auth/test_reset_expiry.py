@@ -5,7 +5,7 @@ from __future__ import annotations
 from types import ModuleType
 
 import pytest
-from auth_support import PASSWORD, AuthWorld, actions, unique_email
+from support.auth_world import PASSWORD, AuthWorld, actions, unique_email
 
 from auth import repository, service
 from auth.rules import accounts as domain

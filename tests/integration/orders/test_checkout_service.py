@@ -11,7 +11,8 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from orders_support import (
+from support.audit import audit_actions
+from support.orders_world import (
     NEAR,
     customer,
     merchant_with,
@@ -21,7 +22,6 @@ from orders_support import (
     product_item,
     stock_of,
 )
-from support.audit import audit_actions
 
 import orders.expiry
 import orders.repository

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from payments_support import PaymentsWorld
+from support.payments_world import PaymentsWorld
 from support.stacks import provision_stage, reset_function_caches, run_as
 
 ROOT = Path(__file__).resolve().parents[3]

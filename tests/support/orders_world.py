@@ -6,11 +6,10 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from support.stacks import new_account
-
 import catalog.service.merchants
 import catalog.service.products
 import orders.service
+from support.stacks import new_account
 from warung.auth import Caller
 from warung.context import RequestMeta
 from warung.dynamo import Transaction, dynamodb_client, from_item

@@ -13,12 +13,12 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-from support.cold_start import cold_start
-from support.events import FakeContext, proxy_event
 
 import payments.repository
 import payments.rules
 import payments.service
+from support.cold_start import cold_start
+from support.events import FakeContext, proxy_event
 from warung.context import RequestMeta
 from warung.dynamo import Transaction, dynamodb_client, from_item, get_item, to_item
 from warung.ids import new_id, rfc3339, utc_now
