@@ -78,7 +78,7 @@ def stock_of(product_id: str) -> Any:
     return product_item(product_id).get("stock")
 
 
-def place(who: Caller, promo_code: str | None = None) -> Any:
+def place(who: Caller, promo_code: str | None = None) -> Order:
     body: dict[str, Any] = {"delivery_address": NEAR}
     if promo_code:
         body["promo_code"] = promo_code
@@ -88,8 +88,7 @@ def place(who: Caller, promo_code: str | None = None) -> Any:
 def order_of(who: Caller, product_id: str, quantity: int = 1) -> Order:
     """``who`` puts ``quantity`` of the product in the cart and checks out."""
     orders.service.set_cart_item(who.user_id, product_id, quantity)
-    order: Order = place(who)
-    return order
+    return place(who)
 
 
 def pay(order: Order) -> None:

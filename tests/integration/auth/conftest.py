@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from support.auth_world import AuthWorld
-from support.stacks import reset_function_caches
+from support.stacks import clear_parameter_caches, reset_function_caches
 
 HERE = Path(__file__).resolve().parent
 
@@ -39,7 +39,6 @@ def auth_stack(app_stack: Any) -> AuthStack:
     The signing key is made as the local runtime makes it (the seeder, which runs
     ``warung_ops.signing_keys.rotate``).
     """
-    from aws_lambda_powertools.utilities import parameters
     from warung_ops import signing_keys
 
     from warung_local.emulation import aws_client
@@ -58,7 +57,7 @@ def auth_stack(app_stack: Any) -> AuthStack:
         template.ssm_parameters["JwksParameter"].name,
     )
     assert state.signing_kid is not None
-    parameters.clear_caches()  # nothing read before the key existed may be served
+    clear_parameter_caches()  # nothing read before the key existed may be served
     return AuthStack(endpoint, template, str(state.signing_kid))
 
 
