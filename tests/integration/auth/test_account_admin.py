@@ -7,10 +7,11 @@ import pytest
 from support.auth_world import PASSWORD, AuthWorld, plain
 
 from auth import repository, service
+from auth.rules.accounts import Account
 from warung.errors import BadRequest, Conflict, ValidationFailed
 
 
-def ids(accounts: list[service.Account]) -> list[str]:
+def ids(accounts: list[Account]) -> list[str]:
     return [a.user_id for a in accounts]
 
 

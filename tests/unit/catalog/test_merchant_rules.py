@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -14,7 +15,7 @@ from warung.errors import Conflict, Forbidden, InvalidTransition, ValidationFail
 domain = catalog.rules.merchants
 
 
-def merchant(**changes: object) -> object:
+def merchant(**changes: Any) -> domain.Merchant:
     base = domain.Merchant(
         merchant_id="m1",
         name="Warung Bu Sri",
@@ -53,7 +54,9 @@ def test_opening_hours_accept_weekday_intervals_in_jakarta_time() -> None:
         ({"thu": ["10:00-24:30"]}, "opening_hours.thu.0"),
     ],
 )
-def test_malformed_opening_hours_are_422_on_the_field(hours: dict, field: str) -> None:
+def test_malformed_opening_hours_are_422_on_the_field(
+    hours: dict[str, list[str]], field: str
+) -> None:
     with pytest.raises(ValidationFailed) as raised:
         domain.check_opening_hours(hours)
     assert [e.field for e in raised.value.errors] == [field]

@@ -439,6 +439,7 @@ def test_promo_definition_is_normalised_to_upper_case_in_utc() -> None:
         usage_limit=1_000,
         per_user_limit=1,
     )
+    assert promo.starts_at is not None
     assert promo.starts_at.tzinfo is UTC
 
 
