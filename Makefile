@@ -74,8 +74,8 @@ lint: $(VENV)/.installed $(SAM_VENV)/.installed ## ruff, mypy, sam validate --li
 	$(SAM) validate --lint
 	$(PY) tools/openapi_doc.py --check
 
-typecheck: $(VENV)/.installed ## mypy --strict over the layer, the functions and tools/, in one run (also the pre-commit hook)
-	$(VENV)/bin/mypy layers/common functions tools
+typecheck: $(VENV)/.installed ## mypy --strict over the layer, the functions, tools/ and tests/, in one run (also the pre-commit hook)
+	$(VENV)/bin/mypy layers/common functions tools tests
 
 fmt: $(VENV)/.installed ## Format and auto-fix
 	$(VENV)/bin/ruff format .

@@ -9,7 +9,7 @@ everywhere" must not blind the operations after it).
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import schemathesis
@@ -17,6 +17,9 @@ from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 from support.accounts import PASSWORD, verified_login
 from support.http import call
+
+if TYPE_CHECKING:
+    from schemathesis.specs.openapi.schemas import OpenApiCase
 
 schema = schemathesis.pytest.from_fixture("api_schema")
 
@@ -50,7 +53,7 @@ def auth_headers(api_url: str, fuzz_account: str | None) -> dict[str, str]:
 @schema.parametrize()
 @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
 def test_no_server_error_and_responses_match_the_document(
-    case: schemathesis.Case, auth_headers: dict[str, Any]
+    case: OpenApiCase, auth_headers: dict[str, Any]
 ) -> None:
     # A case generated without credentials (or with broken ones) on purpose is sent as it
     # was generated: adding the token back would make the API accept what the case meant

@@ -5,19 +5,33 @@ from __future__ import annotations
 import base64
 from typing import Any
 
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
-class FakeContext:
-    """The attributes of a Lambda context that the layer reads."""
 
-    function_name = "unit-function"
-    function_version = "$LATEST"
-    memory_limit_in_mb = 256
-    invoked_function_arn = "arn:aws:lambda:ap-southeast-1:123456789012:function:unit-function"
-    aws_request_id = "11111111-2222-3333-4444-555555555555"
-    log_group_name = "/aws/lambda/unit-function"
-    log_stream_name = "2026/11/26/[$LATEST]0"
+class FakeContext(LambdaContext):
+    """A Lambda context object (Powertools' ``LambdaContext``, which the handlers are typed
+    with) holding what the layer reads; a test may name its own function and request."""
 
-    def get_remaining_time_in_millis(self) -> int:
+    def __init__(
+        self,
+        *,
+        function_name: str = "unit-function",
+        memory_limit_in_mb: int = 256,
+        invoked_function_arn: str = (
+            "arn:aws:lambda:ap-southeast-1:123456789012:function:unit-function"
+        ),
+        aws_request_id: str = "11111111-2222-3333-4444-555555555555",
+    ) -> None:
+        self._function_name = function_name
+        self._function_version = "$LATEST"
+        self._memory_limit_in_mb = memory_limit_in_mb
+        self._invoked_function_arn = invoked_function_arn
+        self._aws_request_id = aws_request_id
+        self._log_group_name = "/aws/lambda/unit-function"
+        self._log_stream_name = "2026/11/26/[$LATEST]0"
+
+    @staticmethod
+    def get_remaining_time_in_millis() -> int:
         return 10_000
 
 

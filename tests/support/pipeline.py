@@ -9,6 +9,7 @@ from urllib.request import urlopen
 
 from warung_local.emulation import aws_client
 from warung_local.runtime import LocalRuntime
+from warung_local.sources import SqsPoller, StreamPoller
 
 
 class Pipeline:
@@ -31,12 +32,14 @@ class Pipeline:
         """Stop watching the emulation."""
         self._emulation.middleware.observers.remove(self._observe)
 
-    def _observe(self, environ: dict[str, Any], body: bytes, status: str, _: bytes) -> None:
+    def _observe(
+        self, environ: dict[str, Any], request_body: bytes, status: str, response_body: bytes
+    ) -> None:
         # Called inside the emulation's lock for every request: note the worker's delays.
         target = str(environ.get("HTTP_X_AMZ_TARGET", ""))
         if self._fast_forwarding or not target.endswith(".ChangeMessageVisibility"):
             return
-        request = json.loads(body)
+        request = json.loads(request_body)
         self.visibility_requests.append(int(request["VisibilityTimeout"]))
         self._waiting.append(str(request["ReceiptHandle"]))
 
@@ -56,12 +59,16 @@ class Pipeline:
 
     def relay(self) -> int:
         """One poll of the main table's stream by the outbox relay."""
-        return self.runtime.driver("OutboxRelayFunction").poll_once()
+        relay = self.runtime.driver("OutboxRelayFunction", StreamPoller)
+        assert isinstance(relay, StreamPoller)
+        return relay.poll_once()
 
     def work(self) -> int:
         """One poll of the jobs queue by the worker, once pending backoff delays have passed."""
         self.fast_forward()
-        return self.runtime.driver("WorkerFunction").poll_once()
+        worker = self.runtime.driver("WorkerFunction", SqsPoller)
+        assert isinstance(worker, SqsPoller)
+        return worker.poll_once()
 
     def drain(self, rounds: int = 10, idle_rounds: int = 3) -> None:
         """Relay and work until nothing moves for a few rounds in a row.

@@ -76,6 +76,22 @@ def test_the_check_sees_prefixes_in_code_and_not_in_prose() -> None:
 
 # ---------------------------------------------------------------- docs/data-model.md
 
+
+class NumberPlaceholder(int):
+    """A placeholder such as ``<created ms>`` for a builder's number argument: an ``int`` (0)
+    that formats as its placeholder, since the builders only format their arguments."""
+
+    text: str
+
+    def __new__(cls, text: str) -> NumberPlaceholder:
+        placeholder = super().__new__(cls, 0)
+        placeholder.text = text
+        return placeholder
+
+    def __format__(self, format_spec: str) -> str:
+        return self.text
+
+
 # Each row of the key table, by the start of its first cell: what the builders make with the
 # table's own placeholders. Columns: pk, sk, then gsi1..gsi3 as (pk, sk) where the row has one.
 ROWS: dict[str, dict[str, Any]] = {
@@ -87,7 +103,10 @@ ROWS: dict[str, dict[str, Any]] = {
         **accounts.account_index("<created>", "<id>", admin=True),
     },
     "e-mail uniqueness": accounts.email_key("<normalised email>"),
-    "session": {**accounts.session_key("<id>"), **accounts.session_index("<id>", "<created ms>")},
+    "session": {
+        **accounts.session_key("<id>"),
+        **accounts.session_index("<id>", NumberPlaceholder("<created ms>")),
+    },
     "refresh token": accounts.refresh_token_key("<sha256>"),
     "one-time token": accounts.one_time_token_key("VERIFY", "<sha256>"),
     "merchant": {

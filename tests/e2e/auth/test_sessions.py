@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from support.accounts import PASSWORD, verified_login
 from support.clock import room_in_window
-from support.http import call, token_in, unique_email, wait_for_mail
+from support.http import Reply, call, token_in, unique_email, wait_for_mail
 
 pytestmark = pytest.mark.usefixtures("local_only")
 
 
-def refresh(api: str, token: object) -> object:
+def refresh(api: str, token: str) -> Reply:
     return call(api, "POST", "/v1/auth/refresh", {"refresh_token": token})
 
 
@@ -66,7 +67,10 @@ def forge(
         return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
 
     def unb64(part: str) -> dict[str, object]:
-        return json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+        decoded: dict[str, object] = json.loads(
+            base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
+        )
+        return decoded
 
     h, c, s = access_token.split(".")
     new_h = b64({**unb64(h), **header}) if header else h
@@ -88,9 +92,9 @@ def forge(
         ),
     ],
 )
-def test_tampered_access_tokens_are_401(api_url: str, mangle: object) -> None:
+def test_tampered_access_tokens_are_401(api_url: str, mangle: Callable[[str], str]) -> None:
     _, pair = verified_login(api_url)
-    token = mangle(str(pair["access_token"]))  # type: ignore[operator]
+    token = mangle(str(pair["access_token"]))
     reply = call(api_url, "GET", "/v1/me", token=token)
     assert (reply.status, reply.body["code"]) == (401, "invalid_token")
 

@@ -6,22 +6,16 @@ stage name of their own (see ``auth_stack``)."""
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from support.auth_world import AuthWorld
+from support.stacks import clear_parameter_caches, reset_function_caches
 
 HERE = Path(__file__).resolve().parent
-
-
-if str(HERE) not in sys.path:  # auth_support, beside this file
-    sys.path.insert(0, str(HERE))
-
-from auth_support import AuthWorld  # noqa: E402
-from support.stacks import reset_function_caches  # noqa: E402
 
 STAGE = "authit"
 
@@ -45,7 +39,6 @@ def auth_stack(app_stack: Any) -> AuthStack:
     The signing key is made as the local runtime makes it (the seeder, which runs
     ``warung_ops.signing_keys.rotate``).
     """
-    from aws_lambda_powertools.utilities import parameters
     from warung_ops import signing_keys
 
     from warung_local.emulation import aws_client
@@ -64,7 +57,7 @@ def auth_stack(app_stack: Any) -> AuthStack:
         template.ssm_parameters["JwksParameter"].name,
     )
     assert state.signing_kid is not None
-    parameters.clear_caches()  # nothing read before the key existed may be served
+    clear_parameter_caches()  # nothing read before the key existed may be served
     return AuthStack(endpoint, template, str(state.signing_kid))
 
 

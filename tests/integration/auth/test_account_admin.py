@@ -4,13 +4,14 @@ newest first with cursors bound to the admin who got them; disabling an account.
 from __future__ import annotations
 
 import pytest
-from auth_support import PASSWORD, AuthWorld, plain
+from support.auth_world import PASSWORD, AuthWorld, plain
 
 from auth import repository, service
 from warung.errors import BadRequest, Conflict, ValidationFailed
+from warung.store.accounts import Account
 
 
-def ids(accounts: list[service.Account]) -> list[str]:
+def ids(accounts: list[Account]) -> list[str]:
     return [a.user_id for a in accounts]
 
 

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from auth_support import PASSWORD, USER_AGENT, AuthWorld, actions, plain, unique_email
+from support.auth_world import PASSWORD, USER_AGENT, AuthWorld, actions, plain, unique_email
 
 from auth import repository, service
 from auth.rules import accounts as domain
@@ -83,9 +83,9 @@ def test_given_an_accounts_life_when_audited_then_one_entry_per_event_and_no_sec
     second = service.refresh(first.refresh_token, story.meta("refresh"))
     with pytest.raises(InvalidToken):
         service.refresh(first.refresh_token, story.meta("refresh-reuse"))
-    session_id = repository.find_refresh_token(domain.token_digest(first.refresh_token))[
-        "session_id"
-    ]
+    refresh_record = repository.find_refresh_token(domain.token_digest(first.refresh_token))
+    assert refresh_record is not None
+    session_id = refresh_record["session_id"]
     third = service.login(email, PASSWORD, story.meta("login-again"))
     service.logout_everywhere(user, story.meta("logout-all"))
 

@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 import pytest
-from auth_support import PASSWORD, AuthWorld, unique_email
+from support.auth_world import PASSWORD, AuthWorld, unique_email
 
 
 def emitted(out: str) -> dict[str, float]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from auth_support import PASSWORD, AuthWorld, actions
+from support.auth_world import PASSWORD, AuthWorld, actions
 
 from auth import service
 from warung.errors import InvalidCredentials, InvalidToken, RateLimited

@@ -5,7 +5,7 @@ from __future__ import annotations
 from types import ModuleType
 
 import pytest
-from auth_support import PASSWORD, AuthWorld, unique_email, unique_ip
+from support.auth_world import PASSWORD, AuthWorld, unique_email, unique_ip
 
 from auth import repository
 
@@ -14,7 +14,7 @@ from auth import repository
 def frozen_window(clock: ModuleType) -> int:
     """The limits' clock stands still: every attempt falls in one window, whatever the
     wall clock does while the test runs (a window boundary would reset the count)."""
-    now = clock.epoch_s()
+    now: int = clock.epoch_s()
     clock.freeze(now)
     return now
 

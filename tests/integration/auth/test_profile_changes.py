@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from auth_support import PASSWORD, AuthWorld, plain
+from support.auth_world import PASSWORD, AuthWorld, plain
 
 from auth import repository, service
 

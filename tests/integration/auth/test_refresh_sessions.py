@@ -9,7 +9,7 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-from auth_support import PASSWORD, AuthWorld, actions
+from support.auth_world import PASSWORD, AuthWorld, actions
 
 from auth import repository, service
 from auth.rules import accounts as domain

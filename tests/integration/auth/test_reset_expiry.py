@@ -5,7 +5,7 @@ from __future__ import annotations
 from types import ModuleType
 
 import pytest
-from auth_support import PASSWORD, AuthWorld, actions, unique_email
+from support.auth_world import PASSWORD, AuthWorld, actions, unique_email
 
 from auth import repository, service
 from auth.rules import accounts as domain
@@ -54,7 +54,9 @@ def test_given_a_reset_link_when_used_an_hour_or_more_later_then_400_invalid_tok
 ) -> None:
     asked = clock.epoch_s()
     token = reset_link_at(auth, clock, asked)
-    user_id = repository.find_one_time_token("RESET", domain.token_digest(token))["user_id"]
+    record = repository.find_one_time_token("RESET", domain.token_digest(token))
+    assert record is not None
+    user_id = record["user_id"]
 
     clock.freeze(asked + HOUR + late)
     error = refusal(token, auth)

@@ -13,7 +13,7 @@ from types import SimpleNamespace
 
 import jwt
 import pytest
-from auth_support import PASSWORD, AuthWorld
+from support.auth_world import PASSWORD, AuthWorld
 
 from auth import service
 from warung import auth as guard

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from auth_support import PASSWORD, AuthWorld, unique_email
+from support.auth_world import PASSWORD, AuthWorld, unique_email
 
 from auth import repository
 from auth.rules import passwords

@@ -59,6 +59,13 @@ def item(pk: str, sk: str) -> dict[str, Any] | None:
     return from_item(response["Item"]) if "Item" in response else None
 
 
+def stored_item(pk: str, sk: str) -> dict[str, Any]:
+    """The item at ``pk``/``sk``, which must be there."""
+    found = item(pk, sk)
+    assert found is not None, (pk, sk)
+    return found
+
+
 def open_one(owner_id: str, city: str = "Jakarta", **extra: Any) -> Any:
     body = {
         "name": "Warung Bu Sri",
@@ -113,8 +120,8 @@ def test_opening_writes_the_merchant_its_owner_the_membership_and_an_audit_entry
     )
     assert "gsi2pk" not in stored  # not listed by city until active
     assert stored["max_distance_km"] == Decimal("7.5")
-    assert item(f"MERCHANT#{mid}", f"MEMBER#{owner.user_id}")["role"] == "owner"
-    assert item(f"USER#{owner.user_id}", "PROFILE")["memberships"] == {mid: "owner"}
+    assert stored_item(f"MERCHANT#{mid}", f"MEMBER#{owner.user_id}")["role"] == "owner"
+    assert stored_item(f"USER#{owner.user_id}", "PROFILE")["memberships"] == {mid: "owner"}
     assert audit_actions(mid) == ["merchant.created"]
 
 
@@ -172,7 +179,9 @@ def test_moving_an_active_merchant_moves_its_geo_entries() -> None:
 def test_a_write_based_on_a_stale_read_is_409() -> None:
     owner = account()
     mid = open_one(owner.user_id).merchant_id
-    merchant, version = catalog.repository.merchants.get_merchant(mid)
+    read = catalog.repository.merchants.get_merchant(mid)
+    assert read is not None
+    merchant, version = read
     catalog.service.merchants.update_merchant(
         caller(owner.user_id, {mid: "owner"}), mid, {"name": "Baru"}, meta()
     )
@@ -188,14 +197,14 @@ def test_members_and_the_last_owner_rule_hold_in_the_accounts_too() -> None:
     first, second = account(), account()
     mid = open_one(first.user_id).merchant_id
     catalog.service.merchants.add_member(first.user_id, mid, second.email, "manager", meta())
-    assert item(f"USER#{second.user_id}", "PROFILE")["memberships"] == {mid: "manager"}
+    assert stored_item(f"USER#{second.user_id}", "PROFILE")["memberships"] == {mid: "manager"}
     with pytest.raises(Conflict):
         catalog.service.merchants.remove_member(first.user_id, mid, first.user_id, meta())
     catalog.service.merchants.add_member(first.user_id, mid, second.email, "owner", meta())
     catalog.service.merchants.remove_member(second.user_id, mid, first.user_id, meta())
-    assert item(f"USER#{first.user_id}", "PROFILE")["memberships"] == {}
+    assert stored_item(f"USER#{first.user_id}", "PROFILE")["memberships"] == {}
     assert [m.user_id for m in catalog.service.merchants.members(mid)] == [second.user_id]
-    assert item(f"MERCHANT#{mid}", "PROFILE")["owners"] == 1
+    assert stored_item(f"MERCHANT#{mid}", "PROFILE")["owners"] == 1
     with pytest.raises(NotFound):
         catalog.service.merchants.add_member(
             second.user_id, mid, "nobody@example.test", "staff", meta()
@@ -208,7 +217,7 @@ def test_the_webhook_secret_reaches_the_workers_record_only() -> None:
     owner = account()
     mid = open_one(owner.user_id).merchant_id
     secret = catalog.service.merchants.rotate_webhook_secret(owner.user_id, mid, meta())
-    assert item(f"MERCHANT#{mid}", "WEBHOOK")["secret"] == secret
+    assert stored_item(f"MERCHANT#{mid}", "WEBHOOK")["secret"] == secret
     assert secret not in str(item(f"MERCHANT#{mid}", "PROFILE"))
     assert secret not in str(audit_entries(f"merchant:{mid}"))
 
@@ -277,7 +286,7 @@ def test_member_reads_are_one_round_trip_each_and_404s_stay_the_same() -> None:
         catalog.service.merchants.remove_member(first.user_id, mid, second.user_id, meta())
     assert calls == ["BatchGetItem", "TransactWriteItems"]
     assert item(f"MERCHANT#{mid}", f"MEMBER#{second.user_id}") is None
-    assert item(f"USER#{second.user_id}", "PROFILE")["memberships"] == {}
+    assert stored_item(f"USER#{second.user_id}", "PROFILE")["memberships"] == {}
 
     unknown = new_id()
     for attempt in (
@@ -315,4 +324,4 @@ def test_rotating_the_webhook_secret_is_one_transaction_and_reads_nothing() -> N
     with dynamodb_calls() as calls:
         secret = catalog.service.merchants.rotate_webhook_secret(owner.user_id, mid, meta())
     assert calls == ["TransactWriteItems"]
-    assert item(f"MERCHANT#{mid}", "WEBHOOK")["secret"] == secret
+    assert stored_item(f"MERCHANT#{mid}", "WEBHOOK")["secret"] == secret

@@ -32,6 +32,7 @@ from warung.dynamo import Transaction, dynamodb_client, from_item, to_item
 from warung.errors import BadRequest, Forbidden, NotFound, PreconditionFailed
 from warung.ids import new_id, rfc3339, utc_now
 from warung.settings import get_settings
+from warung.store.products import Product
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -115,6 +116,13 @@ def item(pk: str, sk: str) -> dict[str, Any] | None:
         TableName=get_settings().table_name, Key=to_item({"pk": pk, "sk": sk}), ConsistentRead=True
     )
     return from_item(response["Item"]) if "Item" in response else None
+
+
+def stored_item(pk: str, sk: str) -> dict[str, Any]:
+    """The item at ``pk``/``sk``, which must be there."""
+    found = item(pk, sk)
+    assert found is not None, (pk, sk)
+    return found
 
 
 def search_items(product_id: str) -> dict[str, dict[str, Any]]:
@@ -247,7 +255,7 @@ def test_adding_a_product_is_one_transaction_that_checks_the_merchant() -> None:
     finally:
         events.unregister("before-call.dynamodb", unique_id="product-it-calls")
     assert calls == ["TransactWriteItems"]
-    assert item(f"PRODUCT#{product.product_id}", "PRODUCT")["merchant_id"] == mid
+    assert stored_item(f"PRODUCT#{product.product_id}", "PRODUCT")["merchant_id"] == mid
 
 
 @pytest.mark.usefixtures("world")
@@ -296,7 +304,7 @@ def test_a_price_change_rewrites_the_price_on_every_search_item_and_the_price_in
     written = search_items(pid)
     assert set(written) == catalog.rules.search.index_prefixes("Es Jeruk Peras")
     assert {e["price"] for e in written.values()} == {9500}
-    assert item(f"PRODUCT#{pid}", "PRODUCT")["gsi2sk"] == f"000000009500#{pid}"
+    assert stored_item(f"PRODUCT#{pid}", "PRODUCT")["gsi2sk"] == f"000000009500#{pid}"
 
 
 @pytest.mark.usefixtures("world")
@@ -339,7 +347,7 @@ def test_staff_get_403_and_strangers_404_on_a_change() -> None:
         )
     with pytest.raises(NotFound):
         catalog.service.products.archive_product(caller(stranger.user_id, {}), pid, None, meta())
-    assert item(f"PRODUCT#{pid}", "PRODUCT")["version"] == 1
+    assert stored_item(f"PRODUCT#{pid}", "PRODUCT")["version"] == 1
 
 
 @pytest.mark.usefixtures("world")
@@ -383,6 +391,7 @@ def test_a_stale_if_match_is_412_and_changes_nothing() -> None:
         catalog.service.products.archive_product(who, pid, f'W/"{pid}.2"', meta())
 
     stored = item(f"PRODUCT#{pid}", "PRODUCT")
+    assert stored is not None
     assert (stored["price"], stored["version"], stored["archived"]) == (5500, 2, False)
 
 
@@ -393,6 +402,7 @@ def test_each_stale_write_is_refused_with_an_error_of_its_own() -> None:
     pid = add(owner.user_id, mid, price=5000).product_id
     who = caller(owner.user_id, {mid: "owner"})
     stale = catalog.repository.products.get_product(pid, consistent=True)
+    assert stale is not None
     catalog.service.products.update_product(who, pid, {"price": 5500}, None, meta())
 
     def refusal() -> PreconditionFailed:
@@ -408,7 +418,7 @@ def test_each_stale_write_is_refused_with_an_error_of_its_own() -> None:
     assert len(traceback.extract_tb(second.__traceback__)) == len(
         traceback.extract_tb(first.__traceback__)
     )
-    assert item(f"PRODUCT#{pid}", "PRODUCT")["price"] == 5500
+    assert stored_item(f"PRODUCT#{pid}", "PRODUCT")["price"] == 5500
 
 
 # ---------------------------------------------------------------- suspension
@@ -439,7 +449,7 @@ def test_a_suspended_merchants_products_vanish_at_once_and_return_on_reactivatio
         }
         return {name: set(walk(q, limit=100, who=who)) & mine for name, q in asked.items()}
 
-    food = {p for p in mine if item(f"PRODUCT#{p}", "PRODUCT")["category"] == "food"}
+    food = {p for p in mine if stored_item(f"PRODUCT#{p}", "PRODUCT")["category"] == "food"}
     visible = {
         "newest": mine,
         "price_asc": mine,
@@ -449,7 +459,7 @@ def test_a_suspended_merchants_products_vanish_at_once_and_return_on_reactivatio
         "search": mine,
         "search_newest": mine,
     }
-    hidden = {name: set() for name in visible}
+    hidden: dict[str, set[str]] = {name: set() for name in visible}
     assert everywhere(None) == visible
 
     catalog.service.merchants.change_status(admin.user_id, mid, "suspended", meta())
@@ -575,6 +585,7 @@ def test_ten_concurrent_updates_with_the_same_if_match_let_exactly_one_through(
     # each refusal is an error of its own request, not one shared object
     assert len({id(r) for r in refused}) == writers - 1
     stored = item(f"PRODUCT#{pid}", "PRODUCT")
+    assert stored is not None
     assert (stored["version"], stored["price"]) == (2, won[0].price)
     assert {e["price"] for e in search_items(pid).values()} == {won[0].price}
     assert [e["action"] for e in audit_entries(pid)] == ["product.created", "product.updated"]
@@ -659,13 +670,15 @@ def catalog_250(app_stack: Any, walk_stack: Any) -> Iterator[Shown]:
                 )
             else:
                 now = rfc3339(utc_now())
-                made = catalog.rules.products.Product(
+                made = Product(
                     product_id=new_id(),
                     merchant_id=active[merchant_index],
+                    name=name,
+                    price=price,
+                    category=category,
                     created_at=now,
                     updated_at=now,
                     available=available,
-                    **fields,
                 )
                 bulk.append(made)
             listed.append({"id": made.product_id, "merchant_id": made.merchant_id, **fields})

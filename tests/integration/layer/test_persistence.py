@@ -26,6 +26,13 @@ def get(key: dict[str, Any], table: str | None = None) -> dict[str, Any] | None:
     return from_item(response["Item"]) if "Item" in response else None
 
 
+def stored_item(key: dict[str, Any]) -> dict[str, Any]:
+    """The item at ``key``, which must be there."""
+    item = get(key)
+    assert item is not None, key
+    return item
+
+
 def put_product(product_id: str, stock: int) -> dict[str, str]:
     key = {"pk": f"PRODUCT#{product_id}", "sk": "PRODUCT"}
     dynamodb_client().put_item(
@@ -61,7 +68,7 @@ def test_change_audit_and_job_commit_together() -> None:
 
     reserve(key, 2, entry, job)
 
-    assert get(key)["stock"] == 3
+    assert stored_item(key)["stock"] == 3
     stored_job = get({"pk": f"OUTBOX#{job.job_id}", "sk": "JOB"})
     assert stored_job is not None
     assert stored_job["correlation_id"] == "req-int-1"
@@ -82,7 +89,7 @@ def test_failed_condition_writes_nothing_and_raises_the_domain_error() -> None:
     with pytest.raises(InsufficientStock):
         reserve(key, 2, entry, job)
 
-    assert get(key)["stock"] == 1
+    assert stored_item(key)["stock"] == 1
     assert get({"pk": f"OUTBOX#{job.job_id}", "sk": "JOB"}) is None
     item = entry.as_item()
     assert get({"pk": item["pk"], "sk": item["sk"]}, get_settings().audit_table_name) is None
@@ -113,7 +120,7 @@ def test_parallel_reservations_never_oversell() -> None:
 
     assert outcomes.count("ok") == 10
     assert outcomes.count("short") == 10
-    assert get(key)["stock"] == 0
+    assert stored_item(key)["stock"] == 0
 
 
 @pytest.mark.usefixtures("app_env")

@@ -17,6 +17,8 @@ from typing import Any, Protocol
 import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ec import EllipticCurvePrivateKey
+from support.stacks import clear_parameter_caches
 from warung_ops import signing_keys
 
 from warung import tokens
@@ -58,6 +60,13 @@ class KeyStores:
         return value
 
 
+def private_key(pem: str) -> EllipticCurvePrivateKey:
+    """A signing key from its PEM (signing keys are EC P-256)."""
+    key = serialization.load_pem_private_key(pem.encode(), None)
+    assert isinstance(key, EllipticCurvePrivateKey)
+    return key
+
+
 class _Stack(Protocol):
     """The part of the integration conftest's `app_stack` used here."""
 
@@ -80,8 +89,6 @@ def stores(app_stack: _Stack) -> KeyStores:
 @pytest.fixture
 def function_env(stores: KeyStores, monkeypatch: pytest.MonkeyPatch) -> Iterator[KeyStores]:
     """The environment of the auth function, pointed at the emulation."""
-    from aws_lambda_powertools.utilities import parameters
-
     for name, value in {
         "STAGE": "local",
         "JWT_SIGNING_SECRET_ARN": stores.secret_arn,
@@ -98,7 +105,7 @@ def function_env(stores: KeyStores, monkeypatch: pytest.MonkeyPatch) -> Iterator
     def reset() -> None:
         get_settings.cache_clear()
         tokens.clear_caches()
-        parameters.clear_caches()  # its clients were made with the environment of their day
+        clear_parameter_caches()  # its clients were made with the environment of their day
 
     reset()
     yield stores
@@ -123,7 +130,7 @@ def test_rotating_twice_keeps_newest_then_previous(stores: KeyStores) -> None:
     secret = stores.secret()
     assert set(secret) == {"kid", "private_key_pem"}
     assert secret["kid"] == second
-    private = serialization.load_pem_private_key(secret["private_key_pem"].encode(), None)
+    private = private_key(secret["private_key_pem"])
     public = jwt.PyJWK(jwks["keys"][0]).key
     assert private.public_key().public_numbers() == public.public_numbers()
 
@@ -174,7 +181,7 @@ def test_a_verifier_picks_up_a_rotation_before_its_cache_expires(function_env: K
     new_kid = function_env.rotate(now=NOW + signing_keys.MIN_ROTATION_INTERVAL_S)
     new_token = jwt.encode(
         jwt.decode(old_token, options={"verify_signature": False}),
-        serialization.load_pem_private_key(function_env.secret()["private_key_pem"].encode(), None),
+        private_key(function_env.secret()["private_key_pem"]),
         algorithm="ES256",
         headers={"typ": "at+jwt", "kid": new_kid},
     )
@@ -189,7 +196,7 @@ def test_a_kid_that_is_in_no_set_is_refused(function_env: KeyStores) -> None:
     stranger_kid, stranger_pem, _ = signing_keys.generate_key()
     token = jwt.encode(
         {"sub": "usr_1"},
-        serialization.load_pem_private_key(stranger_pem.encode(), None),
+        private_key(stranger_pem),
         algorithm="ES256",
         headers={"typ": "at+jwt", "kid": stranger_kid},
     )

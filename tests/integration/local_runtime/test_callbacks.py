@@ -100,7 +100,11 @@ def test_a_queue_driven_function_calls_the_local_api_without_deadlock(
     callback_runtime.invoke("ReceiverFunction", {"body": "null"})  # loads its module
     received = receiver.modules["app"].received
     received.clear()
-    messages = [{"n": 1}, {"n": 2, "mail": "someone@callback.test"}, {"n": 3}]
+    messages: list[dict[str, object]] = [
+        {"n": 1},
+        {"n": 2, "mail": "someone@callback.test"},
+        {"n": 3},
+    ]
     started = time.monotonic()
 
     # when: they are queued, as the payment simulator queues its webhook jobs

@@ -25,7 +25,7 @@ def _batches(runtime: LocalRuntime, function_id: str) -> list[list[dict[str, Any
 
 
 def _drain(sqs: Any, queue_url: str) -> list[dict[str, Any]]:
-    drained = []
+    drained: list[dict[str, Any]] = []
     while True:
         messages = sqs.receive_message(
             QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0

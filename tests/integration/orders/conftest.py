@@ -2,19 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-
-HERE = Path(__file__).resolve().parent
-if str(HERE) not in sys.path:  # orders_support, beside this file
-    sys.path.insert(0, str(HERE))
-
-from orders_support import STAGE  # noqa: E402
-from support.stacks import provision_stage, reset_function_caches, run_as  # noqa: E402
+from support.orders_world import STAGE
+from support.stacks import provision_stage, reset_function_caches, run_as
 
 
 @pytest.fixture(scope="module")

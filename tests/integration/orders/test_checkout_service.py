@@ -11,7 +11,9 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from orders_support import (
+from support.audit import audit_actions
+from support.events import FakeContext
+from support.orders_world import (
     NEAR,
     customer,
     merchant_with,
@@ -21,7 +23,6 @@ from orders_support import (
     product_item,
     stock_of,
 )
-from support.audit import audit_actions
 
 import orders.expiry
 import orders.repository
@@ -104,6 +105,7 @@ def test_two_racing_moves_of_one_order_cannot_both_win() -> None:
     assert len(winners) == 1
     assert all(isinstance(o, Conflict) for o in outcomes if isinstance(o, ApiError))
     final = orders.repository.get_order(order.order_id)
+    assert final is not None
     assert final.status == winners[0].status
     assert [h["status"] for h in final.status_history] == ["pending_payment", "paid", final.status]
 
@@ -116,22 +118,27 @@ def test_an_unpaid_order_expires_after_its_window_and_its_stock_returns() -> Non
     assert stock_of(product) == 1
     schedule = {"id": "evt-1", "detail-type": "Scheduled Event", "source": "aws.events"}
 
-    class Context:
-        aws_request_id = "ctx"
-        function_name = "order-expiry"
-        memory_limit_in_mb = 512
-        invoked_function_arn = "arn:aws:lambda:ap-southeast-1:123456789012:function:x"
+    def context() -> FakeContext:
+        return FakeContext(
+            function_name="order-expiry",
+            memory_limit_in_mb=512,
+            invoked_function_arn="arn:aws:lambda:ap-southeast-1:123456789012:function:x",
+            aws_request_id="ctx",
+        )
 
     fourteen = utc_now() + timedelta(minutes=14)
-    assert orders.expiry.handler({**schedule, "time": rfc3339(fourteen)}, Context()) == {
+    assert orders.expiry.handler({**schedule, "time": rfc3339(fourteen)}, context()) == {
         "expired": 0
     }
-    assert orders.repository.get_order(order.order_id).status == "pending_payment"
+    waiting = orders.repository.get_order(order.order_id)
+    assert waiting is not None
+    assert waiting.status == "pending_payment"
 
     sixteen = utc_now() + timedelta(minutes=16)
-    result = orders.expiry.handler({**schedule, "time": rfc3339(sixteen)}, Context())
+    result = orders.expiry.handler({**schedule, "time": rfc3339(sixteen)}, context())
     assert result["expired"] >= 1
     expired = orders.repository.get_order(order.order_id)
+    assert expired is not None
     assert expired.status == "expired"
     assert [h["by"] for h in expired.status_history] == [buyer.user_id, "system"]
     assert expired.status_history[-1]["at"] == rfc3339(sixteen)  # the schedule's time
@@ -143,7 +150,7 @@ def test_an_unpaid_order_expires_after_its_window_and_its_stock_returns() -> Non
     )
     assert orders.repository.get_payment_status(order.payment_id) == "expired"
     # off the worklist: a later run finds nothing of it
-    again = orders.expiry.handler({**schedule, "time": rfc3339(sixteen)}, Context())
+    again = orders.expiry.handler({**schedule, "time": rfc3339(sixteen)}, context())
     assert again == {"expired": 0}
 
 

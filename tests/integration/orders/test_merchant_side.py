@@ -7,8 +7,8 @@ import uuid
 from types import ModuleType
 
 import pytest
-from orders_support import NEAR, customer, merchant_with, meta, order_of, pay
 from support.audit import audit_actions
+from support.orders_world import NEAR, customer, merchant_with, meta, order_of, pay
 
 import orders.service
 from warung.errors import (

@@ -9,8 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from payments_support import PaymentsWorld
-from support.stacks import provision_stage, reset_function_caches, run_as
+from support.payments_world import PaymentsWorld
+from support.stacks import (
+    clear_parameter_caches,
+    provision_stage,
+    reset_function_caches,
+    run_as,
+)
 
 ROOT = Path(__file__).resolve().parents[3]
 STAGE = "payit"
@@ -18,13 +23,11 @@ STAGE = "payit"
 
 @pytest.fixture(scope="module")
 def payments_stack(app_stack: Any) -> Any:
-    from aws_lambda_powertools.utilities import parameters
-
     from warung_local.seed import signing_key
 
     template = provision_stage(app_stack.endpoint_url, STAGE)
     signing_key(template, app_stack.endpoint_url)
-    parameters.clear_caches()
+    clear_parameter_caches()
     return template
 
 

@@ -5,8 +5,10 @@ paying nothing, and every effect audited with the event's record in one transact
 from __future__ import annotations
 
 import pytest
-from payments_support import TOTAL, PaymentsWorld, payments
+from support.payments_world import TOTAL, PaymentsWorld
 
+import payments.repository
+import payments.rules
 from warung.ids import new_id
 from warung.jobs import RefundPayment
 

@@ -7,8 +7,8 @@ import json
 from pathlib import Path
 
 import pytest
-from payments_support import TOTAL, PaymentsWorld, payments_app
 from support.events import FakeContext
+from support.payments_world import TOTAL, PaymentsWorld, payments_app
 
 from warung.ids import new_id, utc_now
 

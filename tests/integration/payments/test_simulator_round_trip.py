@@ -12,8 +12,8 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-from payments_support import PaymentsWorld
 from support.cold_start import cold_start
+from support.payments_world import PaymentsWorld
 
 from warung.settings import get_settings
 

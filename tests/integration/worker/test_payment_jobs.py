@@ -11,7 +11,7 @@ import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import ModuleType
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 from support.cold_start import cold_start
@@ -90,7 +90,10 @@ def a_job(worker: ModuleType, payload: Any) -> Any:
     )
 
 
-def simulation(outcome: str = "succeeded") -> PaymentSimulation:
+Outcome = Literal["succeeded", "failed"]
+
+
+def simulation(outcome: Outcome = "succeeded") -> PaymentSimulation:
     return PaymentSimulation(
         payment_id="pay_01", order_id="ord_01", amount=64_500, currency="IDR", outcome=outcome
     )
@@ -120,7 +123,7 @@ def verified_event(receiver: Receiver) -> dict[str, Any]:
     ("outcome", "event_type"), [("succeeded", "payment.succeeded"), ("failed", "payment.failed")]
 )
 def test_simulation_posts_a_correctly_signed_provider_event(
-    worker: ModuleType, receiver: Receiver, outcome: str, event_type: str
+    worker: ModuleType, receiver: Receiver, outcome: Outcome, event_type: str
 ) -> None:
     payload = simulation(outcome)
 

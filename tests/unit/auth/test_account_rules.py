@@ -226,10 +226,8 @@ def test_given_an_admin_when_they_disable_themselves_then_409() -> None:
 def test_given_an_admin_when_they_enable_or_leave_themselves_then_allowed(
     disabled: bool | None,
 ) -> None:
-    assert (
-        cannot_disable_self(ADMIN_ID, account(ADMIN_ID, roles=frozenset({"admin"})), disabled)
-        is None
-    )
+    admin = account(ADMIN_ID, roles=frozenset({"admin"}))
+    assert refusal_of(lambda: cannot_disable_self(ADMIN_ID, admin, disabled)) is None
 
 
 def test_given_an_admin_when_they_disable_someone_else_then_allowed() -> None:

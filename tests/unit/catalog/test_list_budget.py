@@ -9,18 +9,21 @@ from catalog.service import merchants as service
 
 
 def rows(count: int) -> Iterator[tuple[Any, dict[str, Any]]]:
+    """Rows of the merchant list, each merchant stood in for by its name (a ``str``)."""
     for n in range(count):
         yield f"merchant-{n}", {"pk": {"S": f"MERCHANT#{n}"}}
 
 
 def test_a_sparse_filter_stops_at_the_budget_and_hands_back_a_cursor() -> None:
-    examined: list[Any] = []
+    examined: list[object] = []
 
-    def keep(merchant: Any) -> bool:
+    def keep(merchant: object) -> bool:
         examined.append(merchant)
         return merchant == "merchant-0"
 
-    page, last = service._first(rows(10_000), keep, limit=20, budget=500)
+    found = service._first(rows(10_000), keep, limit=20, budget=500)
+    page: list[Any] = found[0]  # the stand-ins rows() gave, typed as merchants by _first
+    last = found[1]
     assert page == ["merchant-0"]
     assert len(examined) == 500
     assert last == {"pk": {"S": "MERCHANT#499"}}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -15,7 +16,7 @@ from warung.store import merchants as store
 domain = catalog.rules.merchants
 
 
-def merchant(**changes: object) -> object:
+def merchant(**changes: Any) -> store.Merchant:
     base = store.Merchant(
         merchant_id="m1",
         name="Warung Bu Sri",
@@ -54,7 +55,9 @@ def test_opening_hours_accept_weekday_intervals_in_jakarta_time() -> None:
         ({"thu": ["10:00-24:30"]}, "opening_hours.thu.0"),
     ],
 )
-def test_malformed_opening_hours_are_422_on_the_field(hours: dict, field: str) -> None:
+def test_malformed_opening_hours_are_422_on_the_field(
+    hours: dict[str, list[str]], field: str
+) -> None:
     with pytest.raises(ValidationFailed) as raised:
         domain.check_opening_hours(hours)
     assert [e.field for e in raised.value.errors] == [field]

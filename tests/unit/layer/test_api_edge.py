@@ -71,10 +71,9 @@ def test_valid_body_reaches_the_route_with_json_headers(handler: Any) -> None:
     assert header(response, "X-Request-Id") == "req-unit-1"
     assert header(response, "Cache-Control") == "no-store"
     assert header(response, "X-Content-Type-Options") == "nosniff"
-    assert header(
-        response,
-        "Strict-Transport-Security",
-    ).startswith("max-age=")
+    hsts = header(response, "Strict-Transport-Security")
+    assert hsts is not None
+    assert hsts.startswith("max-age=")
 
 
 def test_malformed_json_is_400_invalid_json(handler: Any) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
 
 import pytest
 
@@ -41,11 +42,11 @@ def test_scope_ignores_filter_order() -> None:
         lambda _: base64.urlsafe_b64encode(b'{"k": {"pk": {"S": "x"}}}').decode(),  # unsigned
     ],
 )
-def test_tampered_cursor_is_400(mangle: object) -> None:
+def test_tampered_cursor_is_400(mangle: Callable[[str], str]) -> None:
     cursor = encode_cursor(LAST_KEY, SCOPE, key=KEY)
     assert cursor is not None
     with pytest.raises(BadRequest) as raised:
-        decode_cursor(mangle(cursor), SCOPE, key=KEY)  # type: ignore[operator]
+        decode_cursor(mangle(cursor), SCOPE, key=KEY)
     assert raised.value.http_status == 400
     assert raised.value.errors[0].field == "cursor"
 

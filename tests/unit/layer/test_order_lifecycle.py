@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import itertools
 from datetime import UTC, datetime, timedelta, timezone
-from typing import Any
+from typing import cast
 
 import pytest
 
 from warung.errors import Forbidden, InvalidTransition
 from warung.ordering import lifecycle
 
-ACTOR_KINDS = lifecycle.ACTOR_KINDS
+# The layer types the tuple as plain strings; it is get_args(ActorKind), each an ActorKind.
+ACTOR_KINDS = cast("tuple[lifecycle.ActorKind, ...]", lifecycle.ACTOR_KINDS)
 Effects = lifecycle.Effects
 FINAL_STATUSES = lifecycle.FINAL_STATUSES
 OrderStatus = lifecycle.OrderStatus
@@ -63,7 +64,7 @@ def test_the_transition_table_is_exactly_the_spec() -> None:
     [(a, b, actor) for a, b, who in ALLOWED for actor in sorted(who)],
 )
 def test_each_allowed_transition_passes_for_its_actors(
-    current: str, target: str, actor: str
+    current: str, target: str, actor: lifecycle.ActorKind
 ) -> None:
     assert check_transition(current, target, actor) is None
     assert check_transition(OrderStatus(current), OrderStatus(target), actor) is None
@@ -94,7 +95,7 @@ def test_each_allowed_transition_passes_for_its_actors(
     ],
 )
 def test_an_existing_transition_by_the_wrong_actor_is_forbidden(
-    current: str, target: str, actor: str
+    current: str, target: str, actor: lifecycle.ActorKind
 ) -> None:
     with pytest.raises(Forbidden) as raised:
         check_transition(current, target, actor)
@@ -133,7 +134,7 @@ def test_an_existing_transition_by_the_wrong_actor_is_forbidden(
     ],
 )
 def test_a_transition_that_does_not_exist_is_invalid_for_anyone(
-    current: str, target: str, actor: str
+    current: str, target: str, actor: lifecycle.ActorKind
 ) -> None:
     for who in (actor, *ACTOR_KINDS):
         with pytest.raises(InvalidTransition) as raised:
@@ -180,8 +181,8 @@ def fx(
     stock: bool = False,
     refund: bool = False,
     owner: bool = False,
-    webhook: str | None = None,
-) -> Any:
+    webhook: lifecycle.MerchantWebhook | None = None,
+) -> lifecycle.Effects:
     return Effects(
         releases_stock=stock,
         refunds=refund,
@@ -207,7 +208,7 @@ def fx(
     ],
 )
 def test_each_transition_sets_off_its_side_effects(
-    current: str, target: str, expected: Any
+    current: str, target: str, expected: lifecycle.Effects
 ) -> None:
     assert effects(current, target) == expected
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from orders.rules import cart, pricing
+from orders.rules import cart
 from warung.errors import (
     CartMerchantMismatch,
     InsufficientStock,
@@ -16,6 +16,8 @@ from warung.errors import (
     NotFound,
     ValidationFailed,
 )
+from warung.store.orders import Cart
+from warung.store.promos import Promo
 
 # Tuesday 2026-11-24 10:00 in Jakarta (UTC+7)
 TUESDAY_10_WIB = datetime(2026, 11, 24, 3, 0, tzinfo=UTC)
@@ -54,7 +56,7 @@ def merchant(**changes: Any) -> Any:
 
 
 def empty() -> Any:
-    return cart.Cart(None, ())
+    return Cart(None, ())
 
 
 def test_putting_a_product_replaces_its_quantity_in_place() -> None:
@@ -159,7 +161,7 @@ def test_an_empty_cart_cannot_be_ordered() -> None:
 
 
 def test_a_promo_code_must_exist_and_not_be_used_up_by_this_customer() -> None:
-    promo = pricing.Promo(code="HEMAT", kind="fixed", value=5000, per_user_limit=2)
+    promo = Promo(code="HEMAT", kind="fixed", value=5000, per_user_limit=2)
 
     assert cart.check_promo_use("HEMAT", promo, used_by_customer=1) is promo
     assert cart.check_promo_use(None, None, used_by_customer=0) is None

@@ -14,11 +14,11 @@ from hypothesis import strategies as st
 from orders.rules import pricing
 from warung.errors import FieldError, OutOfDeliveryRange, ValidationFailed
 from warung.ordering.distance import EARTH_RADIUS_KM, haversine_km
+from warung.store.promos import Promo
 
 Breakdown = pricing.Breakdown
 Line = pricing.Line
 MerchantTerms = pricing.MerchantTerms
-Promo = pricing.Promo
 check_promo_definition = pricing.check_promo_definition
 delivery_fee = pricing.delivery_fee
 discount_for = pricing.discount_for
@@ -439,6 +439,7 @@ def test_promo_definition_is_normalised_to_upper_case_in_utc() -> None:
         usage_limit=1_000,
         per_user_limit=1,
     )
+    assert promo.starts_at is not None
     assert promo.starts_at.tzinfo is UTC
 
 

@@ -25,15 +25,15 @@ AMOUNT = 64_500
 
 def event(
     kind: str, *, amount: int = AMOUNT, currency: str = "IDR", order_id: str = "o1"
-) -> object:
+) -> domain.EventFacts:
     return EventFacts(kind, "p1", order_id, amount, currency)
 
 
-def payment(status: str) -> object:
+def payment(status: str) -> domain.PaymentFacts:
     return PaymentFacts(status=status, order_id="o1", amount=AMOUNT, currency="IDR")
 
 
-def order(status: str = "pending_payment", payment_id: str = "p1") -> object:
+def order(status: str = "pending_payment", payment_id: str = "p1") -> domain.OrderFacts:
     return OrderFacts(status=status, payment_id=payment_id)
 
 

@@ -4,15 +4,21 @@ The report goes to RESULTS_QUEUE_URL: the test runs in another process than this
 handler. A message with "mail" also sends an e-mail through SES, from this process.
 """
 
+from __future__ import annotations
+
 import json
 import os
 import time
 import urllib.request
+from typing import TYPE_CHECKING, Any
 
 import boto3
 
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
-def _call(body):
+
+def _call(body: str) -> tuple[int | None, Any, float]:
     request = urllib.request.Request(
         os.environ["CALLBACK_URL"],
         data=body.encode(),
@@ -29,7 +35,7 @@ def _call(body):
     return status, answer, time.monotonic() - started
 
 
-def handler(event, context):
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, list[Any]]:
     sqs = boto3.client("sqs")
     for record in event["Records"]:
         message = json.loads(record["body"])

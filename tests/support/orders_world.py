@@ -6,11 +6,10 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from support.stacks import new_account
-
 import catalog.service.merchants
 import catalog.service.products
 import orders.service
+from support.stacks import new_account
 from warung.auth import Caller
 from warung.context import RequestMeta
 from warung.dynamo import Transaction, dynamodb_client, from_item
@@ -79,7 +78,7 @@ def stock_of(product_id: str) -> Any:
     return product_item(product_id).get("stock")
 
 
-def place(who: Caller, promo_code: str | None = None) -> Any:
+def place(who: Caller, promo_code: str | None = None) -> Order:
     body: dict[str, Any] = {"delivery_address": NEAR}
     if promo_code:
         body["promo_code"] = promo_code
@@ -89,8 +88,7 @@ def place(who: Caller, promo_code: str | None = None) -> Any:
 def order_of(who: Caller, product_id: str, quantity: int = 1) -> Order:
     """``who`` puts ``quantity`` of the product in the cart and checks out."""
     orders.service.set_cart_item(who.user_id, product_id, quantity)
-    order: Order = place(who)
-    return order
+    return place(who)
 
 
 def pay(order: Order) -> None:

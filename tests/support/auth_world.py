@@ -11,11 +11,11 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-from support.events import FakeContext, proxy_event
 
 from auth import repository
 from auth.rules import accounts as domain
 from auth.rules import passwords
+from support.events import FakeContext, proxy_event
 from warung.context import RequestMeta
 from warung.dynamo import Transaction, dynamodb_client, from_item
 from warung.ids import new_id, rfc3339, utc_now

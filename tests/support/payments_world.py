@@ -13,17 +13,17 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-from support.cold_start import cold_start
-from support.events import FakeContext, proxy_event
 
 import payments.repository
 import payments.rules
 import payments.service
+from support.cold_start import cold_start
+from support.events import FakeContext, proxy_event
 from warung.context import RequestMeta
 from warung.dynamo import Transaction, dynamodb_client, from_item, get_item, to_item
 from warung.ids import new_id, rfc3339, utc_now
 from warung.ordering.lifecycle import history_entry
-from warung.ordering.payments import EventData, ProviderEvent
+from warung.ordering.payments import EventData, EventType, ProviderEvent
 from warung.ordering.status import change_status
 from warung.secrets import get_secret
 from warung.settings import get_settings
@@ -178,7 +178,7 @@ class PaymentsWorld:
     def event(
         self,
         shop: Shop,
-        kind: str = "payment.succeeded",
+        kind: EventType = "payment.succeeded",
         *,
         event_id: str | None = None,
         amount: int | None = None,
@@ -192,7 +192,7 @@ class PaymentsWorld:
             amount=shop.payment.amount if amount is None else amount,
             currency=currency,
         )
-        return ProviderEvent(id=event_id or new_id("evt_"), type=kind, data=data)  # type: ignore[arg-type]
+        return ProviderEvent(id=event_id or new_id("evt_"), type=kind, data=data)
 
     def apply(self, event: ProviderEvent) -> Any:
         """The event, verified already, through the webhook's use case."""
