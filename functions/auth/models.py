@@ -1,4 +1,4 @@
-"""Request and response bodies of the auth routes (the API contract, SPEC §4)."""
+"""Request and response bodies of the auth routes (the API contract)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Order expiry (every minute, an EventBridge schedule): unpaid orders whose payment window
-has ended become ``expired`` and give their stock and promo uses back (SPEC §4: a
+has ended become ``expired`` and give their stock and promo uses back (docs/product.md: a
 ``pending_payment`` order expires after 15 minutes).
 
 The worklist is an index, never a Scan: an unpaid order carries ``gsi3`` keys ``PENDING`` /

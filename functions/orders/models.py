@@ -1,4 +1,4 @@
-"""Request and response bodies of the cart, order and promo-code routes (SPEC §4)."""
+"""Request and response bodies of the cart, order and promo-code routes."""
 
 from __future__ import annotations
 

@@ -131,7 +131,7 @@ def quote(user_id: str, address: Mapping[str, Any], promo_code: str | None) -> P
 
 
 def checkout(caller: Caller, body: Mapping[str, Any], meta: RequestMeta) -> tuple[Order, Payment]:
-    """Turn the cart into an order awaiting payment, atomically (SPEC §4 checkout)."""
+    """Turn the cart into an order awaiting payment, atomically (docs/product.md, Cart, checkout and orders)."""
     state = repository.customer_state(caller.user_id)
     if state.profile is None:
         raise NotFound("No such account.")
@@ -271,7 +271,7 @@ def cancel(caller: Caller, order_id: str, meta: RequestMeta) -> Order:
 def change_order_status(
     caller: Caller, order_id: str, target: str, reason: str | None, meta: RequestMeta
 ) -> Order:
-    """A member of the order's merchant (or an admin) moves it along (SPEC §4)."""
+    """A member of the order's merchant (or an admin) moves it along."""
     order = order_for(caller, order_id)
     kind: order_lifecycle.ActorKind
     if caller.role_in(order.merchant_id) is not None:

@@ -1,4 +1,4 @@
-"""Request and response bodies of the payment routes (the API contract, SPEC §4 Payments)."""
+"""Request and response bodies of the payment routes (the API contract; docs/product.md, Payments)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Payments: a customer's payment, the provider's signed webhook, and the payment
-simulator of the local and dev stages (SPEC §4 Payments)."""
+simulator of the local and dev stages (docs/product.md, Payments)."""
 
 from __future__ import annotations
 

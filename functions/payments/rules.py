@@ -1,4 +1,4 @@
-"""The payment decisions (SPEC §4 Payments): what a provider's event does to a payment and
+"""The payment decisions (docs/product.md, Payments): what a provider's event does to a payment and
 its order, and which payments the simulator may still play. Plain values in, a decision
 out: no DynamoDB, no HTTP.
 

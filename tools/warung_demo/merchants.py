@@ -1,4 +1,4 @@
-"""Demo merchants for the local runtime (SPEC §6: the demo owner runs active merchants).
+"""Demo merchants for the local runtime (the demo owner runs active merchants: docs/product.md).
 
     python -m warung_demo.merchants seed-demo [--endpoint URL]   # local runtime only
 

@@ -98,7 +98,7 @@ def signing_key(template: Template, endpoint_url: str) -> list[str]:
 
 @register
 def demo_accounts(template: Template, endpoint_url: str) -> list[str]:
-    """The demo accounts of SPEC §6, created through the auth function's own code.
+    """The demo accounts (docs/product.md), created through the auth function's own code.
 
     Runs `python -m warung_ops.accounts seed-demo` in its own process: it imports the auth
     function's modules and the layer with this emulation's settings, which must not leak into the
@@ -114,7 +114,7 @@ def demo_accounts(template: Template, endpoint_url: str) -> list[str]:
 
 @register
 def demo_merchant(template: Template, endpoint_url: str) -> list[str]:
-    """The demo owner's active merchants and their menus (SPEC §6), through the catalog
+    """The demo owner's active merchants and their menus (docs/product.md), through the catalog
     function's own code.
 
     Runs `python -m warung_demo.merchants seed-demo` in its own process, for the same reason as the

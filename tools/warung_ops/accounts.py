@@ -1,4 +1,4 @@
-"""Operator commands for accounts, outside the public API (SPEC §3).
+"""Operator commands for accounts, outside the public API (docs/product.md, Roles).
 
     python -m warung_ops.accounts create-admin EMAIL [--stage local|dev|prod] [--name NAME]
     python -m warung_ops.accounts seed-demo [--endpoint URL]     # local runtime only
@@ -7,7 +7,7 @@
 once) or promotes an existing account. `--stage local` works on the local emulation
 (`make dev` running, or `EMULATOR_PORT`); `dev`/`prod` on the deployed stack
 `warung-<stage>` with the operator's own AWS credentials. Both are audited (actor
-`operator`). `seed-demo` creates the demo accounts of SPEC §6 on the local emulation.
+`operator`). `seed-demo` creates the demo accounts (docs/product.md) on the local emulation.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from typing import Any
 from warung.store.accounts import Account
 
 ROOT = Path(__file__).resolve().parents[2]
-DEMO_PASSWORD = "warung-demo-password"  # noqa: S105 - the published demo password (SPEC §6), local seed only
+DEMO_PASSWORD = "warung-demo-password"  # noqa: S105 - the published demo password (docs/product.md), local seed only
 DEMO_ACCOUNTS = (
     ("admin@example.com", "Ayu Admin", True),
     ("owner@example.com", "Budi Owner", False),
@@ -128,7 +128,7 @@ def create_admin(email: str, name: str) -> None:
 
 
 def seed_demo() -> None:
-    """The demo accounts of SPEC §6 (verified; the first is an admin)."""
+    """The demo accounts (docs/product.md) (verified; the first is an admin)."""
     for email, name, is_admin in DEMO_ACCOUNTS:
         ensure_account(email, name=name, password=DEMO_PASSWORD, admin=is_admin, verified=True)
         role = "admin" if is_admin else "customer"

@@ -44,7 +44,7 @@ from typing import Any
 STAGES = ("local", "dev", "prod")
 DEFAULT_REGION = "ap-southeast-1"
 
-ACCESS_TOKEN_MAX_TTL_S = 15 * 60  # SPEC §4
+ACCESS_TOKEN_MAX_TTL_S = 15 * 60  # docs/product.md: at most 15 minutes
 SIGNING_SECRET_CACHE_S = 5 * 60  # how long a function may keep signing with a replaced key
 CLOCK_LEEWAY_S = 30  # what warung.tokens tolerates on exp
 # A key that was replaced may still sign for SIGNING_SECRET_CACHE_S (cached secret), and its

@@ -1,4 +1,4 @@
-"""Password hashing (Argon2id) and the password policy of SPEC §4.
+"""Password hashing (Argon2id) and the password policy (docs/product.md, Accounts and sign-in).
 
 Hashing uses OWASP's Password Storage Cheat Sheet parameters for Argon2id: 19 MiB of memory,
 2 iterations, 1 lane, a 16-byte salt and a 32-byte hash. argon2 is imported on first use and
@@ -124,7 +124,7 @@ def _dummy_hash() -> str:
 
 
 def check_password_policy(password: str, *, email: str) -> None:
-    """Refuse a new password that breaks SPEC §4 with a 422 listing every reason.
+    """Refuse a new password that breaks the policy with a 422 listing every reason.
 
     Length 10..128 characters (after NFKC); not the e-mail address or its local part in any
     case; not a common password, even decorated (``Password1234!``) or in leetspeak

@@ -38,7 +38,7 @@ _BASE32_INDEX = {ch: i for i, ch in enumerate(BASE32)}
 
 MAX_PRECISION = 12
 NEAR_PRECISION = 4
-# Delivery circles are at most 50 km (SPEC caps none lower); a larger radius is allowed but
+# Delivery circles are at most 50 km (no rule caps them lower); a larger radius is allowed but
 # the cell count grows with its square, so it is refused rather than silently costly.
 MAX_COVER_RADIUS_KM = 200.0
 # Float noise in the distance arithmetic must never drop a cell a point may fall in:

@@ -1,4 +1,4 @@
-"""Word-prefix product search, case- and accent-insensitive (SPEC §4 ``GET /v1/products?q=``).
+"""Word-prefix product search, case- and accent-insensitive (``GET /v1/products?q=``).
 
 "nasi gor" finds "Nasi Goreng Spesial" and "NASI GORÉNG" but not "Nasi Uduk": every query
 word must begin some word of the name.

@@ -1,4 +1,4 @@
-"""What an order costs (SPEC §4 "Pricing"), as plain functions: no DynamoDB, no HTTP.
+"""What an order costs (docs/product.md, Pricing), as plain functions: no DynamoDB, no HTTP.
 
 One function, :func:`price_order`, prices a cart for both the quote and the checkout, so a
 customer is charged exactly what they were quoted for the same cart, address, code and time.

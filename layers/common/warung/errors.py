@@ -2,7 +2,7 @@
 
 Domain code raises, say, ``InsufficientStock("...")`` deep inside; the resolver's exception
 handler turns it into the HTTP answer. ``code`` is the stable, machine-readable value of
-SPEC §2 that clients switch on; ``title`` and ``detail`` are for people.
+docs/product.md (API conventions) that clients switch on; ``title`` and ``detail`` are for people.
 """
 
 from __future__ import annotations
@@ -256,4 +256,4 @@ ERROR_CODES: tuple[str, ...] = (
     "rate_limited",
     "internal_error",
 )
-"""Every ``code`` a client may receive (SPEC §2); the OpenAPI ``Problem`` schema lists them."""
+"""Every ``code`` a client may receive (docs/product.md, API conventions); the OpenAPI ``Problem`` schema lists them."""

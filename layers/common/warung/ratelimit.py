@@ -1,4 +1,4 @@
-"""Fixed-window rate limits (SPEC §5) counted on the main table.
+"""Fixed-window rate limits (docs/product.md, Rate limits) counted on the main table.
 
 One item per rule, subject and window::
 
@@ -89,7 +89,7 @@ class Decision:
 
 @dataclass(frozen=True)
 class Rules:
-    """The project's configured rules (SPEC §5)."""
+    """The project's configured rules (docs/product.md, Rate limits)."""
 
     login_failures: Rule
     login_attempts_ip: Rule
@@ -98,7 +98,7 @@ class Rules:
 
 
 def rules(settings: Settings | None = None) -> Rules:
-    """The rules of SPEC §5 with the limits of the settings (``RATE_*`` variables)."""
+    """The rules of docs/product.md (Rate limits) with the limits of the settings (``RATE_*`` variables)."""
     settings = settings or get_settings()
     return Rules(
         login_failures=Rule.from_rate("login_failures", settings.rate_login_failures_per_account),

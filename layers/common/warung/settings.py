@@ -70,18 +70,18 @@ class Settings(BaseModel):
     # Lets webhooks reach a receiver on this machine (127/8, ::1, plain http, any port).
     # Development only: anywhere else it would open the SSRF guard to the host itself.
     webhook_allow_loopback: bool = False
-    # SPEC §5 rate limits, "<limit>/<seconds>" (see warung.ratelimit).
+    # Rate limits (docs/product.md), "<limit>/<seconds>" (see warung.ratelimit).
     rate_login_failures_per_account: RateSetting = Rate(5, 900)
     rate_login_attempts_per_ip: RateSetting = Rate(20, 60)
     rate_registrations_per_ip: RateSetting = Rate(10, 3600)
     rate_emails_per_address: RateSetting = Rate(3, 3600)
-    # Access tokens (warung.tokens): SPEC §4 caps their life at 15 minutes.
+    # Access tokens (warung.tokens): their life is at most 15 minutes.
     jwt_issuer: str = "https://api.warung.example"
     jwt_audience: str = "warung-api"
     jwt_signing_secret_arn: str = ""  # the auth function only: the private signing key
     jwks_parameter_name: str = ""  # every function: the public keys (JWK Set)
     access_token_ttl_seconds: int = Field(default=900, gt=0, le=900)
-    # Orders and payments (SPEC §4): the payment window, the provider's webhook secret, and
+    # Orders and payments: the payment window, the provider's webhook secret, and
     # the simulator, which only the local and dev stages may switch on.
     order_payment_minutes: int = Field(default=15, gt=0, le=1440)
     payment_simulator: bool = False

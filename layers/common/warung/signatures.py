@@ -1,5 +1,5 @@
 """The ``Warung-Signature`` scheme, shared by merchant webhooks and the payment provider's
-webhook (SPEC §4)::
+webhook (docs/product.md, Payments)::
 
     Warung-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>
 

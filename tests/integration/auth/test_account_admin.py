@@ -1,4 +1,4 @@
-"""Account administration (SPEC §4 Admin): listing by e-mail, by role and all accounts,
+"""Account administration: listing by e-mail, by role and all accounts,
 newest first with cursors bound to the admin who got them; disabling an account."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""SPEC §5 audit: every security event of an account's life is one entry, with who, what,
+"""Audit (docs/product.md): every security event of an account's life is one entry, with who, what,
 which resource, which request, from where, when and what changed; never a secret."""
 
 from __future__ import annotations
@@ -201,7 +201,7 @@ def test_given_an_accounts_life_when_audited_then_one_entry_per_event_and_no_sec
         assert address.split("@")[0] not in raw
     assert "@" not in raw
 
-    # and: neither does any log line of these requests (SPEC §5, observability)
+    # and: neither does any log line of these requests (docs/product.md, Observability and security)
     logged = "\n".join(log_lines())
     for secret in story.secrets:
         assert secret not in logged

@@ -1,4 +1,4 @@
-"""SPEC §5 observability: failed logins and refresh-token reuse are metrics, published as
+"""Observability: failed logins and refresh-token reuse are metrics, published as
 CloudWatch embedded metric format (EMF) lines on stdout when the handler returns."""
 
 from __future__ import annotations

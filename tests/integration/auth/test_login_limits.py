@@ -1,4 +1,4 @@
-"""Per-IP limits of SPEC §5: 20 login attempts per minute, 10 registrations per hour."""
+"""Per-IP rate limits (docs/product.md): 20 login attempts per minute, 10 registrations per hour."""
 
 from __future__ import annotations
 

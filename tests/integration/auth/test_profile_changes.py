@@ -1,4 +1,4 @@
-"""PATCH /v1/me (SPEC §4): name and phone only, each change audited with what changed."""
+"""PATCH /v1/me: name and phone only, each change audited with what changed."""
 
 from __future__ import annotations
 

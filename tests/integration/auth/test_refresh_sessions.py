@@ -1,4 +1,4 @@
-"""Refresh tokens (SPEC §4): rotated on every use, one use only even under a race, and
+"""Refresh tokens: rotated on every use, one use only even under a race, and
 never beyond the session's 30 days."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Password reset links last one hour (SPEC §4) and work once."""
+"""Password reset links last one hour and work once."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Revocation reaches every container within 60 s (SPEC §4), although each container's
+"""Revocation reaches every container within 60 s (docs/product.md), although each container's
 guard caches an account's auth state for 30 s.
 
 Two containers are simulated in one process: "container B" changes the account without

@@ -1,4 +1,4 @@
-"""Sign-up (SPEC §4): an address already registered gets the same answer, and nothing
+"""Sign-up: an address already registered gets the same answer, and nothing
 about its account changes."""
 
 from __future__ import annotations

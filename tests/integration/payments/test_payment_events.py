@@ -1,4 +1,4 @@
-"""What a verified provider event writes (SPEC §4 Payments), against the real tables: the
+"""What a verified provider event writes (docs/product.md, Payments), against the real tables: the
 order paid once, its jobs in the outbox, never un-paid, late money refunded, wrong amounts
 paying nothing, and every effect audited with the event's record in one transaction."""
 

@@ -1,4 +1,4 @@
-"""Password hashing and the password policy of SPEC §4."""
+"""Password hashing and the password policy (docs/product.md)."""
 
 from __future__ import annotations
 

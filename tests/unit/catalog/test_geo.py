@@ -1,4 +1,4 @@
-"""Distances, geohash cells and delivery areas (SPEC §4: ``?near=``, ``distance_km``)."""
+"""Distances, geohash cells and delivery areas (``?near=``, ``distance_km``)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Product rules without AWS (SPEC §4 "Merchants and catalog"): what a listing request means,
+"""Product rules without AWS (docs/product.md, Merchants and catalog): what a listing request means,
 which entries it keeps and in which order, entity tags for reads and writes, who may edit."""
 
 from __future__ import annotations

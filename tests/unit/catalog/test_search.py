@@ -1,4 +1,4 @@
-"""Word-prefix product search (SPEC §4: ``GET /v1/products?q=``)."""
+"""Word-prefix product search (``GET /v1/products?q=``)."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ def _found(q: str, names: list[str]) -> list[str]:
     return sorted(hits, key=lambda n: relevance(n, terms))
 
 
-# --- the SPEC example --------------------------------------------------------------------
+# --- the documented example --------------------------------------------------------------------
 
 
 def test_nasi_gor_finds_both_spellings_of_nasi_goreng_but_not_nasi_uduk() -> None:

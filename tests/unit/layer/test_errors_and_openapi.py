@@ -1,4 +1,4 @@
-"""One error hierarchy with SPEC §2's codes; one OpenAPI document that declares them."""
+"""One error hierarchy with the documented codes; one OpenAPI document that declares them."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The order's life cycle (SPEC §4): which status changes exist, who may make each, and what
+"""The order's life cycle (docs/product.md): which status changes exist, who may make each, and what
 each one sets off."""
 
 from __future__ import annotations

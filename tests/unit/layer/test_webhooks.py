@@ -1,4 +1,4 @@
-"""Webhook signatures, and the guard that keeps webhook URLs off private networks (SPEC §4)."""
+"""Webhook signatures, and the guard that keeps webhook URLs off private networks (docs/product.md)."""
 
 from __future__ import annotations
 

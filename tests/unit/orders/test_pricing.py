@@ -1,4 +1,4 @@
-"""What an order costs (SPEC §4 "Pricing"): subtotal, promo discount, delivery fee, tax."""
+"""What an order costs (docs/product.md, Pricing): subtotal, promo discount, delivery fee, tax."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ NOW = datetime(2026, 11, 26, 8, 15, tzinfo=UTC)
 
 
 def terms(**changes: Any) -> Any:
-    """The SPEC's merchant defaults, at Monas."""
+    """The documented merchant defaults, at Monas."""
     values: dict[str, Any] = {
         "lat": Decimal("-6.1754"),
         "lon": Decimal("106.8272"),

@@ -1,4 +1,4 @@
-"""What a provider's event does (SPEC §4 Payments), for every event type, payment status,
+"""What a provider's event does (docs/product.md, Payments), for every event type, payment status,
 order status and amount check: the pure decision of the payments function."""
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ def order(status: str = "pending_payment", payment_id: str = "p1") -> domain.Ord
 
 
 def expected(kind: str, pay_status: str, order_status: str, matches: bool) -> str:
-    """SPEC §4 Payments as a table, written out independently of the code."""
+    """The payment rules of docs/product.md as a table, written out independently of the code."""
     if kind == "payment.succeeded":
         if pay_status in {"succeeded", "refund_pending", "refunded"}:
             return "no_effect"

@@ -1,4 +1,4 @@
-"""The delivery distance of SPEC §4: haversine on a sphere of radius 6371.0 km.
+"""The delivery distance (docs/product.md, Pricing): haversine on a sphere of radius 6371.0 km.
 
 Shared by the catalog (``?near=``: who delivers to a point) and checkout
 (``distance_km``, ``delivery_fee``, ``out_of_delivery_range``), so that a merchant listed as
@@ -14,7 +14,7 @@ EARTH_RADIUS_KM = 6371.0
 
 def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     """Great-circle distance in kilometres between two points given in degrees, on a sphere
-    of radius 6371.0 km (SPEC: ``distance_km``)."""
+    of radius 6371.0 km (the order's ``distance_km``)."""
     phi1 = math.radians(lat1)
     phi2 = math.radians(lat2)
     dphi = phi2 - phi1

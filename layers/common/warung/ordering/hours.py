@@ -1,4 +1,4 @@
-"""Opening hours (SPEC §4 ``opening_hours``, ``open_now``, ``409 merchant_closed``).
+"""Opening hours (``opening_hours``, ``open_now``, ``409 merchant_closed``).
 
 Hours are Asia/Jakarta wall-clock time: UTC+7 all year (no daylight saving), so a fixed
 offset needs no time-zone database in the Lambda image. Shared by the catalog (``open_now``)

@@ -1,4 +1,4 @@
-"""Payment providers behind one small interface (SPEC §4 Payments).
+"""Payment providers behind one small interface (docs/product.md, Payments).
 
 A provider does two things for Warung: it tells us, through a signed webhook, that a
 payment or a refund happened (:meth:`PaymentProvider.parse_event`), and it refunds a payment
