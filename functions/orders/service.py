@@ -131,7 +131,8 @@ def quote(user_id: str, address: Mapping[str, Any], promo_code: str | None) -> P
 
 
 def checkout(caller: Caller, body: Mapping[str, Any], meta: RequestMeta) -> tuple[Order, Payment]:
-    """Turn the cart into an order awaiting payment, atomically (docs/product.md, Cart, checkout and orders)."""
+    """Turn the cart into an order awaiting payment, atomically (docs/product.md, Cart,
+    checkout and orders)."""
     state = repository.customer_state(caller.user_id)
     if state.profile is None:
         raise NotFound("No such account.")

@@ -1,4 +1,5 @@
-"""Request and response bodies of the payment routes (the API contract; docs/product.md, Payments)."""
+"""Request and response bodies of the payment routes (the API contract; docs/product.md,
+Payments)."""
 
 from __future__ import annotations
 

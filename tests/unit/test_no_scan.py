@@ -1,4 +1,5 @@
-"""No request path reads a whole table (docs/product.md, System): no Scan in any function or the layer.
+"""No request path reads a whole table (docs/product.md, System): no Scan in any function
+or the layer.
 
 Operator scripts under tools/ may scan; the code that serves requests may not.
 """

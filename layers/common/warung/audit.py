@@ -1,8 +1,8 @@
 """Audit entries: who did what to which resource, written with the change itself.
 
 ``audit_write(entry)`` returns a write for :class:`warung.dynamo.Transaction`, so that a
-business change and its audit entry commit together or not at all (docs/product.md, Audit). Entries are
-never updated or deleted: the audit table's IAM allows ``PutItem`` only, and the put is
+business change and its audit entry commit together or not at all (docs/product.md, Audit).
+Entries are never updated or deleted: the audit table's IAM allows ``PutItem`` only, and the put is
 conditional so that it cannot overwrite an existing entry.
 """
 

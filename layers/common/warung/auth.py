@@ -12,9 +12,10 @@ not revealed). Each spreads ``security`` (for the OpenAPI document) and a marker
 into the route; :class:`GuardFirstValidation` runs the check before request validation, so
 an anonymous caller gets 401 rather than a list of validation errors.
 
-Revocation within 60 seconds (docs/product.md, Accounts and sign-in): besides the token's signature and expiry, the guard
-reads the account's auth state (enabled, roles, verified, memberships, "tokens valid after")
-with one eventually consistent ``GetItem``, cached per container for 30 seconds.
+Revocation within 60 seconds (docs/product.md, Accounts and sign-in): besides the token's
+signature and expiry, the guard reads the account's auth state (enabled, roles, verified,
+memberships, "tokens valid after") with one eventually consistent ``GetItem``, cached per
+container for 30 seconds.
 """
 
 from __future__ import annotations

@@ -256,4 +256,5 @@ ERROR_CODES: tuple[str, ...] = (
     "rate_limited",
     "internal_error",
 )
-"""Every ``code`` a client may receive (docs/product.md, API conventions); the OpenAPI ``Problem`` schema lists them."""
+"""Every ``code`` a client may receive (docs/product.md, API conventions); the OpenAPI
+``Problem`` schema lists them."""

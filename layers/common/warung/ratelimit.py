@@ -98,7 +98,8 @@ class Rules:
 
 
 def rules(settings: Settings | None = None) -> Rules:
-    """The rules of docs/product.md (Rate limits) with the limits of the settings (``RATE_*`` variables)."""
+    """The rules of docs/product.md (Rate limits) with the limits of the settings
+    (``RATE_*`` variables)."""
     settings = settings or get_settings()
     return Rules(
         login_failures=Rule.from_rate("login_failures", settings.rate_login_failures_per_account),

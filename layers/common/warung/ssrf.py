@@ -404,10 +404,11 @@ def check_webhook_url(
 ) -> str:
     """The normalised ``url`` if a webhook may be sent there, else :class:`InvalidWebhookUrl`.
 
-    Rules (docs/product.md, Notifications and jobs): https on port 443; a host, without user info; at most 2048 characters;
-    no fragment; a host name rather than an IP literal; and every address the name resolves
-    to must be public (see :func:`denied_reason`). ``allow_loopback`` (development only)
-    admits a receiver on 127.0.0.0/8 or ::1, over http or https and on any port.
+    Rules (docs/product.md, Notifications and jobs): https on port 443; a host, without
+    user info; at most 2048 characters; no fragment; a host name rather than an IP literal;
+    and every address the name resolves to must be public (see :func:`denied_reason`).
+    ``allow_loopback`` (development only) admits a receiver on 127.0.0.0/8 or ::1, over http
+    or https and on any port.
     The normal form has a lower-case ASCII (IDNA) host, no trailing dot and no default port.
     """
     target = parse_url(url, allow_loopback=allow_loopback)

@@ -1,5 +1,5 @@
-"""Access tokens (docs/product.md, Accounts and sign-in): short-lived ES256 JWTs, issued by the auth function and
-verified by every function against the public keys of the JWK Set.
+"""Access tokens (docs/product.md, Accounts and sign-in): short-lived ES256 JWTs, issued
+by the auth function and verified by every function against the public keys of the JWK Set.
 
 Where the keys live (``warung_ops.signing_keys`` creates and rotates them):
 

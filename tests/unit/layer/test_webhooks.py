@@ -1,4 +1,5 @@
-"""Webhook signatures, and the guard that keeps webhook URLs off private networks (docs/product.md)."""
+"""Webhook signatures, and the guard that keeps webhook URLs off private networks
+(docs/product.md)."""
 
 from __future__ import annotations
 

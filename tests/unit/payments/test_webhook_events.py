@@ -1,4 +1,4 @@
-"""A provider's webhook request is believed only when its signature proves it (docs/product.md, Payments
+"""A provider's webhook request is believed only when its signature proves it (docs/product.md,
 Payments): ``Warung-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>``,
 within 300 s, over the exact bytes received."""
 

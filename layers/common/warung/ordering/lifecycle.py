@@ -1,5 +1,6 @@
-"""The order's life cycle (docs/product.md, Cart, checkout and orders): which status changes exist, who may make each, and what
-each one sets off. Plain data and functions: no DynamoDB, no HTTP.
+"""The order's life cycle (docs/product.md, Cart, checkout and orders): which status
+changes exist, who may make each, and what each one sets off. Plain data and functions: no
+DynamoDB, no HTTP.
 
 Who may do what:
 

@@ -37,7 +37,8 @@ def status_jobs(
     *,
     owners: Iterable[tuple[str, str]] = (),
 ) -> list[JobPayload]:
-    """The e-mails and merchant webhook a status change causes (docs/product.md, Notifications and jobs).
+    """The e-mails and merchant webhook a status change causes (docs/product.md,
+    Notifications and jobs).
 
     ``owners``: (e-mail, name) of the merchant's owners, needed when the order is paid.
     """
