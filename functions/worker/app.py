@@ -397,15 +397,17 @@ def remember_failure(job: Job, error: BaseException, receives: int) -> None:
 
 
 def count(name: str, job_type: str) -> None:
-    """One metric point with the job type as its dimension."""
-    with single_metric(
-        name=name,
-        unit=MetricUnit.Count,
-        value=1,
-        namespace=metrics.namespace,
-        default_dimensions={"service": "worker", "job_type": job_type},
-    ):
-        pass
+    """One metric point per job type, and one across every type (what the alarms and the
+    dashboard read: CloudWatch cannot add up dimensions in an alarm)."""
+    for dimensions in ({"service": "worker", "job_type": job_type}, {"service": "worker"}):
+        with single_metric(
+            name=name,
+            unit=MetricUnit.Count,
+            value=1,
+            namespace=metrics.namespace,
+            default_dimensions=dimensions,
+        ):
+            pass
 
 
 def sqs_client() -> Any:

@@ -66,7 +66,16 @@ _SHORT_TAGS = {
     "Cidr": "Fn::Cidr",
     "ToJsonString": "Fn::ToJsonString",
     "Length": "Fn::Length",
+    # Functions of a template's `Rules` section.
+    "Contains": "Fn::Contains",
+    "EachMemberEquals": "Fn::EachMemberEquals",
+    "EachMemberIn": "Fn::EachMemberIn",
+    "RefAll": "Fn::RefAll",
+    "ValueOf": "Fn::ValueOf",
+    "ValueOfAll": "Fn::ValueOfAll",
 }
+# Names SAM generates from a template's properties (AutoPublishAlias, DeploymentPreference).
+_SAM_GENERATED = ("ServerlessDeploymentApplication",)
 
 
 class TemplateError(ValueError):
@@ -427,6 +436,8 @@ class Template:
                 return str(variables[name])
             if "." in name and not name.startswith("AWS::"):
                 logical_id, attribute = name.split(".", 1)
+                if (self.resource_type(logical_id), attribute) == ("AWS::Serverless::Api", "Stage"):
+                    return self._sam_property(logical_id, attribute)
                 return str(self.get_att(logical_id, attribute))
             return str(self.ref(name))
 
@@ -452,6 +463,10 @@ class Template:
             return _NO_VALUE
         if name in pseudo:
             return pseudo[name]
+        if "." in name and name not in self.parameters:
+            return self._sam_property(*name.split(".", 1))
+        if name in _SAM_GENERATED and self.resource_type(name) is None:
+            return f"{self.stack_name}-{name}"
         if name in self.parameters:
             declared = (self.document.get("Parameters") or {}).get(name) or {}
             kind = str(declared.get("Type", "String"))
@@ -483,6 +498,18 @@ class Template:
             return self.parameter_name(name)
         # Unknown types are not provisioned, but a Ref to them still yields a stable string.
         return f"{self.stack_name}-{name}"
+
+    def _sam_property(self, logical_id: str, prop: str) -> str:
+        """SAM's referable properties: ``Function.Version`` / ``Function.Alias`` (locally the
+        function itself, which has one version) and ``Api.Stage``."""
+        rtype = self.resource_type(logical_id)
+        if rtype == "AWS::Serverless::Function" and prop in {"Version", "Alias"}:
+            name = self.physical_name(logical_id, "FunctionName")
+            return f"arn:aws:lambda:{self.region}:{self.account_id}:function:{name}"
+        if rtype == "AWS::Serverless::Api" and prop == "Stage":
+            props = self.document["Resources"][logical_id].get("Properties") or {}
+            return str(self.resolve(props.get("StageName", "Prod")))
+        raise TemplateError(f"!Ref to unknown name {logical_id}.{prop}")
 
     def get_att(self, logical_id: str, attribute: str) -> Any:  # noqa: C901 - one branch per resource attribute
         """The value of `!GetAtt logical_id.attribute`."""
