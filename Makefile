@@ -14,7 +14,8 @@ export PYENV_VERSION ?= 3.11.7:3.12.1:3.13.0
 export PYTHONPATH := tools:layers/common
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help setup dev test test-clock unit integration e2e lint typecheck fmt invoke build deploy bench openapi clean create-admin rotate-signing-key
+
+.PHONY: help setup dev test test-clock unit integration e2e lint typecheck fmt invoke build deploy bootstrap bench openapi clean create-admin rotate-signing-key
 
 help: ## List the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -91,8 +92,13 @@ invoke: $(VENV)/.installed ## One event through one handler: make invoke FUNCTIO
 build: $(SAM_VENV)/.installed ## sam build (arm64, python3.13, no Docker)
 	$(SAM) build
 
-deploy: build ## sam deploy to ENV=dev (default) or ENV=prod
-	$(SAM) deploy --config-env $(ENV)
+deploy: $(VENV)/.installed ## sam build + sam deploy to ENV=dev (default) or ENV=prod; refuses a half-set prod first
+	$(PY) tools/deploy_config.py check $(ENV)
+	$(MAKE) --no-print-directory build
+	$(SAM) deploy --config-env $(ENV) --parameter-overrides $$($(PY) tools/deploy_config.py overrides $(ENV) --app-version $$(git rev-parse --short=12 HEAD))
+
+bootstrap: $(SAM_VENV)/.installed ## Once per AWS account and region, before the first deploy: API Gateway's logging role
+	$(SAM) deploy --template-file bootstrap/account.yaml --stack-name warung-account --capabilities CAPABILITY_IAM --no-fail-on-empty-changeset --region $(or $(REGION),ap-southeast-1)
 
 create-admin: $(VENV)/.installed ## Create or promote an admin: make create-admin EMAIL=you@example.com [STAGE=local|dev|prod]
 	@test -n "$(EMAIL)" || { echo "usage: make create-admin EMAIL=you@example.com [STAGE=dev]"; exit 2; }
