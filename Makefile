@@ -15,7 +15,7 @@ export PYTHONPATH := tools:layers/common
 export SAM_CLI_TELEMETRY := 0
 
 
-.PHONY: help setup dev test test-clock unit integration e2e lint typecheck fmt invoke build deploy bootstrap bench openapi clean create-admin rotate-signing-key
+.PHONY: help setup dev test test-clock unit integration e2e lint typecheck fmt invoke build deploy rollback bootstrap bench openapi clean create-admin rotate-signing-key
 
 help: ## List the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -96,6 +96,9 @@ deploy: $(VENV)/.installed ## sam build + sam deploy to ENV=dev (default) or ENV
 	$(PY) tools/deploy_config.py check $(ENV)
 	$(MAKE) --no-print-directory build
 	$(SAM) deploy --config-env $(ENV) --parameter-overrides $$($(PY) tools/deploy_config.py overrides $(ENV) --app-version $$(git rev-parse --short=12 HEAD))
+
+rollback: $(VENV)/.installed ## Point ENV's live aliases at their previous versions (all traffic, at once): make rollback ENV=prod [FUNCTION=auth] [DRY_RUN=1]
+	$(PY) -m warung_ops.rollback --stage $(ENV) $(if $(FUNCTION),--function $(FUNCTION)) $(if $(DRY_RUN),--dry-run)
 
 bootstrap: $(SAM_VENV)/.installed ## Once per AWS account and region, before the first deploy: API Gateway's logging role
 	$(SAM) deploy --template-file bootstrap/account.yaml --stack-name warung-account --capabilities CAPABILITY_IAM --no-fail-on-empty-changeset --region $(or $(REGION),ap-southeast-1)
