@@ -61,12 +61,34 @@ def watched(alarm: Mapping[str, Any]) -> list[tuple[str, str, dict[str, str]]]:
 # ---------------------------------------------------------------- alarms reach a person
 
 
+RUNBOOK_SECTIONS = {
+    line.lstrip("#").strip()
+    for line in (ROOT / "docs" / "runbook.md").read_text(encoding="utf-8").splitlines()
+    if line.startswith("## ")
+}
+
+
 @pytest.mark.parametrize("alarm_id", sorted(ALARMS))
 def test_every_alarm_notifies_when_it_fires_and_when_it_clears(alarm_id: str) -> None:
     properties = ALARMS[alarm_id]["Properties"]
     assert properties["AlarmActions"] == ALARM_TARGET
     assert properties["OKActions"] == ALARM_TARGET
-    assert "docs/runbook.md" in properties["AlarmDescription"]
+
+
+@pytest.mark.parametrize("alarm_id", sorted(ALARMS))
+def test_every_alarm_names_the_runbook_section_that_says_what_to_do(alarm_id: str) -> None:
+    description = ALARMS[alarm_id]["Properties"]["AlarmDescription"]
+    (section,) = re.findall(r'See docs/runbook\.md, "([^"]+)"\.', description)
+    assert section in RUNBOOK_SECTIONS
+    alarm_name = str(TEMPLATE.resolve(ALARMS[alarm_id]["Properties"]["AlarmName"]))
+    runbook = (ROOT / "docs" / "runbook.md").read_text(encoding="utf-8")
+    # Written out in full, or with <function> / <table> for the alarms every one of them has.
+    generic = alarm_name.replace("warung-prod-", "warung-<stage>-")
+    generic = re.sub(
+        r"<stage>-[a-z-]+-(errors|throttles|latency-p99)$", r"<stage>-<function>-\1", generic
+    )
+    generic = re.sub(r"<stage>-[a-z]+-table-", "<stage>-<table>-table-", generic)
+    assert f"`{generic}`" in runbook
 
 
 def test_the_stack_makes_its_topic_and_subscribes_the_address_unless_given_a_topic() -> None:
