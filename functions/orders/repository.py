@@ -46,6 +46,7 @@ from warung.store.orders import (
     order_item,
     order_key,
     order_number_item,
+    order_number_key,
     pending_orders_key,
 )
 from warung.store.payments import Payment, payment_item
@@ -282,6 +283,16 @@ def get_order(order_id: str) -> Order | None:
     """One order, read consistently."""
     (item,) = get_items([order_key(order_id)], table=_table())
     return order_from(item) if item else None
+
+
+def order_numbered(number: str, merchant_id: str) -> Order | None:
+    """The merchant's order with this number (``WRG-7K4Q-2M9X``), or ``None`` when no
+    order has it or another merchant's does: the number's uniqueness item names the order
+    and its merchant, and only then is the order read."""
+    (taken,) = get_items([order_number_key(number)], table=_table())
+    if taken is None or taken.get("merchant_id") != merchant_id:
+        return None
+    return get_order(str(taken["order_id"]))
 
 
 def get_payment_status(payment_id: str) -> str | None:

@@ -323,11 +323,26 @@ def move_order(order_id: str, body: StatusChangeIn) -> OrderOut:
 def list_merchant_orders(
     merchant_id: str,
     status: Annotated[OrderStatus | None, Query()] = None,
+    number: Annotated[
+        str | None,
+        Query(
+            max_length=32,
+            description="Only the order with this number (`WRG-7K4Q-2M9X`; any case, with "
+            "or without the dashes): one order or none. A number that is not of this form "
+            "is `422`.",
+            examples=["WRG-7K4Q-2M9X"],
+        ),
+    ] = None,
     limit: Limit = 20,
     cursor: Cursor = None,
 ) -> OrderPage:
     orders, next_cursor = service.merchant_orders(
-        current_caller(router), merchant_id, status=status, limit=limit, cursor=cursor
+        current_caller(router),
+        merchant_id,
+        status=status,
+        limit=limit,
+        cursor=cursor,
+        number=number,
     )
     return OrderPage(items=[order_view(o) for o in orders], next_cursor=next_cursor)
 

@@ -27,10 +27,12 @@ from warung.cursors import decode_cursor, encode_cursor, list_scope
 from warung.dynamo import Transaction
 from warung.errors import (
     Conflict,
+    FieldError,
     Forbidden,
     InvalidTransition,
     NotFound,
     OrderNumberTaken,
+    ValidationFailed,
 )
 from warung.ids import new_id, rfc3339, utc_now
 from warung.jobs import RefundPayment
@@ -38,7 +40,7 @@ from warung.observability import MetricUnit, logger, metrics
 from warung.ordering import lifecycle as order_lifecycle
 from warung.ordering.lifecycle import OrderStatus
 from warung.ordering.notifications import enqueue_all, status_jobs
-from warung.ordering.numbers import new_order_number
+from warung.ordering.numbers import new_order_number, parse_order_number
 from warung.ordering.status import change_status, release_promo, release_stock
 from warung.settings import get_settings
 from warung.store.orders import MAX_PENDING_ORDERS, Cart, Order, OrderLine
@@ -284,15 +286,36 @@ def customer_orders(
 
 
 def merchant_orders(
-    caller: Caller, merchant_id: str, *, status: str | None, limit: int, cursor: str | None
+    caller: Caller,
+    merchant_id: str,
+    *,
+    status: str | None,
+    limit: int,
+    cursor: str | None,
+    number: str | None = None,
 ) -> tuple[list[Order], str | None]:
-    """A merchant's orders, newest first (the guard has checked membership)."""
-    scope = list_scope(
-        f"GET /v1/merchants/{merchant_id}/orders", caller.user_id, status=status or ""
-    )
-    rows = repository.orders_of(merchant_id=merchant_id, start=decode_cursor(cursor, scope))
+    """A merchant's orders, newest first (the guard has checked membership).
+
+    With ``number`` (as people type it: any case, dashes or not), the one order of this
+    merchant with that number, or none: another merchant's order with it is not shown, as
+    if no order had it. Such a list has one page; a cursor given with it is foreign."""
+    wanted = None if number is None else _number_asked(number)
+    filters = {"status": status or ""} | ({"number": wanted} if wanted else {})
+    scope = list_scope(f"GET /v1/merchants/{merchant_id}/orders", caller.user_id, **filters)
+    start = decode_cursor(cursor, scope)
+    if wanted is not None:
+        found = repository.order_numbered(wanted, merchant_id)
+        return ([found] if found and status in (None, found.status) else []), None
+    rows = repository.orders_of(merchant_id=merchant_id, start=start)
     page, last = _page(rows, status, limit)
     return page, encode_cursor(last, scope)
+
+
+def _number_asked(number: str) -> str:
+    try:
+        return parse_order_number(number)
+    except ValueError as error:
+        raise ValidationFailed(str(error), errors=[FieldError("number", str(error))]) from None
 
 
 # ---------------------------------------------------------------- changing status

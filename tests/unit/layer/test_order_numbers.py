@@ -168,3 +168,12 @@ def test_anything_else_is_refused_with_what_a_number_looks_like(typed: str) -> N
 
 def test_the_example_in_the_messages_is_a_valid_number() -> None:
     assert parse_order_number(numbers.EXAMPLE) == numbers.EXAMPLE
+
+
+def test_the_pattern_the_api_documents_matches_the_numbers_drawn_and_nothing_else() -> None:
+    pattern = re.compile(numbers.PATTERN)
+
+    assert all(pattern.match(new_order_number()) for _ in range(100))
+    assert pattern.match(numbers.EXAMPLE)
+    for wrong in ("wrg-7k4q-2m9x", "WRG7K4Q2M9X", "WRG-7K4Q-2M9O", "WRG-7K4Q-2M9", "7K4Q-2M9X"):
+        assert not pattern.match(wrong), wrong

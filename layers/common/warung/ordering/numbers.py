@@ -23,6 +23,7 @@ ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
 PREFIX = "WRG"
 SYMBOLS = 8  # two groups of four
 EXAMPLE = "WRG-7K4Q-2M9X"
+PATTERN = f"^{PREFIX}-[{ALPHABET}]{{4}}-[{ALPHABET}]{{4}}$"  # a number as the API shows it
 
 RandomBelow = Callable[[int], int]
 """``randbelow(n)``: a uniformly random integer in ``[0, n)``, as :func:`secrets.randbelow`."""
