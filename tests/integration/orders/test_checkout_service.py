@@ -220,6 +220,8 @@ def test_a_rejected_paid_order_refunds_gives_stock_back_and_its_jobs_follow_the_
     assert set(jobs) == {"email.order_status", "webhook.deliver", "payment.refund"}
     assert jobs["payment.refund"]["payload"]["amount"] == order.total
     assert jobs["webhook.deliver"]["payload"]["event"] == "order.cancelled"
+    assert jobs["webhook.deliver"]["payload"]["data"]["number"] == order.number
+    assert jobs["email.order_status"]["payload"]["order_number"] == order.number
     assert audit_actions(f"order:{order.order_id}") == ["order.created", "order.rejected"]
 
 
