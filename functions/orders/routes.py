@@ -236,7 +236,10 @@ def checkout(body: QuoteIn, idempotency_key: IdempotencyKey = None) -> Response[
     placed = idempotency.once(
         caller.user_id, idempotency_key, request, place, context=router.lambda_context
     )
-    response = Response(201, "application/json", OrderOut.model_validate(placed).model_dump_json())
+    # A response remembered (for 24 h) from before orders had numbers has none: its order
+    # has none either, so it is answered with `number: null` rather than failing.
+    answer = OrderOut.model_validate({"number": None} | placed)
+    response = Response(201, "application/json", answer.model_dump_json())
     response.headers["Location"] = f"/v1/orders/{placed['id']}"
     return response
 
