@@ -17,6 +17,7 @@ from orders.rules.pricing import promo_limit_reached, promo_not_found
 from warung.dynamo import (
     Transaction,
     dynamodb_client,
+    get_item,
     get_items,
     partition_query,
     query_items,
@@ -289,7 +290,7 @@ def order_numbered(number: str, merchant_id: str) -> Order | None:
     """The merchant's order with this number (``WRG-7K4Q-2M9X``), or ``None`` when no
     order has it or another merchant's does: the number's uniqueness item names the order
     and its merchant, and only then is the order read."""
-    (taken,) = get_items([order_number_key(number)], table=_table())
+    taken = get_item(order_number_key(number), table=_table())
     if taken is None or taken.get("merchant_id") != merchant_id:
         return None
     return get_order(str(taken["order_id"]))
