@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from warung.models import RequestModel
+from warung.ordering import numbers
 from warung.ordering.lifecycle import OrderStatus
 
 MAX_QUANTITY = 50
@@ -81,6 +82,13 @@ class HistoryOut(BaseModel):
 
 class OrderOut(BaseModel):
     id: str
+    number: str | None = Field(
+        pattern=numbers.PATTERN,
+        description="The order number people read and quote: `WRG-` and 8 symbols from "
+        f"`{numbers.ALPHABET}` (no 0/O, 1/I/L or U), unique across all orders. Every order "
+        "placed has one; `null` only for orders placed before order numbers existed.",
+        examples=[numbers.EXAMPLE],
+    )
     customer_id: str
     merchant_id: str
     status: OrderStatus

@@ -17,12 +17,19 @@ from orders.rules.pricing import promo_limit_reached, promo_not_found
 from warung.dynamo import (
     Transaction,
     dynamodb_client,
+    get_item,
     get_items,
     partition_query,
     query_items,
     to_item,
 )
-from warung.errors import Conflict, InsufficientStock, MerchantClosed, ValidationFailed
+from warung.errors import (
+    Conflict,
+    InsufficientStock,
+    MerchantClosed,
+    OrderNumberTaken,
+    ValidationFailed,
+)
 from warung.settings import get_settings
 from warung.store.accounts import user_key
 from warung.store.merchants import merchant_from, merchant_key
@@ -39,6 +46,8 @@ from warung.store.orders import (
     order_from,
     order_item,
     order_key,
+    order_number_item,
+    order_number_key,
     pending_orders_key,
 )
 from warung.store.payments import Payment, payment_item
@@ -170,7 +179,13 @@ def place_order(
     """The writes of a checkout: the order and its payment; each product's stock taken
     (only while it is still orderable at the price charged); the merchant still taking
     orders; the promo code's uses within its limits; the customer's unpaid-order count
-    within its limit; the cart, unchanged since it was read, emptied."""
+    within its limit; the cart, unchanged since it was read, emptied; the order's number
+    claimed (its uniqueness item put only where none is, else ``OrderNumberTaken``).
+
+    The number's claim is the last conditional write on purpose: a cancelled transaction
+    reports the first failed condition in the order of its writes, so a checkout refused
+    for its stock, its merchant, its promo code or its cart says so even when its number
+    was taken too, and ``OrderNumberTaken`` means that the number alone was in the way."""
     table = _table()
     tx.put(table, order_item(order), condition="attribute_not_exists(pk)")
     tx.put(table, payment_item(payment), condition="attribute_not_exists(pk)")
@@ -223,6 +238,12 @@ def place_order(
         values={":seen": cart.updated_at},
         conflict=cart_changed(),
     )
+    tx.put(
+        table,
+        order_number_item(order),
+        condition="attribute_not_exists(pk)",
+        conflict=OrderNumberTaken("No free order number was found; try again."),
+    )
     return tx
 
 
@@ -263,6 +284,16 @@ def get_order(order_id: str) -> Order | None:
     """One order, read consistently."""
     (item,) = get_items([order_key(order_id)], table=_table())
     return order_from(item) if item else None
+
+
+def order_numbered(number: str, merchant_id: str) -> Order | None:
+    """The merchant's order with this number (``WRG-7K4Q-2M9X``), or ``None`` when no
+    order has it or another merchant's does: the number's uniqueness item names the order
+    and its merchant, and only then is the order read."""
+    taken = get_item(order_number_key(number), table=_table())
+    if taken is None or taken.get("merchant_id") != merchant_id:
+        return None
+    return get_order(str(taken["order_id"]))
 
 
 def get_payment_status(payment_id: str) -> str | None:

@@ -236,7 +236,10 @@ def checkout(body: QuoteIn, idempotency_key: IdempotencyKey = None) -> Response[
     placed = idempotency.once(
         caller.user_id, idempotency_key, request, place, context=router.lambda_context
     )
-    response = Response(201, "application/json", OrderOut.model_validate(placed).model_dump_json())
+    # A response remembered (for 24 h) from before orders had numbers has none: its order
+    # has none either, so it is answered with `number: null` rather than failing.
+    answer = OrderOut.model_validate({"number": None} | placed)
+    response = Response(201, "application/json", answer.model_dump_json())
     response.headers["Location"] = f"/v1/orders/{placed['id']}"
     return response
 
@@ -323,11 +326,26 @@ def move_order(order_id: str, body: StatusChangeIn) -> OrderOut:
 def list_merchant_orders(
     merchant_id: str,
     status: Annotated[OrderStatus | None, Query()] = None,
+    number: Annotated[
+        str | None,
+        Query(
+            max_length=32,
+            description="Only the order with this number (`WRG-7K4Q-2M9X`; any case, with "
+            "or without the dashes): one order or none. A number that is not of this form "
+            "is `422`.",
+            examples=["WRG-7K4Q-2M9X"],
+        ),
+    ] = None,
     limit: Limit = 20,
     cursor: Cursor = None,
 ) -> OrderPage:
     orders, next_cursor = service.merchant_orders(
-        current_caller(router), merchant_id, status=status, limit=limit, cursor=cursor
+        current_caller(router),
+        merchant_id,
+        status=status,
+        limit=limit,
+        cursor=cursor,
+        number=number,
     )
     return OrderPage(items=[order_view(o) for o in orders], next_cursor=next_cursor)
 

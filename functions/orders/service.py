@@ -10,7 +10,7 @@ customers can never buy the same last item. Every status change goes through
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -27,16 +27,20 @@ from warung.cursors import decode_cursor, encode_cursor, list_scope
 from warung.dynamo import Transaction
 from warung.errors import (
     Conflict,
+    FieldError,
     Forbidden,
     InvalidTransition,
     NotFound,
+    OrderNumberTaken,
+    ValidationFailed,
 )
 from warung.ids import new_id, rfc3339, utc_now
 from warung.jobs import RefundPayment
-from warung.observability import MetricUnit, metrics
+from warung.observability import MetricUnit, logger, metrics
 from warung.ordering import lifecycle as order_lifecycle
 from warung.ordering.lifecycle import OrderStatus
 from warung.ordering.notifications import enqueue_all, status_jobs
+from warung.ordering.numbers import new_order_number, parse_order_number
 from warung.ordering.status import change_status, release_promo, release_stock
 from warung.settings import get_settings
 from warung.store.orders import MAX_PENDING_ORDERS, Cart, Order, OrderLine
@@ -44,6 +48,8 @@ from warung.store.payments import SIMULATOR, Payment
 from warung.store.promos import Promo, promo_item
 
 MAX_EXAMINED_PER_PAGE = 500
+# Draws of an order number per checkout: with 30^8 numbers, a second draw is already rare.
+MAX_NUMBER_DRAWS = 3
 
 
 # ---------------------------------------------------------------- cart
@@ -130,9 +136,19 @@ def quote(user_id: str, address: Mapping[str, Any], promo_code: str | None) -> P
     return _price(user_id, repository.get_cart(user_id), address, promo_code)
 
 
-def checkout(caller: Caller, body: Mapping[str, Any], meta: RequestMeta) -> tuple[Order, Payment]:
-    """Turn the cart into an order awaiting payment, atomically (docs/product.md, Cart,
-    checkout and orders)."""
+def checkout(
+    caller: Caller,
+    body: Mapping[str, Any],
+    meta: RequestMeta,
+    *,
+    draw_number: Callable[[], str] = new_order_number,
+) -> tuple[Order, Payment]:
+    """Turn the cart into an order awaiting payment, atomically (docs/product.md, Cart, checkout
+    and orders).
+
+    The order's number is drawn at random (``draw_number``) and claimed in the order's own
+    transaction; when another order has it, the same writes are tried again with another
+    number, at most ``MAX_NUMBER_DRAWS`` times in all. Any other refusal ends the checkout."""
     state = repository.customer_state(caller.user_id)
     if state.profile is None:
         raise NotFound("No such account.")
@@ -148,6 +164,7 @@ def checkout(caller: Caller, body: Mapping[str, Any], meta: RequestMeta) -> tupl
     breakdown = priced.breakdown
     order = Order(
         order_id=order_id,
+        number=draw_number(),
         customer_id=caller.user_id,
         merchant_id=merchant.merchant_id,
         status=OrderStatus.PENDING_PAYMENT,
@@ -186,20 +203,44 @@ def checkout(caller: Caller, body: Mapping[str, Any], meta: RequestMeta) -> tupl
         created_at=at,
         updated_at=at,
     )
+    for draw in range(1, MAX_NUMBER_DRAWS + 1):
+        try:
+            _place(caller, order, payment, priced, meta)
+            break
+        except OrderNumberTaken:
+            if draw == MAX_NUMBER_DRAWS:
+                raise
+            logger.warning(
+                "order number taken; drawing another",
+                extra={"order_id": order.order_id, "draw": draw},
+            )
+            order = replace(order, number=draw_number())
+    metrics.add_metric(name="OrdersPlaced", unit=MetricUnit.Count, value=1)
+    metrics.add_metric(name="OrderValue", unit=MetricUnit.Count, value=order.total)
+    return order, payment
+
+
+def _place(
+    caller: Caller, order: Order, payment: Payment, priced: Priced, meta: RequestMeta
+) -> None:
+    """One try at checkout's transaction, with its audit entry."""
     tx = repository.place_order(
         Transaction(),
         order,
         payment,
         priced.catalog.products,
         priced.cart,
-        priced.catalog.promo if breakdown.promo_code else None,
+        priced.catalog.promo if priced.breakdown.promo_code else None,
     )
-    changes = {"merchant_id": order.merchant_id, "total": order.total, "items": len(order.items)}
-    tx.extend([audited(caller.user_id, "order.created", f"order:{order_id}", meta, **changes)])
+    changes = {
+        "number": order.number,
+        "merchant_id": order.merchant_id,
+        "total": order.total,
+        "items": len(order.items),
+    }
+    resource = f"order:{order.order_id}"
+    tx.extend([audited(caller.user_id, "order.created", resource, meta, **changes)])
     tx.commit()
-    metrics.add_metric(name="OrdersPlaced", unit=MetricUnit.Count, value=1)
-    metrics.add_metric(name="OrderValue", unit=MetricUnit.Count, value=order.total)
-    return order, payment
 
 
 # ---------------------------------------------------------------- reading orders
@@ -246,15 +287,36 @@ def customer_orders(
 
 
 def merchant_orders(
-    caller: Caller, merchant_id: str, *, status: str | None, limit: int, cursor: str | None
+    caller: Caller,
+    merchant_id: str,
+    *,
+    status: str | None,
+    limit: int,
+    cursor: str | None,
+    number: str | None = None,
 ) -> tuple[list[Order], str | None]:
-    """A merchant's orders, newest first (the guard has checked membership)."""
-    scope = list_scope(
-        f"GET /v1/merchants/{merchant_id}/orders", caller.user_id, status=status or ""
-    )
-    rows = repository.orders_of(merchant_id=merchant_id, start=decode_cursor(cursor, scope))
+    """A merchant's orders, newest first (the guard has checked membership).
+
+    With ``number`` (as people type it: any case, dashes or not), the one order of this
+    merchant with that number, or none: another merchant's order with it is not shown, as
+    if no order had it. Such a list has one page; a cursor given with it is foreign."""
+    wanted = None if number is None else _number_asked(number)
+    filters = {"status": status or ""} | ({"number": wanted} if wanted else {})
+    scope = list_scope(f"GET /v1/merchants/{merchant_id}/orders", caller.user_id, **filters)
+    start = decode_cursor(cursor, scope)
+    if wanted is not None:
+        found = repository.order_numbered(wanted, merchant_id)
+        return ([found] if found and status in (None, found.status) else []), None
+    rows = repository.orders_of(merchant_id=merchant_id, start=start)
     page, last = _page(rows, status, limit)
     return page, encode_cursor(last, scope)
+
+
+def _number_asked(number: str) -> str:
+    try:
+        return parse_order_number(number)
+    except ValueError as error:
+        raise ValidationFailed(str(error), errors=[FieldError("number", str(error))]) from None
 
 
 # ---------------------------------------------------------------- changing status

@@ -22,6 +22,7 @@ SHUTDOWN_TIMEOUT_S = 45.0  # room for a loaded 2-core machine
 
 
 _RUNTIME_LOG: list[Path] = []  # the local runtime's combined output, while it runs
+_EMULATOR: list[str] = []  # the local runtime's AWS emulation endpoint, while it runs
 
 
 def _log_tail(log_file: Path, lines: int = 40) -> str:
@@ -44,7 +45,9 @@ def api_url() -> Iterator[str]:
     with running_dev(
         log_file, args=["--parameter-overrides", *limits], startup_s=STARTUP_TIMEOUT_S
     ) as dev:
+        _EMULATOR[:] = [f"http://127.0.0.1:{dev.emulator_port}"]
         yield f"http://127.0.0.1:{dev.port}"
+        _EMULATOR.clear()
         process = dev.process
         process.send_signal(signal.SIGINT)
         try:
@@ -68,6 +71,15 @@ def local_only() -> None:
     """Skip a test that needs the local runtime (e.g. /_local/*) when API_URL is set."""
     if os.environ.get("API_URL"):
         pytest.skip("needs the local runtime; API_URL points at a deployed stack")
+
+
+@pytest.fixture
+def emulator_url(api_url: str) -> str:
+    """The local runtime's AWS emulation endpoint, for the rare test that must arrange what
+    the API cannot (a loopback webhook receiver: only the worker admits loopback locally)."""
+    if os.environ.get("API_URL") or not _EMULATOR:
+        pytest.skip("needs the local runtime's emulation; API_URL points at a deployed stack")
+    return _EMULATOR[0]
 
 
 @pytest.fixture

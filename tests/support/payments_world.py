@@ -23,11 +23,18 @@ from warung.context import RequestMeta
 from warung.dynamo import Transaction, dynamodb_client, from_item, get_item, to_item
 from warung.ids import new_id, rfc3339, utc_now
 from warung.ordering.lifecycle import history_entry
+from warung.ordering.numbers import new_order_number
 from warung.ordering.payments import EventData, EventType, ProviderEvent
 from warung.ordering.status import change_status
 from warung.secrets import get_secret
 from warung.settings import get_settings
-from warung.store.orders import Order, OrderLine, order_item, pending_orders_key
+from warung.store.orders import (
+    Order,
+    OrderLine,
+    order_item,
+    order_number_item,
+    pending_orders_key,
+)
 from warung.store.payments import Payment, payment_item
 from warung.webhooks import signature_header
 
@@ -79,6 +86,7 @@ class PaymentsWorld:
         tag = uuid.uuid4().hex[:10]
         order = Order(
             order_id=order_id,
+            number=new_order_number(),
             customer_id=customer_id,
             merchant_id=merchant_id,
             status=order_status,
@@ -123,6 +131,7 @@ class PaymentsWorld:
         table = get_settings().table_name
         owner_email, staff_email = f"owner-{tag}@example.test", f"staff-{tag}@example.test"
         tx = Transaction().put(table, order_item(order)).put(table, payment_item(payment))
+        tx.put(table, order_number_item(order))
         tx.put(table, {**pending_orders_key(customer_id), "count": 1})
         for role, email, name in (("owner", owner_email, "Sri"), ("staff", staff_email, "Tono")):
             tx.put(

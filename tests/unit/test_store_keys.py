@@ -129,6 +129,7 @@ ROWS: dict[str, dict[str, Any]] = {
         **orders.order_index("<id>", "<user id>", "<merchant id>"),
         **orders.pending_index("<id>", "<expires_at>"),
     },
+    "order number": orders.order_number_key("<WRG-XXXX-XXXX>"),
     "payment": payments.payment_key("<id>"),
     "provider event seen": payments.event_key("<provider>", "<event id>"),
     "promo code": {**promos.promo_key("<code>"), **promos.promo_index("<created>", "<code>")},

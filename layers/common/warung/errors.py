@@ -162,6 +162,13 @@ class MerchantClosed(Conflict):
     code, title = "merchant_closed", "Merchant closed"
 
 
+class OrderNumberTaken(Conflict):
+    """The order number drawn for a checkout belongs to another order already. Checkout
+    draws another and tries again; a client sees it only if every draw was taken."""
+
+    code, title = "conflict", "Order number taken"
+
+
 class CartMerchantMismatch(Conflict):
     """A cart holds products of one merchant only."""
 

@@ -57,11 +57,19 @@ class PasswordResetEmail(EmailJob):
     expires_in_minutes: int = Field(gt=0)
 
 
-class OrderPaidEmail(EmailJob):
+class OrderEmail(EmailJob):
+    """An e-mail about one order. It names the order by its number (``WRG-7K4Q-2M9X``);
+    ``order_number`` is ``None`` only for an order placed before order numbers existed (or
+    a job queued before then), which the e-mail names by its id instead."""
+
+    order_id: str
+    order_number: str | None = None
+
+
+class OrderPaidEmail(OrderEmail):
     """Receipt to the customer once the payment succeeded."""
 
     job_type: ClassVar[str] = "email.order_paid"
-    order_id: str
     merchant_name: str
     items: list[EmailLine]
     subtotal: int
@@ -71,33 +79,30 @@ class OrderPaidEmail(EmailJob):
     total: int
 
 
-class MerchantNewOrderEmail(EmailJob):
+class MerchantNewOrderEmail(OrderEmail):
     """A new paid order, to the merchant's owner."""
 
     job_type: ClassVar[str] = "email.merchant_new_order"
     merchant_name: str
-    order_id: str
     items: list[EmailLine]
     total: int
     delivery_address: str
     notes: str | None = None
 
 
-class OrderStatusEmail(EmailJob):
+class OrderStatusEmail(OrderEmail):
     """The order moved on (accepted, preparing, out for delivery, delivered, ...)."""
 
     job_type: ClassVar[str] = "email.order_status"
-    order_id: str
     merchant_name: str
     status: str
     reason: str | None = None
 
 
-class RefundEmail(EmailJob):
+class RefundEmail(OrderEmail):
     """Money went back to the customer."""
 
     job_type: ClassVar[str] = "email.refund"
-    order_id: str
     merchant_name: str
     amount: int = Field(ge=0)
     reason: str | None = None

@@ -6,6 +6,8 @@ import json
 import logging
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
+from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -13,9 +15,13 @@ import pytest
 from support.pipeline import Pipeline
 
 from warung.dynamo import Transaction, dynamodb_client, from_item, to_item
-from warung.ids import new_id
+from warung.ids import new_id, rfc3339, utc_now
 from warung.jobs import VerificationEmail, WebhookDelivery, enqueue
+from warung.ordering.lifecycle import history_entry
+from warung.ordering.notifications import enqueue_all, status_jobs
+from warung.ordering.numbers import new_order_number
 from warung.settings import get_settings
+from warung.store.orders import Order, OrderLine
 from warung.webhooks import verify_signature
 
 
@@ -305,3 +311,69 @@ def test_webhook_redirect_is_not_followed(pipeline: Pipeline, receiver: Receiver
 
     assert [r["path"] for r in receiver.requests] == ["/hooks/warung"]  # never /elsewhere
     assert len(pipeline.visibility_requests) == 1  # a redirect is a failed delivery: retried
+
+
+# ---------------------------------------------------------------- an order's jobs
+
+
+def paid_order(merchant_id: str, customer_email: str) -> tuple[Order, Order]:
+    """An order (with its number) before and after its payment succeeded."""
+    now = utc_now()
+    before = Order(
+        order_id=new_id(),
+        number=new_order_number(),
+        customer_id=new_id(),
+        merchant_id=merchant_id,
+        status="pending_payment",
+        items=(OrderLine("prd_1", "Nasi goreng", 25_000, 2, stock_tracked=False),),
+        subtotal=50_000,
+        discount=0,
+        delivery_fee=9_000,
+        tax=5_500,
+        total=64_500,
+        delivery_address={"line1": "Jl. Sabang 10", "city": "Jakarta", "postal_code": "10160"},
+        distance_km=Decimal("1.2"),
+        promo_code=None,
+        payment_id=new_id(),
+        payment_status="pending",
+        status_history=(history_entry("pending_payment", now, "customer"),),
+        created_at=rfc3339(now),
+        updated_at=rfc3339(now),
+        expires_at=rfc3339(now),
+        customer_email=customer_email,
+        customer_name="Budi",
+        merchant_name="Warung Bu Sri",
+        correlation_id="req-checkout-numbered",
+    )
+    after = replace(before, status="paid", payment_status="succeeded", version=2)
+    return before, after
+
+
+def test_a_paid_orders_mails_and_webhook_name_it_by_its_number(
+    pipeline: Pipeline, receiver: Receiver
+) -> None:
+    merchant_id = new_id()
+    configure_webhook(merchant_id, receiver.url, "whsec_numbered")
+    customer_email, owner_email = f"budi-{new_id()}@example.test", f"sri-{new_id()}@example.test"
+    before, after = paid_order(merchant_id, customer_email)
+    assert after.number is not None
+    tx = Transaction()
+    enqueue_all(tx, status_jobs(before, after, owners=[(owner_email, "Sri")]), "req-numbered")
+    tx.commit()
+
+    pipeline.drain()
+
+    (receipt,) = pipeline.mail(customer_email)
+    (new_order,) = pipeline.mail(owner_email)
+    assert (
+        receipt["subject"] == f"Payment received for your order {after.number} from Warung Bu Sri"
+    )
+    assert new_order["subject"] == f"New order {after.number} for Warung Bu Sri: Rp64.500"
+    for message in (receipt, new_order):
+        for part in ("subject", "text", "html"):
+            assert after.number in message[part]
+            assert after.order_id not in message[part]
+    (request,) = receiver.requests
+    body = json.loads(request["body"])
+    assert body["type"] == "order.paid"
+    assert (body["data"]["order_id"], body["data"]["number"]) == (after.order_id, after.number)

@@ -6,12 +6,14 @@ writes of different checkouts interleave freely."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from types import ModuleType
 from typing import Any
 
 import pytest
-from support.audit import audit_actions
+from support.audit import audit_actions, audit_entries
 from support.events import FakeContext
 from support.orders_world import (
     NEAR,
@@ -28,10 +30,13 @@ import orders.expiry
 import orders.repository
 import orders.service
 from warung.auth import Caller
-from warung.dynamo import Transaction, dynamodb_client, from_item
-from warung.errors import ApiError, Conflict, InsufficientStock, ValidationFailed
+from warung.dynamo import Transaction, dynamodb_client, from_item, get_item, to_item
+from warung.errors import ApiError, Conflict, InsufficientStock, OrderNumberTaken, ValidationFailed
 from warung.ids import rfc3339, utc_now
+from warung.ordering.numbers import new_order_number
 from warung.settings import get_settings
+from warung.store.orders import order_number_key
+from warung.store.products import product_key
 
 
 def attempt(who: Caller, promo_code: str | None = None) -> Any:
@@ -215,6 +220,8 @@ def test_a_rejected_paid_order_refunds_gives_stock_back_and_its_jobs_follow_the_
     assert set(jobs) == {"email.order_status", "webhook.deliver", "payment.refund"}
     assert jobs["payment.refund"]["payload"]["amount"] == order.total
     assert jobs["webhook.deliver"]["payload"]["event"] == "order.cancelled"
+    assert jobs["webhook.deliver"]["payload"]["data"]["number"] == order.number
+    assert jobs["email.order_status"]["payload"]["order_number"] == order.number
     assert audit_actions(f"order:{order.order_id}") == ["order.created", "order.rejected"]
 
 
@@ -234,3 +241,177 @@ def test_a_switched_off_promo_code_no_longer_applies() -> None:
     with pytest.raises(ValidationFailed) as refused:
         orders.service.quote(buyer.user_id, NEAR, code)
     assert refused.value.errors[0].field == "promo_code"
+
+
+# ---------------------------------------------------------------- order numbers
+
+
+class Draws:
+    """Checkout's source of order numbers, scripted: the numbers given, in turn; ``before``
+    runs on each draw (checkout draws after its reads, just before its transaction)."""
+
+    def __init__(self, *numbers: str, before: Callable[[], object] | None = None) -> None:
+        self.numbers = list(numbers)
+        self.before = before
+        self.drawn: list[str] = []
+
+    def __call__(self) -> str:
+        if self.before is not None:
+            self.before()
+        number = self.numbers[len(self.drawn)]
+        self.drawn.append(number)
+        return number
+
+
+def take_number(number: str) -> None:
+    """Another order of another merchant has ``number`` already."""
+    dynamodb_client().put_item(
+        TableName=get_settings().table_name,
+        Item=to_item(
+            {
+                **order_number_key(number),
+                "entity": "order_number",
+                "order_id": "ord_someone_else",
+                "merchant_id": "mer_someone_else",
+            }
+        ),
+    )
+
+
+def number_item(number: str) -> dict[str, Any] | None:
+    return get_item(order_number_key(number), table=get_settings().table_name)
+
+
+def test_checkout_gives_the_order_the_number_it_drew_and_claims_it() -> None:
+    _, merchant_id, product = merchant_with(stock=3)
+    buyer = customer()
+    orders.service.set_cart_item(buyer.user_id, product, 1)
+    number = new_order_number()
+
+    order = orders.service.checkout(
+        buyer, {"delivery_address": NEAR}, meta(), draw_number=Draws(number)
+    )[0]
+
+    assert order.number == number
+    stored = orders.repository.get_order(order.order_id)
+    assert stored is not None
+    assert stored.number == number
+    claim = number_item(number)
+    assert claim is not None
+    assert (claim["order_id"], claim["merchant_id"]) == (order.order_id, merchant_id)
+    assert audit_entries(f"order:{order.order_id}")[0]["changes"]["number"] == number
+
+
+def test_a_number_taken_already_is_drawn_again_and_the_order_gets_the_next() -> None:
+    _, _, product = merchant_with(stock=3)
+    buyer = customer()
+    orders.service.set_cart_item(buyer.user_id, product, 2)
+    taken, free = new_order_number(), new_order_number()
+    take_number(taken)
+    draws = Draws(taken, free)
+
+    order = orders.service.checkout(buyer, {"delivery_address": NEAR}, meta(), draw_number=draws)[0]
+
+    assert draws.drawn == [taken, free]
+    assert order.number == free
+    stored = orders.repository.get_order(order.order_id)
+    assert stored is not None
+    assert stored.number == free
+    # the taken number still names the order that had it; the new one names this order
+    assert (number_item(taken) or {})["order_id"] == "ord_someone_else"
+    assert (number_item(free) or {})["order_id"] == order.order_id
+    # one order, placed once: its stock taken once, one audit entry, the cart emptied
+    mine, _ = orders.service.customer_orders(buyer, status=None, limit=10, cursor=None)
+    assert [o.order_id for o in mine] == [order.order_id]
+    assert stock_of(product) == 1
+    assert audit_actions(f"order:{order.order_id}") == ["order.created"]
+    assert orders.service.view_cart(buyer.user_id).lines == []
+
+
+def test_when_every_number_drawn_is_taken_the_checkout_is_refused_and_changes_nothing() -> None:
+    _, _, product = merchant_with(stock=3)
+    buyer = customer()
+    orders.service.set_cart_item(buyer.user_id, product, 1)
+    taken = [new_order_number() for _ in range(orders.service.MAX_NUMBER_DRAWS)]
+    for number in taken:
+        take_number(number)
+    draws = Draws(*taken, new_order_number())
+
+    with pytest.raises(OrderNumberTaken) as refused:
+        orders.service.checkout(buyer, {"delivery_address": NEAR}, meta(), draw_number=draws)
+
+    assert draws.drawn == taken  # a bounded number of draws
+    assert (refused.value.http_status, refused.value.code) == (409, "conflict")
+    assert "try again" in refused.value.detail
+    assert stock_of(product) == 3
+    assert orders.service.customer_orders(buyer, status=None, limit=10, cursor=None)[0] == []
+    assert len(orders.service.view_cart(buyer.user_id).lines) == 1  # the cart is kept
+    assert all((number_item(n) or {})["order_id"] == "ord_someone_else" for n in taken)
+
+
+def test_a_checkout_short_of_stock_is_refused_for_it_before_any_number_is_drawn() -> None:
+    _, _, product = merchant_with(stock=1)
+    buyer = customer()
+    orders.service.set_cart_item(buyer.user_id, product, 1)
+    draws = Draws(new_order_number())
+    dynamodb_client().update_item(
+        TableName=get_settings().table_name,
+        Key=to_item(product_key(product)),
+        UpdateExpression="SET stock = :none",
+        ExpressionAttributeValues=to_item({":none": 0}),
+    )
+
+    with pytest.raises(InsufficientStock):
+        orders.service.checkout(buyer, {"delivery_address": NEAR}, meta(), draw_number=draws)
+
+    assert draws.drawn == []
+
+
+def test_stock_lost_to_a_race_is_reported_as_such_even_when_the_number_was_taken_too() -> None:
+    # Between checkout's reads and its transaction another customer buys the last unit, and
+    # the number drawn is taken: both conditions fail. The customer is told about the stock
+    # (retrying with another number would not help), and no second number is drawn.
+    _, _, product = merchant_with(stock=1)
+    buyer = customer()
+    orders.service.set_cart_item(buyer.user_id, product, 1)
+    taken = new_order_number()
+    take_number(taken)
+
+    def sold_meanwhile() -> None:
+        dynamodb_client().update_item(
+            TableName=get_settings().table_name,
+            Key=to_item(product_key(product)),
+            UpdateExpression="SET stock = :none",
+            ExpressionAttributeValues=to_item({":none": 0}),
+        )
+
+    draws = Draws(taken, new_order_number(), before=sold_meanwhile)
+
+    with pytest.raises(InsufficientStock):
+        orders.service.checkout(buyer, {"delivery_address": NEAR}, meta(), draw_number=draws)
+
+    assert draws.drawn == [taken]
+    assert orders.service.customer_orders(buyer, status=None, limit=10, cursor=None)[0] == []
+
+
+def test_a_cart_changed_during_checkout_is_reported_as_such_even_with_a_taken_number(
+    clock: ModuleType,
+) -> None:
+    _, _, product = merchant_with(stock=None)
+    buyer = customer()
+    orders.service.set_cart_item(buyer.user_id, product, 1)
+    taken = new_order_number()
+    take_number(taken)
+
+    def changed_in_another_tab() -> None:
+        clock.advance(2)  # a cart's version is its time of change, to the second
+        orders.service.set_cart_item(buyer.user_id, product, 2)
+
+    draws = Draws(taken, new_order_number(), before=changed_in_another_tab)
+
+    with pytest.raises(Conflict) as refused:
+        orders.service.checkout(buyer, {"delivery_address": NEAR}, meta(), draw_number=draws)
+
+    assert not isinstance(refused.value, OrderNumberTaken)
+    assert "cart changed" in refused.value.detail
+    assert draws.drawn == [taken]

@@ -19,6 +19,7 @@ from warung.errors import (
     NotFound,
     ValidationFailed,
 )
+from warung.ordering.numbers import new_order_number
 
 # ---------------------------------------------------------------- a merchant's orders
 
@@ -66,6 +67,84 @@ def test_a_cursor_of_one_merchant_list_is_refused_on_another() -> None:
 
     with pytest.raises(BadRequest) as refused:
         orders.service.merchant_orders(other_owner, other_id, status=None, limit=1, cursor=cursor)
+    assert [e.field for e in refused.value.errors] == ["cursor"]
+
+
+def test_a_merchant_finds_its_order_by_number_however_the_number_is_typed() -> None:
+    owner, merchant_id, product = merchant_with(stock=None)
+    buyer = customer()
+    wanted, other = order_of(buyer, product), order_of(buyer, product)
+    assert wanted.number is not None
+    assert other.number != wanted.number
+
+    for typed in (
+        wanted.number,
+        wanted.number.lower(),
+        wanted.number.replace("-", ""),
+        wanted.number[4:].lower(),
+    ):
+        found, cursor = orders.service.merchant_orders(
+            owner, merchant_id, status=None, limit=20, cursor=None, number=typed
+        )
+        assert [(o.order_id, o.number) for o in found] == [(wanted.order_id, wanted.number)]
+        assert cursor is None
+
+
+def test_a_number_filter_combines_with_the_status_filter() -> None:
+    owner, merchant_id, product = merchant_with(stock=None)
+    order = order_of(customer(), product)
+    pay(order)
+
+    def listed(status: str) -> list[str]:
+        found, _ = orders.service.merchant_orders(
+            owner, merchant_id, status=status, limit=20, cursor=None, number=order.number
+        )
+        return [o.order_id for o in found]
+
+    assert listed("paid") == [order.order_id]
+    assert listed("pending_payment") == []
+
+
+def test_another_merchants_number_or_an_unknown_one_gives_an_empty_list() -> None:
+    owner, merchant_id, product = merchant_with(stock=None)
+    _, _, elsewhere = merchant_with(stock=None)
+    buyer = customer()
+    order_of(buyer, product)
+    theirs = order_of(buyer, elsewhere)
+
+    for number in (theirs.number, new_order_number()):
+        found, cursor = orders.service.merchant_orders(
+            owner, merchant_id, status=None, limit=20, cursor=None, number=number
+        )
+        assert (found, cursor) == ([], None)
+
+
+@pytest.mark.parametrize("typed", ["", "12345", "WRG-0000-0000", "WRG-7K4Q-2M9XX", "ORD-7K4Q-2M9X"])
+def test_a_number_that_is_not_an_order_number_is_a_422_naming_the_parameter(typed: str) -> None:
+    owner, merchant_id, _ = merchant_with(stock=None)
+
+    with pytest.raises(ValidationFailed) as refused:
+        orders.service.merchant_orders(
+            owner, merchant_id, status=None, limit=20, cursor=None, number=typed
+        )
+
+    assert [e.field for e in refused.value.errors] == ["number"]
+    assert "WRG-7K4Q-2M9X" in refused.value.errors[0].message
+
+
+def test_a_cursor_of_the_whole_list_is_refused_with_a_number() -> None:
+    owner, merchant_id, product = merchant_with(stock=None)
+    buyer = customer()
+    first, _ = order_of(buyer, product), order_of(buyer, product)
+    _, cursor = orders.service.merchant_orders(
+        owner, merchant_id, status=None, limit=1, cursor=None
+    )
+    assert cursor is not None
+
+    with pytest.raises(BadRequest) as refused:
+        orders.service.merchant_orders(
+            owner, merchant_id, status=None, limit=1, cursor=cursor, number=first.number
+        )
     assert [e.field for e in refused.value.errors] == ["cursor"]
 
 

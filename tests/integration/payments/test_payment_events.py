@@ -47,6 +47,15 @@ def test_paid_order_enqueues_customer_and_owner_mail_and_the_merchant_webhook(
     hook = by_type["webhook.deliver"]["payload"]
     assert (hook["event"], hook["merchant_id"]) == ("order.paid", shop.order.merchant_id)
     assert hook["data"]["order_id"] == shop.order.order_id
+    # every one of them carries the order's number, which the e-mails and the webhook show
+    assert shop.order.number is not None
+    assert hook["data"]["number"] == shop.order.number
+    for kind in ("email.order_paid", "email.merchant_new_order"):
+        payload = by_type[kind]["payload"]
+        assert (payload["order_id"], payload["order_number"]) == (
+            shop.order.order_id,
+            shop.order.number,
+        )
 
 
 def test_same_event_twice_pays_once(world: PaymentsWorld) -> None:
@@ -205,6 +214,7 @@ def test_refund_confirmation_refunds_and_mails_the_customer(world: PaymentsWorld
     assert len(mails) == 1
     assert mails[0]["payload"]["to"] == shop.order.customer_email
     assert mails[0]["payload"]["amount"] == TOTAL
+    assert mails[0]["payload"]["order_number"] == shop.order.number
     assert "payment.refunded" in world.audit_actions(f"payment:{shop.payment.payment_id}")
 
 

@@ -27,6 +27,8 @@ ROOT = Path(__file__).resolve().parents[3]
 WORKER = ROOT / "functions" / "worker"
 
 SCRIPT = "<script>alert(1)</script>"
+ORDER_ID = "01JDX4Y4S5N7Q8R9T0V1W2X3Y4"
+NUMBER = "WRG-7K4Q-2M9X"
 IMG = '"><img src=x onerror=alert(1)>'
 
 
@@ -63,7 +65,8 @@ def order_paid(**overrides: Any) -> OrderPaidEmail:
     fields: dict[str, Any] = {
         "to": "budi@example.com",
         "name": "Budi",
-        "order_id": "ord_01JABCDEF",
+        "order_id": ORDER_ID,
+        "order_number": NUMBER,
         "merchant_name": "Warung Bu Tini",
         "items": LINES,
         "subtotal": 65000,
@@ -80,7 +83,8 @@ def merchant_new_order(**overrides: Any) -> MerchantNewOrderEmail:
         "to": "tini@example.com",
         "name": "Tini",
         "merchant_name": "Warung Bu Tini",
-        "order_id": "ord_01JABCDEF",
+        "order_id": ORDER_ID,
+        "order_number": NUMBER,
         "items": LINES,
         "total": 73935,
         "delivery_address": "Jl. Braga No. 12, Bandung 40111",
@@ -93,7 +97,8 @@ def order_status(**overrides: Any) -> OrderStatusEmail:
     fields: dict[str, Any] = {
         "to": "budi@example.com",
         "name": "Budi",
-        "order_id": "ord_01JABCDEF",
+        "order_id": ORDER_ID,
+        "order_number": NUMBER,
         "merchant_name": "Warung Bu Tini",
         "status": "out_for_delivery",
         "reason": None,
@@ -105,7 +110,8 @@ def refund(**overrides: Any) -> RefundEmail:
     fields: dict[str, Any] = {
         "to": "budi@example.com",
         "name": "Budi",
-        "order_id": "ord_01JABCDEF",
+        "order_id": ORDER_ID,
+        "order_number": NUMBER,
         "merchant_name": "Warung Bu Tini",
         "amount": 73935,
         "reason": "Rejected by the merchant",
@@ -203,7 +209,8 @@ def test_empty_name_greets_without_a_dangling_space() -> None:
 def test_order_paid_email_lists_each_line_and_the_price_breakdown() -> None:
     email = mail.render(order_paid())
 
-    assert email.subject == "Payment received for your order ord_01JABCDEF from Warung Bu Tini"
+    assert email.subject == "Payment received for your order WRG-7K4Q-2M9X from Warung Bu Tini"
+    assert "Order WRG-7K4Q-2M9X from Warung Bu Tini" in email.text
     assert "Hi Budi," in email.text
     assert "2 x Nasi goreng spesial: Rp50.000" in email.text
     assert "3 x Es teh manis: Rp15.000" in email.text
@@ -219,7 +226,7 @@ def test_order_paid_email_lists_each_line_and_the_price_breakdown() -> None:
     for amount in ("Rp50.000", "Rp15.000", "Rp65.000", "-Rp6.500", "Rp9.000", "Rp6.435"):
         assert amount in email.html
     assert "Rp73.935" in email.html
-    assert "ord_01JABCDEF" in email.html
+    assert "Order WRG-7K4Q-2M9X" in email.html
 
 
 def test_order_paid_email_without_a_discount_shows_no_discount_line() -> None:
@@ -233,7 +240,9 @@ def test_order_paid_email_without_a_discount_shows_no_discount_line() -> None:
 def test_merchant_new_order_email_shows_lines_total_address_and_notes() -> None:
     email = mail.render(merchant_new_order())
 
-    assert email.subject == "New order ord_01JABCDEF for Warung Bu Tini: Rp73.935"
+    assert email.subject == "New order WRG-7K4Q-2M9X for Warung Bu Tini: Rp73.935"
+    assert "Order WRG-7K4Q-2M9X" in email.text
+    assert "Order WRG-7K4Q-2M9X" in email.html
     assert "Hi Tini," in email.text
     assert "2 x Nasi goreng spesial: Rp50.000" in email.text
     assert "Total: Rp73.935" in email.text
@@ -265,10 +274,11 @@ def test_merchant_new_order_email_without_notes_has_no_notes_section() -> None:
 def test_order_status_email_names_the_status_in_words(status: str, words: str) -> None:
     email = mail.render(order_status(status=status))
 
-    assert email.subject == f"Your order ord_01JABCDEF from Warung Bu Tini is {words}"
-    assert f"is now {words}." in email.text
+    assert email.subject == f"Your order WRG-7K4Q-2M9X from Warung Bu Tini is {words}"
+    assert f"Your order WRG-7K4Q-2M9X from Warung Bu Tini is now {words}." in email.text
     assert f"<strong>{words}</strong>" in email.html
-    assert "_" not in email.subject.replace("ord_01", "")
+    assert "Your order WRG-7K4Q-2M9X from" in email.html
+    assert "_" not in email.subject
 
 
 def test_order_status_email_shows_the_reason_when_there_is_one() -> None:
@@ -301,8 +311,9 @@ def test_an_unknown_status_still_reads_as_words() -> None:
 def test_refund_email_states_amount_order_and_reason() -> None:
     email = mail.render(refund())
 
-    assert email.subject == "Refund of Rp73.935 for your order ord_01JABCDEF"
-    assert "We refunded Rp73.935 for your order ord_01JABCDEF from Warung Bu Tini." in email.text
+    assert email.subject == "Refund of Rp73.935 for your order WRG-7K4Q-2M9X"
+    assert "We refunded Rp73.935 for your order WRG-7K4Q-2M9X from Warung Bu Tini." in email.text
+    assert "for your order WRG-7K4Q-2M9X from" in email.html
     assert "Reason: Rejected by the merchant" in email.text
     assert "Rp73.935" in email.html
     assert "Rejected by the merchant" in email.html
@@ -313,6 +324,36 @@ def test_refund_email_without_reason_has_no_reason_line() -> None:
 
     assert "Reason" not in email.text
     assert "Reason" not in email.html
+
+
+ORDER_KINDS = [order_paid, merchant_new_order, order_status, refund]
+
+
+@pytest.mark.parametrize("make", ORDER_KINDS, ids=lambda make: make.__name__)
+def test_every_order_email_names_the_order_by_its_number_never_its_id(make: Any) -> None:
+    email = mail.render(make())
+
+    for part in (email.subject, email.text, email.html):
+        assert NUMBER in part
+        assert ORDER_ID not in part
+
+
+@pytest.mark.parametrize("make", ORDER_KINDS, ids=lambda make: make.__name__)
+def test_an_order_placed_before_numbers_existed_is_named_by_its_id(make: Any) -> None:
+    email = mail.render(make(order_number=None))
+
+    for part in (email.subject, email.text, email.html):
+        assert ORDER_ID in part
+        assert "None" not in part
+
+
+@pytest.mark.parametrize("make", ORDER_KINDS, ids=lambda make: make.__name__)
+def test_a_job_queued_before_numbers_existed_still_renders(make: Any) -> None:
+    queued = make().model_dump(mode="json", exclude={"order_number"})
+
+    email = mail.render(type(make()).model_validate(queued))
+
+    assert ORDER_ID in email.subject
 
 
 @pytest.mark.parametrize("make", ALL_KINDS, ids=lambda make: make.__name__)

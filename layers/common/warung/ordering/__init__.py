@@ -6,6 +6,7 @@ function, the expiry scheduler, the payments function, the worker).
 - ``notifications``: the e-mails and merchant webhooks a change causes;
 - ``lifecycle``: statuses, transitions and who may make them (pure);
 - ``payments``: the provider interface and the simulator;
+- ``numbers``: the order numbers people read (``WRG-7K4Q-2M9X``), drawn and parsed (pure);
 - ``distance``, ``hours``: delivery distance and Jakarta opening hours, shared by the
   catalog's listings and checkout.
 

@@ -1,5 +1,5 @@
-"""Orders (the record and its stored form, shared by every function that reads one),
-carts and a customer's count of unpaid orders."""
+"""Orders (the record and its stored form, shared by every function that reads one), the
+order numbers taken, carts and a customer's count of unpaid orders."""
 
 from __future__ import annotations
 
@@ -19,6 +19,13 @@ PENDING_PARTITION = "PENDING"  # gsi3: unpaid orders by the end of their payment
 def order_key(order_id: str) -> dict[str, str]:
     """An order."""
     return {"pk": f"ORDER#{order_id}", "sk": "ORDER"}
+
+
+def order_number_key(number: str) -> dict[str, str]:
+    """An order number taken (``WRG-7K4Q-2M9X``): its uniqueness item, which names the order
+    that has it (checkout puts it in the order's transaction; the merchant's ``?number=``
+    reads it)."""
+    return {"pk": f"ORDERNO#{number}", "sk": "ORDERNO"}
 
 
 def customer_orders_partition(customer_id: str) -> str:
@@ -80,9 +87,13 @@ class OrderLine:
 @dataclass(frozen=True)
 class Order:
     """An order as stored. ``customer_email``/``customer_name``/``merchant_name`` are kept
-    for the e-mails the order causes; they are not part of the API's order."""
+    for the e-mails the order causes; they are not part of the API's order.
+
+    ``number`` is the order number people read (``warung.ordering.numbers``), given at
+    checkout; ``None`` only for an order stored before order numbers existed."""
 
     order_id: str
+    number: str | None
     customer_id: str
     merchant_id: str
     status: str
@@ -116,6 +127,7 @@ def order_item(order: Order) -> dict[str, Any]:
         **order_key(order.order_id),
         "entity": "order",
         "id": order.order_id,
+        "number": order.number,
         "customer_id": order.customer_id,
         "merchant_id": order.merchant_id,
         "status": order.status,
@@ -161,6 +173,7 @@ def order_from(item: Mapping[str, Any]) -> Order:
     """An order from its stored form."""
     return Order(
         order_id=item["id"],
+        number=item.get("number"),
         customer_id=item["customer_id"],
         merchant_id=item["merchant_id"],
         status=item["status"],
@@ -198,6 +211,21 @@ def order_from(item: Mapping[str, Any]) -> Order:
         version=int(item.get("version", 1)),
         reason=item.get("reason"),
     )
+
+
+def order_number_item(order: Order) -> dict[str, Any]:
+    """The uniqueness item of the order's number: the number is taken, by this order (of
+    this merchant, so that a merchant's lookup by number needs no second read to refuse
+    another merchant's order)."""
+    if order.number is None:
+        raise ValueError("an order without a number has no number item")
+    return {
+        **order_number_key(order.number),
+        "entity": "order_number",
+        "order_id": order.order_id,
+        "merchant_id": order.merchant_id,
+        "created_at": order.created_at,
+    }
 
 
 @dataclass(frozen=True)
