@@ -19,7 +19,7 @@ REQUEST_ID_REF = {"$ref": "#/components/headers/RequestId"}
 COMMON_ERRORS: Mapping[str, str] = {
     "400": "Malformed request (invalid JSON, bad cursor).",
     "413": "Request body over 64 KiB.",
-    "415": "The body is not `application/json`.",
+    "415": "The body (or the `Content-Type` of a request that has none) is not `application/json`.",
     "422": "The request does not match the contract (types, ranges, unknown body fields or "
     "query parameters).",
     "500": "Unexpected failure; quote `request_id` when reporting it.",

@@ -322,3 +322,27 @@ def test_a_parameter_with_an_empty_name_is_named_as_sent(handler: Any) -> None:
     status, body, _ = call(handler, "GET", "/v1/baskets", query={"": "1"})
     assert status == 422
     assert body["errors"] == [{"field": "", "message": "Unknown query parameter."}]
+
+
+# ---------------------------------------------------------------- media types
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    ["application/x-www-form-urlencoded", "multipart/form-data; boundary=b", "text/plain"],
+)
+def test_a_route_with_a_body_refuses_another_media_type_even_without_a_body(
+    handler: Any, content_type: str
+) -> None:
+    # Powertools would read an empty form as `{}`: the route takes JSON only.
+    status, body, response = call(
+        handler, "POST", "/v1/baskets", headers={"Content-Type": content_type}
+    )
+    assert (status, body["code"]) == (415, "unsupported_media_type")
+    assert header(response, "Content-Type") == "application/problem+json"
+
+
+def test_json_without_a_body_is_still_a_422_for_the_missing_body(handler: Any) -> None:
+    status, body, _ = call(handler, "POST", "/v1/baskets")
+    assert (status, body["code"]) == (422, "validation_error")
+    assert [error["field"] for error in body["errors"]] == ["body"]

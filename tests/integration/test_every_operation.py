@@ -1,7 +1,12 @@
-"""Every operation of the generated OpenAPI document refuses a query parameter it does not
-declare: `422 validation_error` naming it, like an unknown body field, through the real
-template on the local runtime. The caller is checked first: an anonymous request to a
-protected operation is a 401 that says nothing about parameters (docs/api-guide.md)."""
+"""Every operation of the generated OpenAPI document, through the real template on the local
+runtime, refuses what it does not take in one way (docs/api-guide.md, "Errors"):
+
+- a query parameter it does not declare: `422 validation_error` naming it, like an unknown
+  body field. The caller is checked first: an anonymous request to a protected operation
+  is a 401 that says nothing about parameters;
+- a body that is not JSON, or a request that says it sends one (`Content-Type`) without a
+  body: `415 unsupported_media_type`, never a 422 or a validated empty form.
+"""
 
 from __future__ import annotations
 
@@ -10,9 +15,11 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.error import HTTPError
+from urllib.request import Request, urlopen
 
 import pytest
-from support.http import call
+from support.http import Reply, call
 
 from warung_local.runtime import LocalRuntime
 from warung_local.seed import demo_accounts, signing_key
@@ -115,3 +122,52 @@ def test_the_declared_parameters_still_work_next_to_an_unknown_one(
         422,
         [{"field": "rol", "message": "Unknown query parameter."}],
     )
+
+
+# ---------------------------------------------------------------- media types
+
+NOT_JSON = ("text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=b")
+WITH_BODY = [(m, p, o) for m, p, o in OPERATIONS if "requestBody" in o]
+WITH_BODY_IDS = [f"{m} {p}" for m, p, _ in WITH_BODY]
+
+
+@pytest.mark.parametrize("content_type", NOT_JSON)
+@pytest.mark.parametrize(("method", "path", "operation"), WITH_BODY, ids=WITH_BODY_IDS)
+def test_a_body_that_is_not_json_is_415(
+    api: str, admin_token: str, method: str, path: str, operation: dict[str, Any], content_type: str
+) -> None:
+    assert operation["requestBody"]["content"].keys() == {"application/json"}
+    target = re.sub(r"\{[^}]+\}", "zzz", path)
+    for body in (b'{"a": 1}', b"a=1", None):
+        reply = send(api, method, target, body, content_type, admin_token)
+        assert (reply.status, reply.body["code"]) == (415, "unsupported_media_type"), body
+        assert reply.header("Content-Type") == "application/problem+json"
+
+
+def test_the_checks_before_415_keep_their_place(api: str, admin_token: str) -> None:
+    # Anonymous without a body: the guard answers first (nothing was sent to judge).
+    anonymous = send(api, "PATCH", "/v1/me", None, "text/plain", None)
+    # With a body: the edge refuses it before routing, whoever asks.
+    edge = send(api, "PATCH", "/v1/me", b"name=Sri", "text/plain", None)
+    # A route that takes no body ignores the media type of a request without one.
+    no_body = send(api, "GET", "/v1/health", None, "text/plain", admin_token)
+
+    assert (anonymous.status, anonymous.body["code"]) == (401, "unauthorized")
+    assert (edge.status, edge.body["code"]) == (415, "unsupported_media_type")
+    assert no_body.status == 200
+
+
+def send(
+    api: str, method: str, path: str, body: bytes | None, content_type: str, token: str | None
+) -> Reply:
+    """One request with exactly this body and ``Content-Type`` (``call`` sends JSON)."""
+    headers = {"Content-Type": content_type}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    request = Request(api + path, data=body, method=method, headers=headers)
+    try:
+        with urlopen(request, timeout=30) as response:
+            raw, status, got = response.read(), response.status, dict(response.headers)
+    except HTTPError as error:
+        raw, status, got = error.read(), error.code, dict(error.headers)
+    return Reply(status, got, json.loads(raw) if raw else None)
