@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator
 
+from auth.rules.accounts import TOKEN_PATTERN
 from warung.models import RequestModel
 
 Email = Field(
@@ -18,7 +19,13 @@ Email = Field(
 # messages; the schema only bounds the size so that a huge body cannot cost a hash.
 NewPassword = Field(min_length=1, max_length=1024, examples=["kopi-tubruk-pagi-hari"])
 AnyPassword = Field(min_length=1, max_length=1024)
-OpaqueToken = Field(min_length=16, max_length=512)
+# A token field takes any string: one that is not a live token, whatever its shape, is a
+# 400 invalid_token from the service, never a 422. The schema shows the shape tokens have.
+OpaqueToken = Field(
+    description="The token exactly as it was issued. Any other string, of this shape or "
+    "not, is `400 invalid_token`.",
+    json_schema_extra={"pattern": TOKEN_PATTERN},
+)
 
 
 class RegisterRequest(RequestModel):

@@ -76,7 +76,14 @@ def register(body: RegisterRequest) -> Accepted:
     tags=TAGS,
     operation_id="verifyEmail",
     summary="Confirm an e-mail address with the token from the e-mail",
-    responses={400: {"description": "Bad, used or expired token."}},
+    description="Idempotent: a link of an account that is already verified (the same link "
+    "again, or another one) answers the same 200 and changes nothing.",
+    responses={
+        400: {
+            "description": "`invalid_token`: malformed, unknown or expired link, or a used "
+            "one whose account is not verified."
+        }
+    },
 )
 def verify_email(body: VerifyEmailRequest) -> EmailVerified:
     service.verify_email(body.token, meta())
@@ -120,7 +127,13 @@ def login(body: LoginRequest) -> TokenPairOut:
     tags=TAGS,
     operation_id="refresh",
     summary="Exchange a refresh token for a new pair (the old one is spent)",
-    responses=UNAUTHORIZED,
+    responses={
+        400: {"description": "`invalid_token`: malformed or unknown refresh token."},
+        401: {
+            "description": "`invalid_token`: the session has ended, or the token was "
+            "already used (which ends its session)."
+        },
+    },
 )
 def refresh(body: RefreshRequest) -> TokenPairOut:
     return token_pair(service.refresh(body.refresh_token, meta()))
@@ -132,7 +145,10 @@ def refresh(body: RefreshRequest) -> TokenPairOut:
     tags=TAGS,
     operation_id="logout",
     summary="End the session of a refresh token",
-    responses={204: {"description": "The session has ended."}},
+    responses={
+        204: {"description": "The session has ended."},
+        400: {"description": "`invalid_token`: malformed or unknown refresh token."},
+    },
 )
 def logout(body: RefreshRequest) -> Response[str]:
     service.logout(body.refresh_token, meta())
@@ -176,7 +192,7 @@ def forgot_password(body: EmailRequest) -> Accepted:
     summary="Set a new password with a reset token; every session ends",
     responses={
         204: {"description": "Password changed."},
-        400: {"description": "Bad, used or expired token."},
+        400: {"description": "`invalid_token`: malformed, unknown, used or expired link."},
     },
 )
 def reset_password(body: ResetPasswordRequest) -> Response[str]:

@@ -49,6 +49,10 @@ settings = AuthSettings(
 )
 
 
+_BAD_VERIFICATION_LINK = "This verification link is not valid; ask for a new one."
+_BAD_RESET_LINK = "This reset link is not valid; ask for a new one."
+
+
 @dataclass(frozen=True)
 class TokenPair:
     """What a successful sign-in or refresh returns."""
@@ -123,17 +127,34 @@ def resend_verification(email_raw: str, meta: RequestMeta) -> None:
 
 
 def verify_email(token: str, meta: RequestMeta) -> None:
-    """Mark the address verified; a bad, used or expired token is 400 ``invalid_token``."""
-    digest = domain.token_digest(token)
-    record = repository.find_one_time_token("VERIFY", digest)
-    if record is None or record["used"] or record["expires_at"] <= clock.epoch_s():
-        raise InvalidToken("This verification link is not valid; ask for a new one.", status=400)
+    """Mark the address verified. A link of an account that is already verified (this link
+    again, or another one) succeeds and changes nothing; a malformed, unknown or expired
+    link, or a used one whose account is not verified, is 400 ``invalid_token``."""
+    digest = domain.presented_digest(token)
+    record = repository.find_one_time_token("VERIFY", digest) if digest else None
+    if digest is None or record is None or record["expires_at"] <= clock.epoch_s():
+        raise InvalidToken(_BAD_VERIFICATION_LINK, status=400)
     user_id = record["user_id"]
+    if _is_verified(user_id):
+        return
+    if record["used"]:
+        raise InvalidToken(_BAD_VERIFICATION_LINK, status=400)
     tx = repository.spend_one_time_token(Transaction(), "VERIFY", digest, clock.epoch_s())
     repository.update_account(tx, user_id, {"email_verified": True}, updated_at=rfc3339(utc_now()))
     tx.extend([audited(user_id, "user.email_verified", f"user:{user_id}", meta)])
-    tx.commit()
+    try:
+        tx.commit()
+    except InvalidToken:
+        # The same link twice at once (a double click): the other request verified it.
+        if not _is_verified(user_id):
+            raise
+        return
     forget_auth_state(user_id)
+
+
+def _is_verified(user_id: str) -> bool:
+    account = repository.get_account(user_id)
+    return account is not None and account.email_verified
 
 
 # ---------------------------------------------------------------- sessions
@@ -211,10 +232,10 @@ def refresh(refresh_token: str, meta: RequestMeta) -> TokenPair:
     """Rotate: the presented token is spent; a spent token presented again ends its session."""
     from warung.tokens import issue_access_token
 
-    digest = domain.token_digest(refresh_token)
-    record = repository.find_refresh_token(digest)
-    if record is None:
-        raise InvalidToken("Unknown refresh token; sign in again.")
+    digest = domain.presented_digest(refresh_token)
+    record = repository.find_refresh_token(digest) if digest else None
+    if digest is None or record is None:
+        raise InvalidToken("Unknown refresh token; sign in again.", status=400)
     if record["spent"]:
         _refresh_reuse(record, meta)
     session, account = repository.session_and_account(record["session_id"], record["user_id"])
@@ -248,10 +269,11 @@ def _refresh_reuse(record: dict[str, Any], meta: RequestMeta) -> NoReturn:
 
 
 def logout(refresh_token: str, meta: RequestMeta) -> None:
-    """End the session of ``refresh_token`` (silently if there is none)."""
-    record = repository.find_refresh_token(domain.token_digest(refresh_token))
+    """End the session of ``refresh_token`` (again: no harm); an unknown token is 400."""
+    digest = domain.presented_digest(refresh_token)
+    record = repository.find_refresh_token(digest) if digest else None
     if record is None:
-        return
+        raise InvalidToken("Unknown refresh token.", status=400)
     user_id, session_id = record["user_id"], record["session_id"]
     entry = audited(user_id, "auth.logout", f"session:{session_id}", meta)
     repository.revoke_session(Transaction(), session_id).extend([entry]).commit()
@@ -304,14 +326,19 @@ def forgot_password(email_raw: str, meta: RequestMeta) -> None:
 
 def reset_password(token: str, new_password: str, meta: RequestMeta) -> None:
     """Set a new password with a reset token; every session ends."""
-    digest = domain.token_digest(token)
-    record = repository.find_one_time_token("RESET", digest)
-    if record is None or record["used"] or record["expires_at"] <= clock.epoch_s():
-        raise InvalidToken("This reset link is not valid; ask for a new one.", status=400)
+    digest = domain.presented_digest(token)
+    record = repository.find_one_time_token("RESET", digest) if digest else None
+    if (
+        digest is None
+        or record is None
+        or record["used"]
+        or record["expires_at"] <= clock.epoch_s()
+    ):
+        raise InvalidToken(_BAD_RESET_LINK, status=400)
     account = repository.get_account(record["user_id"])
     # A link sent before the password last changed (another reset, a change) is stale.
     if account is None or int(record.get("issued_ms", 0)) <= account.tokens_valid_after_ms:
-        raise InvalidToken("This reset link is not valid; ask for a new one.", status=400)
+        raise InvalidToken(_BAD_RESET_LINK, status=400)
     passwords.check_password_policy(new_password, email=account.email)
     tx = repository.spend_one_time_token(Transaction(), "RESET", digest, clock.epoch_s())
     _set_password(tx, account, new_password, "auth.password_reset", meta)

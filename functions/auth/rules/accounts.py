@@ -18,6 +18,11 @@ RESET_LIFETIME = timedelta(hours=1)
 GLOBAL_ROLES = frozenset({"admin"})  # "customer" is every account's, never stored
 
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s.]+(\.[^@\s.]+)+$")
+# The shape of every opaque token this API issues (new_secret_token makes 43 of these
+# characters), with room to grow: anything else was never issued and is refused like an
+# unknown token (400 invalid_token), without a read.
+TOKEN_PATTERN = r"^[A-Za-z0-9_-]{16,512}$"  # noqa: S105 - a shape, not a secret
+_TOKEN = re.compile(TOKEN_PATTERN)
 
 
 def normalise_email(raw: str) -> str:
@@ -39,6 +44,12 @@ def new_secret_token() -> str:
 def token_digest(token: str) -> str:
     """What is stored instead of a token: its SHA-256 (the token itself is never stored)."""
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def presented_digest(token: str) -> str | None:
+    """The digest to look a presented token up by, or ``None`` when ``token`` does not have
+    the shape of a token this API issues (it cannot be one of ours: no need to look)."""
+    return token_digest(token) if _TOKEN.fullmatch(token) else None
 
 
 def subject_digest(email: str) -> str:

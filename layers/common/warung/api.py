@@ -13,6 +13,10 @@ A function is three lines plus its routes::
 correlation id, metrics flushed at the end, the 64 KiB body limit (413) and malformed JSON
 (400) before routing, then the resolver, then the headers every response carries.
 Tracing comes from Lambda's active tracing (docs/decisions/0002).
+
+Each route is checked in one order (:class:`ContractValidation`): who may call it first,
+then the request against what the route declares (path, query, headers, body), where an
+undeclared query parameter is a 422 like an unknown body field.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ import binascii
 import inspect
 import json
 from collections.abc import Callable, Mapping
-from typing import Any, get_type_hints
+from typing import Any, cast, get_type_hints
 
 from aws_lambda_powertools.event_handler import (
     APIGatewayRestResolver,
@@ -31,6 +35,7 @@ from aws_lambda_powertools.event_handler import (
 )
 from aws_lambda_powertools.event_handler.api_gateway import BaseRouter, Router
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
     RequestValidationError,
@@ -40,6 +45,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
+from warung.auth import GuardFirstValidation
 from warung.context import RequestMeta
 from warung.errors import (
     ApiError,
@@ -56,6 +62,7 @@ from warung.observability import entry_point, logger
 from warung.settings import get_settings
 
 PROBLEM_JSON = "application/problem+json"
+JSON = "application/json"
 JSON_UTF8 = "application/json; charset=utf-8"
 
 ProxyEvent = dict[str, Any]
@@ -103,6 +110,68 @@ def _with_success(func: Any, route: Callable[..., Any], args: Any, kwargs: Any) 
         "content": {"application/json": {"model": returned}},
     }
     return {**named, "responses": {status: success, **responses}}
+
+
+class UnknownQueryParameters(RequestValidationError):
+    """Query parameters the route does not declare (and nothing else wrong)."""
+
+
+class ContractValidation(GuardFirstValidation):
+    """The request validation of every route: the route's auth guard first (so that an
+    anonymous caller learns nothing of its rules), then Powertools' validation of path,
+    query, headers and body, plus one rule of our own: a query parameter the route does not
+    declare is an error, reported with the request's other errors (422), as an unknown body
+    field is. (Powertools ignores undeclared parameters: ``?catgory=`` would list all.)"""
+
+    def handler(self, app: Any, next_middleware: NextMiddleware) -> Response[Any]:
+        """Validate as Powertools does, and refuse undeclared query parameters."""
+        unknown = undeclared_query_parameters(app)
+        if not unknown:
+            return super().handler(app, next_middleware)
+        errors = [
+            {"type": "extra_forbidden", "loc": ("query", name), "msg": "Unknown query parameter."}
+            for name in unknown
+        ]
+
+        def refuse(_: Any) -> Response[Any]:
+            raise UnknownQueryParameters(errors)
+
+        try:
+            # Everything else valid: the route is not called, the unknown names are the error.
+            return super().handler(app, cast(NextMiddleware, refuse))
+        except UnknownQueryParameters:
+            raise
+        except RequestValidationError as invalid:
+            raise RequestValidationError([*invalid.errors(), *errors]) from None
+
+    def _get_body(self, app: Any) -> dict[str, Any]:
+        """The body of a route that takes one, which is JSON only. Powertools would also read
+        a form or multipart body; the edge refuses any such body (``check_body``), and a
+        request that declares one of those media types without a body is refused the same
+        way here (415), rather than validated as an empty form."""
+        if media_type(app.current_event.headers.get("content-type")) not in ("", JSON):
+            raise RequestUnsupportedContentType("Unsupported content type", errors=[])
+        body: dict[str, Any] = super()._get_body(app)
+        return body
+
+
+def undeclared_query_parameters(app: APIGatewayRestResolver) -> list[str]:
+    """The query parameters of the current request that its route does not declare, sorted
+    (none for a request that matched no route: that one is a 404 or 405 as it is)."""
+    route = app.context.get("_route")
+    if route is None or not any(route is known for known in _routes(app)):
+        return []
+    event = app.current_event
+    sent = set(event.query_string_parameters or {}) | set(
+        event.multi_value_query_string_parameters or {}
+    )
+    declared = {parameter.alias for parameter in route.dependant.query_params}
+    return sorted(sent - declared)
+
+
+def _routes(app: APIGatewayRestResolver) -> list[Any]:
+    # Powertools has no public view of its routes; these two lists are stable since v2.
+    return [*app._static_routes, *app._dynamic_routes]
 
 
 class WarungResolver(APIGatewayRestResolver):
@@ -181,9 +250,7 @@ def create_app() -> APIGatewayRestResolver:
         )
 
     # Routes declare who may call them (warung.auth); that is checked before validation.
-    from warung.auth import GuardFirstValidation
-
-    app._request_validation_middleware = GuardFirstValidation()  # type: ignore[no-untyped-call]
+    app._request_validation_middleware = ContractValidation()  # type: ignore[no-untyped-call]
 
     # The most specific handler wins, so ``Exception`` only sees what nothing else maps.
     app.exception_handler(ApiError)(_api_error)
@@ -211,12 +278,7 @@ def make_handler(app: APIGatewayRestResolver) -> Handler:
 
 def allowed_methods(app: APIGatewayRestResolver, path: str) -> list[str]:
     """The methods ``app`` serves on ``path`` (empty when it serves none): the ``Allow`` header."""
-    methods = {
-        route.method
-        # Powertools has no public view of its routes; these two lists are stable since v2.
-        for route in app._static_routes + app._dynamic_routes
-        if route.rule.match(path)
-    }
+    methods = {route.method for route in _routes(app) if route.rule.match(path)}
     if not methods:
         return []
     return sorted(methods | {"OPTIONS"})
@@ -268,18 +330,22 @@ def check_body(event: Mapping[str, Any], max_bytes: int) -> None:
         raise PayloadTooLarge(f"The request body is {len(data)} bytes; the limit is {max_bytes}.")
     if str(event.get("httpMethod", "")).upper() not in _BODY_METHODS:
         return
-    content_type = (_header(event, "content-type") or "application/json").lower()
-    media_type = content_type.split(";", 1)[0].strip()
+    sent = media_type(_header(event, "content-type")) or JSON
     # JSON is `application/json` (with or without a charset): the validation of the routes
     # reads no other media type, `+json` variants included.
-    if media_type != "application/json":
+    if sent != JSON:
         raise UnsupportedMediaType(
-            f"Send the body as JSON with `Content-Type: application/json`, not {media_type!r}."
+            f"Send the body as JSON with `Content-Type: application/json`, not {sent!r}."
         )
     try:
         json.loads(data, parse_constant=_reject_constant)
     except (ValueError, UnicodeDecodeError) as exc:
         raise InvalidJson(f"The body is not valid JSON: {exc}.") from exc
+
+
+def media_type(content_type: str | None) -> str:
+    """The media type of a ``Content-Type`` value, lower case, without its parameters."""
+    return (content_type or "").split(";", 1)[0].strip().lower()
 
 
 def problem_response(error: ApiError, request_id: str | None) -> Response[str]:
@@ -363,11 +429,13 @@ _LOCATIONS = frozenset({"body", "query", "path", "header", "cookie"})
 
 def _field_error(item: Mapping[str, Any]) -> FieldError:
     location = [str(part) for part in item.get("loc", ())]
+    where = "body"
     if location and location[0] in _LOCATIONS:
-        location = location[1:]
+        where, location = location[0], location[1:]
     message = str(item.get("msg", "invalid value"))
     if item.get("type") == "extra_forbidden":
-        message = "Unknown field."
+        message = "Unknown query parameter." if where == "query" else "Unknown field."
     elif item.get("type") == "missing":
         message = "Field required."
-    return FieldError(".".join(location) or "body", message)
+    # A parameter is named as sent, even ``?=`` (an empty name); the body when nothing is.
+    return FieldError(".".join(location) if location else where, message)

@@ -19,8 +19,9 @@ REQUEST_ID_REF = {"$ref": "#/components/headers/RequestId"}
 COMMON_ERRORS: Mapping[str, str] = {
     "400": "Malformed request (invalid JSON, bad cursor).",
     "413": "Request body over 64 KiB.",
-    "415": "The body is not `application/json`.",
-    "422": "The request does not match the contract (types, ranges, unknown fields).",
+    "415": "The body (or the `Content-Type` of a request that has none) is not `application/json`.",
+    "422": "The request does not match the contract (types, ranges, unknown body fields or "
+    "query parameters).",
     "500": "Unexpected failure; quote `request_id` when reporting it.",
 }
 _POWERTOOLS_VALIDATION_SCHEMAS = (
@@ -99,7 +100,11 @@ def finalise(document: dict[str, Any]) -> dict[str, Any]:
                 continue
             responses = operation.setdefault("responses", {})
             for status, description in COMMON_ERRORS.items():
-                responses[status] = _problem_response(description)
+                # What a route says a shared status means for it comes first.
+                said = _declared_description(responses.get(status))
+                responses[status] = _problem_response(
+                    f"{said} Also: {description}" if said else description
+                )
             for status, response in list(responses.items()):
                 if str(status) == "204":
                     response.pop("content", None)  # no body, no media type
@@ -107,6 +112,22 @@ def finalise(document: dict[str, Any]) -> dict[str, Any]:
                     responses[status] = _problem_response(response.get("description", "Error"))
                 responses[status].setdefault("headers", {})["X-Request-Id"] = REQUEST_ID_REF
     return document
+
+
+def _declared_description(response: Mapping[str, Any] | None) -> str | None:
+    """The route's own description of a response, if it gave one (Powertools' generated
+    422, which names its ``HTTPValidationError`` schema, is not the route's)."""
+    if not response:
+        return None
+    schemas = [media.get("schema", {}) for media in (response.get("content") or {}).values()]
+    if any(
+        schema.get("$ref", "").endswith(f"/{name}")
+        for schema in schemas
+        for name in _POWERTOOLS_VALIDATION_SCHEMAS
+    ):
+        return None
+    description = response.get("description")
+    return str(description) if description else None
 
 
 def _problem_response(description: str) -> dict[str, Any]:

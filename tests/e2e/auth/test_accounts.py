@@ -148,15 +148,50 @@ def test_unverified_account_may_sign_in_and_see_itself(api_url: str) -> None:
 
 
 @pytest.mark.usefixtures("local_only")
-def test_verification_token_works_once(api_url: str) -> None:
-    email = unique_email("once")
+def test_a_verification_link_used_again_answers_the_same_and_changes_nothing(
+    api_url: str,
+) -> None:
+    email = unique_email("again")
     register(api_url, email)
     token = token_in(wait_for_mail(api_url, email)[0])
-    assert call(api_url, "POST", "/v1/auth/verify-email", {"token": token}).status == 200
+    first = call(api_url, "POST", "/v1/auth/verify-email", {"token": token})
+
     again = call(api_url, "POST", "/v1/auth/verify-email", {"token": token})
-    assert (again.status, again.body["code"]) == (400, "invalid_token")
-    forged = call(api_url, "POST", "/v1/auth/verify-email", {"token": "x" * 43})
-    assert (forged.status, forged.body["code"]) == (400, "invalid_token")
+
+    assert (first.status, first.body) == (200, {"email_verified": True})
+    assert (again.status, again.body) == (first.status, first.body)
+    login = call(api_url, "POST", "/v1/auth/login", {"email": email, "password": PASSWORD})
+    me = call(api_url, "GET", "/v1/me", token=login.body["access_token"])
+    assert me.body["email_verified"] is True
+    # and: no e-mail follows either use (only the sign-up's)
+    assert len(wait_for_mail(api_url, email, count=2, timeout_s=3)) == 1
+
+
+TOKEN_BODIES = {
+    "/v1/auth/verify-email": "token",
+    "/v1/auth/password/reset": "token",
+    "/v1/auth/refresh": "refresh_token",
+    "/v1/auth/logout": "refresh_token",
+}
+
+
+@pytest.mark.parametrize("route", list(TOKEN_BODIES))
+@pytest.mark.parametrize(
+    "token",
+    ["x", "x" * 15, "x" * 600, "not a token at all!", "x" * 43],
+    ids=["short", "15-chars", "600-chars", "bad-characters", "unknown"],
+)
+def test_a_malformed_or_unknown_token_is_400_invalid_token_never_422(
+    api_url: str, route: str, token: str
+) -> None:
+    body = {TOKEN_BODIES[route]: token}
+    if route.endswith("/reset"):
+        body["new_password"] = "teh-manis-sore-hari"
+
+    reply = call(api_url, "POST", route, body)
+
+    assert (reply.status, reply.body["code"]) == (400, "invalid_token")
+    assert reply.header("Content-Type") == "application/problem+json"
 
 
 @pytest.mark.usefixtures("local_only")

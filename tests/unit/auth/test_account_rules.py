@@ -122,6 +122,34 @@ def test_given_a_malformed_address_when_refused_then_the_message_does_not_echo_i
     assert all("secret-person" not in e.message for e in error.errors)
 
 
+# ---------------------------------------------------------------- presented tokens
+
+
+def test_given_a_token_this_api_issues_when_presented_then_looked_up_by_its_digest() -> None:
+    token = domain.new_secret_token()
+    assert domain.presented_digest(token) == domain.token_digest(token)
+    for edge in ("A" * 16, "z" * 512, "a-b_c" * 4):
+        assert domain.presented_digest(edge) == domain.token_digest(edge)
+
+
+@pytest.mark.parametrize(
+    "presented",
+    [
+        "",
+        "abc",
+        "A" * 15,
+        "A" * 513,
+        "A" * 20 + " ",
+        "abc+def/ghi=jklmnop",
+        "tökentokentokentoken",
+        "A" * 20 + "\n",
+    ],
+    ids=["empty", "short", "15", "513", "space", "base64-not-url", "not-ascii", "newline"],
+)
+def test_given_a_string_of_another_shape_when_presented_then_not_looked_up(presented: str) -> None:
+    assert domain.presented_digest(presented) is None
+
+
 # ---------------------------------------------------------------- sessions
 
 

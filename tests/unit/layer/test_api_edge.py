@@ -10,7 +10,8 @@ from pydantic import Field
 from support.events import FakeContext, header, proxy_event
 
 from warung.api import create_app, make_handler
-from warung.errors import InsufficientStock, RateLimited
+from warung.auth import AuthGate, Caller
+from warung.errors import InsufficientStock, RateLimited, Unauthorized
 from warung.models import Limit, RequestModel
 
 
@@ -24,8 +25,22 @@ class Basket(RequestModel):
     note: str | None = None
 
 
+class CallerHeaderGate(AuthGate):
+    """A guard for these tests: the caller is whoever ``X-Test-Caller`` names, else 401."""
+
+    def check(self, app: Any) -> Caller:
+        name = app.current_event.headers.get("x-test-caller")
+        if not name:
+            raise Unauthorized("Sign in.")
+        return Caller(name, "session", frozenset({"customer"}), True, {})
+
+
 def build_handler() -> Any:
     app = create_app()
+
+    @app.get("/v1/me/baskets", security=[{"bearerAuth": []}], middlewares=[CallerHeaderGate()])
+    def my_baskets(limit: Limit = 20) -> dict[str, Any]:
+        return {"limit": limit}
 
     @app.post("/v1/baskets")
     def create_basket(basket: Basket) -> dict[str, Any]:
@@ -207,3 +222,127 @@ def test_trace_on_a_known_path_is_405_not_a_server_error(handler: Any) -> None:
     status, _, response = call(handler, "TRACE", "/v1/stock")
     assert status == 405
     assert header(response, "Allow") == "OPTIONS, POST"
+
+
+# ---------------------------------------------------------------- query parameters
+
+
+def test_an_undeclared_query_parameter_is_422_naming_it(handler: Any) -> None:
+    status, body, response = call(
+        handler, "GET", "/v1/baskets", query={"limit": "5", "catgory": "drinks"}
+    )
+    assert (status, body["code"]) == (422, "validation_error")
+    assert body["errors"] == [{"field": "catgory", "message": "Unknown query parameter."}]
+    assert header(response, "Content-Type") == "application/problem+json"
+
+
+def test_a_route_without_query_parameters_refuses_every_one(handler: Any) -> None:
+    status, body, _ = call(
+        handler, "POST", "/v1/stock", body="{}", query={"zzz_unknown": "1", "debug": "true"}
+    )
+    assert (status, body["code"]) == (422, "validation_error")
+    assert [error["field"] for error in body["errors"]] == ["debug", "zzz_unknown"]
+
+
+def test_unknown_query_parameters_are_listed_with_the_bodys_errors(handler: Any) -> None:
+    status, body, _ = call(
+        handler,
+        "POST",
+        "/v1/baskets",
+        body='{"items": [{"product_id": "p1", "quantity": 0}], "price": 1}',
+        query={"coupon": "FREE"},
+    )
+    assert status == 422
+    assert sorted((e["field"], e["message"]) for e in body["errors"]) == [
+        ("coupon", "Unknown query parameter."),
+        ("items.0.quantity", "Input should be greater than or equal to 1"),
+        ("price", "Unknown field."),
+    ]
+
+
+def test_declared_query_parameters_are_accepted(handler: Any) -> None:
+    status, body, _ = call(handler, "GET", "/v1/baskets", query={"limit": "7"})
+    assert (status, body) == (200, {"limit": 7})
+
+
+def test_a_repeated_declared_parameter_is_judged_by_its_type_as_before(handler: Any) -> None:
+    # `?limit=8&limit=9` is not one integer: the parameter's own 422, not "unknown".
+    event = proxy_event("GET", "/v1/baskets", query={"limit": "9"})
+    event["multiValueQueryStringParameters"] = {"limit": ["8", "9"]}
+    response = handler(event, FakeContext())
+    body = json.loads(response["body"])
+    assert response["statusCode"] == 422
+    assert body["errors"] == [{"field": "limit", "message": "Input should be a valid integer"}]
+
+
+def test_an_unknown_parameter_only_in_the_multi_value_map_is_refused_too(handler: Any) -> None:
+    event = proxy_event("GET", "/v1/baskets", query={"limit": "9"})
+    event["multiValueQueryStringParameters"] = {"limit": ["9"], "tag": ["a", "b"]}
+    response = handler(event, FakeContext())
+    body = json.loads(response["body"])
+    assert response["statusCode"] == 422
+    assert [error["field"] for error in body["errors"]] == ["tag"]
+
+
+def test_the_caller_is_checked_before_the_query_parameters(handler: Any) -> None:
+    # Anonymous: 401, and nothing about the route's parameters.
+    status, body, _ = call(handler, "GET", "/v1/me/baskets", query={"zzz_unknown": "1"})
+    assert (status, body["code"]) == (401, "unauthorized")
+    assert "errors" not in body
+    assert "zzz_unknown" not in json.dumps(body)
+    # Signed in: the unknown parameter is named.
+    status, body, _ = call(
+        handler,
+        "GET",
+        "/v1/me/baskets",
+        query={"zzz_unknown": "1"},
+        headers={"X-Test-Caller": "sri"},
+    )
+    assert (status, body["code"]) == (422, "validation_error")
+    assert [error["field"] for error in body["errors"]] == ["zzz_unknown"]
+
+
+def test_query_parameters_on_no_route_keep_404_405_and_the_preflight(handler: Any) -> None:
+    query = {"zzz_unknown": "1"}
+    assert call(handler, "GET", "/v1/nothing-here", query=query)[0] == 404
+    assert call(handler, "DELETE", "/v1/baskets", query=query)[0] == 405
+    preflight = handler(
+        proxy_event(
+            "OPTIONS",
+            "/v1/baskets",
+            query={"limit": "5", "zzz_unknown": "1"},
+            headers={"Origin": "https://app.example.test", "Access-Control-Request-Method": "GET"},
+        ),
+        FakeContext(),
+    )
+    assert preflight["statusCode"] == 204
+
+
+def test_a_parameter_with_an_empty_name_is_named_as_sent(handler: Any) -> None:
+    status, body, _ = call(handler, "GET", "/v1/baskets", query={"": "1"})
+    assert status == 422
+    assert body["errors"] == [{"field": "", "message": "Unknown query parameter."}]
+
+
+# ---------------------------------------------------------------- media types
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    ["application/x-www-form-urlencoded", "multipart/form-data; boundary=b", "text/plain"],
+)
+def test_a_route_with_a_body_refuses_another_media_type_even_without_a_body(
+    handler: Any, content_type: str
+) -> None:
+    # Powertools would read an empty form as `{}`: the route takes JSON only.
+    status, body, response = call(
+        handler, "POST", "/v1/baskets", headers={"Content-Type": content_type}
+    )
+    assert (status, body["code"]) == (415, "unsupported_media_type")
+    assert header(response, "Content-Type") == "application/problem+json"
+
+
+def test_json_without_a_body_is_still_a_422_for_the_missing_body(handler: Any) -> None:
+    status, body, _ = call(handler, "POST", "/v1/baskets")
+    assert (status, body["code"]) == (422, "validation_error")
+    assert [error["field"] for error in body["errors"]] == ["body"]

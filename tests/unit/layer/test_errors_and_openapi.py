@@ -69,3 +69,38 @@ def test_merge_refuses_a_route_defined_twice() -> None:
     twice = doc({"/v1/a": {"get": {"responses": {}}}})
     with pytest.raises(ValueError, match="GET /v1/a"):
         merge([twice, twice], title="T", version="1")
+
+
+def test_a_routes_own_words_on_a_shared_status_come_first() -> None:
+    validation = {
+        "description": "Validation Error",
+        "content": {
+            "application/json": {"schema": {"$ref": "#/components/schemas/HTTPValidationError"}}
+        },
+    }
+    merged = merge(
+        [
+            doc(
+                {
+                    "/v1/links": {
+                        "post": {
+                            "responses": {
+                                "200": {"description": "ok"},
+                                "400": {"description": "`invalid_token`: unknown link."},
+                                "422": validation,
+                            }
+                        }
+                    }
+                }
+            )
+        ],
+        title="T",
+        version="1",
+    )
+    responses = merged["paths"]["/v1/links"]["post"]["responses"]
+    assert responses["400"]["description"] == (
+        "`invalid_token`: unknown link. Also: Malformed request (invalid JSON, bad cursor)."
+    )
+    # Powertools' generated 422 is not the route's: the shared meaning alone
+    assert responses["422"]["description"].startswith("The request does not match the contract")
+    assert "Validation Error" not in responses["422"]["description"]
