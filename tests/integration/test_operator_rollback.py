@@ -1,17 +1,17 @@
 """`make rollback`: every released function of the stage goes back to its previous version,
-for all traffic at once (moto's Lambda holds the versions and aliases)."""
+for all traffic at once (the emulation's Lambda holds the versions and aliases)."""
 
 from __future__ import annotations
 
 import io
 import json
+import uuid
 import zipfile
 from collections.abc import Iterator
 from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
 from warung_ops import rollback
 
 REGION = "ap-southeast-1"
@@ -25,30 +25,34 @@ def code(version: int) -> bytes:
 
 
 @pytest.fixture
-def lambda_client(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+def lambda_client(app_stack: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    # The command makes its own client: the environment points it at the emulation.
+    monkeypatch.setenv("AWS_ENDPOINT_URL", app_stack.endpoint_url)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    with mock_aws():
-        role = boto3.client("iam", region_name=REGION).create_role(
-            RoleName="fn",
-            AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}),
-        )["Role"]["Arn"]
-        client = boto3.client("lambda", region_name=REGION)
-        for short in ("auth", "catalog"):
-            name = f"warung-prod-{short}"
-            client.create_function(
-                FunctionName=name,
-                Runtime="python3.13",
-                Role=role,
-                Handler="app.handler",
-                Code={"ZipFile": code(1)},
-            )
-            for release in (1, 2, 3):
-                client.update_function_code(FunctionName=name, ZipFile=code(release))
-                client.publish_version(FunctionName=name)
-            client.create_alias(FunctionName=name, Name="live", FunctionVersion="3")
-        yield client
+    iam = boto3.client("iam", region_name=REGION)
+    role = iam.create_role(
+        RoleName=f"rollback-test-{uuid.uuid4().hex[:8]}",
+        AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}),
+    )["Role"]
+    client = boto3.client("lambda", region_name=REGION)
+    names = [f"warung-prod-{short}" for short in ("auth", "catalog")]
+    for name in names:
+        client.create_function(
+            FunctionName=name,
+            Runtime="python3.13",
+            Role=role["Arn"],
+            Handler="app.handler",
+            Code={"ZipFile": code(1)},
+        )
+        for release in (1, 2, 3):
+            client.update_function_code(FunctionName=name, ZipFile=code(release))
+            client.publish_version(FunctionName=name)
+        client.create_alias(FunctionName=name, Name="live", FunctionVersion="3")
+    yield client
+    for name in names:
+        client.delete_function(FunctionName=name)
+    iam.delete_role(RoleName=role["RoleName"])
 
 
 def live(client: Any, short: str) -> str:
