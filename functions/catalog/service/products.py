@@ -167,6 +167,9 @@ def list_products(
         max_price=query.max_price,
         available=query.available,
         sort=query.sort,
+        # The partitions a listing without ``category`` merges: a cursor made before they
+        # change is foreign, and its positions are keyed by names the scope already holds.
+        categories=",".join(repo.every_category()),
     )
     state: dict[str, Any] = decode_cursor(cursor, scope) or {}
     listed = _Listed(query, caller, with_products=bool(query.terms))

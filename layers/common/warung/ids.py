@@ -31,12 +31,37 @@ def new_id(prefix: str = "") -> str:
         if millis == last_ms and last_random + 1 < 1 << _RANDOM_BITS:
             random = last_random + 1
         _last = (millis, random)
-    value = (millis << _RANDOM_BITS) | random
+    return prefix + _id_text((millis << _RANDOM_BITS) | random)
+
+
+def _id_text(value: int) -> str:
     chars = []
     for _ in range(26):
         value, digit = divmod(value, 32)
         chars.append(_CROCKFORD[digit])
-    return prefix + "".join(reversed(chars))
+    return "".join(reversed(chars))
+
+
+def id_bytes(value: str) -> bytes | None:
+    """The 16 bytes of an id made by :func:`new_id` (no prefix), for compact encodings such
+    as pagination cursors; ``None`` for any other string, a lower-case spelling included, so
+    that :func:`id_from_bytes` always gives back exactly ``value``."""
+    if len(value) != 26 or value[0] > "7":  # 26 digits of 5 bits hold 128 bits: 0..7 first
+        return None
+    number = 0
+    for char in value:
+        digit = _CROCKFORD.find(char)
+        if digit < 0:
+            return None
+        number = number * 32 + digit
+    return number.to_bytes(16, "big")
+
+
+def id_from_bytes(data: bytes) -> str:
+    """The id whose :func:`id_bytes` are ``data`` (16 bytes)."""
+    if len(data) != 16:
+        raise ValueError("an id is 16 bytes")
+    return _id_text(int.from_bytes(data, "big"))
 
 
 def id_time_ms(value: str) -> int:

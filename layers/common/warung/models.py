@@ -65,6 +65,11 @@ Limit = Annotated[
 ]
 Cursor = Annotated[
     str | None,
-    Query(max_length=2048, description="Opaque cursor from the previous page's `next_cursor`."),
+    Query(
+        max_length=2048,
+        description="Opaque cursor from the previous page's `next_cursor`: encrypted, and "
+        "valid only for the same list (same filters, same caller); a changed or foreign "
+        "cursor is a 400.",
+    ),
 ]
 PositiveRupiah = Annotated[int, Field(ge=0, description="An amount in whole rupiah (IDR).")]

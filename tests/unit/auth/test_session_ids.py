@@ -1,4 +1,5 @@
-"""Session ids carry their creation time (warung.ids): the guard ends sessions by it."""
+"""Ids carry their creation time (warung.ids): the guard ends sessions by it. They also
+pack into 16 bytes, as pagination cursors carry them."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from types import ModuleType
 
 import pytest
 
-from warung.ids import id_time_ms, new_id
+from warung.ids import id_bytes, id_from_bytes, id_time_ms, new_id
 
 
 def new_id_at(clock: ModuleType, epoch_seconds: float, prefix: str = "") -> str:
@@ -71,3 +72,31 @@ def test_given_a_lower_case_id_when_read_back_then_the_same_time(
 def test_given_something_that_is_not_an_id_when_read_then_value_error(value: str) -> None:
     with pytest.raises(ValueError, match="not an id"):
         id_time_ms(value)
+
+
+@pytest.mark.parametrize("epoch_seconds", [0.0, 1_800_000_000.123, (2**48 - 1) / 1000])
+def test_given_an_id_when_packed_into_16_bytes_then_it_comes_back_the_same(
+    clock: ModuleType, epoch_seconds: float
+) -> None:
+    made = new_id_at(clock, epoch_seconds)
+
+    packed = id_bytes(made)
+
+    assert packed is not None
+    assert len(packed) == 16
+    assert id_from_bytes(packed) == made
+
+
+@pytest.mark.parametrize(
+    "other",
+    [
+        "",
+        "ORDER",
+        "01M8XX6CWFHM8HEE7QV4YSR5S",
+        "01m8xx6cwfhm8hee7qv4ysr5s4",
+        "81M8XX6CWFHM8HEE7QV4YSR5S4",
+    ],
+    ids=["empty", "word", "25-characters", "lower-case", "over-128-bits"],
+)
+def test_given_a_string_that_is_not_an_id_as_made_then_it_has_no_16_bytes(other: str) -> None:
+    assert id_bytes(other) is None
