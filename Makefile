@@ -8,13 +8,16 @@ PY := $(VENV)/bin/python
 SAM_VENV := .venv-sam
 SAM := $(SAM_VENV)/bin/sam
 ENV ?= dev
+# `make package` and `make deploy-packaged`: the S3 bucket of the packaged code, and the file.
+ARTIFACTS_BUCKET ?=
+PACKAGED ?= packaged.yaml
 
 # `sam build` needs the Lambda runtime's Python (3.13) on PATH; pyenv provides it here.
 export PYENV_VERSION ?= 3.11.7:3.12.1:3.13.0
 export PYTHONPATH := tools:layers/common
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help setup dev test test-clock unit integration e2e lint typecheck fmt invoke build deploy bench openapi clean create-admin rotate-signing-key
+.PHONY: help setup dev test test-clock unit integration e2e lint typecheck fmt invoke build package deploy deploy-packaged api-url bench openapi clean create-admin rotate-signing-key
 
 help: ## List the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -93,6 +96,22 @@ build: $(SAM_VENV)/.installed ## sam build (arm64, python3.13, no Docker)
 
 deploy: build ## sam deploy to ENV=dev (default) or ENV=prod
 	$(SAM) deploy --config-env $(ENV)
+
+package: $(SAM_VENV)/.installed ## sam build, then sam package to S3: make package ARTIFACTS_BUCKET=<bucket> [PACKAGED=packaged.yaml]
+	@test -n "$(ARTIFACTS_BUCKET)" || { echo "usage: make package ARTIFACTS_BUCKET=<bucket> [PACKAGED=packaged.yaml]"; exit 2; }
+	$(SAM) build
+	$(SAM) package --template-file .aws-sam/build/template.yaml --s3-bucket "$(ARTIFACTS_BUCKET)" \
+		--s3-prefix warung --output-template-file "$(PACKAGED)"
+
+# A packaged template as it is, without building and without a change-set prompt (what the
+# pipeline deploys to dev, then prod). The template itself is uploaded to the same bucket.
+deploy-packaged: $(SAM_VENV)/.installed ## Deploy a packaged template: make deploy-packaged ENV=dev|prod ARTIFACTS_BUCKET=<bucket> [PACKAGED=packaged.yaml]
+	@test -n "$(ARTIFACTS_BUCKET)" && test -f "$(PACKAGED)" || { echo "usage: make deploy-packaged ENV=dev|prod ARTIFACTS_BUCKET=<bucket> [PACKAGED=packaged.yaml] (made by make package)"; exit 2; }
+	$(SAM) deploy --config-env $(ENV) --template-file "$(PACKAGED)" \
+		--no-resolve-s3 --s3-bucket "$(ARTIFACTS_BUCKET)" --no-confirm-changeset --no-fail-on-empty-changeset
+
+api-url: $(SAM_VENV)/.installed ## Base URL of a deployed stage (stack output ApiUrl): make -s api-url ENV=dev
+	@$(SAM_VENV)/bin/python -m warung_ops.stack_outputs ApiUrl --env $(ENV)
 
 create-admin: $(VENV)/.installed ## Create or promote an admin: make create-admin EMAIL=you@example.com [STAGE=local|dev|prod]
 	@test -n "$(EMAIL)" || { echo "usage: make create-admin EMAIL=you@example.com [STAGE=dev]"; exit 2; }
