@@ -7,6 +7,10 @@ VENV := .venv
 PY := $(VENV)/bin/python
 SAM_VENV := .venv-sam
 SAM := $(SAM_VENV)/bin/sam
+# The policy checkers (checkov, cfn-lint with the serverless rules) pin their own
+# dependencies, which would downgrade the dev environment's: they get theirs.
+POLICY_VENV := .venv-policy
+TRANSLATED := .policy/template.json
 ENV ?= dev
 # `make package` and `make deploy-packaged`: the S3 bucket of the packaged code, and the file.
 ARTIFACTS_BUCKET ?=
@@ -17,7 +21,7 @@ export PYENV_VERSION ?= 3.11.7:3.12.1:3.13.0
 export PYTHONPATH := tools:layers/common
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help setup dev test test-clock unit integration e2e lint typecheck fmt invoke build package deploy deploy-packaged api-url bench openapi clean create-admin rotate-signing-key
+.PHONY: help setup dev test test-clock unit integration e2e lint typecheck policy fmt invoke build package deploy deploy-packaged api-url bench openapi clean create-admin rotate-signing-key
 
 help: ## List the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -39,7 +43,17 @@ $(SAM_VENV)/.installed: requirements-sam.txt
 	$(SAM_VENV)/bin/pip install --quiet -r requirements-sam.txt
 	touch $@
 
-setup: $(VENV)/.installed $(VENV)/.clock-shift $(SAM_VENV)/.installed ## Create the virtual environments
+$(POLICY_VENV)/.installed: requirements-policy.txt
+	test -x $(POLICY_VENV)/bin/python || $(PYTHON_BASE) -m venv $(POLICY_VENV)
+	$(POLICY_VENV)/bin/pip install --quiet --upgrade pip
+	$(POLICY_VENV)/bin/pip install --quiet -r requirements-policy.txt
+	touch $@
+
+# template.yaml as the plain CloudFormation the SAM transform makes of it (offline).
+$(TRANSLATED): template.yaml tools/translate_template.py $(POLICY_VENV)/.installed
+	$(POLICY_VENV)/bin/python tools/translate_template.py template.yaml $@
+
+setup: $(VENV)/.installed $(VENV)/.clock-shift $(SAM_VENV)/.installed $(POLICY_VENV)/.installed ## Create the virtual environments
 
 dev: $(VENV)/.installed ## Run the API locally on http://127.0.0.1:3000 (PORT, EMULATOR_PORT override)
 	$(PY) -m warung_local dev
@@ -70,12 +84,17 @@ integration: $(VENV)/.installed ## Integration tests only (moto)
 e2e: $(VENV)/.installed ## End-to-end tests (local runtime, or API_URL)
 	$(PY) -m pytest tests/e2e
 
-lint: $(VENV)/.installed $(SAM_VENV)/.installed ## ruff, mypy, sam validate --lint, OpenAPI drift
+lint: $(VENV)/.installed $(SAM_VENV)/.installed ## ruff, mypy, sam validate --lint, OpenAPI drift, policy checks
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(MAKE) --no-print-directory typecheck
 	$(SAM) validate --lint
 	$(PY) tools/openapi_doc.py --check
+	$(MAKE) --no-print-directory policy
+
+policy: $(VENV)/.installed $(POLICY_VENV)/.installed $(TRANSLATED) ## cfn-lint (serverless rules) and checkov on the template
+	$(PY) tools/policy_check.py cfn-lint template.yaml
+	$(PY) tools/policy_check.py checkov template.yaml $(TRANSLATED)
 
 typecheck: $(VENV)/.installed ## mypy --strict over the layer, the functions, tools/ and tests/, in one run (also the pre-commit hook)
 	$(VENV)/bin/mypy layers/common functions tools tests
@@ -124,4 +143,4 @@ bench: $(VENV)/.installed $(SAM_VENV)/.installed ## Cold-start imports and packa
 	$(PY) -m warung_bench
 
 clean: ## Remove build output and caches (keeps the virtual environments)
-	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache
+	rm -rf .aws-sam .policy .pytest_cache .mypy_cache .ruff_cache
