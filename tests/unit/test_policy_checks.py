@@ -49,6 +49,13 @@ def test_an_entry_without_a_reason_is_refused(tmp_path: Path) -> None:
         load_skips(skips)
 
 
+def test_zizmor_relaxes_only_hash_pinning_and_says_why() -> None:
+    text = (ROOT / ".github" / "zizmor.yml").read_text(encoding="utf-8")
+    config = yaml.safe_load(text)
+    assert config == {"rules": {"unpinned-uses": {"config": {"policies": {"*": "ref-pin"}}}}}
+    assert "offline" in text, "the reason for ref-pinning is recorded beside it"
+
+
 def test_a_finding_that_no_entry_accepts_fails_the_check() -> None:
     skips = [Skip("checkov", "CKV_AWS_116", ("AuthFunction",), "synchronous")]
     verdict = judge([finding("CKV_AWS_116", "AuthFunction"), finding("CKV_AWS_116", "New")], skips)
