@@ -5,6 +5,7 @@ permissions."""
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import tomllib
@@ -107,6 +108,8 @@ def test_deploy_packaged_deploys_without_building_or_a_change_set_prompt() -> No
             *("ARTIFACTS_BUCKET=artefacts", f"PACKAGED={PACKAGED}"),
         ],
         cwd=ROOT,
+        # Not the flags of a `make test` that runs this suite.
+        env={k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")},
         capture_output=True,
         text=True,
         check=True,

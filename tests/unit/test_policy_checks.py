@@ -30,6 +30,7 @@ def test_every_accepted_finding_carries_its_reason() -> None:
     assert {s.tool for s in skips} == {"cfn-lint", "checkov"}
     for skip in skips:
         assert len(skip.reason.split()) >= 5, f"{skip.tool} {skip.check}: {skip.reason!r}"
+        assert "\n" not in skip.reason, f"{skip.tool} {skip.check}: one line"
         assert skip.resources
         prefix = "CKV_" if skip.tool == "checkov" else "ES"
         assert skip.check.startswith(prefix), skip
