@@ -147,15 +147,11 @@ def cmd_sources(args: argparse.Namespace) -> int:
 
 def cmd_invoke(args: argparse.Namespace) -> int:
     """Run one event through one handler and print its result, as `sam local invoke` does."""
+    from warung_local.config import load_config
     from warung_local.emulation import Emulation, is_listening
     from warung_local.functions import load_functions
     from warung_local.provision import provision
-    from warung_local.template import (
-        DEFAULT_API_PORT,
-        LOCAL_PARAMETER_OVERRIDES,
-        load_template,
-        local_api_parameters,
-    )
+    from warung_local.template import DEFAULT_API_PORT, load_template
 
     result_out: TextIO = sys.stdout
     # Whatever the handler prints (its logs) goes to stderr; stdout carries the result only.
@@ -169,13 +165,11 @@ def cmd_invoke(args: argparse.Namespace) -> int:
         # A job that calls the API (the payment simulator's webhook) reaches a running
         # `dev`: invoke is a process of its own, so there is no lock to wait for.
         api_url = f"http://127.0.0.1:{_env_int('PORT', DEFAULT_API_PORT)}"
+        config = load_config(args.template)
         template = load_template(
             args.template,
-            {
-                **LOCAL_PARAMETER_OVERRIDES,
-                **local_api_parameters(api_url),
-                **parse_overrides(args.parameter_overrides),
-            },
+            config.parameters(api_url, parse_overrides(args.parameter_overrides)),
+            config.stack_name,
         )
         if args.function not in template.functions:
             known = ", ".join(sorted(template.functions))
@@ -213,10 +207,12 @@ def cmd_invoke(args: argparse.Namespace) -> int:
 
 def cmd_event(args: argparse.Namespace) -> int:
     """Print the API Gateway proxy event the gateway would build for a request."""
+    from warung_local.config import load_config
     from warung_local.gateway import Router, build_proxy_event, parse_header_option
-    from warung_local.template import LOCAL_PARAMETER_OVERRIDES, load_template
+    from warung_local.template import load_template
 
-    template = load_template(args.template, dict(LOCAL_PARAMETER_OVERRIDES))
+    config = load_config(args.template)
+    template = load_template(args.template, config.parameters(), config.stack_name)
     split = urlsplit(args.path)
     path = split.path or "/"
     query = parse_qsl(split.query, keep_blank_values=True)
@@ -268,20 +264,15 @@ def env_file_document(
     Parameters that hold the API's own address point at `api_url` (default: the
     endpoint's host on port 3000, where `dev` or `sam local start-api` listens).
     """
+    from warung_local.config import load_config
     from warung_local.functions import DUMMY_CREDENTIALS
-    from warung_local.template import (
-        LOCAL_PARAMETER_OVERRIDES,
-        PhysicalResources,
-        load_template,
-        local_api_parameters,
-    )
+    from warung_local.template import PhysicalResources, load_template
 
+    config = load_config(template_path)
     template = load_template(
         template_path,
-        {
-            **LOCAL_PARAMETER_OVERRIDES,
-            **local_api_parameters(api_url or default_api_url(endpoint)),
-        },
+        config.parameters(api_url or default_api_url(endpoint)),
+        config.stack_name,
     )
     # Queue URLs as the emulation at `endpoint` hands them out; secrets by their
     # suffix-less ARN, which Secrets Manager (and moto) accept as an id.

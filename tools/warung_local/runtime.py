@@ -13,8 +13,9 @@ child's lock and the API's function the parent's. The parent still loads them (f
 With `start_sources=False` (tests that step the drivers themselves) there is no child:
 every function's drivers are built here, idle, as before.
 
-The template's API-address parameters (`PaymentWebhookUrl`) are set to this runtime's
-own gateway, `http://<host>:<port>/v1/payments/webhook`, unless the caller overrides
+The project's API-address parameters (`api_address_parameters` of its
+`[tool.warung_local]` settings; Warung's `PaymentWebhookUrl`) are set to this runtime's
+own gateway, e.g. `http://<host>:<port>/v1/payments/webhook`, unless the caller overrides
 them; the gateway's socket is bound first so that its port (port 0: a free one) is
 known before the template is resolved.
 """
@@ -28,20 +29,16 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from warung_local.config import LocalConfig, load_config
 from warung_local.emulation import Emulation
 from warung_local.functions import InvocationResult, LocalFunction, load_functions
 from warung_local.gateway import Gateway, bind_server
 from warung_local.mail import MailBox
 from warung_local.provision import provision
-from warung_local.seed import seed as run_seeders
+from warung_local.seed import run_seeders
 from warung_local.sources import Driver, build_drivers, stop_all
 from warung_local.sources_process import SourcesProcess, callers_of_api
-from warung_local.template import (
-    LOCAL_PARAMETER_OVERRIDES,
-    Template,
-    load_template,
-    local_api_parameters,
-)
+from warung_local.template import Template, load_template
 
 log = logging.getLogger("warung_local.runtime")
 
@@ -60,14 +57,17 @@ class LocalRuntime:
         start_sources: bool = True,
         parameter_overrides: dict[str, str] | None = None,
         out_of_process: Collection[str] = (),
+        config: LocalConfig | None = None,
     ) -> None:
         self.template_path = Path(template_path)
+        # The project's specifics: stack name, parameter overrides, seeders, data folder.
+        self.config = config or load_config(self.template_path)
         self.host, self.port = host, port
         self.emulator_host, self.emulator_port = emulator_host, emulator_port
         self.seed, self.start_sources = seed, start_sources
         self.user_overrides = dict(parameter_overrides or {})
         # Completed with the API-address parameters once the gateway's port is known.
-        self.parameter_overrides = {**LOCAL_PARAMETER_OVERRIDES, **self.user_overrides}
+        self.parameter_overrides = self.config.parameters(overrides=self.user_overrides)
         self.extra_out_of_process = set(out_of_process)
         self.emulation: Emulation | None = None
         self.gateway: Gateway | None = None
@@ -95,12 +95,10 @@ class LocalRuntime:
         listener = bind_server(self.host, self.port)
         try:
             self.port = int(listener.server_address[1])
-            self.parameter_overrides = {
-                **LOCAL_PARAMETER_OVERRIDES,
-                **local_api_parameters(self.own_api_url),
-                **self.user_overrides,
-            }
-            template = load_template(self.template_path, self.parameter_overrides)
+            self.parameter_overrides = self.config.parameters(self.own_api_url, self.user_overrides)
+            template = load_template(
+                self.template_path, self.parameter_overrides, self.config.stack_name
+            )
             self.emulation = Emulation(self.emulator_host, self.emulator_port).start()
             # Sends from the child process reach the mailbox too: it watches the emulation.
             self.emulation.add_observer(self.mailbox)
@@ -124,7 +122,7 @@ class LocalRuntime:
                 self.sources_process.launch()
             self.functions = load_functions(self._template, endpoint)
             if self.seed:
-                self.seed_lines = run_seeders(self._template, endpoint)
+                self.seed_lines = run_seeders(self._template, endpoint, self.config.seeders)
             in_process = {
                 lid: f for lid, f in self.functions.items() if lid not in self.out_of_process
             }
