@@ -14,7 +14,7 @@ export PYENV_VERSION ?= 3.11.7:3.12.1:3.13.0
 export PYTHONPATH := tools:layers/common
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help setup dev test test-clock unit integration e2e lint typecheck fmt invoke build deploy bench openapi clean create-admin rotate-signing-key
+.PHONY: help setup dev reset test test-clock unit integration e2e lint typecheck fmt invoke build deploy bench openapi clean create-admin rotate-signing-key
 
 help: ## List the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -38,8 +38,12 @@ $(SAM_VENV)/.installed: requirements-sam.txt
 
 setup: $(VENV)/.installed $(VENV)/.clock-shift $(SAM_VENV)/.installed ## Create the virtual environments
 
-dev: $(VENV)/.installed ## Run the API locally on http://127.0.0.1:3000 (PORT, EMULATOR_PORT override)
-	$(PY) -m warung_local dev
+dev: $(VENV)/.installed ## Run the API locally on http://127.0.0.1:3000, data kept in .local/ (PORT, EMULATOR_PORT; RESET=1 starts empty)
+	$(PY) -m warung_local dev $(if $(RESET),--reset)
+
+# Stdlib only: runs with the virtual environment's Python when there is one, else the system's.
+reset: ## Delete the local data (.local/): the next make dev starts empty
+	@$(if $(wildcard $(PY)),$(PY),$(PYTHON_BASE)) -m warung_local reset
 
 # pytest, with every process's wall clock at $(AT) when it is set (tools/clock_shift.py).
 define pytest_at

@@ -1,4 +1,4 @@
-"""`python -m warung_local`: dev, invoke, event, env-file, and sources (which dev starts)."""
+"""`python -m warung_local`: dev, reset, invoke, event, env-file, and sources (which dev starts)."""
 
 from __future__ import annotations
 
@@ -51,6 +51,7 @@ def parse_overrides(items: list[str]) -> dict[str, str]:
 
 def cmd_dev(args: argparse.Namespace) -> int:
     """Run the whole local stack until Ctrl-C or SIGTERM."""
+    from warung_local.config import load_config
     from warung_local.runtime import LocalRuntime
 
     stop = threading.Event()
@@ -60,6 +61,8 @@ def cmd_dev(args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
+    config = load_config(args.template)
+    data_dir = Path(args.data_dir) if args.data_dir else config.data_folder
     runtime = LocalRuntime(
         template_path=args.template,
         host=args.host,
@@ -67,6 +70,9 @@ def cmd_dev(args: argparse.Namespace) -> int:
         emulator_port=args.emulator_port,
         emulator_host=args.emulator_host,
         parameter_overrides=parse_overrides(args.parameter_overrides),
+        config=config,
+        data_dir=data_dir,
+        reset=args.reset,
     )
     runtime.start()
     try:
@@ -76,6 +82,8 @@ def cmd_dev(args: argparse.Namespace) -> int:
         print(f"Docs           {api}/docs", file=out)
         print(f"Emulation      {runtime.endpoint_url}  (AWS_ENDPOINT_URL)", file=out)
         print(f"Mail           {api}/_local/mail", file=out)
+        kept = "restored" if runtime.restored else "new"
+        print(f"Data           {data_dir}  ({kept}; `make reset` deletes it)", file=out)
         print("Routes:", file=out)
         print(runtime.routes_table(), file=out)
         sources = runtime.source_names()
@@ -91,6 +99,22 @@ def cmd_dev(args: argparse.Namespace) -> int:
     finally:
         log.info("stopping")
         runtime.stop()
+    return 0
+
+
+# ------------------------------------------------------------------ reset
+
+
+def cmd_reset(args: argparse.Namespace) -> int:
+    """Delete the local data folder, so that the next `dev` starts empty."""
+    from warung_local.config import load_config
+    from warung_local.local_data import clear
+
+    folder = Path(args.data_dir) if args.data_dir else load_config(args.template).data_folder
+    if clear(folder):
+        print(f"deleted the local data in {folder}")
+    else:
+        print(f"no local data in {folder}: nothing to delete")
     return 0
 
 
@@ -338,7 +362,20 @@ def build_parser() -> argparse.ArgumentParser:
     common(dev)
     dev.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
     dev.add_argument("--port", type=int, default=_env_int("PORT", 3000))
+    dev.add_argument(
+        "--data-dir",
+        default=os.environ.get("LOCAL_DATA_DIR"),
+        help="the folder kept across restarts (default: data_dir of [tool.warung_local])",
+    )
+    dev.add_argument("--reset", action="store_true", help="delete the kept data first: start empty")
     dev.set_defaults(handler=cmd_dev)
+
+    reset = commands.add_parser(
+        "reset", help="delete the data that dev keeps across restarts (.local/)"
+    )
+    reset.add_argument("--template", default=os.environ.get("TEMPLATE", "template.yaml"))
+    reset.add_argument("--data-dir", default=os.environ.get("LOCAL_DATA_DIR"))
+    reset.set_defaults(handler=cmd_reset)
 
     sources = commands.add_parser(
         "sources",

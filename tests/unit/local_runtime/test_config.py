@@ -161,7 +161,8 @@ def test_the_command_line_reports_a_bad_setting_in_one_line(
     assert code == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1
-    assert err.startswith("error: ") and "[tool.warung_local] stack_name" in err
+    assert err.startswith("error: ")
+    assert "[tool.warung_local] stack_name" in err
 
 
 @pytest.mark.parametrize(
