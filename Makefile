@@ -30,15 +30,21 @@ $(VENV)/.clock-shift: tools/clock_shift.py $(VENV)/.installed
 	$(PY) tools/clock_shift.py install >/dev/null
 	touch $@
 
+# tools/ and layers/common on the environment's path: `.venv/bin/python -m warung_local …`
+# works without PYTHONPATH (tools/venv_paths.py).
+$(VENV)/.project-paths: tools/venv_paths.py $(VENV)/.installed
+	$(PY) tools/venv_paths.py install >/dev/null
+	touch $@
+
 $(SAM_VENV)/.installed: requirements-sam.txt
 	test -x $(SAM_VENV)/bin/python || $(PYTHON_BASE) -m venv $(SAM_VENV)
 	$(SAM_VENV)/bin/pip install --quiet --upgrade pip
 	$(SAM_VENV)/bin/pip install --quiet -r requirements-sam.txt
 	touch $@
 
-setup: $(VENV)/.installed $(VENV)/.clock-shift $(SAM_VENV)/.installed ## Create the virtual environments
+setup: $(VENV)/.installed $(VENV)/.clock-shift $(VENV)/.project-paths $(SAM_VENV)/.installed ## Create the virtual environments
 
-dev: $(VENV)/.installed ## Run the API locally on http://127.0.0.1:3000, data kept in .local/ (PORT, EMULATOR_PORT; RESET=1 starts empty)
+dev: $(VENV)/.installed $(VENV)/.project-paths ## Run the API locally on http://127.0.0.1:3000, data kept in .local/ (PORT, EMULATOR_PORT; RESET=1 starts empty)
 	$(PY) -m warung_local dev $(if $(RESET),--reset)
 
 # Stdlib only: runs with the virtual environment's Python when there is one, else the system's.

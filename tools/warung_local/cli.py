@@ -49,11 +49,29 @@ def parse_overrides(items: list[str]) -> dict[str, str]:
     return overrides
 
 
+def _data_folder(args: argparse.Namespace) -> Path:
+    """The data folder a command works on: --data-dir, else $LOCAL_DATA_DIR, else the project's."""
+    from warung_local.local_data import data_folder
+
+    chosen = getattr(args, "data_dir", None)
+    return Path(chosen).resolve() if chosen else data_folder(args.template)
+
+
 def cmd_dev(args: argparse.Namespace) -> int:
     """Run the whole local stack until Ctrl-C or SIGTERM."""
     from warung_local.config import load_config
+    from warung_local.local_data import forget_runtime, record_runtime, running
     from warung_local.runtime import LocalRuntime
 
+    data_dir = _data_folder(args)
+    other = running(data_dir)
+    if other is not None:
+        print(
+            f"a local runtime already runs on {data_dir} (pid {other.pid}, API {other.api_url}): "
+            "stop it first, or give this one another --data-dir",
+            file=sys.stderr,
+        )
+        return 2
     stop = threading.Event()
 
     def request_stop(_signum: int, _frame: FrameType | None) -> None:
@@ -62,7 +80,6 @@ def cmd_dev(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
     config = load_config(args.template)
-    data_dir = Path(args.data_dir) if args.data_dir else config.data_folder
     runtime = LocalRuntime(
         template_path=args.template,
         host=args.host,
@@ -76,6 +93,14 @@ def cmd_dev(args: argparse.Namespace) -> int:
     )
     runtime.start()
     try:
+        # Where it runs, for every other tool (make create-admin, make invoke, env-file).
+        record_runtime(
+            data_dir,
+            api_url=runtime.api_url,
+            endpoint_url=runtime.endpoint_url,
+            emulator_bind=args.emulator_host,
+            template=Path(args.template),
+        )
         out = sys.stdout
         api = runtime.api_url
         print(f"API            {api}", file=out)
@@ -99,6 +124,7 @@ def cmd_dev(args: argparse.Namespace) -> int:
     finally:
         log.info("stopping")
         runtime.stop()
+        forget_runtime(data_dir)
     return 0
 
 
@@ -107,10 +133,17 @@ def cmd_dev(args: argparse.Namespace) -> int:
 
 def cmd_reset(args: argparse.Namespace) -> int:
     """Delete the local data folder, so that the next `dev` starts empty."""
-    from warung_local.config import load_config
-    from warung_local.local_data import clear
+    from warung_local.local_data import clear, running
 
-    folder = Path(args.data_dir) if args.data_dir else load_config(args.template).data_folder
+    folder = _data_folder(args)
+    other = running(folder)
+    if other is not None:
+        print(
+            f"a local runtime is running on {folder} (pid {other.pid}, API {other.api_url}): "
+            "stop `make dev` first",
+            file=sys.stderr,
+        )
+        return 2
     if clear(folder):
         print(f"deleted the local data in {folder}")
     else:
@@ -123,7 +156,7 @@ def cmd_reset(args: argparse.Namespace) -> int:
 
 def cmd_sources(args: argparse.Namespace) -> int:
     """Run the event sources of some functions against a running emulation (see dev)."""
-    from warung_local.emulation import is_listening
+    from warung_local.local_data import NoLocalRuntime, locate_emulation
     from warung_local.sources_process import physical_from_json, run_sources
 
     stop = threading.Event()
@@ -142,10 +175,13 @@ def cmd_sources(args: argparse.Namespace) -> int:
             stop.set()
 
         threading.Thread(target=watch_stdin, name="stdin-eof", daemon=True).start()
-    endpoint = args.endpoint or f"http://{args.emulator_host}:{args.emulator_port}"
-    split = urlsplit(endpoint)
-    if not is_listening(split.hostname or "127.0.0.1", split.port or 80):
-        print(f"no emulation at {endpoint}: start `python -m warung_local dev`", file=sys.stderr)
+    explicit = args.endpoint or (
+        None if args.emulator_port is None else f"http://{args.emulator_host}:{args.emulator_port}"
+    )
+    try:
+        endpoint, _ = locate_emulation(_data_folder(args), explicit)
+    except NoLocalRuntime as exc:
+        print(exc, file=sys.stderr)
         return 2
 
     def ready(message: dict[str, Any]) -> None:
@@ -169,13 +205,42 @@ def cmd_sources(args: argparse.Namespace) -> int:
 # ------------------------------------------------------------------ invoke
 
 
+def choose_emulation(args: argparse.Namespace) -> tuple[str | None, str]:
+    """The emulation `invoke` uses (None: a throwaway one) and the API its functions are told
+    of; says which in one line on stderr.
+
+    --emulator-port (or EMULATOR_PORT) names one; else the `dev` recorded in the data folder.
+    """
+    from warung_local.local_data import is_listening, running
+    from warung_local.template import DEFAULT_API_PORT
+
+    default_api = f"http://127.0.0.1:{_env_int('PORT', DEFAULT_API_PORT)}"
+    if args.emulator_port is not None:
+        where = f"{args.emulator_host}:{args.emulator_port}"
+        if is_listening(args.emulator_host, args.emulator_port):
+            print(f"invoke: using the running emulation at http://{where}", file=sys.stderr)
+            return f"http://{where}", default_api
+        print(f"invoke: no emulation on {where}: using a throwaway emulation", file=sys.stderr)
+        return None, default_api
+    record = running(_data_folder(args))
+    if record is None:
+        print("invoke: no local runtime running: using a throwaway emulation", file=sys.stderr)
+        return None, default_api
+    print(
+        f"invoke: using the running local runtime (pid {record.pid}): emulation "
+        f"{record.endpoint_url}, API {record.api_url}",
+        file=sys.stderr,
+    )
+    return record.endpoint_url, record.api_url
+
+
 def cmd_invoke(args: argparse.Namespace) -> int:
     """Run one event through one handler and print its result, as `sam local invoke` does."""
     from warung_local.config import load_config
-    from warung_local.emulation import Emulation, is_listening
+    from warung_local.emulation import Emulation
     from warung_local.functions import load_functions
     from warung_local.provision import provision
-    from warung_local.template import DEFAULT_API_PORT, load_template
+    from warung_local.template import load_template
 
     result_out: TextIO = sys.stdout
     # Whatever the handler prints (its logs) goes to stderr; stdout carries the result only.
@@ -188,7 +253,7 @@ def cmd_invoke(args: argparse.Namespace) -> int:
         )
         # A job that calls the API (the payment simulator's webhook) reaches a running
         # `dev`: invoke is a process of its own, so there is no lock to wait for.
-        api_url = f"http://127.0.0.1:{_env_int('PORT', DEFAULT_API_PORT)}"
+        running_endpoint, api_url = choose_emulation(args)
         config = load_config(args.template)
         template = load_template(
             args.template,
@@ -200,12 +265,11 @@ def cmd_invoke(args: argparse.Namespace) -> int:
             print(f"unknown function {args.function}; the template has: {known}", file=sys.stderr)
             return 2
         private: Emulation | None = None
-        if is_listening(args.emulator_host, args.emulator_port):
-            endpoint = f"http://{args.emulator_host}:{args.emulator_port}"
-            log.info("using the running emulation at %s", endpoint)
-        else:
+        if running_endpoint is None:
             private = Emulation().start()
             endpoint = private.endpoint_url
+        else:
+            endpoint = running_endpoint
         try:
             resolved = template.with_physical(provision(template, endpoint))
             function = load_functions(resolved, endpoint, only={args.function}, eager=False)[
@@ -321,13 +385,40 @@ def render_env_file(document: dict[str, Any]) -> str:
     return json.dumps(document, indent=2, sort_keys=False) + "\n"
 
 
+DOCKER_HOST = "172.17.0.1"  # the Docker host as a container on the default bridge sees it
+DEFAULT_EMULATOR_PORT = 4566
+
+
 def cmd_env_file(args: argparse.Namespace) -> int:
-    """Write the SAM env-vars file for running the functions in Docker against the emulation."""
-    text = render_env_file(env_file_document(args.template, args.endpoint, args.api_url))
+    """Write the SAM env-vars file for running the functions in Docker against the emulation.
+
+    The ports are the running `dev`'s (its data folder's runtime.json) unless --endpoint
+    gives the emulation; without a running `dev`, `dev`'s default ports.
+    """
+    from warung_local.local_data import running
+    from warung_local.template import DEFAULT_API_PORT
+
     out = Path(args.out)
+    endpoint, api_url = args.endpoint, args.api_url
+    if endpoint is not None:
+        said = f"wrote {out} for the emulation at {endpoint}"
+    else:
+        record = running(_data_folder(args))
+        if record is None:
+            ports = (DEFAULT_EMULATOR_PORT, DEFAULT_API_PORT)
+            said = f"no local runtime running: wrote {out} for dev's default ports"
+        else:
+            ports = (record.emulator_port, record.port)
+            said = f"wrote {out} for the running local runtime (pid {record.pid})"
+            if record.emulator_bind not in {"0.0.0.0", ""}:  # noqa: S104 - compared, not bound
+                said += "; it listens on loopback only: start it with EMULATOR_HOST=0.0.0.0"
+        endpoint = f"http://{args.docker_host}:{ports[0]}"
+        api_url = api_url or f"http://{args.docker_host}:{ports[1]}"
+        said = f"{said} (emulation {endpoint}, API {api_url})"
+    text = render_env_file(env_file_document(args.template, endpoint, api_url))
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text, encoding="utf-8")
-    print(f"wrote {out}", file=sys.stderr)
+    print(said, file=sys.stderr)
     return 0
 
 
@@ -342,14 +433,26 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     commands = parser.add_subparsers(dest="command", required=True)
 
-    def common(sub: argparse.ArgumentParser) -> None:
+    def common(sub: argparse.ArgumentParser, emulator_port: int | None = None) -> None:
         sub.add_argument(
             "--template",
             default=os.environ.get("TEMPLATE", "template.yaml"),
             help="SAM template (default template.yaml)",
         )
-        sub.add_argument("--emulator-port", type=int, default=_env_int("EMULATOR_PORT", 4566))
+        port = os.environ.get("EMULATOR_PORT")
+        sub.add_argument(
+            "--emulator-port",
+            type=int,
+            default=int(port) if port else emulator_port,
+            help="default: $EMULATOR_PORT, else "
+            + (str(emulator_port) if emulator_port else "the running dev's (.local/runtime.json)"),
+        )
         sub.add_argument("--emulator-host", default=os.environ.get("EMULATOR_HOST", "127.0.0.1"))
+        sub.add_argument(
+            "--data-dir",
+            help="the local data folder (default: $LOCAL_DATA_DIR, else data_dir of "
+            "[tool.warung_local])",
+        )
         sub.add_argument(
             "--parameter-overrides",
             nargs="*",
@@ -359,14 +462,9 @@ def build_parser() -> argparse.ArgumentParser:
         )
 
     dev = commands.add_parser("dev", help="run the API, the emulation and every event source")
-    common(dev)
+    common(dev, emulator_port=4566)
     dev.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
     dev.add_argument("--port", type=int, default=_env_int("PORT", 3000))
-    dev.add_argument(
-        "--data-dir",
-        default=os.environ.get("LOCAL_DATA_DIR"),
-        help="the folder kept across restarts (default: data_dir of [tool.warung_local])",
-    )
     dev.add_argument("--reset", action="store_true", help="delete the kept data first: start empty")
     dev.set_defaults(handler=cmd_dev)
 
@@ -374,7 +472,7 @@ def build_parser() -> argparse.ArgumentParser:
         "reset", help="delete the data that dev keeps across restarts (.local/)"
     )
     reset.add_argument("--template", default=os.environ.get("TEMPLATE", "template.yaml"))
-    reset.add_argument("--data-dir", default=os.environ.get("LOCAL_DATA_DIR"))
+    reset.add_argument("--data-dir", help="default: $LOCAL_DATA_DIR, else the project's")
     reset.set_defaults(handler=cmd_reset)
 
     sources = commands.add_parser(
@@ -430,12 +528,22 @@ def build_parser() -> argparse.ArgumentParser:
     env_file.add_argument("--template", default=os.environ.get("TEMPLATE", "template.yaml"))
     env_file.add_argument("--out", default="env/docker.json")
     env_file.add_argument(
-        "--endpoint", default="http://172.17.0.1:4566", help="the emulation as seen from Docker"
+        "--docker-host",
+        default=DOCKER_HOST,
+        help=f"this machine as containers see it (default {DOCKER_HOST}; "
+        "Docker Desktop: host.docker.internal)",
+    )
+    env_file.add_argument(
+        "--endpoint",
+        help="the emulation as seen from Docker (default: the running dev's port on the "
+        f"Docker host, else {DEFAULT_EMULATOR_PORT})",
     )
     env_file.add_argument(
         "--api-url",
-        help="the local API as seen from Docker (default: the endpoint's host, port 3000)",
+        help="the local API as seen from Docker (default: the running dev's port on the "
+        "Docker host, else 3000)",
     )
+    env_file.add_argument("--data-dir", help="default: $LOCAL_DATA_DIR, else the project's")
     env_file.set_defaults(handler=cmd_env_file)
     return parser
 
