@@ -44,7 +44,7 @@ $(SAM_VENV)/.installed: requirements-sam.txt
 
 setup: $(VENV)/.installed $(VENV)/.clock-shift $(VENV)/.project-paths $(SAM_VENV)/.installed ## Create the virtual environments
 
-dev: $(VENV)/.installed $(VENV)/.project-paths ## Run the API locally on http://127.0.0.1:3000, data kept in .local/ (PORT, EMULATOR_PORT; RESET=1 starts empty)
+dev: $(VENV)/.installed $(VENV)/.project-paths ## Run the API locally on http://127.0.0.1:3000, data kept in .local/ (PORT, EMULATOR_PORT, CORS_ORIGIN; RESET=1 starts empty)
 	$(PY) -m warung_local dev $(if $(RESET),--reset)
 
 # Stdlib only: runs with the virtual environment's Python when there is one, else the system's.

@@ -90,6 +90,7 @@ def cmd_dev(args: argparse.Namespace) -> int:
         config=config,
         data_dir=data_dir,
         reset=args.reset,
+        cors_origin=args.cors_origin,
     )
     runtime.start()
     try:
@@ -107,6 +108,8 @@ def cmd_dev(args: argparse.Namespace) -> int:
         print(f"Docs           {api}/docs", file=out)
         print(f"Emulation      {runtime.endpoint_url}  (AWS_ENDPOINT_URL)", file=out)
         print(f"Mail           {api}/_local/mail", file=out)
+        if runtime.template.api.cors:
+            print(f"CORS           {runtime.cors.describe()}", file=out)
         kept = "restored" if runtime.restored else "new"
         print(f"Data           {data_dir}  ({kept}; `make reset` deletes it)", file=out)
         print("Routes:", file=out)
@@ -466,6 +469,12 @@ def build_parser() -> argparse.ArgumentParser:
     dev.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
     dev.add_argument("--port", type=int, default=_env_int("PORT", 3000))
     dev.add_argument("--reset", action="store_true", help="delete the kept data first: start empty")
+    dev.add_argument(
+        "--cors-origin",
+        default=os.environ.get("CORS_ORIGIN") or None,
+        help="the one browser origin allowed (default: any http://localhost:<port> or "
+        "http://127.0.0.1:<port>)",
+    )
     dev.set_defaults(handler=cmd_dev)
 
     reset = commands.add_parser(

@@ -9,7 +9,8 @@ function's proxy response becomes the HTTP response.
 What API Gateway answers itself is answered here as problem+json: no route (404),
 a body over API Gateway's 10 MB limit (413), a failed function or a malformed
 response (502, no stack trace; the details go to the log). CORS preflights are
-answered from the Api's Cors settings, as SAM's mock integration does.
+answered from the Api's Cors settings, as SAM's mock integration does, except for the
+origin: see `CorsPolicy`.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import datetime as dt
 import fnmatch
 import json
 import logging
+import re
 import sys
 import threading
 import time
@@ -42,6 +44,71 @@ LocalEndpoint = Callable[
 ]
 # Invokes a function by logical id: returns (ok, payload).
 Invoker = Callable[[str, dict[str, Any], str], tuple[bool, Any]]
+
+
+# ------------------------------------------------------------------ CORS
+
+_LOCAL_ORIGIN = re.compile(r"http://(localhost|127\.0\.0\.1|\[::1\])(:[0-9]{1,5})?")
+_ORIGIN = re.compile(
+    r"https?://[A-Za-z0-9.\-]+(:[0-9]{1,5})?|https?://\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?"
+)
+
+
+class CorsPolicy:
+    """Which browser origins may read the local API's answers.
+
+    A deployed stage names one origin (the template's Cors and the functions' settings).
+    Locally a front end runs wherever its dev server started, so any `http://localhost:<port>`
+    or `http://127.0.0.1:<port>` origin (and `http://[::1]:<port>`) is allowed, echoed
+    exactly with `Vary: Origin`; every other origin gets no `Access-Control-Allow-Origin`.
+    `only` (`--cors-origin`, `CORS_ORIGIN`) allows exactly that one origin instead. It applies
+    when the template's API declares Cors at all, to preflights and to every answer.
+    """
+
+    def __init__(self, only: str | None = None) -> None:
+        if only is not None and not _ORIGIN.fullmatch(only):
+            raise ValueError(
+                f"--cors-origin: expected an origin such as http://localhost:5173 "
+                f"(scheme, host and port only), got {only!r}"
+            )
+        self.only = only
+
+    def allows(self, origin: str | None) -> bool:
+        """Whether a request from `origin` (its Origin header) may read the answer."""
+        if not origin:
+            return False
+        if self.only is not None:
+            return origin == self.only
+        return _LOCAL_ORIGIN.fullmatch(origin) is not None
+
+    def describe(self) -> str:
+        """The policy in a few words, for the startup banner."""
+        if self.only is not None:
+            return f"{self.only} only"
+        return (
+            "any http://localhost:<port> or http://127.0.0.1:<port> origin (CORS_ORIGIN=… for one)"
+        )
+
+    def apply(self, headers: list[tuple[str, str]], origin: str | None) -> list[tuple[str, str]]:
+        """An answer's headers with this policy's CORS headers in place of the function's."""
+        allowed = self.allows(origin)
+        dropped = {"access-control-allow-origin", "vary"}
+        if not allowed:
+            dropped |= {"access-control-expose-headers", "access-control-allow-credentials"}
+        vary = [
+            part.strip()
+            for name, value in headers
+            if name.lower() == "vary"
+            for part in value.split(",")
+            if part.strip()
+        ]
+        if not any(part.lower() == "origin" for part in vary):
+            vary.append("Origin")
+        result = [(name, value) for name, value in headers if name.lower() not in dropped]
+        result.append(("Vary", ", ".join(vary)))
+        if allowed and origin:
+            result.append(("Access-Control-Allow-Origin", origin))
+        return result
 
 
 # ------------------------------------------------------------------ routing
@@ -334,8 +401,10 @@ class Gateway:
         port: int = 3000,
         local_endpoints: dict[str, LocalEndpoint] | None = None,
         server: ThreadingHTTPServer | None = None,
+        cors: CorsPolicy | None = None,
     ) -> None:
         self.router = Router(routes)
+        self.cors = cors or CorsPolicy()
         self.api = api
         self.invoke = invoke
         self.host = host
@@ -416,10 +485,10 @@ class Gateway:
         return status, headers, body
 
     def cors_preflight(self, request_id: str) -> tuple[int, list[tuple[str, str]], bytes]:
-        """The answer of SAM's CORS mock integration to an OPTIONS request."""
+        """The answer of SAM's CORS mock integration to an OPTIONS request (its origin is set
+        by the `CorsPolicy`, like every answer's)."""
         cors = self.api.cors or {}
         names = {
-            "AllowOrigin": "Access-Control-Allow-Origin",
             "AllowHeaders": "Access-Control-Allow-Headers",
             "AllowMethods": "Access-Control-Allow-Methods",
             "MaxAge": "Access-Control-Max-Age",
@@ -441,6 +510,21 @@ class Gateway:
         host: str,
     ) -> tuple[int, list[tuple[str, str]], bytes]:
         """Answer one HTTP request: (status, headers, body)."""
+        status, out_headers, data = self._answer(method, target, headers, body, source_ip, host)
+        if self.api.cors:
+            origin = next((v for k, v in reversed(headers) if k.lower() == "origin"), None)
+            out_headers = self.cors.apply(out_headers, origin)
+        return status, out_headers, data
+
+    def _answer(
+        self,
+        method: str,
+        target: str,
+        headers: list[tuple[str, str]],
+        body: bytes,
+        source_ip: str,
+        host: str,
+    ) -> tuple[int, list[tuple[str, str]], bytes]:
         request_id = str(uuid.uuid4())
         split = urlsplit(target)
         path = split.path or "/"

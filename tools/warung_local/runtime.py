@@ -36,7 +36,7 @@ from typing import Any
 from warung_local.config import LocalConfig, load_config
 from warung_local.emulation import Emulation
 from warung_local.functions import InvocationResult, LocalFunction, load_functions
-from warung_local.gateway import Gateway, bind_server
+from warung_local.gateway import CorsPolicy, Gateway, bind_server
 from warung_local.local_data import clear
 from warung_local.mail import MailBox
 from warung_local.persistence import StateKeeper
@@ -66,6 +66,7 @@ class LocalRuntime:
         config: LocalConfig | None = None,
         data_dir: Path | None = None,
         reset: bool = False,
+        cors_origin: str | None = None,
     ) -> None:
         self.template_path = Path(template_path)
         # The project's specifics: stack name, parameter overrides, seeders, data folder.
@@ -81,6 +82,8 @@ class LocalRuntime:
         # `reset` empties the folder first. Without one, every start begins empty.
         self.data_dir = None if data_dir is None else Path(data_dir).resolve()
         self.reset = reset
+        # Any local origin, or exactly `cors_origin` (checked now: a typo fails at once).
+        self.cors = CorsPolicy(cors_origin)
         self.keeper: StateKeeper | None = None
         self.emulation: Emulation | None = None
         self.gateway: Gateway | None = None
@@ -156,6 +159,7 @@ class LocalRuntime:
                 self.port,
                 local_endpoints={"/_local/mail": self._mail_endpoint},
                 server=listener,
+                cors=self.cors,
             )
         except BaseException:
             listener.server_close()
