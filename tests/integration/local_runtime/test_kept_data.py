@@ -249,3 +249,32 @@ def test_a_killed_dev_keeps_what_was_written_a_moment_before(tmp_path: Path) -> 
         )
         assert "Item" in item
         stop_dev(second)
+
+
+def test_data_that_cannot_be_read_stops_dev_in_one_line_and_is_left_alone(tmp_path: Path) -> None:
+    # given: a data folder whose state file is not one (a broken disk, another tool's file)
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "emulation.pickle").write_bytes(b"not a pickle")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(["tools", "layers/common"])}
+
+    # when: dev starts on it
+    command = ["dev", "--template", str(FIXTURE_TEMPLATE), "--port", "0", "--emulator-port", "0"]
+    result = subprocess.run(
+        [sys.executable, "-m", "warung_local", *command, "--data-dir", str(data)],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    # then: one line says what is wrong and what to do; the file is kept for the developer
+    assert result.returncode == 1
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1
+    assert f"cannot read the saved local data in {data / 'emulation.pickle'}" in errors[0]
+    assert "`make reset`" in errors[0]
+    assert "Traceback" not in result.stderr
+    assert (data / "emulation.pickle").read_bytes() == b"not a pickle"
