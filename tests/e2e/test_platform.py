@@ -94,6 +94,18 @@ def test_cors_preflight_allows_the_configured_origin(api_url: str) -> None:
     assert headers["Access-Control-Allow-Origin"] == "http://localhost:5173"
 
 
+@pytest.mark.usefixtures("local_only")
+def test_locally_a_front_end_on_any_port_reads_answers_and_their_headers(api_url: str) -> None:
+    # A dev server on another port than the template's origin (5173) sees what 5173 sees.
+    origin = "http://localhost:3001"
+    status, headers, _ = fetch(f"{api_url}/v1/health", headers={"Origin": origin})
+
+    assert status == 200
+    assert headers["Access-Control-Allow-Origin"] == origin
+    assert "X-Request-Id" in headers["Access-Control-Expose-Headers"].split(",")
+    assert "Origin" in headers["Vary"]
+
+
 @pytest.mark.parametrize("method", ["POST", "PUT", "PATCH", "DELETE"])
 def test_unsupported_method_on_health_is_405_with_allow(api_url: str, method: str) -> None:
     status, headers, body = fetch(f"{api_url}/v1/health", method=method)

@@ -20,9 +20,9 @@ from urllib.request import Request, urlopen
 
 import pytest
 from support.http import Reply, call
+from warung_demo.seeders import demo_accounts, signing_key
 
 from warung_local.runtime import LocalRuntime
-from warung_local.seed import demo_accounts, signing_key
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCUMENT = json.loads((ROOT / "docs" / "openapi.json").read_text(encoding="utf-8"))

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import os
+import shutil
+import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -40,17 +43,23 @@ def running_dev(
     template: Path | None = None,
     args: Sequence[str] = (),
     startup_s: float = 90.0,
+    data_dir: Path | None = None,
 ) -> Iterator[Dev]:
     """`dev` on free ports (and ``args``), ready to serve; killed afterwards if it still runs.
 
-    Output goes to ``log_path``: a pipe nobody reads would block the server once full.
+    Output goes to ``log_path``: a pipe nobody reads would block the server once full. The
+    data it keeps across restarts goes to ``data_dir``, or to a folder of its own that is
+    deleted afterwards: never the developer's `.local/`.
     """
+    own_data = data_dir is None
+    folder = Path(tempfile.mkdtemp(prefix="warung-dev-data-")) if data_dir is None else data_dir
     port, emulator_port = free_port(), free_port()
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(["tools", "layers/common"])}
     command = [sys.executable, "-m", "warung_local", "dev"]
     if template is not None:
         command += ["--template", str(template)]
-    command += ["--port", str(port), "--emulator-port", str(emulator_port), *args]
+    command += ["--port", str(port), "--emulator-port", str(emulator_port)]
+    command += ["--data-dir", str(folder), *args]
     with log_path.open("wb") as log:
         process = subprocess.Popen(command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
     dev = Dev(process, port, emulator_port, log_path)
@@ -65,3 +74,14 @@ def running_dev(
         if process.poll() is None:
             process.kill()
             process.wait()
+        if own_data:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def stop_dev(dev: Dev, timeout_s: float = 45.0) -> int:
+    """Stop `dev` as Ctrl-C does; its exit code (the test fails if it does not stop)."""
+    dev.process.send_signal(signal.SIGINT)
+    try:
+        return dev.process.wait(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"dev did not stop within {timeout_s:.0f} s of SIGINT:\n{dev.output[-3000:]}")

@@ -16,7 +16,7 @@ import argparse
 import sys
 from typing import Any
 
-from warung_ops.accounts import ROOT, configure
+from warung_ops.accounts import LOCAL_ENDPOINT_HELP, ROOT, configure
 
 DEMO_OWNER = "owner@example.com"
 EVERY_DAY = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -360,9 +360,15 @@ def main() -> int:
     parser = argparse.ArgumentParser(description="Demo merchants (local runtime only).")
     commands = parser.add_subparsers(dest="command", required=True)
     seed = commands.add_parser("seed-demo", help="open, approve and stock the demo merchants")
-    seed.add_argument("--endpoint", help="local emulation URL (default from EMULATOR_PORT)")
+    seed.add_argument("--endpoint", help=LOCAL_ENDPOINT_HELP)
     args = parser.parse_args()
-    configure("local", args.endpoint, "ap-southeast-1")
+    from warung_local.local_data import NoLocalRuntime
+
+    try:
+        configure("local", args.endpoint, "ap-southeast-1")
+    except NoLocalRuntime as exc:
+        print(exc, file=sys.stderr)
+        return 2
     seed_demo()
     return 0
 

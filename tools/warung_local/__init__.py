@@ -1,4 +1,4 @@
-"""Warung's Docker-free local runtime.
+"""A Docker-free local runtime for SAM templates (Warung's `make dev`).
 
 It reads `template.yaml`, starts an embedded AWS emulation (moto), creates the
 template's tables, queues and secrets in it, runs each function's handler in-process

@@ -1,4 +1,4 @@
-"""`python -m warung_local`: dev, invoke, event, env-file, and sources (which dev starts)."""
+"""`python -m warung_local`: dev, reset, invoke, event, env-file, and sources (which dev starts)."""
 
 from __future__ import annotations
 
@@ -49,10 +49,29 @@ def parse_overrides(items: list[str]) -> dict[str, str]:
     return overrides
 
 
+def _data_folder(args: argparse.Namespace) -> Path:
+    """The data folder a command works on: --data-dir, else $LOCAL_DATA_DIR, else the project's."""
+    from warung_local.local_data import data_folder
+
+    chosen = getattr(args, "data_dir", None)
+    return Path(chosen).resolve() if chosen else data_folder(args.template)
+
+
 def cmd_dev(args: argparse.Namespace) -> int:
     """Run the whole local stack until Ctrl-C or SIGTERM."""
+    from warung_local.config import load_config
+    from warung_local.local_data import forget_runtime, record_runtime, running
     from warung_local.runtime import LocalRuntime
 
+    data_dir = _data_folder(args)
+    other = running(data_dir)
+    if other is not None:
+        print(
+            f"a local runtime already runs on {data_dir} (pid {other.pid}, API {other.api_url}): "
+            "stop it first, or give this one another --data-dir",
+            file=sys.stderr,
+        )
+        return 2
     stop = threading.Event()
 
     def request_stop(_signum: int, _frame: FrameType | None) -> None:
@@ -60,6 +79,7 @@ def cmd_dev(args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
+    config = load_config(args.template)
     runtime = LocalRuntime(
         template_path=args.template,
         host=args.host,
@@ -67,15 +87,31 @@ def cmd_dev(args: argparse.Namespace) -> int:
         emulator_port=args.emulator_port,
         emulator_host=args.emulator_host,
         parameter_overrides=parse_overrides(args.parameter_overrides),
+        config=config,
+        data_dir=data_dir,
+        reset=args.reset,
+        cors_origin=args.cors_origin,
     )
     runtime.start()
     try:
+        # Where it runs, for every other tool (make create-admin, make invoke, env-file).
+        record_runtime(
+            data_dir,
+            api_url=runtime.api_url,
+            endpoint_url=runtime.endpoint_url,
+            emulator_bind=args.emulator_host,
+            template=Path(args.template),
+        )
         out = sys.stdout
         api = runtime.api_url
         print(f"API            {api}", file=out)
         print(f"Docs           {api}/docs", file=out)
         print(f"Emulation      {runtime.endpoint_url}  (AWS_ENDPOINT_URL)", file=out)
         print(f"Mail           {api}/_local/mail", file=out)
+        if runtime.template.api.cors:
+            print(f"CORS           {runtime.cors.describe()}", file=out)
+        kept = "restored" if runtime.restored else "new"
+        print(f"Data           {data_dir}  ({kept}; `make reset` deletes it)", file=out)
         print("Routes:", file=out)
         print(runtime.routes_table(), file=out)
         sources = runtime.source_names()
@@ -91,6 +127,30 @@ def cmd_dev(args: argparse.Namespace) -> int:
     finally:
         log.info("stopping")
         runtime.stop()
+        forget_runtime(data_dir)
+    return 0
+
+
+# ------------------------------------------------------------------ reset
+
+
+def cmd_reset(args: argparse.Namespace) -> int:
+    """Delete the local data folder, so that the next `dev` starts empty."""
+    from warung_local.local_data import clear, running
+
+    folder = _data_folder(args)
+    other = running(folder)
+    if other is not None:
+        print(
+            f"a local runtime is running on {folder} (pid {other.pid}, API {other.api_url}): "
+            "stop `make dev` first",
+            file=sys.stderr,
+        )
+        return 2
+    if clear(folder):
+        print(f"deleted the local data in {folder}")
+    else:
+        print(f"no local data in {folder}: nothing to delete")
     return 0
 
 
@@ -99,7 +159,7 @@ def cmd_dev(args: argparse.Namespace) -> int:
 
 def cmd_sources(args: argparse.Namespace) -> int:
     """Run the event sources of some functions against a running emulation (see dev)."""
-    from warung_local.emulation import is_listening
+    from warung_local.local_data import NoLocalRuntime, locate_emulation
     from warung_local.sources_process import physical_from_json, run_sources
 
     stop = threading.Event()
@@ -118,10 +178,13 @@ def cmd_sources(args: argparse.Namespace) -> int:
             stop.set()
 
         threading.Thread(target=watch_stdin, name="stdin-eof", daemon=True).start()
-    endpoint = args.endpoint or f"http://{args.emulator_host}:{args.emulator_port}"
-    split = urlsplit(endpoint)
-    if not is_listening(split.hostname or "127.0.0.1", split.port or 80):
-        print(f"no emulation at {endpoint}: start `python -m warung_local dev`", file=sys.stderr)
+    explicit = args.endpoint or (
+        None if args.emulator_port is None else f"http://{args.emulator_host}:{args.emulator_port}"
+    )
+    try:
+        endpoint, _ = locate_emulation(_data_folder(args), explicit)
+    except NoLocalRuntime as exc:
+        print(exc, file=sys.stderr)
         return 2
 
     def ready(message: dict[str, Any]) -> None:
@@ -145,17 +208,42 @@ def cmd_sources(args: argparse.Namespace) -> int:
 # ------------------------------------------------------------------ invoke
 
 
+def choose_emulation(args: argparse.Namespace) -> tuple[str | None, str]:
+    """The emulation `invoke` uses (None: a throwaway one) and the API its functions are told
+    of; says which in one line on stderr.
+
+    --emulator-port (or EMULATOR_PORT) names one; else the `dev` recorded in the data folder.
+    """
+    from warung_local.local_data import is_listening, running
+    from warung_local.template import DEFAULT_API_PORT
+
+    default_api = f"http://127.0.0.1:{_env_int('PORT', DEFAULT_API_PORT)}"
+    if args.emulator_port is not None:
+        where = f"{args.emulator_host}:{args.emulator_port}"
+        if is_listening(args.emulator_host, args.emulator_port):
+            print(f"invoke: using the running emulation at http://{where}", file=sys.stderr)
+            return f"http://{where}", default_api
+        print(f"invoke: no emulation on {where}: using a throwaway emulation", file=sys.stderr)
+        return None, default_api
+    record = running(_data_folder(args))
+    if record is None:
+        print("invoke: no local runtime running: using a throwaway emulation", file=sys.stderr)
+        return None, default_api
+    print(
+        f"invoke: using the running local runtime (pid {record.pid}): emulation "
+        f"{record.endpoint_url}, API {record.api_url}",
+        file=sys.stderr,
+    )
+    return record.endpoint_url, record.api_url
+
+
 def cmd_invoke(args: argparse.Namespace) -> int:
     """Run one event through one handler and print its result, as `sam local invoke` does."""
-    from warung_local.emulation import Emulation, is_listening
+    from warung_local.config import load_config
+    from warung_local.emulation import Emulation
     from warung_local.functions import load_functions
     from warung_local.provision import provision
-    from warung_local.template import (
-        DEFAULT_API_PORT,
-        LOCAL_PARAMETER_OVERRIDES,
-        load_template,
-        local_api_parameters,
-    )
+    from warung_local.template import load_template
 
     result_out: TextIO = sys.stdout
     # Whatever the handler prints (its logs) goes to stderr; stdout carries the result only.
@@ -168,26 +256,23 @@ def cmd_invoke(args: argparse.Namespace) -> int:
         )
         # A job that calls the API (the payment simulator's webhook) reaches a running
         # `dev`: invoke is a process of its own, so there is no lock to wait for.
-        api_url = f"http://127.0.0.1:{_env_int('PORT', DEFAULT_API_PORT)}"
+        running_endpoint, api_url = choose_emulation(args)
+        config = load_config(args.template)
         template = load_template(
             args.template,
-            {
-                **LOCAL_PARAMETER_OVERRIDES,
-                **local_api_parameters(api_url),
-                **parse_overrides(args.parameter_overrides),
-            },
+            config.parameters(api_url, parse_overrides(args.parameter_overrides)),
+            config.stack_name,
         )
         if args.function not in template.functions:
             known = ", ".join(sorted(template.functions))
             print(f"unknown function {args.function}; the template has: {known}", file=sys.stderr)
             return 2
         private: Emulation | None = None
-        if is_listening(args.emulator_host, args.emulator_port):
-            endpoint = f"http://{args.emulator_host}:{args.emulator_port}"
-            log.info("using the running emulation at %s", endpoint)
-        else:
+        if running_endpoint is None:
             private = Emulation().start()
             endpoint = private.endpoint_url
+        else:
+            endpoint = running_endpoint
         try:
             resolved = template.with_physical(provision(template, endpoint))
             function = load_functions(resolved, endpoint, only={args.function}, eager=False)[
@@ -213,10 +298,12 @@ def cmd_invoke(args: argparse.Namespace) -> int:
 
 def cmd_event(args: argparse.Namespace) -> int:
     """Print the API Gateway proxy event the gateway would build for a request."""
+    from warung_local.config import load_config
     from warung_local.gateway import Router, build_proxy_event, parse_header_option
-    from warung_local.template import LOCAL_PARAMETER_OVERRIDES, load_template
+    from warung_local.template import load_template
 
-    template = load_template(args.template, dict(LOCAL_PARAMETER_OVERRIDES))
+    config = load_config(args.template)
+    template = load_template(args.template, config.parameters(), config.stack_name)
     split = urlsplit(args.path)
     path = split.path or "/"
     query = parse_qsl(split.query, keep_blank_values=True)
@@ -268,20 +355,15 @@ def env_file_document(
     Parameters that hold the API's own address point at `api_url` (default: the
     endpoint's host on port 3000, where `dev` or `sam local start-api` listens).
     """
+    from warung_local.config import load_config
     from warung_local.functions import DUMMY_CREDENTIALS
-    from warung_local.template import (
-        LOCAL_PARAMETER_OVERRIDES,
-        PhysicalResources,
-        load_template,
-        local_api_parameters,
-    )
+    from warung_local.template import PhysicalResources, load_template
 
+    config = load_config(template_path)
     template = load_template(
         template_path,
-        {
-            **LOCAL_PARAMETER_OVERRIDES,
-            **local_api_parameters(api_url or default_api_url(endpoint)),
-        },
+        config.parameters(api_url or default_api_url(endpoint)),
+        config.stack_name,
     )
     # Queue URLs as the emulation at `endpoint` hands them out; secrets by their
     # suffix-less ARN, which Secrets Manager (and moto) accept as an id.
@@ -306,13 +388,40 @@ def render_env_file(document: dict[str, Any]) -> str:
     return json.dumps(document, indent=2, sort_keys=False) + "\n"
 
 
+DOCKER_HOST = "172.17.0.1"  # the Docker host as a container on the default bridge sees it
+DEFAULT_EMULATOR_PORT = 4566
+
+
 def cmd_env_file(args: argparse.Namespace) -> int:
-    """Write the SAM env-vars file for running the functions in Docker against the emulation."""
-    text = render_env_file(env_file_document(args.template, args.endpoint, args.api_url))
+    """Write the SAM env-vars file for running the functions in Docker against the emulation.
+
+    The ports are the running `dev`'s (its data folder's runtime.json) unless --endpoint
+    gives the emulation; without a running `dev`, `dev`'s default ports.
+    """
+    from warung_local.local_data import running
+    from warung_local.template import DEFAULT_API_PORT
+
     out = Path(args.out)
+    endpoint, api_url = args.endpoint, args.api_url
+    if endpoint is not None:
+        said = f"wrote {out} for the emulation at {endpoint}"
+    else:
+        record = running(_data_folder(args))
+        if record is None:
+            ports = (DEFAULT_EMULATOR_PORT, DEFAULT_API_PORT)
+            said = f"no local runtime running: wrote {out} for dev's default ports"
+        else:
+            ports = (record.emulator_port, record.port)
+            said = f"wrote {out} for the running local runtime (pid {record.pid})"
+            if record.emulator_bind not in {"0.0.0.0", ""}:  # noqa: S104 - compared, not bound
+                said += "; it listens on loopback only: start it with EMULATOR_HOST=0.0.0.0"
+        endpoint = f"http://{args.docker_host}:{ports[0]}"
+        api_url = api_url or f"http://{args.docker_host}:{ports[1]}"
+        said = f"{said} (emulation {endpoint}, API {api_url})"
+    text = render_env_file(env_file_document(args.template, endpoint, api_url))
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text, encoding="utf-8")
-    print(f"wrote {out}", file=sys.stderr)
+    print(said, file=sys.stderr)
     return 0
 
 
@@ -327,14 +436,26 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     commands = parser.add_subparsers(dest="command", required=True)
 
-    def common(sub: argparse.ArgumentParser) -> None:
+    def common(sub: argparse.ArgumentParser, emulator_port: int | None = None) -> None:
         sub.add_argument(
             "--template",
             default=os.environ.get("TEMPLATE", "template.yaml"),
             help="SAM template (default template.yaml)",
         )
-        sub.add_argument("--emulator-port", type=int, default=_env_int("EMULATOR_PORT", 4566))
+        port = os.environ.get("EMULATOR_PORT")
+        sub.add_argument(
+            "--emulator-port",
+            type=int,
+            default=int(port) if port else emulator_port,
+            help="default: $EMULATOR_PORT, else "
+            + (str(emulator_port) if emulator_port else "the running dev's (.local/runtime.json)"),
+        )
         sub.add_argument("--emulator-host", default=os.environ.get("EMULATOR_HOST", "127.0.0.1"))
+        sub.add_argument(
+            "--data-dir",
+            help="the local data folder (default: $LOCAL_DATA_DIR, else data_dir of "
+            "[tool.warung_local])",
+        )
         sub.add_argument(
             "--parameter-overrides",
             nargs="*",
@@ -344,10 +465,24 @@ def build_parser() -> argparse.ArgumentParser:
         )
 
     dev = commands.add_parser("dev", help="run the API, the emulation and every event source")
-    common(dev)
+    common(dev, emulator_port=4566)
     dev.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
     dev.add_argument("--port", type=int, default=_env_int("PORT", 3000))
+    dev.add_argument("--reset", action="store_true", help="delete the kept data first: start empty")
+    dev.add_argument(
+        "--cors-origin",
+        default=os.environ.get("CORS_ORIGIN") or None,
+        help="the one browser origin allowed (default: any http://localhost:<port> or "
+        "http://127.0.0.1:<port>)",
+    )
     dev.set_defaults(handler=cmd_dev)
+
+    reset = commands.add_parser(
+        "reset", help="delete the data that dev keeps across restarts (.local/)"
+    )
+    reset.add_argument("--template", default=os.environ.get("TEMPLATE", "template.yaml"))
+    reset.add_argument("--data-dir", help="default: $LOCAL_DATA_DIR, else the project's")
+    reset.set_defaults(handler=cmd_reset)
 
     sources = commands.add_parser(
         "sources",
@@ -402,12 +537,22 @@ def build_parser() -> argparse.ArgumentParser:
     env_file.add_argument("--template", default=os.environ.get("TEMPLATE", "template.yaml"))
     env_file.add_argument("--out", default="env/docker.json")
     env_file.add_argument(
-        "--endpoint", default="http://172.17.0.1:4566", help="the emulation as seen from Docker"
+        "--docker-host",
+        default=DOCKER_HOST,
+        help=f"this machine as containers see it (default {DOCKER_HOST}; "
+        "Docker Desktop: host.docker.internal)",
+    )
+    env_file.add_argument(
+        "--endpoint",
+        help="the emulation as seen from Docker (default: the running dev's port on the "
+        f"Docker host, else {DEFAULT_EMULATOR_PORT})",
     )
     env_file.add_argument(
         "--api-url",
-        help="the local API as seen from Docker (default: the endpoint's host, port 3000)",
+        help="the local API as seen from Docker (default: the running dev's port on the "
+        "Docker host, else 3000)",
     )
+    env_file.add_argument("--data-dir", help="default: $LOCAL_DATA_DIR, else the project's")
     env_file.set_defaults(handler=cmd_env_file)
     return parser
 

@@ -313,15 +313,6 @@ class Emulation:
         self.stop()
 
 
-def is_listening(host: str, port: int, timeout_s: float = 0.3) -> bool:
-    """Whether something accepts TCP connections on host:port (e.g. a running `dev`)."""
-    try:
-        with socket.create_connection((host, port), timeout=timeout_s):
-            return True
-    except OSError:
-        return False
-
-
 def free_port(host: str = "127.0.0.1") -> int:
     """A TCP port that is free right now (for tests and subprocesses)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:

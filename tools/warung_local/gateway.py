@@ -9,7 +9,8 @@ function's proxy response becomes the HTTP response.
 What API Gateway answers itself is answered here as problem+json: no route (404),
 a body over API Gateway's 10 MB limit (413), a failed function or a malformed
 response (502, no stack trace; the details go to the log). CORS preflights are
-answered from the Api's Cors settings, as SAM's mock integration does.
+answered from the Api's Cors settings, as SAM's mock integration does, except for the
+origin: see `CorsPolicy`.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import datetime as dt
 import fnmatch
 import json
 import logging
+import re
 import sys
 import threading
 import time
@@ -42,6 +44,71 @@ LocalEndpoint = Callable[
 ]
 # Invokes a function by logical id: returns (ok, payload).
 Invoker = Callable[[str, dict[str, Any], str], tuple[bool, Any]]
+
+
+# ------------------------------------------------------------------ CORS
+
+_LOCAL_ORIGIN = re.compile(r"http://(localhost|127\.0\.0\.1|\[::1\])(:[0-9]{1,5})?")
+_ORIGIN = re.compile(
+    r"https?://[A-Za-z0-9.\-]+(:[0-9]{1,5})?|https?://\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?"
+)
+
+
+class CorsPolicy:
+    """Which browser origins may read the local API's answers.
+
+    A deployed stage names one origin (the template's Cors and the functions' settings).
+    Locally a front end runs wherever its dev server started, so any `http://localhost:<port>`
+    or `http://127.0.0.1:<port>` origin (and `http://[::1]:<port>`) is allowed, echoed
+    exactly with `Vary: Origin`; every other origin gets no `Access-Control-Allow-Origin`.
+    `only` (`--cors-origin`, `CORS_ORIGIN`) allows exactly that one origin instead. It applies
+    when the template's API declares Cors at all, to preflights and to every answer.
+    """
+
+    def __init__(self, only: str | None = None) -> None:
+        if only is not None and not _ORIGIN.fullmatch(only):
+            raise ValueError(
+                f"--cors-origin: expected an origin such as http://localhost:5173 "
+                f"(scheme, host and port only), got {only!r}"
+            )
+        self.only = only
+
+    def allows(self, origin: str | None) -> bool:
+        """Whether a request from `origin` (its Origin header) may read the answer."""
+        if not origin:
+            return False
+        if self.only is not None:
+            return origin == self.only
+        return _LOCAL_ORIGIN.fullmatch(origin) is not None
+
+    def describe(self) -> str:
+        """The policy in a few words, for the startup banner."""
+        if self.only is not None:
+            return f"{self.only} only"
+        return (
+            "any http://localhost:<port> or http://127.0.0.1:<port> origin (CORS_ORIGIN=… for one)"
+        )
+
+    def apply(self, headers: list[tuple[str, str]], origin: str | None) -> list[tuple[str, str]]:
+        """An answer's headers with this policy's CORS headers in place of the function's."""
+        allowed = self.allows(origin)
+        dropped = {"access-control-allow-origin", "vary"}
+        if not allowed:
+            dropped |= {"access-control-expose-headers", "access-control-allow-credentials"}
+        vary = [
+            part.strip()
+            for name, value in headers
+            if name.lower() == "vary"
+            for part in value.split(",")
+            if part.strip()
+        ]
+        if not any(part.lower() == "origin" for part in vary):
+            vary.append("Origin")
+        result = [(name, value) for name, value in headers if name.lower() not in dropped]
+        result.append(("Vary", ", ".join(vary)))
+        if allowed and origin:
+            result.append(("Access-Control-Allow-Origin", origin))
+        return result
 
 
 # ------------------------------------------------------------------ routing
@@ -305,8 +372,8 @@ class _Server(ThreadingHTTPServer):
         """A client that went away is one line, not a traceback (curl | head, a closed tab)."""
         error = sys.exc_info()[1]
         if isinstance(error, ConnectionError | TimeoutError):
-            sys.stderr.write(
-                f"{client_address[0]} - client closed the connection ({type(error).__name__})\n"
+            log.info(
+                "%s - client closed the connection (%s)", client_address[0], type(error).__name__
             )
             return
         super().handle_error(request, client_address)
@@ -334,8 +401,10 @@ class Gateway:
         port: int = 3000,
         local_endpoints: dict[str, LocalEndpoint] | None = None,
         server: ThreadingHTTPServer | None = None,
+        cors: CorsPolicy | None = None,
     ) -> None:
         self.router = Router(routes)
+        self.cors = cors or CorsPolicy()
         self.api = api
         self.invoke = invoke
         self.host = host
@@ -416,10 +485,10 @@ class Gateway:
         return status, headers, body
 
     def cors_preflight(self, request_id: str) -> tuple[int, list[tuple[str, str]], bytes]:
-        """The answer of SAM's CORS mock integration to an OPTIONS request."""
+        """The answer of SAM's CORS mock integration to an OPTIONS request (its origin is set
+        by the `CorsPolicy`, like every answer's)."""
         cors = self.api.cors or {}
         names = {
-            "AllowOrigin": "Access-Control-Allow-Origin",
             "AllowHeaders": "Access-Control-Allow-Headers",
             "AllowMethods": "Access-Control-Allow-Methods",
             "MaxAge": "Access-Control-Max-Age",
@@ -439,39 +508,49 @@ class Gateway:
         body: bytes,
         source_ip: str,
         host: str,
-    ) -> tuple[int, list[tuple[str, str]], bytes]:
-        """Answer one HTTP request: (status, headers, body)."""
+    ) -> Answer:
+        """Answer one HTTP request."""
+        answer = self._answer(method, target, headers, body, source_ip, host)
+        if self.api.cors:
+            origin = next((v for k, v in reversed(headers) if k.lower() == "origin"), None)
+            answer.headers = self.cors.apply(answer.headers, origin)
+        return answer
+
+    def _answer(
+        self,
+        method: str,
+        target: str,
+        headers: list[tuple[str, str]],
+        body: bytes,
+        source_ip: str,
+        host: str,
+    ) -> Answer:
         request_id = str(uuid.uuid4())
         split = urlsplit(target)
         path = split.path or "/"
         query = parse_qsl(split.query, keep_blank_values=True)
         if path.startswith("/_local/") and method == "GET":
             endpoint = self.local_endpoints.get(path)
-            answer = endpoint(method, path, query) if endpoint else None
-            if answer is not None:
-                status, extra, data = answer
-                return status, [*extra.items(), ("X-Request-Id", request_id)], data
+            local = endpoint(method, path, query) if endpoint else None
+            if local is not None:
+                status, extra, data = local
+                return Answer(status, [*extra.items(), ("X-Request-Id", request_id)], data, "local")
         if len(body) > MAX_BODY_BYTES:
-            return self.gateway_response(
-                "REQUEST_TOO_LARGE",
-                413,
-                "Payload too large",
-                "payload_too_large",
-                "The request body is too large.",
-                request_id,
-            )
+            return Answer(*self.too_large(request_id), "gateway")
         if method == "OPTIONS" and self.api.cors and self.router.has_path(path):
             # SAM adds a mock OPTIONS method to every path, unless one is declared explicitly.
             explicit = self.router.match("OPTIONS", path)
             if explicit is None or explicit.route.method == "ANY":
-                return self.cors_preflight(request_id)
+                return Answer(*self.cors_preflight(request_id), "CORS preflight")
         match = self.router.match(method, path)
         if match is None:
-            return (
+            return Answer(
                 404,
                 [("Content-Type", "application/problem+json"), ("X-Request-Id", request_id)],
                 problem(404, "Not Found", "not_found", f"No route for {method} {path}", request_id),
+                "no route",
             )
+        function_id = match.route.function_id
         event = build_proxy_event(
             method,
             path,
@@ -485,35 +564,32 @@ class Gateway:
             request_id,
             host=host,
         )
-        started = time.monotonic()
-        ok, payload = self.invoke(match.route.function_id, event, request_id)
-        elapsed_ms = (time.monotonic() - started) * 1000
+        ok, payload = self.invoke(function_id, event, request_id)
         if not ok:
-            log.error(
-                "%s %s -> %s failed: %s",
-                method,
-                path,
-                match.route.function_id,
-                _short_error(payload),
-            )
-            return self._bad_gateway(request_id)
+            # The request's own line follows; this one carries what the client never sees.
+            log.error("%s %s -> %s failed: %s", method, path, function_id, _short_error(payload))
+            return Answer(*self._bad_gateway(request_id), function_id)
         try:
             status, out_headers, data = translate_response(payload)
         except MalformedResponse as exc:
             log.error(
-                "%s %s -> %s returned a malformed response: %s",
-                method,
-                path,
-                match.route.function_id,
-                exc,
+                "%s %s -> %s returned a malformed response: %s", method, path, function_id, exc
             )
-            return self._bad_gateway(request_id)
+            return Answer(*self._bad_gateway(request_id), function_id)
         if not any(name.lower() == "x-request-id" for name, _ in out_headers):
             out_headers.append(("X-Request-Id", request_id))
-        log.info(
-            "%s %s -> %s %d (%.0f ms)", method, path, match.route.function_id, status, elapsed_ms
+        return Answer(status, out_headers, data, function_id)
+
+    def too_large(self, request_id: str) -> tuple[int, list[tuple[str, str]], bytes]:
+        """API Gateway's answer to a body over its limit."""
+        return self.gateway_response(
+            "REQUEST_TOO_LARGE",
+            413,
+            "Payload too large",
+            "payload_too_large",
+            "The request body is too large.",
+            request_id,
         )
-        return status, out_headers, data
 
     def _bad_gateway(self, request_id: str) -> tuple[int, list[tuple[str, str]], bytes]:
         return self.gateway_response(
@@ -526,6 +602,17 @@ class Gateway:
         )
 
 
+@dataclass
+class Answer:
+    """What the gateway answers a request, and who answered it (for the request's log line):
+    a function's logical id, "CORS preflight", "no route", "local" or "gateway"."""
+
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+    answered_by: str
+
+
 def _short_error(payload: Any) -> str:
     if isinstance(payload, dict) and "errorType" in payload:
         trace = "".join(payload.get("stackTrace") or [])
@@ -534,16 +621,49 @@ def _short_error(payload: Any) -> str:
 
 
 class _RequestHandler(BaseHTTPRequestHandler):
+    """Serves one connection. Each request is one line in the log, written once it is
+    answered: method, path (never the query: like API Gateway's access log, so addresses or
+    tokens in queries stay out of logs), who answered, status and duration. A client that
+    went away before its answer was written is the same line, saying so."""
+
     owner: Gateway
     protocol_version = "HTTP/1.1"
     server_version = "warung-local"
 
     def _serve(self) -> None:
+        started = time.monotonic()
+        answer = self._answer()
+        try:
+            self.send_response(answer.status)
+            for name, value in answer.headers:
+                if name.lower() not in {"content-length", "connection", "transfer-encoding"}:
+                    self.send_header(name, value)
+            self.send_header("Content-Length", str(len(answer.body)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(answer.body)
+            self.wfile.flush()
+            outcome = ""
+        except (ConnectionError, TimeoutError) as exc:
+            self.close_connection = True
+            outcome = f": client closed the connection ({type(exc).__name__})"
+        log.info(
+            "%s %s -> %s %d (%.0f ms)%s",
+            self.command,
+            self.path.split("?", 1)[0],
+            answer.answered_by,
+            answer.status,
+            (time.monotonic() - started) * 1000,
+            outcome,
+        )
+
+    def _answer(self) -> Answer:
         declared = (self.headers.get("Content-Length") or "0").strip()
         length = int(declared) if declared.isascii() and declared.isdigit() else -1
         if length < 0:
             # Not a length: answer as the edge does, without reading a body of unknown size.
-            status, headers, data = self.owner.gateway_response(
+            self.close_connection = True
+            bad = self.owner.gateway_response(
                 "BAD_REQUEST_BODY",
                 400,
                 "Bad request",
@@ -551,36 +671,20 @@ class _RequestHandler(BaseHTTPRequestHandler):
                 "The Content-Length header is not a number of bytes.",
                 str(uuid.uuid4()),
             )
-            self.close_connection = True
-        elif length > MAX_BODY_BYTES:
+            return Answer(*bad, "gateway")
+        if length > MAX_BODY_BYTES:
             # Do not read a huge body into memory; answer and close the connection.
-            status, headers, data = self.owner.gateway_response(
-                "REQUEST_TOO_LARGE",
-                413,
-                "Payload too large",
-                "payload_too_large",
-                "The request body is too large.",
-                str(uuid.uuid4()),
-            )
             self.close_connection = True
-        else:
-            body = self.rfile.read(length) if length else b""
-            status, headers, data = self.owner.handle(
-                self.command,
-                self.path,
-                list(self.headers.items()),
-                body,
-                self.client_address[0],
-                self.headers.get("Host", self.owner.url.split("//", 1)[1]),
-            )
-        self.send_response(status)
-        for name, value in headers:
-            if name.lower() not in {"content-length", "connection", "transfer-encoding"}:
-                self.send_header(name, value)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(data)
+            return Answer(*self.owner.too_large(str(uuid.uuid4())), "gateway")
+        body = self.rfile.read(length) if length else b""
+        return self.owner.handle(
+            self.command,
+            self.path,
+            list(self.headers.items()),
+            body,
+            self.client_address[0],
+            self.headers.get("Host", self.owner.url.split("//", 1)[1]),
+        )
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _serve  # noqa: N815 - stdlib names
 
@@ -591,14 +695,12 @@ class _RequestHandler(BaseHTTPRequestHandler):
             return self._serve
         raise AttributeError(name)
 
-    def log_request(self, code: int | str = "-", _size: int | str = "-") -> None:
-        # One access line per request, without the query string: like API Gateway's access
-        # log ($context.path), so that e-mail addresses or tokens in queries stay out of logs.
-        path = self.path.split("?", 1)[0]
-        sys.stderr.write(f'{self.address_string()} - "{self.command} {path}" {code} -\n')
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        """Nothing: `_serve` writes the request's one line once it is answered."""
 
     def log_message(self, format: str, *args: Any) -> None:
-        sys.stderr.write(f"{self.address_string()} - {format % args}\n")
+        # What the HTTP server itself reports (a malformed request line, ...): one line.
+        log.warning("%s - %s", self.address_string(), format % args)
 
 
 def parse_header_option(text: str) -> tuple[str, str]:

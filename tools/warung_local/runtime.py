@@ -13,8 +13,13 @@ child's lock and the API's function the parent's. The parent still loads them (f
 With `start_sources=False` (tests that step the drivers themselves) there is no child:
 every function's drivers are built here, idle, as before.
 
-The template's API-address parameters (`PaymentWebhookUrl`) are set to this runtime's
-own gateway, `http://<host>:<port>/v1/payments/webhook`, unless the caller overrides
+With a `data_dir` (`dev` passes the project's `.local/`), the emulation's tables, secrets
+and parameters are restored from it before the emulation serves, and saved to it within a
+second of every write and at stop (`persistence.py`); without one, every start is empty.
+
+The project's API-address parameters (`api_address_parameters` of its
+`[tool.warung_local]` settings; Warung's `PaymentWebhookUrl`) are set to this runtime's
+own gateway, e.g. `http://<host>:<port>/v1/payments/webhook`, unless the caller overrides
 them; the gateway's socket is bound first so that its port (port 0: a free one) is
 known before the template is resolved.
 """
@@ -28,20 +33,18 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from warung_local.config import LocalConfig, load_config
 from warung_local.emulation import Emulation
 from warung_local.functions import InvocationResult, LocalFunction, load_functions
-from warung_local.gateway import Gateway, bind_server
+from warung_local.gateway import CorsPolicy, Gateway, bind_server
+from warung_local.local_data import clear
 from warung_local.mail import MailBox
+from warung_local.persistence import StateKeeper
 from warung_local.provision import provision
-from warung_local.seed import seed as run_seeders
+from warung_local.seed import run_seeders
 from warung_local.sources import Driver, build_drivers, stop_all
 from warung_local.sources_process import SourcesProcess, callers_of_api
-from warung_local.template import (
-    LOCAL_PARAMETER_OVERRIDES,
-    Template,
-    load_template,
-    local_api_parameters,
-)
+from warung_local.template import Template, load_template
 
 log = logging.getLogger("warung_local.runtime")
 
@@ -60,15 +63,28 @@ class LocalRuntime:
         start_sources: bool = True,
         parameter_overrides: dict[str, str] | None = None,
         out_of_process: Collection[str] = (),
+        config: LocalConfig | None = None,
+        data_dir: Path | None = None,
+        reset: bool = False,
+        cors_origin: str | None = None,
     ) -> None:
         self.template_path = Path(template_path)
+        # The project's specifics: stack name, parameter overrides, seeders, data folder.
+        self.config = config or load_config(self.template_path)
         self.host, self.port = host, port
         self.emulator_host, self.emulator_port = emulator_host, emulator_port
         self.seed, self.start_sources = seed, start_sources
         self.user_overrides = dict(parameter_overrides or {})
         # Completed with the API-address parameters once the gateway's port is known.
-        self.parameter_overrides = {**LOCAL_PARAMETER_OVERRIDES, **self.user_overrides}
+        self.parameter_overrides = self.config.parameters(overrides=self.user_overrides)
         self.extra_out_of_process = set(out_of_process)
+        # With a data folder, the emulation's data outlives this runtime (`persistence`);
+        # `reset` empties the folder first. Without one, every start begins empty.
+        self.data_dir = None if data_dir is None else Path(data_dir).resolve()
+        self.reset = reset
+        # Any local origin, or exactly `cors_origin` (checked now: a typo fails at once).
+        self.cors = CorsPolicy(cors_origin)
+        self.keeper: StateKeeper | None = None
         self.emulation: Emulation | None = None
         self.gateway: Gateway | None = None
         self.mailbox = MailBox()
@@ -95,13 +111,16 @@ class LocalRuntime:
         listener = bind_server(self.host, self.port)
         try:
             self.port = int(listener.server_address[1])
-            self.parameter_overrides = {
-                **LOCAL_PARAMETER_OVERRIDES,
-                **local_api_parameters(self.own_api_url),
-                **self.user_overrides,
-            }
-            template = load_template(self.template_path, self.parameter_overrides)
-            self.emulation = Emulation(self.emulator_host, self.emulator_port).start()
+            self.parameter_overrides = self.config.parameters(self.own_api_url, self.user_overrides)
+            template = load_template(
+                self.template_path, self.parameter_overrides, self.config.stack_name
+            )
+            self.emulation = Emulation(self.emulator_host, self.emulator_port)
+            if self.data_dir is not None:
+                self._restore(self.emulation, self.data_dir)
+            self.emulation.start()
+            if self.keeper is not None:
+                self.keeper.start()
             # Sends from the child process reach the mailbox too: it watches the emulation.
             self.emulation.add_observer(self.mailbox)
             endpoint = self.emulation.endpoint_url
@@ -124,7 +143,7 @@ class LocalRuntime:
                 self.sources_process.launch()
             self.functions = load_functions(self._template, endpoint)
             if self.seed:
-                self.seed_lines = run_seeders(self._template, endpoint)
+                self.seed_lines = run_seeders(self._template, endpoint, self.config.seeders)
             in_process = {
                 lid: f for lid, f in self.functions.items() if lid not in self.out_of_process
             }
@@ -140,6 +159,7 @@ class LocalRuntime:
                 self.port,
                 local_endpoints={"/_local/mail": self._mail_endpoint},
                 server=listener,
+                cors=self.cors,
             )
         except BaseException:
             listener.server_close()
@@ -158,9 +178,26 @@ class LocalRuntime:
             self.gateway.stop()
             self.gateway = None
         stop_all(self.drivers)
+        if self.keeper is not None:
+            # Last: every writer (sources, gateway, drivers) has stopped.
+            self.keeper.stop()
+            self.keeper = None
         if self.emulation is not None:
             self.emulation.stop()
             self.emulation = None
+
+    def _restore(self, emulation: Emulation, folder: Path) -> None:
+        if self.reset and clear(folder):
+            log.info("local data in %s deleted (reset)", folder)
+        keeper = StateKeeper(folder, emulation)
+        keeper.restore()
+        # Only once the saved data is back: a failed restore must not overwrite it.
+        self.keeper = keeper
+
+    @property
+    def restored(self) -> bool:
+        """Whether this start found data saved by a previous one."""
+        return self.keeper is not None and self.keeper.restored
 
     def __enter__(self) -> LocalRuntime:
         return self.start()

@@ -1,143 +1,102 @@
-"""Demo data for the local runtime.
+"""Demo data for the local runtime: the project's seeders, run at each start of `dev`.
 
-A seeder is a function `(template, endpoint_url) -> list[str]` that writes demo data
-into the emulation and returns lines to print (e.g. the demo accounts). It must be
-idempotent: `dev` runs every seeder at each start, against tables that may already
-hold its data.
+A seeder is a function `(template, endpoint_url) -> list[str]` that writes demo data into
+the emulation and returns lines to print (e.g. the demo accounts). The project names its
+seeders, in order, as `"module:function"` strings in the `seeders` list of its
+`[tool.warung_local]` settings (`warung_local.config`). A seeder must be idempotent: `dev`
+runs every seeder at each start, against tables that may already hold its data (kept from
+the previous run, see `warung_local.persistence`), and it should then write nothing.
 
-Registered here: the access-token signing key (`signing_key`), the demo accounts
-(`demo_accounts`, through the auth function's own code) and the demo owner's merchants
-with their menus (`demo_merchant`, through the catalog function's own code): demo data
-goes through the application's own logic rather than invent a layout here.
+`run_seed_module` is the usual way to write one: it runs `python -m <module> seed-demo
+--endpoint <emulation>` in a process of its own, so that the application's code imports
+with its own settings, which must not leak into the runtime's process (the functions'
+environments are swapped in per invocation).
 """
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
-import re
 import subprocess
 import sys
-import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from warung_local.emulation import aws_client
+from warung_local.config import ConfigError
 from warung_local.template import Template
 
 log = logging.getLogger("warung_local.seed")
 
 Seeder = Callable[[Template, str], list[str]]
 
-SEEDERS: list[Seeder] = []
+SEED_TIMEOUT_S = 120.0
 
 
-def register(seeder: Seeder) -> Seeder:
-    """Add a seeder (usable as a decorator); seeders run in registration order."""
-    SEEDERS.append(seeder)
-    return seeder
+def load_seeder(spec: str) -> Seeder:
+    """The function a `"module:function"` string names (ConfigError when there is none)."""
+    module_name, _, function_name = spec.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise ConfigError(f"seeder {spec!r}: cannot import {module_name}: {exc}") from exc
+    seeder = getattr(module, function_name, None)
+    if not callable(seeder):
+        raise ConfigError(f"seeder {spec!r}: {module_name} has no function {function_name}")
+    found: Seeder = seeder
+    return found
 
 
-def seed(template: Template, endpoint_url: str) -> list[str]:
-    """Run every registered seeder; the lines they report, for the startup banner."""
+def run_seeders(template: Template, endpoint_url: str, seeders: Sequence[str]) -> list[str]:
+    """Run the seeders in order; the lines they report, for the startup banner."""
+    functions = [load_seeder(spec) for spec in seeders]  # every name checked before any runs
     lines: list[str] = []
-    for seeder in SEEDERS:
+    for seeder in functions:
         lines.extend(seeder(template, endpoint_url))
-    if not SEEDERS:
-        log.info("no demo data to seed yet")
+    if not functions:
+        log.info("no seeders configured: no demo data")
     return lines
 
 
-# ------------------------------------------------------------------ signing key
-
-SIGNING_SECRET_ID, JWKS_PARAMETER_ID = "JwtSigningKeySecret", "JwksParameter"
-_SIGNING_SECRET_NAME = re.compile(r"warung/[^/]+/jwt-signing-key")
-_JWKS_PARAMETER_NAME = re.compile(r"/warung/[^/]+/jwks")
-
-
-@register
-def signing_key(template: Template, endpoint_url: str) -> list[str]:
-    """Create the access-token signing key if the template's secret holds none yet.
-
-    The template creates the secret without a key (`{"kid": null}`) and an empty JWK Set;
-    in AWS an operator runs `make rotate-signing-key` once, locally this does.
-    """
-    secret = next(
-        (
-            s
-            for lid, s in template.secrets.items()
-            if lid == SIGNING_SECRET_ID or _SIGNING_SECRET_NAME.fullmatch(s.name)
-        ),
-        None,
-    )
-    parameter = next(
-        (
-            p
-            for lid, p in template.ssm_parameters.items()
-            if lid == JWKS_PARAMETER_ID or _JWKS_PARAMETER_NAME.fullmatch(p.name)
-        ),
-        None,
-    )
-    if secret is None or parameter is None:
-        return []
-    from warung_ops.signing_keys import read_state, rotate  # the operator command's logic
-
-    secrets_client = aws_client("secretsmanager", endpoint_url)
-    ssm_client = aws_client("ssm", endpoint_url)
-    secret_id = template.secret_arn(secret.logical_id)
-    state = read_state(secrets_client, ssm_client, secret_id, parameter.name)
-    if state.signing_kid is not None:
-        log.info("signing key %s already present", state.signing_kid)
-        return []
-    kid = rotate(secrets_client, ssm_client, secret_id, parameter.name, now=int(time.time()))
-    return [f"signing key {kid} created"]
+def project_import_path() -> list[str]:
+    """The folders this process imports the project from (PYTHONPATH, a `.pth` file or
+    pytest's `pythonpath`), without the interpreter's own: what a seed process needs."""
+    own = {Path(prefix).resolve() for prefix in (sys.prefix, sys.base_prefix, sys.exec_prefix)}
+    folders: list[str] = []
+    for entry in sys.path:
+        if not entry:
+            continue
+        folder = Path(entry).resolve()
+        if not folder.is_dir() or any(folder.is_relative_to(prefix) for prefix in own):
+            continue
+        if str(folder) not in folders:
+            folders.append(str(folder))
+    return folders
 
 
-# ------------------------------------------------------------------ demo accounts
-
-
-@register
-def demo_accounts(template: Template, endpoint_url: str) -> list[str]:
-    """The demo accounts (docs/product.md), created through the auth function's own code.
-
-    Runs `python -m warung_ops.accounts seed-demo` in its own process: it imports the auth
-    function's modules and the layer with this emulation's settings, which must not leak into the
-    runtime's process (the functions' environments are swapped in per invocation).
-    """
-    if "AuthFunction" not in template.functions:
-        return []
-    return _run_seed_script("warung_ops.accounts", endpoint_url, "demo accounts")
-
-
-# ------------------------------------------------------------------ demo merchant
-
-
-@register
-def demo_merchant(template: Template, endpoint_url: str) -> list[str]:
-    """The demo owner's active merchants and their menus (docs/product.md), through the catalog
-    function's own code.
-
-    Runs `python -m warung_demo.merchants seed-demo` in its own process, for the same reason as the
-    demo accounts; it runs after them (the owner must exist).
-    """
-    if "CatalogFunction" not in template.functions or "AuthFunction" not in template.functions:
-        return []
-    return _run_seed_script("warung_demo.merchants", endpoint_url, "demo merchant")
-
-
-def _run_seed_script(module: str, endpoint_url: str, what: str) -> list[str]:
-    """Run `python -m <module> seed-demo` against the emulation; the lines it printed."""
-    root = Path(__file__).resolve().parents[2]
-    path = os.pathsep.join([str(root / "tools"), str(root / "layers" / "common")])
-    result = subprocess.run(
-        [sys.executable, "-m", module, "seed-demo", "--endpoint", endpoint_url],
-        cwd=root,
-        env={**os.environ, "PYTHONPATH": path},
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
+def run_seed_module(module: str, endpoint_url: str, what: str, cwd: Path) -> list[str]:
+    """Run `python -m <module> seed-demo --endpoint <endpoint_url>` in `cwd`; the lines it
+    printed, or one line saying that `what` was not created (its error goes to the log)."""
+    inherited = os.environ.get("PYTHONPATH", "")
+    path = os.pathsep.join([*project_import_path(), *([inherited] if inherited else [])])
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", module, "seed-demo", "--endpoint", endpoint_url],
+            cwd=cwd,
+            env={**os.environ, "PYTHONPATH": path},
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=SEED_TIMEOUT_S,
+        )
+    except subprocess.TimeoutExpired:
+        log.error(
+            "%s not created: `python -m %s seed-demo` took over %.0f s",
+            what,
+            module,
+            SEED_TIMEOUT_S,
+        )
+        return [f"{what}: not created (see the log above)"]
     if result.returncode != 0:
         log.error("%s not created:\n%s", what, result.stderr[-2000:])
         return [f"{what}: not created (see the log above)"]

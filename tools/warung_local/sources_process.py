@@ -310,12 +310,16 @@ def run_sources(
     ready: Callable[[dict[str, Any]], None] | None = None,
 ) -> int:
     """Load `function_ids`, run their event sources against `endpoint_url` until `stop`."""
+    from warung_local.config import load_config
     from warung_local.functions import load_functions
     from warung_local.provision import provision
     from warung_local.sources import build_drivers, stop_all
-    from warung_local.template import LOCAL_PARAMETER_OVERRIDES, load_template
+    from warung_local.template import load_template
 
-    template = load_template(template_path, {**LOCAL_PARAMETER_OVERRIDES, **parameter_overrides})
+    config = load_config(template_path)
+    template = load_template(
+        template_path, config.parameters(overrides=parameter_overrides), config.stack_name
+    )
     unknown = [f for f in function_ids if f not in template.functions]
     if unknown:
         known = ", ".join(sorted(template.functions))

@@ -23,27 +23,13 @@ from typing import Any
 
 import yaml
 
+from warung_local.config import DEFAULT_STACK_NAME, load_config
 from warung_local.filters import FilterError, filter_texts
 
 LOCAL_REGION = "ap-southeast-1"
 LOCAL_ACCOUNT_ID = "123456789012"  # moto's default account
-LOCAL_STACK_NAME = "warung-local"
 LOCAL_API_ID = "1234567890"  # the id `sam local start-api` uses too
-
-# Parameters the local runtime sets regardless of the template's defaults.
-LOCAL_PARAMETER_OVERRIDES: dict[str, str] = {"Stage": "local", "PaymentSimulator": "true"}
-
-# Parameters that carry an address of the stack's own API (default "": the deployed API),
-# with the path each points at. The local runtime points them at its own gateway
-# (`local_api_parameters`) unless --parameter-overrides sets them.
-API_ADDRESS_PARAMETERS: dict[str, str] = {"PaymentWebhookUrl": "/v1/payments/webhook"}
 DEFAULT_API_PORT = 3000  # `make dev`'s port
-
-
-def local_api_parameters(api_url: str) -> dict[str, str]:
-    """The API-address parameters, pointed at the local API whose base URL is `api_url`."""
-    base = api_url.rstrip("/")
-    return {name: base + path for name, path in API_ADDRESS_PARAMETERS.items()}
 
 
 _SHORT_TAGS = {
@@ -308,6 +294,7 @@ class Template:
         parameter_values: Mapping[str, str],
         physical: PhysicalResources | None = None,
         path: Path | None = None,
+        stack_name: str = DEFAULT_STACK_NAME,
     ) -> None:
         self.document = document
         self.base_dir = base_dir
@@ -316,7 +303,7 @@ class Template:
         self.physical = physical or PhysicalResources()
         self.region = LOCAL_REGION
         self.account_id = LOCAL_ACCOUNT_ID
-        self.stack_name = LOCAL_STACK_NAME
+        self.stack_name = stack_name
         self._condition_cache: dict[str, bool] = {}
 
     # -------------------------------------------------------------- raw access
@@ -342,7 +329,9 @@ class Template:
 
     def with_physical(self, physical: PhysicalResources) -> Template:
         """A copy of this template that resolves with the given physical values."""
-        return Template(self.document, self.base_dir, self.parameters, physical, self.path)
+        return Template(
+            self.document, self.base_dir, self.parameters, physical, self.path, self.stack_name
+        )
 
     # -------------------------------------------------------------- conditions
 
@@ -875,11 +864,14 @@ def parameter_values(
 def load_template(
     path: str | Path = "template.yaml",
     parameter_overrides: dict[str, str] | None = None,
+    stack_name: str | None = None,
 ) -> Template:
     """Load a SAM template and prepare it for local resolution.
 
     Parameters take their Default, then `parameter_overrides`. Relative CodeUri and
-    ContentUri paths are taken relative to the template's directory.
+    ContentUri paths are taken relative to the template's directory. The stack's name
+    (in the generated names of unnamed resources) is `stack_name`, else the one the
+    project's `[tool.warung_local]` settings give (`warung_local.config`).
     """
     template_path = Path(path).resolve()
     try:
@@ -887,4 +879,8 @@ def load_template(
     except OSError as exc:
         raise TemplateError(f"cannot read {template_path}: {exc}") from exc
     values = parameter_values(document, parameter_overrides)
-    return Template(document, template_path.parent, values, path=template_path)
+    if stack_name is None:
+        stack_name = load_config(template_path).stack_name
+    return Template(
+        document, template_path.parent, values, path=template_path, stack_name=stack_name
+    )

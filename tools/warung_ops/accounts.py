@@ -4,8 +4,9 @@
     python -m warung_ops.accounts seed-demo [--endpoint URL]     # local runtime only
 
 `create-admin` creates the account as a verified admin (printing a generated password
-once) or promotes an existing account. `--stage local` works on the local emulation
-(`make dev` running, or `EMULATOR_PORT`); `dev`/`prod` on the deployed stack
+once) or promotes an existing account. `--stage local` works on the running `make dev`'s
+emulation, wherever it runs (`warung_ops.local`; `--endpoint` or `EMULATOR_PORT` name
+another), and says in one line when none runs; `dev`/`prod` on the deployed stack
 `warung-<stage>` with the operator's own AWS credentials. Both are audited (actor
 `operator`). `seed-demo` creates the demo accounts (docs/product.md) on the local emulation.
 """
@@ -22,7 +23,9 @@ from typing import Any
 from warung.store.accounts import Account
 
 ROOT = Path(__file__).resolve().parents[2]
-DEMO_PASSWORD = "warung-demo-password"  # noqa: S105 - the published demo password (docs/product.md), local seed only
+# The published demo password (docs/product.md), local seed only.
+DEMO_PASSWORD = "warung-demo-password"  # noqa: S105
+LOCAL_ENDPOINT_HELP = "local emulation URL (default: EMULATOR_PORT, else the running make dev's)"
 DEMO_ACCOUNTS = (
     ("admin@example.com", "Ayu Admin", True),
     ("owner@example.com", "Budi Owner", False),
@@ -31,13 +34,17 @@ DEMO_ACCOUNTS = (
 
 
 def configure(stage: str, endpoint: str | None, region: str) -> None:
-    """Point this process at the stage's tables, as a function of the stack would be."""
+    """Point this process at the stage's tables, as a function of the stack would be.
+
+    For the local stage: at `endpoint`, else the running `make dev`'s emulation
+    (`NoLocalRuntime` when there is none).
+    """
     os.environ.setdefault("AWS_REGION", region)
     os.environ["STAGE"] = stage
     if stage == "local":
-        os.environ["AWS_ENDPOINT_URL"] = endpoint or (
-            f"http://127.0.0.1:{os.environ.get('EMULATOR_PORT', '4566')}"
-        )
+        from warung_ops.local import local_endpoint
+
+        os.environ["AWS_ENDPOINT_URL"] = local_endpoint(endpoint)
         os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
         os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
         os.environ["TABLE_NAME"] = "warung-local-main"
@@ -143,15 +150,23 @@ def main() -> int:
     create.add_argument("--name", default="Operator")
     create.add_argument("--stage", choices=["local", "dev", "prod"], default="local")
     create.add_argument("--region", default=os.environ.get("AWS_REGION", "ap-southeast-1"))
-    create.add_argument("--endpoint", help="local emulation URL (default from EMULATOR_PORT)")
+    create.add_argument("--endpoint", help=LOCAL_ENDPOINT_HELP)
     seed = commands.add_parser("seed-demo", help="create the demo accounts (local only)")
-    seed.add_argument("--endpoint", help="local emulation URL (default from EMULATOR_PORT)")
+    seed.add_argument("--endpoint", help=LOCAL_ENDPOINT_HELP)
     args = parser.parse_args()
+    from warung_local.local_data import NoLocalRuntime
+
+    try:
+        if args.command == "create-admin":
+            configure(args.stage, args.endpoint, args.region)
+        else:
+            configure("local", args.endpoint, "ap-southeast-1")
+    except NoLocalRuntime as exc:
+        print(exc, file=sys.stderr)
+        return 2
     if args.command == "create-admin":
-        configure(args.stage, args.endpoint, args.region)
         create_admin(args.email, args.name)
     else:
-        configure("local", args.endpoint, "ap-southeast-1")
         seed_demo()
     return 0
 

@@ -21,8 +21,9 @@ A rotation publishes the new public key first and only then makes it the signing
 token is never signed by a key that the JWK Set does not hold yet. The set keeps the new
 key and the one it replaces; older keys are dropped.
 
-``--stage local`` talks to the local emulation (``AWS_ENDPOINT_URL``, else
-``http://127.0.0.1:$EMULATOR_PORT``, default port 4566); ``dev`` and ``prod`` use the
+``--stage local`` talks to the running ``make dev``'s emulation, wherever it runs
+(``warung_ops.local``; ``--endpoint``, ``AWS_ENDPOINT_URL`` or ``EMULATOR_PORT`` name
+another), and says in one line when none runs; ``dev`` and ``prod`` use the
 operator's own AWS credentials and region (``--region``, else ``AWS_REGION``, else
 ap-southeast-1). No private material is ever printed.
 """
@@ -205,13 +206,13 @@ def describe(state: KeyState, *, now: int) -> list[str]:
 # ------------------------------------------------------------------ command
 
 
-def _clients(stage: str, region: str | None) -> tuple[Any, Any]:
+def _clients(stage: str, region: str | None, endpoint: str | None) -> tuple[Any, Any]:
     if stage == "local":
         from warung_local.emulation import aws_client
+        from warung_ops.local import local_endpoint
 
-        port = os.environ.get("EMULATOR_PORT", "4566")
-        endpoint = os.environ.get("AWS_ENDPOINT_URL") or f"http://127.0.0.1:{port}"
-        return aws_client("secretsmanager", endpoint), aws_client("ssm", endpoint)
+        found = local_endpoint(endpoint or os.environ.get("AWS_ENDPOINT_URL"))
+        return aws_client("secretsmanager", found), aws_client("ssm", found)
     import boto3
 
     session = boto3.session.Session(
@@ -230,13 +231,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--stage", choices=STAGES, default="local")
     parser.add_argument("--region", default=None, help="AWS region (dev and prod)")
     parser.add_argument(
+        "--endpoint",
+        help="local emulation URL (default: AWS_ENDPOINT_URL, EMULATOR_PORT, else the running "
+        "make dev's)",
+    )
+    parser.add_argument(
         "--force",
         action="store_true",
         help=f"rotate even if the current key is younger than {MIN_ROTATION_INTERVAL_S} s",
     )
     args = parser.parse_args(argv)
 
-    secrets_client, ssm_client = _clients(args.stage, args.region)
+    from warung_local.local_data import NoLocalRuntime
+
+    try:
+        secrets_client, ssm_client = _clients(args.stage, args.region, args.endpoint)
+    except NoLocalRuntime as exc:
+        print(exc, file=sys.stderr)
+        return 2
     secret_id, parameter = secret_name(args.stage), parameter_name(args.stage)
     now = int(time.time())
     if args.command == "show":

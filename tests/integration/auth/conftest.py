@@ -39,11 +39,11 @@ def auth_stack(app_stack: Any) -> AuthStack:
     The signing key is made as the local runtime makes it (the seeder, which runs
     ``warung_ops.signing_keys.rotate``).
     """
+    from warung_demo.seeders import signing_key
     from warung_ops import signing_keys
 
     from warung_local.emulation import aws_client
     from warung_local.provision import provision
-    from warung_local.seed import signing_key
     from warung_local.template import load_template
 
     endpoint = app_stack.endpoint_url

@@ -19,6 +19,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ec import EllipticCurvePrivateKey
 from support.stacks import clear_parameter_caches
+from warung_demo.seeders import signing_key as seed_signing_key
 from warung_ops import signing_keys
 
 from warung import tokens
@@ -26,7 +27,6 @@ from warung.errors import InvalidToken
 from warung.settings import get_settings
 from warung_local.emulation import aws_client
 from warung_local.provision import provision
-from warung_local.seed import signing_key as seed_signing_key
 from warung_local.template import Template, parameter_values, parse_template_text
 
 NOW = 1_800_000_000

@@ -96,3 +96,47 @@ def test_committed_docker_env_file_matches_the_template() -> None:
     assert committed == expected, (
         "env/docker.json is out of date: run `python -m warung_local env-file`"
     )
+
+
+def test_a_fresh_environment_runs_env_file_without_pythonpath(tmp_path: Path) -> None:
+    # given: a new virtual environment, with the .pth file `make setup` installs and (in place
+    # of `pip install -r requirements-dev.txt`) the test environment's packages
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    python = venv / "bin" / "python"
+    site = Path(
+        subprocess.run(
+            [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    )
+    installed = subprocess.run(
+        [str(python), "tools/venv_paths.py", "install"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert installed.stdout == f"installed {site / 'warung-project.pth'}\n"
+    packages = next(p for p in sys.path if p.endswith("site-packages") and Path(p).is_dir())
+    (site / "test-packages.pth").write_text(packages + "\n")
+
+    # when: the README's command, from the repository, with no PYTHONPATH
+    out = tmp_path / "docker.json"
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "EMULATOR_PORT")}
+    env["LOCAL_DATA_DIR"] = str(tmp_path / "no-dev-here")
+    result = subprocess.run(
+        [str(python), "-m", "warung_local", "env-file", "--out", str(out)],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    # then: it writes the file as from the project's own environment
+    assert result.returncode == 0, result.stderr
+    assert out.read_text() == (REPO / "env" / "docker.json").read_text()

@@ -4,14 +4,21 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import socket
 import urllib.error
 import urllib.request
+from pathlib import Path
 from typing import Any
 
 import pytest
+from support.dev import running_dev, stop_dev
 
 from warung_local.runtime import LocalRuntime
+
+FIXTURE_TEMPLATE = (
+    Path(__file__).resolve().parents[2] / "fixtures" / "local_runtime" / "template.yaml"
+)
 
 
 def _request(
@@ -112,6 +119,59 @@ def test_cors_preflight_answers_from_the_template(fixture_runtime: LocalRuntime)
     assert headers["Access-Control-Max-Age"] == "600"
 
 
+@pytest.mark.parametrize(
+    "origin", ["http://localhost:5173", "http://localhost:3001", "http://127.0.0.1:8080"]
+)
+def test_a_preflight_from_any_local_port_gets_its_own_origin_back(
+    fixture_runtime: LocalRuntime, origin: str
+) -> None:
+    status, headers, _ = _request(
+        fixture_runtime,
+        "OPTIONS",
+        "/items/42",
+        headers={"Origin": origin, "Access-Control-Request-Method": "POST"},
+    )
+
+    assert status == 204
+    assert headers.get_all("Access-Control-Allow-Origin") == [origin]
+    assert headers["Vary"] == "Origin"
+    assert headers["Access-Control-Allow-Methods"] == "GET,POST,OPTIONS"
+
+
+@pytest.mark.parametrize("origin", ["http://localhost:4200", "http://127.0.0.1:3000"])
+def test_an_answer_to_a_local_origin_echoes_it(fixture_runtime: LocalRuntime, origin: str) -> None:
+    status, headers, _ = _request(fixture_runtime, "GET", "/items/42", headers={"Origin": origin})
+
+    assert status == 200
+    assert headers.get_all("Access-Control-Allow-Origin") == [origin]
+    assert "Origin" in [part.strip() for part in headers["Vary"].split(",")]
+
+
+@pytest.mark.parametrize(
+    "origin",
+    [
+        "https://evil.example",
+        "http://localhost.evil.example",
+        "https://localhost:5173",  # not the scheme a local dev server uses
+        "http://192.168.1.20:5173",
+        "null",
+    ],
+)
+def test_any_other_origin_gets_no_allow_origin(fixture_runtime: LocalRuntime, origin: str) -> None:
+    _, preflight, _ = _request(
+        fixture_runtime,
+        "OPTIONS",
+        "/items/42",
+        headers={"Origin": origin, "Access-Control-Request-Method": "GET"},
+    )
+    status, answer, _ = _request(fixture_runtime, "GET", "/items/42", headers={"Origin": origin})
+
+    assert status == 200
+    assert preflight.get("Access-Control-Allow-Origin") is None
+    assert answer.get("Access-Control-Allow-Origin") is None
+    assert preflight["Vary"] == "Origin"
+
+
 @pytest.mark.parametrize("path", ["/boom", "/bad-response"])
 def test_function_failure_is_a_502_without_details(
     fixture_runtime: LocalRuntime, path: str
@@ -197,3 +257,29 @@ def test_a_content_length_that_is_not_a_length_is_a_400_not_a_dropped_connection
     problem = json.loads(body)
     assert (problem["status"], problem["code"]) == (400, "validation_error")
     assert "Content-Length" in problem["detail"]
+
+
+def test_cors_origin_allows_exactly_that_origin(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given: `make dev CORS_ORIGIN=https://app.example.test` (make passes it in the environment)
+    monkeypatch.setitem(os.environ, "CORS_ORIGIN", "https://app.example.test")
+    with running_dev(tmp_path / "dev.log", template=FIXTURE_TEMPLATE) as dev:
+        base = f"http://127.0.0.1:{dev.port}"
+
+        def allowed(origin: str) -> str | None:
+            request = urllib.request.Request(
+                base + "/items/42",
+                method="OPTIONS",
+                headers={"Origin": origin, "Access-Control-Request-Method": "GET"},
+            )
+            with urllib.request.urlopen(request, timeout=10) as response:
+                value: str | None = response.headers.get("Access-Control-Allow-Origin")
+                return value
+
+        # then: that origin only; a local one no longer
+        assert allowed("https://app.example.test") == "https://app.example.test"
+        assert allowed("http://localhost:5173") is None
+        assert allowed("https://evil.example") is None
+        assert "CORS           https://app.example.test only" in dev.output
+        assert stop_dev(dev) == 0

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from warung_local.config import load_config
 from warung_local.emulation import Emulation, aws_client
 from warung_local.provision import provision
-from warung_local.template import LOCAL_PARAMETER_OVERRIDES, load_template
+from warung_local.template import load_template
 
 REPO = Path(__file__).resolve().parents[3]
+LOCAL_PARAMETERS = load_config(REPO / "template.yaml").parameters()
 
 
 def test_every_table_and_secret_of_the_template_exists_as_declared(emulation: Emulation) -> None:
     # given: the project's template at the local stage
-    template = load_template(REPO / "template.yaml", dict(LOCAL_PARAMETER_OVERRIDES))
+    template = load_template(REPO / "template.yaml", LOCAL_PARAMETERS)
 
     # when: provisioning twice (a second `dev` or an `invoke` against a running one)
     provision(template, emulation.endpoint_url)
@@ -48,7 +50,7 @@ def test_every_table_and_secret_of_the_template_exists_as_declared(emulation: Em
 
 
 def test_function_environments_resolve_to_provisioned_resources(emulation: Emulation) -> None:
-    template = load_template(REPO / "template.yaml", dict(LOCAL_PARAMETER_OVERRIDES))
+    template = load_template(REPO / "template.yaml", LOCAL_PARAMETERS)
 
     resolved = template.with_physical(provision(template, emulation.endpoint_url))
 

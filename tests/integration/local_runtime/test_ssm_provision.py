@@ -42,7 +42,9 @@ def _template() -> Template:
     # A fresh name per run: moto's state is process-wide and shared with other tests.
     suffix = uuid.uuid4().hex[:8]
     document = parse_template_text(TEMPLATE.replace("${Suffix}", suffix))
-    return Template(document, Path.cwd(), parameter_values(document, None))
+    return Template(
+        document, Path.cwd(), parameter_values(document, None), stack_name="warung-local"
+    )
 
 
 def test_parameters_are_created_with_their_type_and_value(emulation: Emulation) -> None:

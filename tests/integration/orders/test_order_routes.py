@@ -28,7 +28,7 @@ MERCHANT_ORDERS = "/v1/merchants/{merchant_id}/orders"
 @pytest.fixture(scope="module")
 def signing_secret_arn(app_stack: Any, orders_stack: Any) -> str:
     """An access-token signing key in the stage, made as the local runtime makes it."""
-    from warung_local.seed import signing_key
+    from warung_demo.seeders import signing_key
 
     signing_key(orders_stack, app_stack.endpoint_url)
     clear_parameter_caches()

@@ -23,7 +23,7 @@ STAGE = "payit"
 
 @pytest.fixture(scope="module")
 def payments_stack(app_stack: Any) -> Any:
-    from warung_local.seed import signing_key
+    from warung_demo.seeders import signing_key
 
     template = provision_stage(app_stack.endpoint_url, STAGE)
     signing_key(template, app_stack.endpoint_url)

@@ -7,7 +7,13 @@ import datetime as dt
 
 import pytest
 
-from warung_local.gateway import MalformedResponse, Router, build_proxy_event, translate_response
+from warung_local.gateway import (
+    CorsPolicy,
+    MalformedResponse,
+    Router,
+    build_proxy_event,
+    translate_response,
+)
 from warung_local.template import ApiRoute
 
 ROUTES = [
@@ -155,3 +161,29 @@ def test_proxy_response_translates_headers_and_base64_body() -> None:
 def test_malformed_proxy_responses_are_rejected(payload: object) -> None:
     with pytest.raises(MalformedResponse):
         translate_response(payload)
+
+
+def test_a_cors_origin_that_is_not_an_origin_is_refused_in_one_line() -> None:
+    with pytest.raises(ValueError, match=r"^--cors-origin: expected an origin such as") as raised:
+        CorsPolicy("http://localhost:5173/app")
+    assert "\n" not in str(raised.value)
+
+
+def test_the_cors_policy_replaces_the_functions_grant_and_keeps_other_vary_values() -> None:
+    function_headers = [
+        ("Access-Control-Allow-Origin", "*"),
+        ("Access-Control-Expose-Headers", "ETag,X-Request-Id"),
+        ("Vary", "Accept-Encoding"),
+        ("Content-Type", "application/json"),
+    ]
+
+    local = CorsPolicy().apply(function_headers, "http://localhost:3001")
+    foreign = CorsPolicy().apply(function_headers, "https://evil.example")
+
+    assert local == [
+        ("Access-Control-Expose-Headers", "ETag,X-Request-Id"),
+        ("Content-Type", "application/json"),
+        ("Vary", "Accept-Encoding, Origin"),
+        ("Access-Control-Allow-Origin", "http://localhost:3001"),
+    ]
+    assert foreign == [("Content-Type", "application/json"), ("Vary", "Accept-Encoding, Origin")]

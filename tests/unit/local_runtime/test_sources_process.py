@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from warung_local.cli import build_parser, env_file_document, parse_overrides
+from warung_local.config import load_config
 from warung_local.sources_process import (
     SourcesProcess,
     addresses_api,
@@ -14,12 +15,7 @@ from warung_local.sources_process import (
     physical_from_json,
     physical_to_json,
 )
-from warung_local.template import (
-    LOCAL_PARAMETER_OVERRIDES,
-    PhysicalResources,
-    load_template,
-    local_api_parameters,
-)
+from warung_local.template import PhysicalResources, load_template
 
 REPO = Path(__file__).resolve().parents[3]
 CALLBACK_TEMPLATE = REPO / "tests/integration/local_runtime/callback_app/template.yaml"
@@ -50,10 +46,9 @@ def test_a_value_addresses_the_api_when_it_holds_its_url(
 
 
 def test_functions_told_the_api_address_are_the_callers() -> None:
-    told = load_template(
-        CALLBACK_TEMPLATE, {**LOCAL_PARAMETER_OVERRIDES, **local_api_parameters(API)}
-    )
-    not_told = load_template(CALLBACK_TEMPLATE, dict(LOCAL_PARAMETER_OVERRIDES))
+    config = load_config(CALLBACK_TEMPLATE)
+    told = load_template(CALLBACK_TEMPLATE, config.parameters(API))
+    not_told = load_template(CALLBACK_TEMPLATE, config.parameters())
 
     assert callers_of_api(told, API) == ["CallerFunction"]
     assert callers_of_api(not_told, API) == []  # the deployed API's address
@@ -61,7 +56,7 @@ def test_functions_told_the_api_address_are_the_callers() -> None:
 
 def test_in_the_application_the_worker_calls_the_api() -> None:
     template = load_template(
-        REPO / "template.yaml", {**LOCAL_PARAMETER_OVERRIDES, **local_api_parameters(API)}
+        REPO / "template.yaml", load_config(REPO / "template.yaml").parameters(API)
     )
 
     assert callers_of_api(template, API) == ["WorkerFunction"]
@@ -71,7 +66,7 @@ def test_in_the_application_the_worker_calls_the_api() -> None:
 
 def test_a_user_override_of_the_webhook_url_wins() -> None:
     own = "http://127.0.0.1:8080/hook"
-    overrides = {**LOCAL_PARAMETER_OVERRIDES, **local_api_parameters(API), "PaymentWebhookUrl": own}
+    overrides = load_config(REPO / "template.yaml").parameters(API, {"PaymentWebhookUrl": own})
 
     template = load_template(REPO / "template.yaml", overrides)
 

@@ -93,7 +93,7 @@ Resources:
 def _template(stage: str = "local") -> Template:
     document = parse_template_text(TEMPLATE)
     values = parameter_values(document, {"Stage": stage})
-    return Template(document, Path("/repo"), values)
+    return Template(document, Path("/repo"), values, stack_name="warung-local")
 
 
 def test_function_environment_merges_globals_and_function_wins() -> None:
