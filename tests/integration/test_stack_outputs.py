@@ -5,23 +5,27 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
 from warung_ops import stack_outputs
 
 DEV_URL = "https://abc123.execute-api.ap-southeast-1.amazonaws.com/dev"
 
 
 @pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
-        monkeypatch.delenv(name, raising=False)
+def aws(app_stack: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """CloudFormation of the session's emulation (the command makes its own client: the
+    environment points it there); the stacks a test made are deleted after it."""
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", app_stack.endpoint_url)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    with mock_aws():
-        yield
+    yield
+    cloudformation = boto3.client("cloudformation", region_name="ap-southeast-1")
+    for name in ("warung-dev", "warung-prod"):
+        cloudformation.delete_stack(StackName=name)
 
 
 def deploy_stack(name: str, outputs: dict[str, str]) -> None:
