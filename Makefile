@@ -135,6 +135,7 @@ deploy: $(VENV)/.installed ## sam build + sam deploy to ENV=dev (default) or ENV
 	$(PY) tools/deploy_config.py check $(ENV)
 	$(MAKE) --no-print-directory build
 	$(SAM) deploy --config-env $(ENV) --parameter-overrides $$($(PY) tools/deploy_config.py overrides $(ENV) --app-version $$(git rev-parse --short=12 HEAD))
+	$(PY) -m warung_ops.signing_keys ensure --stage $(ENV)
 
 rollback: $(VENV)/.installed ## Point ENV's live aliases at their previous versions (all traffic, at once): make rollback ENV=prod [FUNCTION=auth] [DRY_RUN=1]
 	$(PY) -m warung_ops.rollback --stage $(ENV) $(if $(FUNCTION),--function $(FUNCTION)) $(if $(DRY_RUN),--dry-run)
@@ -156,6 +157,7 @@ deploy-packaged: $(SAM_VENV)/.installed ## Deploy a packaged template: make depl
 	$(SAM) deploy --config-env $(ENV) --template-file "$(PACKAGED)" \
 		--no-resolve-s3 --s3-bucket "$(ARTIFACTS_BUCKET)" --no-confirm-changeset --no-fail-on-empty-changeset \
 		--parameter-overrides $$($(SAM_VENV)/bin/python tools/deploy_config.py overrides $(ENV) --app-version $$(git rev-parse --short=12 HEAD))
+	$(SAM_VENV)/bin/python -m warung_ops.signing_keys ensure --stage $(ENV)
 
 api-url: $(SAM_VENV)/.installed ## Base URL of a deployed stage (stack output ApiUrl): make -s api-url ENV=dev
 	@$(SAM_VENV)/bin/python -m warung_ops.stack_outputs ApiUrl --env $(ENV)

@@ -17,7 +17,6 @@ layout here.
 from __future__ import annotations
 
 import logging
-import re
 import time
 
 from warung_local.emulation import aws_client
@@ -26,45 +25,23 @@ from warung_local.template import Template
 
 log = logging.getLogger("warung_demo.seeders")
 
-SIGNING_SECRET_ID, JWKS_PARAMETER_ID = "JwtSigningKeySecret", "JwksParameter"
-_SIGNING_SECRET_NAME = re.compile(r"warung/[^/]+/jwt-signing-key")
-_JWKS_PARAMETER_NAME = re.compile(r"/warung/[^/]+/jwks")
-
 
 def signing_key(template: Template, endpoint_url: str) -> list[str]:
-    """Create the access-token signing key if the template's secret holds none yet.
+    """The stage's first access-token signing key, with its secret and parameter, when it
+    has none yet: what `make deploy` does in AWS (`signing_keys ensure`), done locally."""
+    from warung_ops.signing_keys import ensure, parameter_name, secret_name
 
-    The template creates the secret without a key (`{"kid": null}`) and an empty JWK Set;
-    in AWS an operator runs `make rotate-signing-key` once, locally this does.
-    """
-    secret = next(
-        (
-            s
-            for lid, s in template.secrets.items()
-            if lid == SIGNING_SECRET_ID or _SIGNING_SECRET_NAME.fullmatch(s.name)
-        ),
-        None,
+    stage = str(template.parameters.get("Stage", "local"))
+    kid = ensure(
+        aws_client("secretsmanager", endpoint_url),
+        aws_client("ssm", endpoint_url),
+        secret_name(stage),
+        parameter_name(stage),
+        now=int(time.time()),
     )
-    parameter = next(
-        (
-            p
-            for lid, p in template.ssm_parameters.items()
-            if lid == JWKS_PARAMETER_ID or _JWKS_PARAMETER_NAME.fullmatch(p.name)
-        ),
-        None,
-    )
-    if secret is None or parameter is None:
+    if kid is None:
+        log.info("signing key already present")
         return []
-    from warung_ops.signing_keys import read_state, rotate  # the operator command's logic
-
-    secrets_client = aws_client("secretsmanager", endpoint_url)
-    ssm_client = aws_client("ssm", endpoint_url)
-    secret_id = template.secret_arn(secret.logical_id)
-    state = read_state(secrets_client, ssm_client, secret_id, parameter.name)
-    if state.signing_kid is not None:
-        log.info("signing key %s already present", state.signing_kid)
-        return []
-    kid = rotate(secrets_client, ssm_client, secret_id, parameter.name, now=int(time.time()))
     return [f"signing key {kid} created"]
 
 

@@ -1,9 +1,11 @@
 """Signing keys of access tokens: create, rotate and show them (an operator command).
 
+    python -m warung_ops.signing_keys ensure [--stage local|dev|prod] [--region R]
     python -m warung_ops.signing_keys rotate [--stage local|dev|prod] [--region R] [--force]
     python -m warung_ops.signing_keys show   [--stage local|dev|prod] [--region R]
 
-Where the keys live (the template creates both, empty; this command fills them):
+Where the keys live (this command creates both, the stack does not own them: see
+docs/decisions/0012; `ensure`, which `make deploy` runs, makes a stage's first key):
 
 - the **private key** that signs, in the Secrets Manager secret
   ``warung/<stage>/jwt-signing-key``: ``{"kid": "<kid>", "private_key_pem": "<PKCS#8 PEM>"}``
@@ -137,6 +139,46 @@ def read_state(secrets_client: Any, ssm_client: Any, secret_id: str, parameter: 
     return KeyState(signing_kid=str(kid) if kid else None, keys=keys)
 
 
+def ensure_stores(
+    secrets_client: Any, ssm_client: Any, secret_id: str, parameter: str
+) -> list[str]:
+    """Create the secret and the parameter where they do not exist yet (empty: no key, no
+    published key); the names of those created. Never touches existing ones: the stack does
+    not own them, so that no stack update can write them back (docs/decisions/0012)."""
+    created = []
+    try:
+        secrets_client.describe_secret(SecretId=secret_id)
+    except secrets_client.exceptions.ResourceNotFoundException:
+        secrets_client.create_secret(
+            Name=secret_id,
+            Description="Current ES256 private key of access tokens (make rotate-signing-key).",
+            SecretString=json.dumps({"kid": None}),
+        )
+        created.append(secret_id)
+    try:
+        ssm_client.get_parameter(Name=parameter)
+    except ssm_client.exceptions.ParameterNotFound:
+        ssm_client.put_parameter(
+            Name=parameter,
+            Description="Public keys of access tokens, newest first (make rotate-signing-key).",
+            Value=json.dumps({"keys": []}),
+            Type="String",
+        )
+        created.append(parameter)
+    return created
+
+
+def ensure(
+    secrets_client: Any, ssm_client: Any, secret_id: str, parameter: str, *, now: int
+) -> str | None:
+    """A stage's first signing key, made with its secret and parameter when they are missing;
+    the new kid, or ``None`` when the stage already signs (then nothing is written)."""
+    ensure_stores(secrets_client, ssm_client, secret_id, parameter)
+    if read_state(secrets_client, ssm_client, secret_id, parameter).signing_kid is not None:
+        return None
+    return rotate(secrets_client, ssm_client, secret_id, parameter, now=now)
+
+
 def rotate(
     secrets_client: Any,
     ssm_client: Any,
@@ -227,7 +269,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         prog="python -m warung_ops.signing_keys",
         description="Access-token signing keys of a Warung stage.",
     )
-    parser.add_argument("command", choices=("rotate", "show"))
+    parser.add_argument("command", choices=("ensure", "rotate", "show"))
     parser.add_argument("--stage", choices=STAGES, default="local")
     parser.add_argument("--region", default=None, help="AWS region (dev and prod)")
     parser.add_argument(
@@ -251,12 +293,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     secret_id, parameter = secret_name(args.stage), parameter_name(args.stage)
     now = int(time.time())
+    if args.command == "ensure":
+        kid = ensure(secrets_client, ssm_client, secret_id, parameter, now=now)
+        if kid is None:
+            print(f"signing key present ({args.stage}): nothing to do")
+        else:
+            print(f"first signing key {kid} ({args.stage})")
+        return 0
     if args.command == "show":
         state = read_state(secrets_client, ssm_client, secret_id, parameter)
         print(f"{parameter} ({args.stage}):")
         for line in describe(state, now=now):
             print(f"  {line}")
         return 0
+    ensure_stores(secrets_client, ssm_client, secret_id, parameter)
     try:
         kid = rotate(secrets_client, ssm_client, secret_id, parameter, now=now, force=args.force)
     except RotationTooSoon as exc:

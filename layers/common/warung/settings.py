@@ -78,7 +78,7 @@ class Settings(BaseModel):
     # Access tokens (warung.tokens): their life is at most 15 minutes.
     jwt_issuer: str = "https://api.warung.example"
     jwt_audience: str = "warung-api"
-    jwt_signing_secret_arn: str = ""  # the auth function only: the private signing key
+    jwt_signing_secret_id: str = ""  # the auth function only: the private key's secret (name)
     jwks_parameter_name: str = ""  # every function: the public keys (JWK Set)
     access_token_ttl_seconds: int = Field(default=900, gt=0, le=900)
     # Orders and payments: the payment window, the provider's webhook secret, and

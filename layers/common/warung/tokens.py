@@ -3,7 +3,7 @@ by the auth function and verified by every function against the public keys of t
 
 Where the keys live (``warung_ops.signing_keys`` creates and rotates them):
 
-- the private signing key in a Secrets Manager secret (``JWT_SIGNING_SECRET_ARN``, readable
+- the private signing key in a Secrets Manager secret (``JWT_SIGNING_SECRET_ID``, readable
   by the auth function only): ``{"kid": "<kid>", "private_key_pem": "<PKCS#8 PEM>"}``;
 - the public keys in an SSM String parameter (``JWKS_PARAMETER_NAME``, readable by every
   function): ``{"keys": [<JWK>, ...]}``, the new key first, then the one it replaced.
@@ -82,10 +82,10 @@ def _fetch_signing_secret() -> str:
     """The signing secret's value (Powertools caches it for CACHE_MAX_AGE_S)."""
     from aws_lambda_powertools.utilities import parameters  # brings boto3: on first use
 
-    arn = get_settings().jwt_signing_secret_arn
-    if not arn:
-        raise SigningKeyUnavailable("JWT_SIGNING_SECRET_ARN is not set for this function")
-    return str(parameters.get_secret(arn, max_age=CACHE_MAX_AGE_S))
+    secret_id = get_settings().jwt_signing_secret_id
+    if not secret_id:
+        raise SigningKeyUnavailable("JWT_SIGNING_SECRET_ID is not set for this function")
+    return str(parameters.get_secret(secret_id, max_age=CACHE_MAX_AGE_S))
 
 
 def _fetch_jwks(*, force: bool = False) -> str:

@@ -53,8 +53,8 @@ def auth_stack(app_stack: Any) -> AuthStack:
     state = signing_keys.read_state(
         aws_client("secretsmanager", endpoint),
         aws_client("ssm", endpoint),
-        template.secret_arn("JwtSigningKeySecret"),
-        template.ssm_parameters["JwksParameter"].name,
+        template.functions["AuthFunction"].environment["JWT_SIGNING_SECRET_ID"],
+        template.functions["AuthFunction"].environment["JWKS_PARAMETER_NAME"],
     )
     assert state.signing_kid is not None
     clear_parameter_caches()  # nothing read before the key existed may be served

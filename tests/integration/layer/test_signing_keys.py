@@ -91,7 +91,7 @@ def function_env(stores: KeyStores, monkeypatch: pytest.MonkeyPatch) -> Iterator
     """The environment of the auth function, pointed at the emulation."""
     for name, value in {
         "STAGE": "local",
-        "JWT_SIGNING_SECRET_ARN": stores.secret_arn,
+        "JWT_SIGNING_SECRET_ID": stores.secret_arn,
         "JWKS_PARAMETER_NAME": stores.parameter,
         "AWS_ENDPOINT_URL": stores.endpoint_url,
         "AWS_ACCESS_KEY_ID": "testing",

@@ -26,19 +26,19 @@ MERCHANT_ORDERS = "/v1/merchants/{merchant_id}/orders"
 
 
 @pytest.fixture(scope="module")
-def signing_secret_arn(app_stack: Any, orders_stack: Any) -> str:
+def signing_secret_id(app_stack: Any, orders_stack: Any) -> str:
     """An access-token signing key in the stage, made as the local runtime makes it."""
     from warung_demo.seeders import signing_key
 
     signing_key(orders_stack, app_stack.endpoint_url)
     clear_parameter_caches()
-    return str(orders_stack.secret_arn("JwtSigningKeySecret"))
+    return str(orders_stack.functions["AuthFunction"].environment["JWT_SIGNING_SECRET_ID"])
 
 
 @pytest.fixture(autouse=True)
-def tokens(world: None, signing_secret_arn: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def tokens(world: None, signing_secret_id: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """Tokens for the guard are issued here as the auth function would."""
-    monkeypatch.setenv("JWT_SIGNING_SECRET_ARN", signing_secret_arn)
+    monkeypatch.setenv("JWT_SIGNING_SECRET_ID", signing_secret_id)
     get_settings.cache_clear()
 
 

@@ -39,7 +39,9 @@ def world(
     extra = {
         "PAYMENT_SIMULATOR": "true",
         # Tokens for the guard are issued here as the auth function would.
-        "JWT_SIGNING_SECRET_ARN": payments_stack.secret_arn("JwtSigningKeySecret"),
+        "JWT_SIGNING_SECRET_ID": payments_stack.functions["AuthFunction"].environment[
+            "JWT_SIGNING_SECRET_ID"
+        ],
     }
     run_as(payments_stack, "PaymentsFunction", app_stack.endpoint_url, monkeypatch, extra)
     yield PaymentsWorld(monkeypatch)

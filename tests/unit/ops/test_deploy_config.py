@@ -101,3 +101,12 @@ def test_make_deploy_checks_before_it_builds() -> None:
     )
     assert check < build < deploy
     assert "--app-version $$(git rev-parse" in recipe
+    # A first deploy is usable at once: the stage's first signing key follows the deploy.
+    assert recipe.index("signing_keys ensure --stage $(ENV)") > deploy
+
+
+def test_the_pipelines_deploy_also_makes_the_first_signing_key() -> None:
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    recipe = makefile.split("\ndeploy-packaged:", 1)[1].split("\n\n", 1)[0]
+    assert recipe.index("deploy_config.py check") < recipe.index("deploy --config-env")
+    assert recipe.index("deploy --config-env") < recipe.index("signing_keys ensure --stage $(ENV)")

@@ -205,6 +205,18 @@ def test_the_release_id_changes_only_the_platform_function() -> None:
     assert users == ["PlatformFunction"]
 
 
+def test_no_resource_of_the_stack_owns_the_access_token_keys() -> None:
+    # CloudFormation writes back any value it owns on the next update of the resource: the
+    # keys live outside the stack, created by `signing_keys ensure` (docs/decisions/0012).
+    for resource in RESOURCES.values():
+        name = str(TEMPLATE.resolve((resource.get("Properties") or {}).get("Name", "")))
+        assert not name.endswith(("/jwt-signing-key", "/jwks")), name
+    auth = FUNCTIONS["AuthFunction"]["Properties"]["Environment"]["Variables"]
+    assert TEMPLATE.resolve(auth["JWT_SIGNING_SECRET_ID"]) == "warung/prod/jwt-signing-key"
+    shared = DOCUMENT["Globals"]["Function"]["Environment"]["Variables"]
+    assert TEMPLATE.resolve(shared["JWKS_PARAMETER_NAME"]) == "/warung/prod/jwks"
+
+
 # ---------------------------------------------------------------- prod cannot be half set
 
 _RULE_FUNCTIONS = {"Fn::And", "Fn::Or", "Fn::Not", "Fn::Equals", "Fn::Contains"}
