@@ -62,12 +62,15 @@ def no_managed_policies_from_iam() -> dict[str, str]:
     return {}
 
 
-def translate(template: dict[str, Any], region: str = REGION) -> dict[str, Any]:
-    """The CloudFormation template that the SAM transform makes of `template` in `region`."""
+def translate(
+    template: dict[str, Any], region: str = REGION, parameters: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """The CloudFormation template that the SAM transform makes of `template` in `region`,
+    with `parameters` given as a deploy would give them (the defaults otherwise)."""
     # The translator reads the region, and from it the partition, from this session instead
     # of the environment. Creating a session neither reads credentials nor calls AWS.
     session = boto3.session.Session(region_name=region)
-    parameter_values: dict[str, Any] = {}
+    parameter_values: dict[str, Any] = dict(parameters or {})
     template = with_placeholder_artifacts(template)
     to_py27_compatible_template(template, parameter_values)
     translator = Translator(None, Parser(), boto_session=session)
@@ -82,11 +85,19 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Translate a SAM template to CloudFormation.")
     parser.add_argument("template", type=Path, help="the SAM template (template.yaml)")
     parser.add_argument("output", type=Path, help="where to write the translated JSON")
+    parser.add_argument(
+        "--parameter",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a parameter value, as a deploy gives it (repeatable)",
+    )
     args = parser.parse_args(argv)
+    parameters = dict(item.split("=", 1) for item in args.parameter)
     # Offline there is no feature-toggle configuration to fetch; the defaults are meant.
     logging.getLogger("samtranslator.feature_toggle.feature_toggle").setLevel(logging.ERROR)
     template = yaml_parse(args.template.read_text(encoding="utf-8"))
-    translated = translate(template)
+    translated = translate(template, parameters=parameters)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(translated, indent=2) + "\n", encoding="utf-8")
     print(f"{args.template} -> {args.output} ({len(translated['Resources'])} resources)")
