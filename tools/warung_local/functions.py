@@ -74,6 +74,12 @@ class InvocationTurn:
         self._holder: int | None = None
         self._depth = 0
 
+    @property
+    def holder(self) -> int | None:
+        """The thread whose turn it is (`threading.get_ident()`), None when nobody's."""
+        with self._changed:
+            return self._holder
+
     def __enter__(self) -> None:
         me = threading.get_ident()
         with self._changed:
