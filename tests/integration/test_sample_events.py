@@ -42,7 +42,16 @@ DOCUMENT = json.loads((ROOT / "docs" / "openapi.json").read_text(encoding="utf-8
 
 
 @pytest.fixture(scope="module")
-def functions(app_stack: Any) -> dict[str, LocalFunction]:
+def signed_stage(app_stack: Any) -> Any:
+    """The stage with its signing key, which every deploy (and make dev's seeder) creates:
+    the JWK Set sample and the hook's key probe read it."""
+    signing_key(app_stack.template, app_stack.endpoint_url)
+    return app_stack
+
+
+@pytest.fixture(scope="module")
+def functions(signed_stage: Any) -> dict[str, LocalFunction]:
+    app_stack = signed_stage
     loaded = load_functions(
         app_stack.template, app_stack.endpoint_url, only=set(FUNCTION_OF.values()), eager=False
     )
@@ -88,11 +97,10 @@ def test_the_expiry_schedule_event_runs_the_scheduler(
     assert result.payload == {"expired": 0}
 
 
-def test_the_pre_traffic_hook_event_passes_the_stages_api_functions(app_stack: Any) -> None:
-    # given: the stage's signing key, which every deploy (and make dev's seeder) creates
-    signing_key(app_stack.template, app_stack.endpoint_url)
+def test_the_pre_traffic_hook_event_passes_the_stages_api_functions(signed_stage: Any) -> None:
+    # given: the sample event of a release of a stage that signs its tokens
     event = json.loads((EVENTS / "deploy_hook" / "pre-traffic.json").read_text(encoding="utf-8"))
-    template = app_stack.template
+    template = signed_stage.template
 
     # when: the hook runs on the sample event, its Lambda Invoke served by the emulation
     with Emulation() as emulation:
