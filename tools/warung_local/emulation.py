@@ -78,9 +78,7 @@ class SerialisingMiddleware:
 
     def __call__(self, environ: WSGIEnviron, start_response: StartResponse) -> Iterable[bytes]:
         body = _read_body(environ)
-        answer = next(
-            (found for service in self.services if (found := service(environ, body))), None
-        )
+        answer = self._answer_locally(environ, body)
         if answer is not None:
             status, headers, payload = answer
             headers = [*headers, ("Content-Length", str(len(payload)))]
@@ -90,6 +88,13 @@ class SerialisingMiddleware:
             status, headers, payload = self._call_locked(environ, body)
         start_response(status, headers)
         return [payload]
+
+    def _answer_locally(self, environ: WSGIEnviron, body: bytes) -> LocalAnswer | None:
+        for service in self.services:
+            answer = service(environ, body)
+            if answer is not None:
+                return answer
+        return None
 
     def _call_locked(
         self, environ: WSGIEnviron, body: bytes
