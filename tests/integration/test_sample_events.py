@@ -4,6 +4,8 @@
 The functions run in-process on the emulation with the real template (as `make invoke`
 does). An API event's answer is never a 5xx, is a status its OpenAPI operation documents,
 and an event named `*-anonymous` (no token) is refused with 401 unless its route is public.
+The pre-traffic hook's event (`events/deploy_hook/`) runs the hook, which invokes the API
+functions through the emulation's Lambda API, as `make invoke` serves it.
 """
 
 from __future__ import annotations
@@ -13,8 +15,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from warung_demo.seeders import signing_key
 
+from warung_local.emulation import Emulation
 from warung_local.functions import LocalFunction, load_functions
+from warung_local.lambda_api import LambdaInvoke
 
 ROOT = Path(__file__).resolve().parents[2]
 EVENTS = ROOT / "events"
@@ -37,7 +42,16 @@ DOCUMENT = json.loads((ROOT / "docs" / "openapi.json").read_text(encoding="utf-8
 
 
 @pytest.fixture(scope="module")
-def functions(app_stack: Any) -> dict[str, LocalFunction]:
+def signed_stage(app_stack: Any) -> Any:
+    """The stage with its signing key, which every deploy (and make dev's seeder) creates:
+    the JWK Set sample and the hook's key probe read it."""
+    signing_key(app_stack.template, app_stack.endpoint_url)
+    return app_stack
+
+
+@pytest.fixture(scope="module")
+def functions(signed_stage: Any) -> dict[str, LocalFunction]:
+    app_stack = signed_stage
     loaded = load_functions(
         app_stack.template, app_stack.endpoint_url, only=set(FUNCTION_OF.values()), eager=False
     )
@@ -81,3 +95,27 @@ def test_the_expiry_schedule_event_runs_the_scheduler(
 
     assert result.ok, result.error
     assert result.payload == {"expired": 0}
+
+
+def test_the_pre_traffic_hook_event_passes_the_stages_api_functions(signed_stage: Any) -> None:
+    # given: the sample event of a release of a stage that signs its tokens
+    event = json.loads((EVENTS / "deploy_hook" / "pre-traffic.json").read_text(encoding="utf-8"))
+    template = signed_stage.template
+
+    # when: the hook runs on the sample event, its Lambda Invoke served by the emulation
+    with Emulation() as emulation:
+        functions = load_functions(template, emulation.endpoint_url, eager=False)
+        emulation.add_service(LambdaInvoke(functions, template.region, template.account_id))
+        result = functions["PreTrafficHookFunction"].invoke(event)
+        verdicts = emulation.codedeploy.verdicts()
+
+    # then: every new version passed, and the hook told CodeDeploy so
+    assert result.ok, result.error
+    assert result.payload == {"status": "Succeeded", "failures": []}
+    assert verdicts == [
+        {
+            "deploymentId": event["DeploymentId"],
+            "lifecycleEventHookExecutionId": event["LifecycleEventHookExecutionId"],
+            "status": "Succeeded",
+        }
+    ]

@@ -242,6 +242,7 @@ def cmd_invoke(args: argparse.Namespace) -> int:
     from warung_local.config import load_config
     from warung_local.emulation import Emulation
     from warung_local.functions import load_functions
+    from warung_local.lambda_api import LambdaInvoke
     from warung_local.provision import provision
     from warung_local.template import load_template
 
@@ -275,10 +276,14 @@ def cmd_invoke(args: argparse.Namespace) -> int:
             endpoint = running_endpoint
         try:
             resolved = template.with_physical(provision(template, endpoint))
-            function = load_functions(resolved, endpoint, only={args.function}, eager=False)[
-                args.function
-            ]
-            result = function.invoke(event)
+            if private is None:
+                # The running dev's emulation runs what this handler invokes, in dev.
+                functions = load_functions(resolved, endpoint, only={args.function}, eager=False)
+            else:
+                # This process owns the emulation: its Lambda Invoke runs them here.
+                functions = load_functions(resolved, endpoint, eager=False)
+                private.add_service(LambdaInvoke(functions, resolved.region, resolved.account_id))
+            result = functions[args.function].invoke(event)
         finally:
             if private is not None:
                 private.stop()

@@ -10,6 +10,11 @@ relies on. The cost (one request at a time) is irrelevant on a laptop.
 
 moto keeps its state in module globals, so every `Emulation` in one process shares
 the same tables and queues; they differ only in the socket they listen on.
+
+Two APIs are answered by the local runtime instead of moto, before the lock
+(`LocalService`): CodeDeploy's hook verdict, which every emulation records
+(`codedeploy.py`), and Lambda Invoke, which runs the template's functions in the process
+that owns the emulation once that process registers them (`lambda_api.py`).
 """
 
 from __future__ import annotations
@@ -27,11 +32,15 @@ from typing import Any, Protocol
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
+from warung_local.codedeploy import CodeDeployStub
+
 log = logging.getLogger("warung_local.emulation")
 
 WSGIEnviron = dict[str, Any]
 StartResponse = Callable[..., Any]
 WSGIApp = Callable[[WSGIEnviron, StartResponse], Iterable[bytes]]
+# A status line, headers (without Content-Length) and a body.
+LocalAnswer = tuple[str, list[tuple[str, str]], bytes]
 
 # A long poll inside the lock would stall every other caller for up to 20 s; the
 # middleware waits between short polls instead, outside the lock.
@@ -48,6 +57,15 @@ class RequestObserver(Protocol):
         """Observe one completed request."""
 
 
+class LocalService(Protocol):
+    """An API that the local runtime answers itself instead of moto (`lambda_api.py`,
+    `codedeploy.py`). It is served outside the request lock: Lambda Invoke runs a handler
+    that calls the emulation in turn. A service that reads moto's state takes the lock."""
+
+    def __call__(self, environ: WSGIEnviron, body: bytes) -> LocalAnswer | None:
+        """The answer to a request of this service; None for a request of any other."""
+
+
 class SerialisingMiddleware:
     """WSGI middleware that runs each request of the wrapped app under one lock."""
 
@@ -55,16 +73,28 @@ class SerialisingMiddleware:
         self.app = app
         self.lock = lock or threading.Lock()
         self.observers: list[RequestObserver] = []
+        self.services: list[LocalService] = []
         self.stopping = threading.Event()
 
     def __call__(self, environ: WSGIEnviron, start_response: StartResponse) -> Iterable[bytes]:
         body = _read_body(environ)
-        if environ.get("HTTP_X_AMZ_TARGET") == "AmazonSQS.ReceiveMessage":
+        answer = self._answer_locally(environ, body)
+        if answer is not None:
+            status, headers, payload = answer
+            headers = [*headers, ("Content-Length", str(len(payload)))]
+        elif environ.get("HTTP_X_AMZ_TARGET") == "AmazonSQS.ReceiveMessage":
             status, headers, payload = self._receive_message(environ, body)
         else:
             status, headers, payload = self._call_locked(environ, body)
         start_response(status, headers)
         return [payload]
+
+    def _answer_locally(self, environ: WSGIEnviron, body: bytes) -> LocalAnswer | None:
+        for service in self.services:
+            answer = service(environ, body)
+            if answer is not None:
+                return answer
+        return None
 
     def _call_locked(
         self, environ: WSGIEnviron, body: bytes
@@ -249,6 +279,9 @@ class Emulation:
         self.host = host
         self.port = port
         self.middleware = SerialisingMiddleware(DomainDispatcherApplication(create_backend_app))
+        # The verdicts of deployment hooks (moto has no PutLifecycleEventHookExecutionStatus).
+        self.codedeploy = CodeDeployStub()
+        self.add_service(self.codedeploy)
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -264,6 +297,10 @@ class Emulation:
     def add_observer(self, observer: RequestObserver) -> None:
         """Call `observer` after each request, inside the request lock."""
         self.middleware.observers.append(observer)
+
+    def add_service(self, service: LocalService) -> None:
+        """Let `service` answer its requests before moto (outside the request lock)."""
+        self.middleware.services.append(service)
 
     def start(self) -> Emulation:
         """Bind the socket and serve in a background thread."""

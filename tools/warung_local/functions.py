@@ -24,7 +24,10 @@ would wait for the lock until the handler gives up). The lock is per process, so
 drives the event sources of the functions that call the API (the worker posting the
 payment simulator's webhooks) in a child process with a lock of its own; see
 `sources_process.py` for the design and for which functions it selects. `invoke` is a
-process of its own too.
+process of its own too. A Lambda Invoke through the emulation (`lambda_api.py`) is the
+exception: when the invoking handler runs in the emulation's own process, the function
+it invokes runs in that handler's turn (`InvocationTurn.lent`), since the handler only
+waits for the answer meanwhile.
 
 Handler exceptions become invocation errors shaped as Lambda reports them
 (`errorMessage`, `errorType`, `stackTrace`); they never stop the runtime.
@@ -55,15 +58,91 @@ from warung_local.template import LOCAL_REGION, FunctionSpec, Template
 
 log = logging.getLogger("warung_local.functions")
 
+
+class InvocationTurn:
+    """One invocation at a time in this process (reentrant), a turn its holder can lend.
+
+    A handler that invokes another function of this process through the emulation's
+    Lambda API (`lambda_api.py`) holds the turn while it waits for the answer, and the
+    emulation's thread that must produce that answer needs a turn to run the function:
+    it runs in the caller's (`lent`). The caller is blocked on that answer meanwhile, so
+    the two never touch `sys.modules` or `os.environ` at once.
+    """
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._holder: int | None = None
+        self._depth = 0
+
+    @property
+    def holder(self) -> int | None:
+        """The thread whose turn it is (`threading.get_ident()`), None when nobody's."""
+        with self._changed:
+            return self._holder
+
+    def __enter__(self) -> None:
+        me = threading.get_ident()
+        with self._changed:
+            while self._holder not in (None, me):
+                self._changed.wait()
+            self._holder = me
+            self._depth += 1
+
+    def __exit__(self, *_exc: object) -> None:
+        with self._changed:
+            self._depth -= 1
+            if self._depth == 0:
+                self._holder = None
+                self._changed.notify_all()
+
+    @contextmanager
+    def lent(self) -> Iterator[None]:
+        """Run this thread in the turn of the thread holding it, which waits for this one
+        (a turn of its own when nobody holds it)."""
+        me = threading.get_ident()
+        with self._changed:
+            holder, depth = self._holder, self._depth
+            if holder is not None:
+                # Depth 1: the borrower's own enter and exit never hand the turn to a third.
+                self._holder, self._depth = me, 1
+        if holder is None:
+            with self:
+                yield
+            return
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._holder, self._depth = holder, depth
+
+
 # sys.modules and os.environ are process-wide: one invocation at a time in this process,
 # whoever calls. (Another process, such as `dev`'s sources process, has its own.)
-RUNTIME_LOCK = threading.RLock()
+RUNTIME_LOCK = InvocationTurn()
 
 DUMMY_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",
     "AWS_SESSION_TOKEN": "testing",
 }
+# The session token of every invocation in this process (in AWS, too, each function has
+# credentials of its own). SigV4 sends it as X-Amz-Security-Token, so the emulation can
+# tell that a Lambda Invoke comes from a handler running here, which holds the turn.
+PROCESS_SESSION_TOKEN = f"warung-local-{uuid.uuid4().hex}"
+
+
+@contextmanager
+def callers_turn(session_token: str | None) -> Iterator[None]:
+    """Where an invocation requested with `session_token` runs: in the turn of the handler
+    of this process that requested it and waits for it, else (another process, a tool, a
+    test) as any invocation, waiting for its own turn."""
+    if session_token == PROCESS_SESSION_TOKEN:
+        with RUNTIME_LOCK.lent():
+            yield
+    else:
+        yield
+
+
 # Ambient settings of the developer's shell that would send a function to a real account.
 _UNSET_DURING_INVOCATION = (
     "AWS_PROFILE",
@@ -166,6 +245,7 @@ def runtime_environment(
             "TZ": ":UTC",
             "AWS_ENDPOINT_URL": endpoint_url,
             **DUMMY_CREDENTIALS,
+            "AWS_SESSION_TOKEN": PROCESS_SESSION_TOKEN,
         }
     )
     return env

@@ -10,6 +10,11 @@ gateway serves, and stopped before the gateway, so that their invocations hold t
 child's lock and the API's function the parent's. The parent still loads them (for
 `invoke` and any Api events of theirs).
 
+The emulation's Lambda Invoke runs this process's functions, whoever calls it
+(`lambda_api.py`: `make invoke` of the pre-traffic hook, from a process of its own, reaches
+the API functions here); the gateway's `GET /_local/codedeploy` lists the verdicts that
+deployment hooks reported to the emulation (`codedeploy.py`).
+
 With `start_sources=False` (tests that step the drivers themselves) there is no child:
 every function's drivers are built here, idle, as before.
 
@@ -37,6 +42,7 @@ from warung_local.config import LocalConfig, load_config
 from warung_local.emulation import Emulation
 from warung_local.functions import InvocationResult, LocalFunction, load_functions
 from warung_local.gateway import CorsPolicy, Gateway, bind_server
+from warung_local.lambda_api import LambdaInvoke
 from warung_local.local_data import clear
 from warung_local.mail import MailBox
 from warung_local.persistence import StateKeeper
@@ -142,6 +148,10 @@ class LocalRuntime:
                 )
                 self.sources_process.launch()
             self.functions = load_functions(self._template, endpoint)
+            # Lambda Invoke of the emulation runs them here, whoever calls (`make invoke`, too).
+            self.emulation.add_service(
+                LambdaInvoke(self.functions, self._template.region, self._template.account_id)
+            )
             if self.seed:
                 self.seed_lines = run_seeders(self._template, endpoint, self.config.seeders)
             in_process = {
@@ -157,7 +167,10 @@ class LocalRuntime:
                 self._invoke_for_gateway,
                 self.host,
                 self.port,
-                local_endpoints={"/_local/mail": self._mail_endpoint},
+                local_endpoints={
+                    "/_local/mail": self._mail_endpoint,
+                    "/_local/codedeploy": self._codedeploy_endpoint,
+                },
                 server=listener,
                 cors=self.cors,
             )
@@ -292,3 +305,9 @@ class LocalRuntime:
         to = next((value for name, value in query if name == "to"), None)
         body = json.dumps(self.mailbox.messages(to)).encode()
         return 200, {"Content-Type": "application/json"}, body
+
+    def _codedeploy_endpoint(
+        self, _method: str, _path: str, _query: list[tuple[str, str]]
+    ) -> tuple[int, dict[str, str], bytes]:
+        verdicts = self.emulation.codedeploy.verdicts() if self.emulation else []
+        return 200, {"Content-Type": "application/json"}, json.dumps(verdicts).encode()

@@ -1,0 +1,13 @@
+"""A version that cannot serve: every request is answered 503."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return {"statusCode": 503, "body": json.dumps({"code": "unavailable"})}
