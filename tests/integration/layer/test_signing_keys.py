@@ -26,7 +26,6 @@ from warung import tokens
 from warung.errors import InvalidToken
 from warung.settings import get_settings
 from warung_local.emulation import aws_client
-from warung_local.provision import provision
 from warung_local.template import Template, parameter_values, parse_template_text
 
 NOW = 1_800_000_000
@@ -207,50 +206,36 @@ def test_a_kid_that_is_in_no_set_is_refused(function_env: KeyStores) -> None:
 
 # ---------------------------------------------------------------- the local runtime's seeder
 
+# The stack owns no key (docs/decisions/0012): the seeder, like `make deploy`, makes the
+# stage's stores and its first key by their conventional names.
 SEEDED_TEMPLATE = """
 Parameters:
   Stage: {Type: String}
-Resources:
-  JwtSigningKeySecret:
-    Type: AWS::SecretsManager::Secret
-    Properties:
-      Name: !Sub warung/${Stage}/jwt-signing-key
-      SecretString: '{"kid": null}'
-  JwksParameter:
-    Type: AWS::SSM::Parameter
-    Properties:
-      Name: !Sub /warung/${Stage}/jwks
-      Type: String
-      Value: '{"keys": []}'
+Resources: {}
 """
 
 
-def _seeded_template(endpoint_url: str, **renames: str) -> Template:
-    text = SEEDED_TEMPLATE
-    for old, new in renames.items():
-        text = text.replace(old, new)
-    document = parse_template_text(text)
+def _seeded_template() -> Template:
+    document = parse_template_text(SEEDED_TEMPLATE)
     stage = f"it{uuid.uuid4().hex[:10]}"
-    template = Template(document, Path.cwd(), parameter_values(document, {"Stage": stage}))
-    return template.with_physical(provision(template, endpoint_url))
+    return Template(document, Path.cwd(), parameter_values(document, {"Stage": stage}))
 
 
 def test_the_seeder_creates_one_key_only_when_there_is_none(app_stack: _Stack) -> None:
-    # given: the provisioned secret (no key) and JWK Set (empty)
-    template = _seeded_template(app_stack.endpoint_url)
+    # given: a stage with neither the secret nor the JWK Set yet
+    template = _seeded_template()
+    stage = str(template.parameters["Stage"])
 
     # when: the local runtime starts twice
     first = seed_signing_key(template, app_stack.endpoint_url)
     second = seed_signing_key(template, app_stack.endpoint_url)
 
-    # then: one key was created, and said so once
-    secrets = aws_client("secretsmanager", app_stack.endpoint_url)
-    ssm = aws_client("ssm", app_stack.endpoint_url)
+    # then: the stage's stores hold one key, created and reported once
     state = signing_keys.read_state(
-        secrets,
-        ssm,
-        template.secret_arn("JwtSigningKeySecret"),
-        template.ssm_parameters["JwksParameter"].name,
+        aws_client("secretsmanager", app_stack.endpoint_url),
+        aws_client("ssm", app_stack.endpoint_url),
+        signing_keys.secret_name(stage),
+        signing_keys.parameter_name(stage),
     )
     assert state.signing_kid is not None
     assert first == [f"signing key {state.signing_kid} created"]
@@ -258,19 +243,21 @@ def test_the_seeder_creates_one_key_only_when_there_is_none(app_stack: _Stack) -
     assert [key["kid"] for key in state.keys] == [state.signing_kid]
 
 
-def test_the_seeder_finds_the_resources_by_name_too(app_stack: _Stack) -> None:
-    template = _seeded_template(
-        app_stack.endpoint_url, JwtSigningKeySecret="TokenKey", JwksParameter="PublicKeys"
+def test_the_seeder_leaves_a_rotated_key_alone(app_stack: _Stack) -> None:
+    template = _seeded_template()
+    stage = str(template.parameters["Stage"])
+    secrets = aws_client("secretsmanager", app_stack.endpoint_url)
+    ssm = aws_client("ssm", app_stack.endpoint_url)
+    seed_signing_key(template, app_stack.endpoint_url)
+    rotated = signing_keys.rotate(
+        secrets, ssm, signing_keys.secret_name(stage), signing_keys.parameter_name(stage), now=NOW
     )
 
-    assert seed_signing_key(template, app_stack.endpoint_url)[0].startswith("signing key ")
-
-
-def test_the_seeder_does_nothing_without_the_resources(app_stack: _Stack) -> None:
-    document = parse_template_text("Resources: {}")
-    template = Template(document, Path.cwd(), {})
-
     assert seed_signing_key(template, app_stack.endpoint_url) == []
+    state = signing_keys.read_state(
+        secrets, ssm, signing_keys.secret_name(stage), signing_keys.parameter_name(stage)
+    )
+    assert state.signing_kid == rotated
 
 
 # ---------------------------------------------------------------- the operator command
