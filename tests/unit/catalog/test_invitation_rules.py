@@ -93,9 +93,7 @@ def test_every_other_case_is_the_same_404(
     assert refused.value.detail == "No such invitation."
 
 
-def test_a_pending_invitation_is_indexed_for_the_invitee_and_the_merchant_and_an_answered_one_is_not() -> (
-    None
-):
+def test_only_a_pending_invitation_is_in_the_invitee_and_merchant_indexes() -> None:
     stored = store.invitation_item(invitation())
     assert (stored["gsi1pk"], stored["gsi2pk"]) == ("INVITEE#rina@example.com", "MINVITES#m1")
     assert stored["gsi1sk"] == "2026-11-26T01:00:00Z#i1"
