@@ -45,7 +45,7 @@ class MerchantInvitationList(BaseModel):
     items: list[MerchantInvitationOut]
 
 
-class Membership(BaseModel):
+class AcceptedMembership(BaseModel):
     """The role the accepted invitation gave the caller."""
 
     merchant_id: str

@@ -7,9 +7,9 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 
 from catalog.models.invitations import (
+    AcceptedMembership,
     InvitationList,
     InvitationOut,
-    Membership,
     MerchantInvitationList,
     MerchantInvitationOut,
 )
@@ -64,10 +64,10 @@ def my_invitations() -> InvitationList:
         409: {"description": "You are the merchant's last owner and the role is not owner."},
     },
 )
-def accept_invitation(invitation_id: str) -> Membership:
+def accept_invitation(invitation_id: str) -> AcceptedMembership:
     caller = current_caller(router)
     member = service.accept(caller.user_id, invitation_id, request_meta(router))
-    return Membership(merchant_id=member.merchant_id, role=member.role)  # type: ignore[arg-type]
+    return AcceptedMembership(merchant_id=member.merchant_id, role=member.role)  # type: ignore[arg-type]
 
 
 @router.post(
