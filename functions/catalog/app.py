@@ -3,10 +3,11 @@ decorator stack, validation, problem+json errors: warung.api)."""
 
 from __future__ import annotations
 
-from catalog.routes import merchants, products
+from catalog.routes import invitations, merchants, products
 from warung.api import create_app, make_handler
 
 app = create_app()
 app.include_router(merchants.router)
 app.include_router(products.router)
+app.include_router(invitations.router)
 handler = make_handler(app)

@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 from warung.clients import aws_client
 from warung.jobs import (
     EmailJob,
+    InvitationEmail,
     MerchantNewOrderEmail,
     OrderPaidEmail,
     OrderStatusEmail,
@@ -44,6 +45,7 @@ TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 EMAIL_KINDS: dict[str, str] = {
     VerificationEmail.job_type: "verification",
     PasswordResetEmail.job_type: "password_reset",
+    InvitationEmail.job_type: "invitation",
     OrderPaidEmail.job_type: "order_paid",
     MerchantNewOrderEmail.job_type: "merchant_new_order",
     OrderStatusEmail.job_type: "order_status",

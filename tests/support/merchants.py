@@ -62,3 +62,24 @@ def active_merchant(api: str, admin_token: str, **extra: Any) -> tuple[str, str]
     merchant_id = str(new_merchant(api, token, **extra)["id"])
     activate(api, admin_token, merchant_id)
     return token, merchant_id
+
+
+def join(api: str, owner_token: str, merchant_id: str, email: str, token: str, role: str) -> None:
+    """The holder of ``token`` (whose verified address is ``email``) joins the active merchant
+    with ``role``: the owner invites the address, the invitee accepts."""
+    invited = call(
+        api,
+        "POST",
+        f"/v1/merchants/{merchant_id}/members",
+        {"email": email, "role": role},
+        token=owner_token,
+    )
+    assert (invited.status, invited.body) == (202, {"status": "invited"}), invited.body
+    mine = call(api, "GET", "/v1/me/invitations", token=token)
+    assert mine.status == 200, mine.body
+    [invitation] = [i for i in mine.body["items"] if i["merchant_id"] == merchant_id]
+    accepted = call(api, "POST", f"/v1/invitations/{invitation['id']}/accept", token=token)
+    assert (accepted.status, accepted.body) == (
+        200,
+        {"merchant_id": merchant_id, "role": role},
+    ), accepted.body

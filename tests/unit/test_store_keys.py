@@ -11,7 +11,16 @@ from typing import Any
 
 import pytest
 
-from warung.store import accounts, jobs, merchants, orders, payments, products, promos
+from warung.store import (
+    accounts,
+    invitations,
+    jobs,
+    merchants,
+    orders,
+    payments,
+    products,
+    promos,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVING_CODE = sorted(
@@ -116,6 +125,13 @@ ROWS: dict[str, dict[str, Any]] = {
         ),
     },
     "member": merchants.member_key("<id>", "<user id>"),
+    "invitation": {
+        **invitations.invitation_key("<id>"),
+        **invitations.invitation_index(
+            "<id>", "<merchant id>", "<normalised email>", "<invited_at>"
+        ),
+    },
+    "invited address": invitations.invited_address_key("<id>", "<normalised email>"),
     "merchant geo entry": merchants.geo_key("<geohash-4 cell>", "<id>"),
     "product": {
         **products.product_key("<id>"),

@@ -132,7 +132,12 @@ class WebhookSecret(BaseModel):
 
 
 class MemberAdd(RequestModel):
-    email: str = Field(min_length=6, max_length=254, examples=["manager@example.com"])
+    email: str = Field(
+        min_length=6,
+        max_length=254,
+        pattern=r"^[^@\s]{1,64}@[^@\s.]+(\.[^@\s.]+)+$",
+        examples=["manager@example.com"],
+    )
     role: Literal["owner", "manager", "staff"]
 
 

@@ -273,8 +273,8 @@ def set_membership(
 
 
 def find_account(email: str) -> dict[str, Any] | None:
-    """The account registered with ``email``: id, e-mail, name (two consistent reads; the
-    demo seed, ``warung_demo.merchants``, uses it)."""
+    """The account registered with ``email``: id, e-mail, name (two consistent reads; an
+    invitation's e-mail and the demo seed, ``warung_demo.merchants``, use it)."""
     user_id = user_id_of(email)
     account = _get(user_key(user_id)) if user_id else None
     if account is None or account.get("disabled"):

@@ -9,6 +9,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 
+from catalog.models.invitations import InvitationSent
 from catalog.models.merchants import (
     MemberAdd,
     MemberList,
@@ -26,6 +27,7 @@ from catalog.rules.merchants import (
     open_at,
     profile,
 )
+from catalog.service import invitations
 from catalog.service import merchants as service
 from warung.api import (
     ADMIN_ONLY,
@@ -214,24 +216,33 @@ def list_members(merchant_id: str) -> MemberList:
 
 @router.post(
     "/v1/merchants/<merchant_id>/members",
-    status_code=201,
+    status_code=202,
     tags=TAGS,
     operation_id="addMember",
-    summary="Give an existing account a role (or change its role)",
+    summary="Invite an e-mail address to a role; it becomes a member once it accepts",
+    description=(
+        'Always `202 {"status": "invited"}`, whether or not the address has an account: '
+        "the address is e-mailed a link to the app, and the invitation lasts 7 days. Inviting "
+        "the same address again replaces its pending invitation. At most 20 invitations per "
+        "merchant and 50 per inviter per day (`429` with `Retry-After`)."
+    ),
     **member_of("owner"),
     responses={
-        201: {"description": "The member.", "content": {"application/json": {"model": MemberOut}}},
+        202: {
+            "description": "Invited (the same answer for every address).",
+            "content": {"application/json": {"model": InvitationSent}},
+        },
         **UNAUTHORIZED,
         403: {"description": "Owners only."},
-        404: {"description": "No such merchant, or no account with this e-mail."},
-        409: {"description": "That would leave the merchant without an owner."},
+        404: {"description": "No such merchant, or not one of yours."},
+        409: {"description": "`merchant_not_active`: only an active merchant invites."},
+        429: {"description": "Daily invitation limit of the merchant or the inviter reached."},
     },
 )
 def add_member(merchant_id: str, body: MemberAdd) -> Response[str]:
-    member = service.add_member(
-        current_caller(router).user_id, merchant_id, body.email, body.role, meta()
-    )
-    return json_response(201, member_view(member))
+    caller = current_caller(router)
+    invitations.invite(caller.user_id, merchant_id, body.email, body.role, meta())
+    return Response(202, "application/json", InvitationSent().model_dump_json())
 
 
 @router.delete(

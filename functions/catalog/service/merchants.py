@@ -329,46 +329,6 @@ def members(merchant_id: str) -> list[Member]:
     return sorted(found, key=lambda m: (order[m.role], m.email))
 
 
-def add_member(actor_id: str, merchant_id: str, email: str, role: str, meta: RequestMeta) -> Member:
-    """Give an existing account a role in the merchant (or change its role)."""
-    # The e-mail gives the account's id; then the merchant, the account and its membership
-    # are one round trip.
-    found_id = repository.user_id_of(email.strip().lower())
-    merchant, current, account = repository.merchant_and_member(
-        merchant_id, found_id, with_account=True
-    )
-    if merchant is None:
-        raise NotFound("No such merchant.")
-    if account is None:
-        raise NotFound("No account has this e-mail address.")
-    user_id = account["user_id"]
-    domain.check_member_change(actor_id, current, role, merchant.owners)
-    member = Member(
-        merchant_id,
-        user_id,
-        role,
-        account["email"],
-        account["name"],
-        current.added_at if current else rfc3339(utc_now()),
-    )
-    if current == member:
-        return member
-    tx = repository.put_member(Transaction(), member)
-    repository.set_membership(tx, user_id, merchant_id, role)
-    was_owner = current is not None and current.role == "owner"
-    if role == "owner" and not was_owner:
-        repository.change_owner_count(tx, merchant_id, +1)
-    elif was_owner and role != "owner":
-        repository.change_owner_count(tx, merchant_id, -1)
-    changes = {"user_id": user_id, "role": {"from": current.role if current else None, "to": role}}
-    tx.extend(
-        [audited(actor_id, "merchant.member_set", f"merchant:{merchant_id}", meta, **changes)]
-    )
-    tx.commit()
-    forget_auth_state(user_id)
-    return member
-
-
 def remove_member(actor_id: str, merchant_id: str, user_id: str, meta: RequestMeta) -> None:
     """Take a member's role away; the last owner stays (409)."""
     merchant, current, _ = repository.merchant_and_member(merchant_id, user_id)

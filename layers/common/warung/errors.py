@@ -162,6 +162,13 @@ class MerchantClosed(Conflict):
     code, title = "merchant_closed", "Merchant closed"
 
 
+class MerchantNotActive(Conflict):
+    """The merchant is not active (pending approval or suspended) for an action that needs
+    it to be, such as inviting members."""
+
+    code, title = "merchant_not_active", "Merchant not active"
+
+
 class OrderNumberTaken(Conflict):
     """The order number drawn for a checkout belongs to another order already. Checkout
     draws another and tries again; a client sees it only if every draw was taken."""
@@ -252,6 +259,7 @@ ERROR_CODES: tuple[str, ...] = (
     "invalid_transition",
     "insufficient_stock",
     "merchant_closed",
+    "merchant_not_active",
     "out_of_delivery_range",
     "cart_merchant_mismatch",
     "idempotency_key_required",

@@ -57,6 +57,19 @@ class PasswordResetEmail(EmailJob):
     expires_in_minutes: int = Field(gt=0)
 
 
+class InvitationEmail(EmailJob):
+    """An invitation to join a merchant. It carries the merchant's name, the role and a link
+    to the app, and nothing else the inviter wrote; ``has_account`` says whether the address
+    signs in or signs up to accept."""
+
+    job_type: ClassVar[str] = "email.invitation"
+    merchant_name: str = Field(max_length=200)
+    role: str = Field(max_length=20)
+    invitations_url: str
+    has_account: bool
+    expires_in_days: int = Field(gt=0)
+
+
 class OrderEmail(EmailJob):
     """An e-mail about one order. It names the order by its number (``WRG-7K4Q-2M9X``);
     ``order_number`` is ``None`` only for an order placed before order numbers existed (or
@@ -151,6 +164,7 @@ JOB_PAYLOADS: dict[str, type[JobPayload]] = {
     for model in (
         VerificationEmail,
         PasswordResetEmail,
+        InvitationEmail,
         OrderPaidEmail,
         MerchantNewOrderEmail,
         OrderStatusEmail,

@@ -95,6 +95,8 @@ class Rules:
     login_attempts_ip: Rule
     registrations_ip: Rule
     emails_address: Rule
+    invitations_merchant: Rule
+    invitations_inviter: Rule
 
 
 def rules(settings: Settings | None = None) -> Rules:
@@ -106,6 +108,12 @@ def rules(settings: Settings | None = None) -> Rules:
         login_attempts_ip=Rule.from_rate("login_attempts_ip", settings.rate_login_attempts_per_ip),
         registrations_ip=Rule.from_rate("registrations_ip", settings.rate_registrations_per_ip),
         emails_address=Rule.from_rate("emails_address", settings.rate_emails_per_address),
+        invitations_merchant=Rule.from_rate(
+            "invitations_merchant", settings.rate_invitations_per_merchant
+        ),
+        invitations_inviter=Rule.from_rate(
+            "invitations_inviter", settings.rate_invitations_per_inviter
+        ),
     )
 
 

@@ -75,6 +75,8 @@ class Settings(BaseModel):
     rate_login_attempts_per_ip: RateSetting = Rate(20, 60)
     rate_registrations_per_ip: RateSetting = Rate(10, 3600)
     rate_emails_per_address: RateSetting = Rate(3, 3600)
+    rate_invitations_per_merchant: RateSetting = Rate(20, 86400)
+    rate_invitations_per_inviter: RateSetting = Rate(50, 86400)
     # Access tokens (warung.tokens): their life is at most 15 minutes.
     jwt_issuer: str = "https://api.warung.example"
     jwt_audience: str = "warung-api"

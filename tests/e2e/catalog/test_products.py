@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from support.accounts import verified_login
 from support.http import call
-from support.merchants import activate, active_merchant, demo_login, new_merchant
+from support.merchants import activate, active_merchant, demo_login, join, new_merchant
 
 pytestmark = pytest.mark.usefixtures("local_only")
 
@@ -39,14 +39,7 @@ def test_menu_from_creation_to_archive(api_url: str, admin_token: str) -> None:
     team = {}
     for role in ("manager", "staff"):
         email, login = verified_login(api_url)
-        added = call(
-            api_url,
-            "POST",
-            f"/v1/merchants/{mid}/members",
-            {"email": email, "role": role},
-            token=owner_token,
-        )
-        assert added.status == 201
+        join(api_url, owner_token, mid, email, login["access_token"], role)
         team[role] = login["access_token"]
 
     # when the manager adds a product

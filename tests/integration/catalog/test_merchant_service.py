@@ -18,6 +18,7 @@ from support.stacks import new_account, provision_stage, reset_function_caches, 
 import catalog.repository.merchants
 import catalog.rules.geo
 import catalog.rules.merchants
+import catalog.service.invitations
 import catalog.service.merchants
 from warung.auth import Caller
 from warung.context import RequestMeta
@@ -76,6 +77,17 @@ def open_one(owner_id: str, city: str = "Jakarta", **extra: Any) -> Any:
         **extra,
     }
     return catalog.service.merchants.open_merchant(owner_id, body, meta())
+
+
+def join(owner_id: str, mid: str, member: Any, role: str) -> Any:
+    """``member`` joins the (active) merchant with ``role``: invited, then accepting."""
+    catalog.service.invitations.invite(owner_id, mid, member.email, role, meta())
+    [invitation] = [
+        found
+        for found in catalog.service.invitations.my_invitations(member.user_id)
+        if found.merchant_id == mid
+    ]
+    return catalog.service.invitations.accept(member.user_id, invitation.invitation_id, meta())
 
 
 def caller(user_id: str, memberships: dict[str, str], admin: bool = False) -> Caller:
@@ -196,19 +208,16 @@ def test_a_write_based_on_a_stale_read_is_409() -> None:
 def test_members_and_the_last_owner_rule_hold_in_the_accounts_too() -> None:
     first, second = account(), account()
     mid = open_one(first.user_id).merchant_id
-    catalog.service.merchants.add_member(first.user_id, mid, second.email, "manager", meta())
+    catalog.service.merchants.change_status("admin", mid, "active", meta())
+    join(first.user_id, mid, second, "manager")
     assert stored_item(f"USER#{second.user_id}", "PROFILE")["memberships"] == {mid: "manager"}
     with pytest.raises(Conflict):
         catalog.service.merchants.remove_member(first.user_id, mid, first.user_id, meta())
-    catalog.service.merchants.add_member(first.user_id, mid, second.email, "owner", meta())
+    join(first.user_id, mid, second, "owner")
     catalog.service.merchants.remove_member(second.user_id, mid, first.user_id, meta())
     assert stored_item(f"USER#{first.user_id}", "PROFILE")["memberships"] == {}
     assert [m.user_id for m in catalog.service.merchants.members(mid)] == [second.user_id]
     assert stored_item(f"MERCHANT#{mid}", "PROFILE")["owners"] == 1
-    with pytest.raises(NotFound):
-        catalog.service.merchants.add_member(
-            second.user_id, mid, "nobody@example.test", "staff", meta()
-        )
     assert "merchant.member_removed" in audit_actions(mid)
 
 
@@ -266,13 +275,9 @@ def test_member_reads_are_one_round_trip_each_and_404s_stay_the_same() -> None:
         first.user_id, mid, meta()
     )  # a WEBHOOK item too
 
-    with dynamodb_calls() as calls:
-        added = catalog.service.merchants.add_member(
-            first.user_id, mid, second.email, "staff", meta()
-        )
+    catalog.service.merchants.change_status("admin", mid, "active", meta())
+    added = join(first.user_id, mid, second, "staff")
     assert (added.user_id, added.role, added.email) == (second.user_id, "staff", second.email)
-    # the e-mail's reservation, then the merchant, account and membership together
-    assert calls == ["GetItem", "BatchGetItem", "TransactWriteItems"]
 
     with dynamodb_calls() as calls:
         listed = catalog.service.merchants.members(mid)
@@ -291,11 +296,8 @@ def test_member_reads_are_one_round_trip_each_and_404s_stay_the_same() -> None:
     unknown = new_id()
     for attempt in (
         lambda: catalog.service.merchants.members(unknown),
-        lambda: catalog.service.merchants.add_member(
+        lambda: catalog.service.invitations.invite(
             first.user_id, unknown, second.email, "staff", meta()
-        ),
-        lambda: catalog.service.merchants.add_member(
-            first.user_id, unknown, "no@example.test", "staff", meta()
         ),
         lambda: catalog.service.merchants.remove_member(
             first.user_id, unknown, second.user_id, meta()
@@ -305,11 +307,6 @@ def test_member_reads_are_one_round_trip_each_and_404s_stay_the_same() -> None:
         with pytest.raises(NotFound) as raised:
             attempt()
         assert raised.value.detail == "No such merchant."
-    with pytest.raises(NotFound) as raised:
-        catalog.service.merchants.add_member(
-            first.user_id, mid, "nobody@example.test", "staff", meta()
-        )
-    assert raised.value.detail == "No account has this e-mail address."
     with pytest.raises(NotFound) as raised:
         catalog.service.merchants.remove_member(first.user_id, mid, second.user_id, meta())
     assert raised.value.detail == "No such member."

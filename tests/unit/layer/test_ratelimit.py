@@ -16,6 +16,8 @@ def test_defaults_are_the_limits_of_the_spec() -> None:
     assert limits.login_attempts_ip == Rule("login_attempts_ip", 20, 60)
     assert limits.registrations_ip == Rule("registrations_ip", 10, 3600)
     assert limits.emails_address == Rule("emails_address", 3, 3600)
+    assert limits.invitations_merchant == Rule("invitations_merchant", 20, 86400)
+    assert limits.invitations_inviter == Rule("invitations_inviter", 50, 86400)
 
 
 @pytest.mark.parametrize(

@@ -14,6 +14,7 @@ from warung.jobs import (
     JOB_PAYLOADS,
     EmailJob,
     EmailLine,
+    InvitationEmail,
     MerchantNewOrderEmail,
     OrderPaidEmail,
     OrderStatusEmail,
@@ -53,6 +54,19 @@ def password_reset(**overrides: Any) -> PasswordResetEmail:
         "expires_in_minutes": 30,
     }
     return PasswordResetEmail(**(fields | overrides))
+
+
+def invitation(**overrides: Any) -> InvitationEmail:
+    fields: dict[str, Any] = {
+        "to": "rina@example.com",
+        "name": "",
+        "merchant_name": "Warung Bu Tini",
+        "role": "manager",
+        "invitations_url": "https://app.warung.test/invitations",
+        "has_account": False,
+        "expires_in_days": 7,
+    }
+    return InvitationEmail(**(fields | overrides))
 
 
 LINES = [
@@ -119,7 +133,15 @@ def refund(**overrides: Any) -> RefundEmail:
     return RefundEmail(**(fields | overrides))
 
 
-ALL_KINDS = [verification, password_reset, order_paid, merchant_new_order, order_status, refund]
+ALL_KINDS = [
+    verification,
+    password_reset,
+    invitation,
+    order_paid,
+    merchant_new_order,
+    order_status,
+    refund,
+]
 
 
 class _Markup(HTMLParser):
@@ -197,6 +219,33 @@ def test_password_reset_email_carries_the_link_and_its_lifetime() -> None:
     assert "30 minutes" in email.text
     assert "30 minutes" in email.html
     assert _Markup(email.html).hrefs == [job.reset_url, job.reset_url]
+
+
+def test_invitation_email_names_the_merchant_role_link_and_lifetime() -> None:
+    email = mail.render(invitation())
+
+    assert email.subject == "You are invited to join Warung Bu Tini on Warung"
+    for part in (email.text, email.html):
+        assert "Warung Bu Tini" in part
+        assert "as manager" in part
+        assert "https://app.warung.test/invitations" in part
+        assert "7 days" in part
+        assert "Sign up with this e-mail address" in part
+    assert _Markup(email.html).hrefs == ["https://app.warung.test/invitations"] * 2
+
+
+def test_invitation_to_an_existing_account_says_sign_in_instead_of_sign_up() -> None:
+    email = mail.render(invitation(has_account=True, name="Rina"))
+
+    assert "Hi Rina," in email.text
+    assert "Sign in with this e-mail address" in email.text
+    assert "Sign up" not in email.text + email.html
+
+
+def test_an_invitation_carries_no_free_text_of_the_inviter() -> None:
+    # The job has no field for a message: an inviter cannot put words into someone's inbox.
+    with pytest.raises(ValueError, match="message"):
+        invitation(message="Click http://evil.example to claim your prize")
 
 
 def test_empty_name_greets_without_a_dangling_space() -> None:
@@ -385,6 +434,7 @@ HOSTILE_FIELDS = [
     pytest.param(order_status, "reason", id="order_status-reason"),
     pytest.param(order_status, "merchant_name", id="order_status-merchant_name"),
     pytest.param(refund, "reason", id="refund-reason"),
+    pytest.param(invitation, "merchant_name", id="invitation-merchant_name"),
 ]
 
 

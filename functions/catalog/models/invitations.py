@@ -1,0 +1,52 @@
+"""Bodies of the invitation routes (the API contract: docs/openapi.json)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+Role = Literal["owner", "manager", "staff"]
+
+
+class InvitationSent(BaseModel):
+    """The same answer whether or not the address has an account."""
+
+    status: Literal["invited"] = "invited"
+
+
+class InvitationOut(BaseModel):
+    """An invitation as the invitee sees it."""
+
+    id: str
+    merchant_id: str
+    merchant_name: str
+    role: Role
+    invited_at: str
+    expires_at: str = Field(description="Seven days after `invited_at`.")
+
+
+class InvitationList(BaseModel):
+    items: list[InvitationOut]
+
+
+class MerchantInvitationOut(BaseModel):
+    """A pending invitation as the merchant's owners see it."""
+
+    id: str
+    email: str = Field(description="The address as the owner typed it (normalised).")
+    role: Role
+    invited_by: str = Field(description="The inviting owner's user id.")
+    invited_at: str
+    expires_at: str
+
+
+class MerchantInvitationList(BaseModel):
+    items: list[MerchantInvitationOut]
+
+
+class AcceptedMembership(BaseModel):
+    """The role the accepted invitation gave the caller."""
+
+    merchant_id: str
+    role: Role
