@@ -62,9 +62,7 @@ def test_login_makes_the_expected_dynamodb_calls(section: dict[str, Any]) -> Non
     assert any(
         label.startswith("UpdateItem main RL#login_attempts_ip#") for label in calls["by_call"]
     )
-    assert any(
-        label.startswith("UpdateItem main RL#login_failures#") for label in calls["by_call"]
-    )
+    assert any(label.startswith("UpdateItem main RL#login_failures#") for label in calls["by_call"])
     # Warm: the signing key comes from the container's cache.
     assert login["other_aws_calls_per_request"]["total"] == 0
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from types import ModuleType, SimpleNamespace
+from typing import Any
 
 import pytest
 from support.auth_world import PASSWORD, AuthWorld
@@ -141,11 +142,11 @@ def test_ended_sessions_are_listed_only_while_their_access_tokens_can_live(
 # ---------------------------------------------------------------- stale refusals
 
 
-def gate_check(gate: dict[str, object], token: str, merchant_id: str = "") -> guard.Caller:
+def gate_check(gate: dict[str, Any], token: str) -> guard.Caller:
     """The guard of a route declared with ``gate`` (``guard.verified``, ...), for one request."""
-    [middleware] = gate["middlewares"]  # type: ignore[misc]
-    event = SimpleNamespace(headers=bearer(token), path_parameters={"merchant_id": merchant_id})
-    checked: guard.Caller = middleware.check(SimpleNamespace(current_event=event))
+    [middleware] = gate["middlewares"]
+    request: Any = SimpleNamespace(current_event=SimpleNamespace(headers=bearer(token)))
+    checked: guard.Caller = middleware.check(request)
     return checked
 
 
