@@ -1,4 +1,5 @@
-"""Fixed-window rate limits (docs/product.md, Rate limits) counted on the main table.
+"""Fixed-window rate limits and the sign-in lockout (docs/product.md, Rate limits), counted
+on the main table.
 
 One item per rule, subject and window::
 
