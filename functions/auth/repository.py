@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from auth.rules.accounts import SpentRefreshToken
+from auth.rules.accounts import EndedSessionsChanged, SpentRefreshToken
 from warung import clock
 from warung.dynamo import Transaction, get_item, get_items, query_items, to_item
 from warung.errors import Conflict, InvalidToken
@@ -47,19 +47,6 @@ def get_account(user_id: str) -> Account | None:
     """The account, read consistently."""
     item = _get(user_key(user_id))
     return account_from(item) if item else None
-
-
-def sign_in_reads(
-    email: str, extra_key: dict[str, str]
-) -> tuple[dict[str, Any] | None, Account | None]:
-    """``extra_key``'s item (the lockout counter) and the account of ``email``.
-
-    The counter and the e-mail reservation are read in one BatchGetItem; the account in a
-    second read (its key is in the reservation).
-    """
-    extra, reservation = get_items([extra_key, email_key(email)], table=_table())
-    account = get_account(reservation["user_id"]) if reservation else None
-    return extra, account
 
 
 def email_taken(email: str) -> bool:
@@ -289,4 +276,43 @@ def revoke_session(tx: Transaction, session_id: str) -> Transaction:
         "SET revoked = :true",
         condition="attribute_exists(pk)",
         values={":true": True},
+    )
+
+
+def list_ended_session(
+    tx: Transaction, account: Account, session_id: str, until: int, now: int
+) -> Transaction:
+    """List ``session_id`` in the account's ``revoked_sessions`` (the guard's cached state)
+    until ``until``, and drop the entries whose time has passed (``now``).
+
+    Each entry is set on its own, so two sessions ended at once do not overwrite each other;
+    only the first entry creates the map, and a concurrent first one fails the commit with
+    ``EndedSessionsChanged`` (read the account again and retry).
+    """
+    if account.revoked_sessions is None:
+        return tx.update(
+            _table(),
+            user_key(account.user_id),
+            "SET #ended = :ended",
+            condition="attribute_exists(pk) AND attribute_not_exists(#ended)",
+            names={"#ended": "revoked_sessions"},
+            values={":ended": {session_id: until}},
+            conflict=EndedSessionsChanged("The ended sessions changed meanwhile."),
+        )
+    expired = [
+        sid for sid, end in account.revoked_sessions.items() if end <= now and sid != session_id
+    ]
+    names = {"#ended": "revoked_sessions", "#sid": session_id}
+    names.update({f"#x{i}": sid for i, sid in enumerate(expired)})
+    expression = "SET #ended.#sid = :until"
+    if expired:
+        expression += " REMOVE " + ", ".join(f"#ended.#x{i}" for i in range(len(expired)))
+    return tx.update(
+        _table(),
+        user_key(account.user_id),
+        expression,
+        condition="attribute_exists(#ended)",
+        names=names,
+        values={":until": until},
+        conflict=EndedSessionsChanged("The ended sessions changed meanwhile."),
     )

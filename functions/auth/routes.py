@@ -43,6 +43,13 @@ router = WarungRouter()  # type: ignore[no-untyped-call]
 TAGS = ["auth"]
 
 
+_LOCKOUT = (
+    "Five failed sign-ins to one account (or wrong current passwords) lock its sign-in for "
+    "15 minutes from the fifth failure: every attempt then gets `429` with `Retry-After`, "
+    "even with the right password. A password reset still works."
+)
+
+
 def meta() -> RequestMeta:
     return request_meta(router)
 
@@ -116,7 +123,15 @@ def token_pair(pair: service.TokenPair) -> TokenPairOut:
     tags=TAGS,
     operation_id="login",
     summary="Sign in",
-    responses={**UNAUTHORIZED, **RATE_LIMITED, 403: {"description": "Account disabled."}},
+    description=_LOCKOUT,
+    responses={
+        **UNAUTHORIZED,
+        429: {
+            "description": "`rate_limited`: too many attempts from this address, or the "
+            "account is locked; `Retry-After` says how many seconds are left."
+        },
+        403: {"description": "Account disabled."},
+    },
 )
 def login(body: LoginRequest) -> TokenPairOut:
     return token_pair(service.login(body.email, body.password, meta()))
@@ -131,7 +146,8 @@ def login(body: LoginRequest) -> TokenPairOut:
         400: {"description": "`invalid_token`: malformed or unknown refresh token."},
         401: {
             "description": "`invalid_token`: the session has ended, or the token was "
-            "already used (which ends its session)."
+            "already used (which ends its session: its access tokens are refused within "
+            "30 seconds too)."
         },
     },
 )
@@ -145,6 +161,8 @@ def refresh(body: RefreshRequest) -> TokenPairOut:
     tags=TAGS,
     operation_id="logout",
     summary="End the session of a refresh token",
+    description="The session's refresh tokens stop working at once, and its access tokens "
+    "are refused (`401`) on every route within 30 seconds.",
     responses={
         204: {"description": "The session has ended."},
         400: {"description": "`invalid_token`: malformed or unknown refresh token."},
@@ -206,8 +224,16 @@ def reset_password(body: ResetPasswordRequest) -> Response[str]:
     tags=TAGS,
     operation_id="changePassword",
     summary="Change the password; every session ends",
+    description="A wrong current password counts as a failed sign-in. " + _LOCKOUT,
     **signed_in,
-    responses={204: {"description": "Password changed."}, **UNAUTHORIZED},
+    responses={
+        204: {"description": "Password changed."},
+        **UNAUTHORIZED,
+        429: {
+            "description": "`rate_limited`: the account is locked; `Retry-After` says how "
+            "many seconds are left."
+        },
+    },
 )
 def change_password(body: ChangePasswordRequest) -> Response[str]:
     caller = current_caller(router)

@@ -18,7 +18,7 @@ from auth.rules import accounts as domain
 from auth.rules import passwords
 from warung import clock, ratelimit
 from warung.audit import audited, diff
-from warung.auth import forget_auth_state
+from warung.auth import forget_auth_state, session_listing_end
 from warung.context import RequestMeta
 from warung.cursors import decode_cursor, encode_cursor, list_scope
 from warung.dynamo import Transaction
@@ -28,7 +28,6 @@ from warung.errors import (
     InvalidCredentials,
     InvalidToken,
     NotFound,
-    RateLimited,
 )
 from warung.ids import new_id, rfc3339, utc_now
 from warung.observability import MetricUnit, logger, mask_email, metrics
@@ -51,6 +50,7 @@ settings = AuthSettings(
 
 _BAD_VERIFICATION_LINK = "This verification link is not valid; ask for a new one."
 _BAD_RESET_LINK = "This reset link is not valid; ask for a new one."
+_LOCKED_SIGN_IN = "Too many failed sign-ins for this account; try again later."
 
 
 @dataclass(frozen=True)
@@ -165,24 +165,18 @@ def login(email_raw: str, password: str, meta: RequestMeta) -> TokenPair:
     rules = ratelimit.rules()
     ratelimit.enforce(rules.login_attempts_ip, meta.source_ip or "unknown")
     email = domain.normalise_email(email_raw)
-    # One round trip for the lockout counter and the e-mail's reservation.
-    now = clock.epoch_s()
-    counter, account = repository.sign_in_reads(
-        email, ratelimit.counter_key(rules.login_failures, email, now)
-    )
-    lockout = ratelimit.decision(rules.login_failures, counter, now)
-    if not lockout.allowed:
-        raise RateLimited(
-            "Too many failed sign-ins for this account; try again later.",
-            retry_after=lockout.retry_after,
-        )
+    # Counted before the password is verified, so parallel guesses cannot all pass a check
+    # made before any of them failed (docs/decisions/0014).
+    attempt = ratelimit.claim_attempt(rules.login_failures, email, detail=_LOCKED_SIGN_IN)
+    account = repository.find_account_by_email(email)
     if account is None:
         passwords.burn_equivalent_time(password)
-        _failed_login(None, email, meta)
+        _failed_login(None, attempt, meta)
     check = passwords.verify_password(account.password_hash, password)
     if not check.ok:
-        _failed_login(account, email, meta)
+        _failed_login(account, attempt, meta)
     if account.disabled:
+        ratelimit.give_back(attempt)
         raise Forbidden("This account is disabled.")
     tx = Transaction()
     if check.needs_rehash:
@@ -192,14 +186,17 @@ def login(email_raw: str, password: str, meta: RequestMeta) -> TokenPair:
             {"password_hash": passwords.hash_password(password)},
             updated_at=rfc3339(utc_now()),
         )
-    pair = _open_session(tx, account, meta)
+    pair = _open_session(tx, account, meta, attempt)
     logger.info("signed in", extra={"user_id": account.user_id})
     return pair
 
 
-def _failed_login(account: Account | None, email: str, meta: RequestMeta) -> NoReturn:
-    ratelimit.hit(ratelimit.rules().login_failures, email)
+def _failed_login(
+    account: Account | None, attempt: ratelimit.Attempt, meta: RequestMeta
+) -> NoReturn:
+    ratelimit.attempt_failed(attempt)
     metrics.add_metric(name="FailedLogins", unit=MetricUnit.Count, value=1)
+    email = attempt.subject
     if account is None:
         entry = audited(
             "anonymous", "auth.login_failed", f"email:{domain.subject_digest(email)}", meta
@@ -210,7 +207,9 @@ def _failed_login(account: Account | None, email: str, meta: RequestMeta) -> NoR
     raise InvalidCredentials("The e-mail address or the password is wrong.")
 
 
-def _open_session(tx: Transaction, account: Account, meta: RequestMeta) -> TokenPair:
+def _open_session(
+    tx: Transaction, account: Account, meta: RequestMeta, attempt: ratelimit.Attempt
+) -> TokenPair:
     from warung.tokens import issue_access_token
 
     now_ms = clock.epoch_ms()
@@ -223,7 +222,12 @@ def _open_session(tx: Transaction, account: Account, meta: RequestMeta) -> Token
     refresh = domain.new_secret_token()
     repository.add_session(tx, session, domain.token_digest(refresh))
     tx.extend([audited(account.user_id, "auth.login_succeeded", f"user:{account.user_id}", meta)])
-    tx.commit()
+    without_give_back = Transaction(list(tx.items), list(tx.conflicts))
+    try:
+        # The sign-in attempt is given back in the same transaction: one round trip less.
+        ratelimit.give_back_step(tx, attempt).commit()
+    except ratelimit.CountingRestarted:
+        without_give_back.commit()  # its counting ended meanwhile: nothing to give back
     access, expires_in = issue_access_token(account.user_id, session.session_id)
     return TokenPair(access, refresh, expires_in)
 
@@ -263,7 +267,7 @@ def _refresh_reuse(record: dict[str, Any], meta: RequestMeta) -> NoReturn:
     entry = audited(
         user_id, "auth.refresh_reused", f"session:{session_id}", meta, session_revoked=True
     )
-    repository.revoke_session(Transaction(), session_id).extend([entry]).commit()
+    _end_session(user_id, session_id, entry)
     logger.warning("refresh token reused; session revoked", extra={"user_id": user_id})
     raise InvalidToken("This refresh token was already used; the session has ended.")
 
@@ -276,7 +280,25 @@ def logout(refresh_token: str, meta: RequestMeta) -> None:
         raise InvalidToken("Unknown refresh token.", status=400)
     user_id, session_id = record["user_id"], record["session_id"]
     entry = audited(user_id, "auth.logout", f"session:{session_id}", meta)
-    repository.revoke_session(Transaction(), session_id).extend([entry]).commit()
+    _end_session(user_id, session_id, entry)
+
+
+def _end_session(user_id: str, session_id: str, entry: tuple[dict[str, Any], None]) -> None:
+    """Revoke the session (its refresh tokens) and list it in the account's auth state, so
+    that every guard refuses its access tokens within its 30-second cache."""
+    for round_ in range(3):
+        account = repository.get_account(user_id)
+        tx = repository.revoke_session(Transaction(), session_id)
+        if account is not None:
+            now = clock.epoch_s()
+            repository.list_ended_session(tx, account, session_id, session_listing_end(now), now)
+        try:
+            tx.extend([entry]).commit()
+            break
+        except domain.EndedSessionsChanged:
+            if round_ == 2:  # the first entry is created once: this does not go on
+                raise
+    forget_auth_state(user_id)
 
 
 def logout_everywhere(user_id: str, meta: RequestMeta) -> None:
@@ -350,19 +372,19 @@ def change_password(user_id: str, current: str, new_password: str, meta: Request
     if account is None:
         raise NotFound("No such account.")
     # A stolen access token must not become unlimited password guessing: the same lockout
-    # as signing in applies.
-    lockout = ratelimit.peek(ratelimit.rules().login_failures, account.email)
-    if not lockout.allowed:
-        raise RateLimited(
-            "Too many wrong passwords for this account; try again later.",
-            retry_after=lockout.retry_after,
-        )
+    # as signing in applies, counted before verifying (docs/decisions/0014).
+    attempt = ratelimit.claim_attempt(
+        ratelimit.rules().login_failures,
+        account.email,
+        detail="Too many wrong passwords for this account; try again later.",
+    )
     if not passwords.verify_password(account.password_hash, current).ok:
-        ratelimit.hit(ratelimit.rules().login_failures, account.email)
+        ratelimit.attempt_failed(attempt)
         metrics.add_metric(name="FailedLogins", unit=MetricUnit.Count, value=1)
         entry = audited(user_id, "auth.password_change_failed", f"user:{user_id}", meta)
         Transaction().extend([entry]).commit()
         raise InvalidCredentials("The current password is wrong.")
+    ratelimit.give_back(attempt)
     passwords.check_password_policy(new_password, email=account.email)
     _set_password(Transaction(), account, new_password, "auth.password_changed", meta)
 

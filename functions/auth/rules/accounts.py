@@ -61,6 +61,10 @@ class SpentRefreshToken(InvalidToken):
     """The refresh token was already exchanged: reuse (or a race with a second use)."""
 
 
+class EndedSessionsChanged(Conflict):
+    """The account's list of ended sessions was created meanwhile: read it and try again."""
+
+
 def new_roles(actor_id: str, target: Account, requested: Sequence[str]) -> frozenset[str]:
     """The global roles ``target`` will hold; an admin may not drop their own admin role."""
     roles = frozenset(requested) - {"customer"}

@@ -14,8 +14,15 @@ an anonymous caller gets 401 rather than a list of validation errors.
 
 Revocation within 60 seconds (docs/product.md, Accounts and sign-in): besides the token's
 signature and expiry, the guard reads the account's auth state (enabled, roles, verified,
-memberships, "tokens valid after") with one eventually consistent ``GetItem``, cached per
-container for 30 seconds.
+memberships, "tokens valid after", the sessions ended lately) with one eventually consistent
+``GetItem``, cached per container for 30 seconds. A session ended by a logout or by refresh
+token reuse is listed in that state (``revoked_sessions``), so its access tokens stop working
+within those 30 seconds, at no extra read (docs/decisions/0014).
+
+A refusal that a fresher state could lift (an unverified address, a missing role or
+membership) is not answered from the cache: the state is read again, consistently, once.
+A refusal of a disabled account or an ended session is never read again: the cache may only
+lag towards granting less.
 """
 
 from __future__ import annotations
@@ -33,14 +40,23 @@ from aws_lambda_powertools.event_handler.middlewares.openapi_validation import (
     OpenAPIRequestValidationMiddleware,
 )
 
-from warung.errors import EmailNotVerified, Forbidden, InvalidToken, NotFound, Unauthorized
+from warung.errors import (
+    ApiError,
+    EmailNotVerified,
+    Forbidden,
+    InvalidToken,
+    NotFound,
+    Unauthorized,
+)
 from warung.ids import id_time_ms
 from warung.settings import get_settings
 from warung.store.accounts import user_key
 
 BEARER_SECURITY: list[dict[str, list[str]]] = [{"bearerAuth": []}]
 STATE_TTL_SECONDS = 30.0
-_STATE_FIELDS = "disabled, #roles, email_verified, tokens_valid_after_ms, memberships"
+_STATE_FIELDS = (
+    "disabled, #roles, email_verified, tokens_valid_after_ms, memberships, revoked_sessions"
+)
 
 
 @dataclass(frozen=True)
@@ -52,6 +68,8 @@ class AuthState:
     email_verified: bool = False
     tokens_valid_after_ms: int = 0
     memberships: Mapping[str, str] = field(default_factory=dict)
+    revoked_sessions: Mapping[str, int] = field(default_factory=dict)
+    """Sessions ended lately (id -> epoch second after which no access token of it is left)."""
 
 
 @dataclass(frozen=True)
@@ -80,13 +98,17 @@ _cache_lock = threading.Lock()
 _state_cache: dict[str, tuple[float, AuthState | None]] = {}
 
 
-def load_auth_state(user_id: str) -> AuthState | None:
-    """The account's auth state (``None`` when there is no such account), cached 30 s."""
+def load_auth_state(user_id: str, *, fresh: bool = False) -> AuthState | None:
+    """The account's auth state (``None`` when there is no such account), cached 30 s.
+
+    ``fresh`` skips the cache and reads consistently (the result is cached as usual).
+    """
     now = time.monotonic()
-    with _cache_lock:
-        cached = _state_cache.get(user_id)
-        if cached and now - cached[0] < STATE_TTL_SECONDS:
-            return cached[1]
+    if not fresh:
+        with _cache_lock:
+            cached = _state_cache.get(user_id)
+            if cached and now - cached[0] < STATE_TTL_SECONDS:
+                return cached[1]
     from warung.dynamo import dynamodb_client, from_item, to_item  # botocore: API functions only
 
     response = dynamodb_client().get_item(
@@ -94,6 +116,7 @@ def load_auth_state(user_id: str) -> AuthState | None:
         Key=to_item(user_key(user_id)),
         ProjectionExpression=_STATE_FIELDS,
         ExpressionAttributeNames={"#roles": "roles"},
+        ConsistentRead=fresh,
     )
     state = _state_from(from_item(response["Item"])) if "Item" in response else None
     with _cache_lock:
@@ -114,7 +137,18 @@ def _state_from(item: Mapping[str, Any]) -> AuthState:
         email_verified=bool(item.get("email_verified", False)),
         tokens_valid_after_ms=int(item.get("tokens_valid_after_ms") or 0),
         memberships=dict(item.get("memberships") or {}),
+        revoked_sessions={
+            str(sid): int(until) for sid, until in (item.get("revoked_sessions") or {}).items()
+        },
     )
+
+
+def session_listing_end(now_s: int) -> int:
+    """Until when an ended session must stay in ``revoked_sessions`` (epoch seconds): until
+    the last access token issued to it has expired, leeway included."""
+    from warung.tokens import LEEWAY_S
+
+    return now_s + get_settings().access_token_ttl_seconds + LEEWAY_S
 
 
 # ---------------------------------------------------------------- authentication
@@ -131,12 +165,15 @@ def bearer_token(headers: Mapping[str, str]) -> str:
     return token.strip()
 
 
-def authenticate(headers: Mapping[str, str]) -> Caller:
-    """The caller behind the request's access token; 401 when it is not (or no longer) good."""
+def authenticate(headers: Mapping[str, str], *, fresh: bool = False) -> Caller:
+    """The caller behind the request's access token; 401 when it is not (or no longer) good.
+
+    ``fresh`` reads the account's auth state consistently instead of from the cache.
+    """
     from warung.tokens import verify_access_token
 
     claims = verify_access_token(bearer_token(headers))
-    state = load_auth_state(claims.sub)
+    state = load_auth_state(claims.sub, fresh=fresh)
     if state is None or state.disabled:
         raise InvalidToken("The account behind this token is disabled or gone.")
     # Sessions ids are time-ordered (warung.ids): a session opened before "sign out
@@ -145,7 +182,7 @@ def authenticate(headers: Mapping[str, str]) -> Caller:
         session_started_ms = id_time_ms(claims.sid)
     except ValueError:
         raise InvalidToken("Malformed session in token.") from None
-    if session_started_ms <= state.tokens_valid_after_ms:
+    if session_started_ms <= state.tokens_valid_after_ms or claims.sid in state.revoked_sessions:
         raise InvalidToken("This session has ended; sign in again.")
     return Caller(
         user_id=claims.sub,
@@ -188,20 +225,38 @@ class AuthGate(BaseMiddlewareHandler[APIGatewayRestResolver]):
         self.verified, self.admin, self.merchant_roles = verified, admin, merchant_roles
 
     def check(self, app: APIGatewayRestResolver) -> Caller:
-        """Authenticate and authorise the current request, or raise its 401/403/404."""
-        caller = authenticate(app.current_event.headers)
+        """Authenticate and authorise the current request, or raise its 401/403/404.
+
+        A 403/404 may rest on a cached state that is out of date (the address was verified,
+        a role granted, a moment ago): before answering it, the state is read again,
+        consistently, once.
+        """
+        headers = app.current_event.headers
+        caller = authenticate(headers)
+        refusal = self.refusal(app, caller)
+        if refusal is not None:
+            caller = authenticate(headers, fresh=True)
+            refusal = self.refusal(app, caller)
+        if refusal is not None:
+            raise refusal
+        return caller
+
+    def refusal(self, app: APIGatewayRestResolver, caller: Caller) -> ApiError | None:
+        """Why ``caller`` may not call this route (403, or 404 for a merchant), if not."""
         if self.admin and not caller.is_admin:
-            raise Forbidden("This needs the admin role.")
+            return Forbidden("This needs the admin role.")
         if self.verified and not caller.email_verified:
-            raise EmailNotVerified("Verify your e-mail address first.")
+            return EmailNotVerified("Verify your e-mail address first.")
         if self.merchant_roles:
             merchant_id = (app.current_event.path_parameters or {}).get("merchant_id", "")
             role = caller.role_in(merchant_id)
             if role is None and not caller.is_admin:
-                raise NotFound("No such merchant.")
+                return NotFound("No such merchant.")
             if role not in self.merchant_roles and not caller.is_admin:
-                raise Forbidden(f"This needs one of these roles: {', '.join(self.merchant_roles)}.")
-        return caller
+                return Forbidden(
+                    f"This needs one of these roles: {', '.join(self.merchant_roles)}."
+                )
+        return None
 
     def handler(
         self, app: APIGatewayRestResolver, next_middleware: NextMiddleware

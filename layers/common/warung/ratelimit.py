@@ -1,4 +1,5 @@
-"""Fixed-window rate limits (docs/product.md, Rate limits) counted on the main table.
+"""Fixed-window rate limits and the sign-in lockout (docs/product.md, Rate limits), counted
+on the main table.
 
 One item per rule, subject and window::
 
@@ -17,20 +18,20 @@ How the callers combine the pieces:
 * Plain limits (login attempts per IP, registrations per IP): ``enforce(rule, ip)`` first
   thing in the handler; it counts the attempt and raises ``RateLimited`` (429 with
   ``Retry-After``) once the window is full.
-* The sign-in lockout ("5 failed logins per account per 15 minutes lock that account's
-  sign-in for the rest of the window, even with the right password")::
+* The sign-in lockout ("5 failed sign-ins to one account lock its sign-in for 15 minutes
+  from the fifth failure, even with the right password") is not a fixed window but a
+  :class:`Lockout` (one item per account, see :func:`claim_attempt`)::
 
-      limits = rules()
-      lockout = peek(limits.login_failures, email)     # before verifying the password
-      if not lockout.allowed:
-          raise RateLimited("...", retry_after=lockout.retry_after)
+      attempt = claim_attempt(limits.login_failures, email, detail="...")  # 429 when locked
       if not verify_password(...).ok:
-          hit(limits.login_failures, email)            # count the failure only
+          attempt_failed(attempt)                      # the claim stays: one failure
           raise InvalidCredentials()
+      give_back(attempt)                               # a success costs nothing
 
-  Only failures are counted and the check happens before the password is looked at, so
-  after the 5th failure every attempt, right or wrong, gets 429 until the window ends.
-  Apply the same to unknown e-mail addresses so the answer does not reveal which exist.
+  The attempt is counted before the password is looked at, by one conditional write, so
+  twenty parallel guesses cannot all see "no failures yet": at most ``limit`` passwords
+  are verified at once, and at most ``limit`` wrong ones per lockout period. Apply the
+  same to unknown e-mail addresses so the answer does not reveal which exist.
 * Silent limits (reset and verification e-mails, whose response stays 202): call ``hit``
   and simply skip sending when ``allowed`` is false.
 """
@@ -44,8 +45,8 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from warung import clock
-from warung.dynamo import dynamodb_client, from_item, is_conditional_failure, to_item
-from warung.errors import RateLimited
+from warung.dynamo import Transaction, dynamodb_client, from_item, is_conditional_failure, to_item
+from warung.errors import Conflict, RateLimited
 from warung.settings import Rate, Settings, get_settings
 
 TTL_GRACE_SECONDS = 60
@@ -237,3 +238,193 @@ def _wait(seconds: int) -> str:
         return f"{seconds} seconds" if seconds != 1 else "1 second"
     minutes = -(-seconds // 60)
     return f"{minutes} minutes"
+
+
+# ---------------------------------------------------------------- the sign-in lockout
+#
+# One item per rule and subject (no window in the key):
+#
+#     pk = "RL#<rule>#<sha256(subject)[:32]>"   sk = "LOCKOUT"
+#     count    = attempts being verified now + failures counted
+#     failures = failures counted
+#     started  = when this counting began (epoch s); ends = when it ends: started + window,
+#                or, once the limit-th failure is counted, that failure + window (the lock)
+#     expires_at_epoch = ends + 60 s (TTL)
+#
+# A claim is one conditional ``ADD count 1`` (while ``count < limit`` and the counting has
+# not ended); a failure keeps its claim, a success gives it back (``ADD count -1``), so
+# ``count`` never exceeds ``limit`` and neither do the passwords verified per counting.
+
+LOCKOUT_SORT_KEY = "LOCKOUT"
+_CLAIM_TRIES = 3
+_NAMES = {
+    "#count": "count",
+    "#failures": "failures",
+    "#started": "started",
+    "#ends": "ends",
+    "#expires": "expires_at_epoch",
+}
+
+
+class CountingRestarted(Conflict):
+    """The attempt's counting ended and a new one began: there is nothing to give back."""
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One claimed attempt of ``subject`` against ``rule``, in the counting begun at ``started``."""
+
+    rule: Rule
+    subject: str
+    started: int
+
+
+def lockout_key(rule: Rule, subject: str) -> dict[str, str]:
+    """The table key of ``subject``'s lockout item for ``rule`` (trimmed, lower-cased, hashed)."""
+    digest = hashlib.sha256(subject.strip().lower().encode("utf-8")).hexdigest()
+    return {"pk": f"RL#{rule.name}#{digest[:_SUBJECT_HASH_CHARS]}", "sk": LOCKOUT_SORT_KEY}
+
+
+def claim_attempt(rule: Rule, subject: str, *, detail: str, now: int | None = None) -> Attempt:
+    """Count one attempt before it is verified; ``RateLimited`` (429) when none is left.
+
+    ``Retry-After`` says how long the lock lasts (``window_seconds`` from the failure that
+    reached the limit); while the limit is only reached by attempts still being verified,
+    it says 1 second, since those may give their claims back.
+    """
+    now = _now(now)
+    table, key = get_settings().table_name, to_item(lockout_key(rule, subject))
+    client = dynamodb_client()
+    for _ in range(_CLAIM_TRIES):
+        try:
+            response = client.update_item(
+                TableName=table,
+                Key=key,
+                UpdateExpression="ADD #count :one",
+                ConditionExpression="#ends > :now AND #count < :limit",
+                ExpressionAttributeNames={"#count": "count", "#ends": "ends"},
+                ExpressionAttributeValues=to_item({":one": 1, ":now": now, ":limit": rule.limit}),
+                ReturnValues="ALL_NEW",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+            return Attempt(rule, subject, int(from_item(response["Attributes"])["started"]))
+        except ClientError as error:
+            if not is_conditional_failure(error):
+                raise
+            old = from_item(error.response["Item"]) if error.response.get("Item") else None
+        if old is not None and int(old.get("ends", 0)) > now:
+            locked = int(old.get("failures", 0)) >= rule.limit
+            raise RateLimited(detail, retry_after=max(1, int(old["ends"]) - now) if locked else 1)
+        if _start_counting(rule, table, key, now):
+            return Attempt(rule, subject, now)
+        # Another attempt started the new counting first: claim within it.
+    raise RateLimited(detail, retry_after=1)
+
+
+def _start_counting(rule: Rule, table: str, key: dict[str, Any], now: int) -> bool:
+    ends = now + rule.window_seconds
+    try:
+        dynamodb_client().update_item(
+            TableName=table,
+            Key=key,
+            UpdateExpression=(
+                "SET #count = :one, #failures = :zero, #started = :now, #ends = :ends,"
+                " #expires = :expires"
+            ),
+            ConditionExpression="attribute_not_exists(#ends) OR #ends <= :now",
+            ExpressionAttributeNames=_NAMES,
+            ExpressionAttributeValues=to_item(
+                {
+                    ":one": 1,
+                    ":zero": 0,
+                    ":now": now,
+                    ":ends": ends,
+                    ":expires": ends + TTL_GRACE_SECONDS,
+                }
+            ),
+        )
+    except ClientError as error:
+        if not is_conditional_failure(error):
+            raise
+        return False
+    return True
+
+
+def attempt_failed(attempt: Attempt, *, now: int | None = None) -> None:
+    """Keep the attempt's claim as a failure; the failure that reaches the limit locks the
+    subject for ``window_seconds`` from now."""
+    now = _now(now)
+    rule, table = attempt.rule, get_settings().table_name
+    key = to_item(lockout_key(rule, attempt.subject))
+    try:
+        response = dynamodb_client().update_item(
+            TableName=table,
+            Key=key,
+            UpdateExpression="ADD #failures :one",
+            ConditionExpression="#started = :started",
+            ExpressionAttributeNames={"#failures": "failures", "#started": "started"},
+            ExpressionAttributeValues=to_item({":one": 1, ":started": attempt.started}),
+            ReturnValues="UPDATED_NEW",
+        )
+    except ClientError as error:
+        if not is_conditional_failure(error):
+            raise
+        return  # its counting ended meanwhile: the claim was never part of the new one
+    if int(from_item(response["Attributes"])["failures"]) != rule.limit:
+        return
+    ends = now + rule.window_seconds
+    try:
+        dynamodb_client().update_item(
+            TableName=table,
+            Key=key,
+            UpdateExpression="SET #ends = :ends, #expires = :expires",
+            ConditionExpression="#started = :started",
+            ExpressionAttributeNames={
+                "#ends": "ends",
+                "#expires": "expires_at_epoch",
+                "#started": "started",
+            },
+            ExpressionAttributeValues=to_item(
+                {":ends": ends, ":expires": ends + TTL_GRACE_SECONDS, ":started": attempt.started}
+            ),
+        )
+    except ClientError as error:
+        if not is_conditional_failure(error):
+            raise
+
+
+def give_back(attempt: Attempt) -> None:
+    """Return a verified attempt's claim (a right password costs no attempt)."""
+    step = _give_back_update(attempt)
+    try:
+        dynamodb_client().update_item(TableName=get_settings().table_name, **step)
+    except ClientError as error:
+        if not is_conditional_failure(error):
+            raise
+
+
+def give_back_step(tx: Transaction, attempt: Attempt) -> Transaction:
+    """:func:`give_back` as a step of ``tx`` (saves a round trip); its commit
+    raises :class:`CountingRestarted` when the attempt's counting has ended meanwhile."""
+    step = _give_back_update(attempt)
+    return tx.update(
+        get_settings().table_name,
+        lockout_key(attempt.rule, attempt.subject),
+        step["UpdateExpression"],
+        condition=step["ConditionExpression"],
+        names=step["ExpressionAttributeNames"],
+        values={":minus_one": -1, ":zero": 0, ":started": attempt.started},
+        conflict=CountingRestarted("The sign-in counting restarted."),
+    )
+
+
+def _give_back_update(attempt: Attempt) -> dict[str, Any]:
+    return {
+        "Key": to_item(lockout_key(attempt.rule, attempt.subject)),
+        "UpdateExpression": "ADD #count :minus_one",
+        "ConditionExpression": "#started = :started AND #count > :zero",
+        "ExpressionAttributeNames": {"#count": "count", "#started": "started"},
+        "ExpressionAttributeValues": to_item(
+            {":minus_one": -1, ":zero": 0, ":started": attempt.started}
+        ),
+    }

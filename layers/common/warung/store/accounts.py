@@ -73,6 +73,9 @@ class Account:
     roles: frozenset[str] = frozenset()
     tokens_valid_after_ms: int = 0
     memberships: dict[str, str] = field(default_factory=dict)
+    # Sessions ended lately, whose access tokens the guard refuses (id -> epoch second when
+    # the entry may go); None until the account first ends one.
+    revoked_sessions: dict[str, int] | None = None
 
     def role_list(self) -> list[str]:
         """Every account is a customer; global roles come on top."""
@@ -135,6 +138,11 @@ def account_from(item: Mapping[str, Any]) -> Account:
         roles=frozenset(item.get("roles") or ()),
         tokens_valid_after_ms=int(item.get("tokens_valid_after_ms") or 0),
         memberships=dict(item.get("memberships") or {}),
+        revoked_sessions=(
+            {str(sid): int(until) for sid, until in item["revoked_sessions"].items()}
+            if isinstance(item.get("revoked_sessions"), Mapping)
+            else None
+        ),
     )
 
 
