@@ -1,6 +1,7 @@
 """A one-time link's token rests nowhere but in its e-mail: not in any table, not in the
 outbox item or the stream, not in the jobs queue or its dead-letter queue. The e-mail's link
-works, and says no name. (Sign-up and reset through the HTTP API of the local runtime, on the real template.)"""
+works, and the e-mail says no name. (Sign-up and reset through the HTTP API of the local
+runtime, on the real template.)"""
 
 from __future__ import annotations
 
