@@ -78,4 +78,8 @@ PositiveRupiah = Annotated[int, Field(ge=0, description="An amount in whole rupi
 
 # Text a person types that other people read, in e-mails too (names, notes, reasons): one
 # line, no control characters (see ``warung.text.one_line``); a 422 otherwise.
-OneLineText = Annotated[str, AfterValidator(one_line)]
+OneLineText = Annotated[
+    str,
+    AfterValidator(one_line),
+    Field(description="One line: no line breaks, tabs or other control characters."),
+]
