@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Any, NoReturn
+from typing import Any, Literal, NoReturn
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -99,7 +99,11 @@ def _add_verification(
 
 
 def _add_one_time_link(
-    tx: Transaction, kind: str, email: str, account: Account | None, meta: RequestMeta
+    tx: Transaction,
+    kind: Literal["VERIFY", "RESET"],
+    email: str,
+    account: Account | None,
+    meta: RequestMeta,
 ) -> None:
     """A one-time token of ``kind`` (``VERIFY``, ``RESET``) and the job that e-mails its link,
     sealed (``warung.links``), within the address's e-mail limit.
