@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, Field, field_validator
 
 from auth.rules.accounts import TOKEN_PATTERN
-from warung.models import RequestModel
+from warung.models import OneLineText, RequestModel
 
 Email = Field(
     min_length=6,
@@ -31,7 +31,7 @@ OpaqueToken = Field(
 class RegisterRequest(RequestModel):
     email: str = Email
     password: str = NewPassword
-    name: str = Field(min_length=1, max_length=100, examples=["Sri Rahayu"])
+    name: OneLineText = Field(min_length=1, max_length=100, examples=["Sri Rahayu"])
 
 
 class Accepted(BaseModel):
@@ -98,7 +98,7 @@ class Me(BaseModel):
 class MePatch(RequestModel):
     """Send only what changes; `phone: null` removes the phone, a name cannot be removed."""
 
-    name: str | None = Field(default=None, min_length=1, max_length=100)
+    name: OneLineText | None = Field(default=None, min_length=1, max_length=100)
     phone: str | None = Field(
         default=None, pattern=r"^\+?[0-9]{8,15}$", examples=["+6281234567890"]
     )

@@ -13,6 +13,7 @@ from auth.rules.accounts import EndedSessionsChanged, SpentRefreshToken
 from warung import clock
 from warung.dynamo import Transaction, get_item, get_items, query_items, to_item
 from warung.errors import Conflict, InvalidToken
+from warung.ids import new_id
 from warung.settings import get_settings
 from warung.store.accounts import (
     ADMINS_PARTITION,
@@ -58,6 +59,15 @@ def find_account_by_email(email: str) -> Account | None:
     """The account registered with ``email`` (two consistent reads)."""
     reservation = _get(email_key(email))
     return get_account(reservation["user_id"]) if reservation else None
+
+
+def account_of_address(email: str) -> Account | None:
+    """The account registered with ``email``, in two consistent reads whether it has one or
+    not (for an address without one, the second read is of an id no account has): routes
+    that answer the same either way do the same work either way."""
+    reservation = _get(email_key(email))
+    account = get_account(reservation["user_id"] if reservation else new_id())
+    return account if reservation else None
 
 
 def add_account(tx: Transaction, account: Account) -> Transaction:
@@ -144,8 +154,11 @@ def add_one_time_token(
     user_id: str,
     expires_at: int,
     issued_ms: int | None = None,
+    *,
+    used: bool = False,
 ) -> Transaction:
-    """A single-use token; TTL removes it a day after it expired."""
+    """A single-use token; TTL removes it a day after it expired. One stored ``used`` is a
+    decoy: it has the shape of a token and can never be spent."""
     issued_ms = issued_ms if issued_ms is not None else clock.epoch_ms()
     return tx.put(
         _table(),
@@ -154,7 +167,7 @@ def add_one_time_token(
             "user_id": user_id,
             "issued_ms": issued_ms,
             "expires_at": expires_at,
-            "used": False,
+            "used": used,
             "expires_at_epoch": expires_at + 86_400,
         },
         condition="attribute_not_exists(pk)",

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Any, NoReturn
+from typing import Any, Literal, NoReturn
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -85,44 +85,80 @@ def register(email_raw: str, password: str, name: str, meta: RequestMeta) -> Non
     )
     tx = repository.add_account(Transaction(), account)
     tx.extend([audited(account.user_id, "user.registered", f"user:{account.user_id}", meta)])
-    _add_verification(tx, account, meta)
+    _add_verification(tx, account.email, account, meta)
     try:
         tx.commit()
     except Conflict:
         logger.info("concurrent sign-up for one address", extra={"email": mask_email(email)})
 
 
-def _add_verification(tx: Transaction, account: Account, meta: RequestMeta) -> None:
-    # The job models (pydantic, ~15 ms to import) only on the routes that send e-mail.
-    from warung.jobs import VerificationEmail, enqueue
+def _add_verification(
+    tx: Transaction, email: str, account: Account | None, meta: RequestMeta
+) -> None:
+    _add_one_time_link(tx, "VERIFY", email, account, meta)
 
-    if not ratelimit.hit(ratelimit.rules().emails_address, account.email).allowed:
-        logger.info(
-            "verification e-mail not sent: limit", extra={"email": mask_email(account.email)}
-        )
+
+def _add_one_time_link(
+    tx: Transaction,
+    kind: Literal["VERIFY", "RESET"],
+    email: str,
+    account: Account | None,
+    meta: RequestMeta,
+) -> None:
+    """A one-time token of ``kind`` (``VERIFY``, ``RESET``) and the job that e-mails its link,
+    sealed (``warung.links``), within the address's e-mail limit.
+
+    ``account`` ``None`` (no account may get this link) does the same work: a decoy token
+    that can never be spent, and a job whose sealed content says *no account*, on which
+    the worker sends nothing.
+    """
+    # The job models (pydantic, ~15 ms to import) and the AEAD only on the routes that send
+    # e-mail.
+    from warung.jobs import OneTimeLinkEmail, PasswordResetEmail, VerificationEmail, enqueue
+    from warung.links import LinkJob, seal_link
+
+    if not ratelimit.hit(ratelimit.rules().emails_address, email).allowed:
+        logger.info("one-time link not sent: limit", extra={"email": mask_email(email)})
         return
+    lifetime = domain.VERIFICATION_LIFETIME if kind == "VERIFY" else domain.RESET_LIFETIME
     token = domain.new_secret_token()
-    expires = clock.epoch_s() + int(domain.VERIFICATION_LIFETIME.total_seconds())
+    expires = clock.epoch_s() + int(lifetime.total_seconds())
     repository.add_one_time_token(
-        tx, "VERIFY", domain.token_digest(token), account.user_id, expires, clock.epoch_ms()
+        tx,
+        kind,
+        domain.token_digest(token),
+        account.user_id if account else new_id(),
+        expires,
+        clock.epoch_ms(),
+        used=account is None,
     )
-    job = VerificationEmail(
-        to=account.email,
-        name=account.name,
-        verify_url=f"{settings.public_app_url}/verify-email?token={token}",
-        expires_in_hours=int(domain.VERIFICATION_LIFETIME.total_seconds() // 3600),
-    )
-    tx.extend([enqueue(job, correlation_id=meta.request_id)])
+    path = "verify-email" if kind == "VERIFY" else "reset-password"
+    url = f"{settings.public_app_url}/{path}?token={token}" if account else None
+    model: type[OneTimeLinkEmail] = VerificationEmail if kind == "VERIFY" else PasswordResetEmail
+    job_id = new_id()
+    sealed = seal_link(url, LinkJob(job_id, model.job_type, email))
+    if kind == "VERIFY":
+        job: OneTimeLinkEmail = VerificationEmail(
+            to=email,
+            sealed_link=sealed,
+            expires_in_hours=int(lifetime.total_seconds() // 3600),
+        )
+    else:
+        job = PasswordResetEmail(
+            to=email, sealed_link=sealed, expires_in_minutes=int(lifetime.total_seconds() // 60)
+        )
+    tx.extend([enqueue(job, correlation_id=meta.request_id, job_id=job_id)])
 
 
 def resend_verification(email_raw: str, meta: RequestMeta) -> None:
-    """Send a new verification e-mail to an unverified account; silent otherwise."""
+    """Send a new verification e-mail to an unverified account. Any other address (none,
+    verified, disabled) gets the same work and no e-mail."""
     email = domain.normalise_email(email_raw)
-    account = repository.find_account_by_email(email)
-    if account is None or account.email_verified or account.disabled:
-        return
+    account = repository.account_of_address(email)
+    if account is not None and (account.email_verified or account.disabled):
+        account = None
     tx = Transaction()
-    _add_verification(tx, account, meta)
+    _add_verification(tx, email, account, meta)
     tx.commit()
 
 
@@ -317,33 +353,15 @@ def logout_everywhere(user_id: str, meta: RequestMeta) -> None:
 
 
 def forgot_password(email_raw: str, meta: RequestMeta) -> None:
-    """E-mail a single-use reset link (1 hour); silent for unknown addresses."""
-    from warung.jobs import PasswordResetEmail, enqueue
-
+    """E-mail a single-use reset link (1 hour). Any address without an enabled account
+    gets the same work and no e-mail."""
     email = domain.normalise_email(email_raw)
-    account = repository.find_account_by_email(email)
-    if account is None or account.disabled:
-        return
-    if not ratelimit.hit(ratelimit.rules().emails_address, email).allowed:
-        logger.info("reset e-mail not sent: limit", extra={"email": mask_email(email)})
-        return
-    token = domain.new_secret_token()
-    expires = clock.epoch_s() + int(domain.RESET_LIFETIME.total_seconds())
-    tx = repository.add_one_time_token(
-        Transaction(),
-        "RESET",
-        domain.token_digest(token),
-        account.user_id,
-        expires,
-        clock.epoch_ms(),
-    )
-    job = PasswordResetEmail(
-        to=account.email,
-        name=account.name,
-        reset_url=f"{settings.public_app_url}/reset-password?token={token}",
-        expires_in_minutes=int(domain.RESET_LIFETIME.total_seconds() // 60),
-    )
-    tx.extend([enqueue(job, correlation_id=meta.request_id)]).commit()
+    account = repository.account_of_address(email)
+    if account is not None and account.disabled:
+        account = None
+    tx = Transaction()
+    _add_one_time_link(tx, "RESET", email, account, meta)
+    tx.commit()
 
 
 def reset_password(token: str, new_password: str, meta: RequestMeta) -> None:

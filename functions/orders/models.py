@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from warung.models import RequestModel
+from warung.models import OneLineText, RequestModel
 from warung.ordering import numbers
 from warung.ordering.lifecycle import OrderStatus
 
@@ -34,12 +34,12 @@ class CartOut(BaseModel):
 
 
 class DeliveryAddress(RequestModel):
-    line1: str = Field(min_length=1, max_length=200, examples=["Jl. Kebon Sirih No. 5"])
-    city: str = Field(min_length=1, max_length=80, examples=["Jakarta"])
+    line1: OneLineText = Field(min_length=1, max_length=200, examples=["Jl. Kebon Sirih No. 5"])
+    city: OneLineText = Field(min_length=1, max_length=80, examples=["Jakarta"])
     postal_code: str = Field(pattern=r"^[0-9]{5}$", examples=["10340"])
     lat: float = Field(strict=True, ge=-90, le=90, examples=[-6.1862])
     lon: float = Field(strict=True, ge=-180, le=180, examples=[106.8263])
-    notes: str | None = Field(default=None, max_length=500, examples=["Pagar hijau."])
+    notes: OneLineText | None = Field(default=None, max_length=500, examples=["Pagar hijau."])
 
 
 class QuoteIn(RequestModel):
@@ -117,7 +117,7 @@ class OrderPage(BaseModel):
 
 class StatusChangeIn(RequestModel):
     status: Literal["accepted", "rejected", "preparing", "out_for_delivery", "delivered"]
-    reason: str | None = Field(default=None, max_length=500)
+    reason: OneLineText | None = Field(default=None, max_length=500)
 
 
 class PromoCreate(RequestModel):

@@ -49,6 +49,7 @@ from warung.jobs import (
     JOB_PAYLOADS,
     EmailJob,
     JobPayload,
+    OneTimeLinkEmail,
     PaymentSimulation,
     RefundPayment,
     WebhookDelivery,
@@ -133,7 +134,15 @@ def handles(*models: type[JobPayload]) -> Callable[[JobHandler], JobHandler]:
 @handles(*(model for model in JOB_PAYLOADS.values() if issubclass(model, EmailJob)))
 def send_email(payload: EmailJob, job: Job) -> None:
     """Render the e-mail of ``payload`` and send it through SES."""
-    rendered = mail.render(payload)
+    link = None
+    if isinstance(payload, OneTimeLinkEmail):
+        link = one_time_link(payload, job)
+        if link is None:
+            # Asked for an address with no account (or none that may have this link): the
+            # request did the same work as for an account, and nobody is mailed.
+            logger.info("no account uses this address; nothing sent")
+            return
+    rendered = mail.render(payload, link=link)
     message_id = mail.send(
         mail.sesv2_client(),
         sender=settings.mail_from,
@@ -142,6 +151,16 @@ def send_email(payload: EmailJob, job: Job) -> None:
         idempotency_token=job.job_id,
     )
     logger.info("email sent", extra={"to": mask_email(payload.to), "ses_message_id": message_id})
+
+
+def one_time_link(payload: OneTimeLinkEmail, job: Job) -> str | None:
+    """The job's one-time link, opened (``None``: no account); kept in memory only."""
+    from warung.links import LinkJob, UnopenableLink, open_link
+
+    try:
+        return open_link(payload.sealed_link, LinkJob(job.job_id, job.job_type, payload.to))
+    except UnopenableLink as error:  # tampered, or sealed under a replaced secret
+        raise PermanentJobError(f"one-time link: {error}") from error
 
 
 @handles(WebhookDelivery)

@@ -3,11 +3,12 @@
 Each e-mail kind has three templates in ``templates/``: ``<kind>.subject.j2`` (one line),
 ``<kind>.txt.j2`` and ``<kind>.html.j2`` (on the shared ``_base.html.j2`` layout). HTML
 templates are autoescaped, so a customer's name or a merchant's notes can never become markup;
-text templates are not escaped and show such text as it was typed.
+text templates are not escaped and show such text as it was typed (which is why such text is
+one line without control characters, checked where it enters: ``warung.models.OneLineText``).
 
 The worker calls, per job::
 
-    rendered = mail.render(job)
+    rendered = mail.render(job, link=opened_link)   # one-time link e-mails only
     message_id = mail.send(mail.sesv2_client(), sender=..., job=job, rendered=rendered,
                            idempotency_token=job_id)
 
@@ -28,6 +29,7 @@ from warung.jobs import (
     EmailJob,
     InvitationEmail,
     MerchantNewOrderEmail,
+    OneTimeLinkEmail,
     OrderPaidEmail,
     OrderStatusEmail,
     PasswordResetEmail,
@@ -156,16 +158,21 @@ def template_environment() -> Environment:
     return environment
 
 
-def render(job: EmailJob) -> RenderedEmail:
-    """Render ``job`` to its subject, plain text and HTML.
+def render(job: EmailJob, link: str | None = None) -> RenderedEmail:
+    """Render ``job`` to its subject, plain text and HTML; ``link`` is the opened one-time
+    link of a :class:`OneTimeLinkEmail` (templates show it as ``link``).
 
-    Raises ``ValueError`` for a job type without templates or a link (``*_url``) that is not
-    an absolute http(s) URL.
+    Raises ``ValueError`` for a job type without templates or a link (``link``, ``*_url``)
+    that is not an absolute http(s) URL.
     """
     kind = email_kind(job.job_type)
-    context: dict[str, Any] = job.model_dump()
+    context: dict[str, Any] = job.model_dump(exclude={"sealed_link"})
+    if isinstance(job, OneTimeLinkEmail):
+        if link is None:
+            raise ValueError("a one-time link e-mail needs its opened link")
+        context["link"] = link
     for field, value in context.items():
-        if field.endswith("_url") and isinstance(value, str):
+        if (field == "link" or field.endswith("_url")) and isinstance(value, str):
             http_url(value)
     environment = template_environment()
     subject_line = environment.get_template(f"{kind}.subject.j2").render(context)

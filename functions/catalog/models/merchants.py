@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from catalog.rules.merchants import MerchantStatus
-from warung.models import RequestModel
+from warung.models import OneLineText, RequestModel
 
 Rupiah = Field(strict=True, ge=0, le=100_000_000, description="Whole rupiah (IDR).")
 OpeningHours = dict[str, list[str]]
@@ -49,7 +49,7 @@ TaxRate = Field(default=None, ge=0, le=1, decimal_places=4, description="0..1, e
 
 
 class MerchantCreate(RequestModel):
-    name: str = Name
+    name: OneLineText = Name
     description: str = Description
     phone: str = Phone
     address: Address
@@ -62,7 +62,7 @@ class MerchantCreate(RequestModel):
 class MerchantPatch(RequestModel):
     """Send only what changes. `status` is an admin's decision (PATCH /v1/admin/merchants)."""
 
-    name: str | None = Field(default=None, min_length=1, max_length=120)
+    name: OneLineText | None = Field(default=None, min_length=1, max_length=120)
     description: str | None = Field(default=None, max_length=2000)
     phone: str | None = Field(default=None, pattern=r"^\+?[0-9]{8,15}$")
     address: Address | None = None

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
-from warung.models import RequestModel
+from warung.models import OneLineText, RequestModel
 
 Category = Literal["food", "drinks", "snacks", "groceries", "other"]
 Price = Field(
@@ -31,7 +31,7 @@ Tag = Annotated[str, Field(min_length=1, max_length=30)]
 
 
 class ProductCreate(RequestModel):
-    name: str = Field(min_length=1, max_length=120, examples=["Nasi Goreng Spesial"])
+    name: OneLineText = Field(min_length=1, max_length=120, examples=["Nasi Goreng Spesial"])
     description: str = Field(default="", max_length=2000)
     price: int = Price
     category: Category
@@ -44,7 +44,7 @@ class ProductCreate(RequestModel):
 class ProductPatch(RequestModel):
     """Send only what changes; `stock: null` stops tracking stock."""
 
-    name: str | None = Field(default=None, min_length=1, max_length=120)
+    name: OneLineText | None = Field(default=None, min_length=1, max_length=120)
     description: str | None = Field(default=None, max_length=2000)
     price: int | None = Field(default=None, strict=True, ge=100, le=100_000_000)
     category: Category | None = None

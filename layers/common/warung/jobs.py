@@ -2,7 +2,7 @@
 
 A producer builds a payload model and adds it to its business transaction::
 
-    tx.extend([enqueue(VerificationEmail(to=..., name=..., verify_url=..., expires_in_hours=24),
+    tx.extend([enqueue(OrderStatusEmail(to=..., name=..., order_id=..., ...),
                        correlation_id=meta.request_id)])
 
 The worker looks the ``job_type`` up in its registry (type → payload model → handler), so
@@ -35,25 +35,31 @@ class EmailLine(BaseModel):
 
 
 class EmailJob(JobPayload):
-    """An e-mail to one recipient; ``name`` is the greeting, user-supplied, escaped on render."""
+    """An e-mail to one recipient."""
 
     to: str = Field(min_length=3, max_length=254)
-    name: str = Field(max_length=200)
 
 
-class VerificationEmail(EmailJob):
+class OneTimeLinkEmail(EmailJob):
+    """An e-mail whose point is a single-use link. The link is sealed (``warung.links``,
+    bound to this job) so that its token is at rest nowhere but in the e-mail; it may also
+    say that no account uses the address, and then the worker sends nothing. No name: the
+    address may not be the account holder's (docs/product.md)."""
+
+    sealed_link: str = Field(min_length=1, max_length=1024)
+
+
+class VerificationEmail(OneTimeLinkEmail):
     """Confirm an e-mail address after sign-up."""
 
     job_type: ClassVar[str] = "email.verification"
-    verify_url: str
     expires_in_hours: int = Field(gt=0)
 
 
-class PasswordResetEmail(EmailJob):
+class PasswordResetEmail(OneTimeLinkEmail):
     """A single-use password reset link."""
 
     job_type: ClassVar[str] = "email.password_reset"
-    reset_url: str
     expires_in_minutes: int = Field(gt=0)
 
 
@@ -75,6 +81,7 @@ class OrderEmail(EmailJob):
     ``order_number`` is ``None`` only for an order placed before order numbers existed (or
     a job queued before then), which the e-mail names by its id instead."""
 
+    name: str = Field(max_length=200, description="the greeting; escaped on render")
     order_id: str
     order_number: str | None = None
 

@@ -6,7 +6,9 @@ from dataclasses import fields
 from typing import Annotated, Any, Generic, TypeVar
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from warung.text import one_line
 
 T = TypeVar("T")
 M = TypeVar("M", bound=BaseModel)
@@ -73,3 +75,11 @@ Cursor = Annotated[
     ),
 ]
 PositiveRupiah = Annotated[int, Field(ge=0, description="An amount in whole rupiah (IDR).")]
+
+# Text a person types that other people read, in e-mails too (names, notes, reasons): one
+# line, no control characters (see ``warung.text.one_line``); a 422 otherwise.
+OneLineText = Annotated[
+    str,
+    AfterValidator(one_line),
+    Field(description="One line: no line breaks, tabs or other control characters."),
+]

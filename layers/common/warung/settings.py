@@ -64,6 +64,8 @@ class Settings(BaseModel):
     table_name: str = "warung-local-main"
     audit_table_name: str = "warung-local-audit"
     cursor_secret_arn: str = ""
+    # The auth function (seals) and the worker (opens): the key of one-time links (warung.links).
+    link_secret_arn: str = ""
     # Set by the local runtime and tests; in AWS the SDK's default endpoints are used.
     aws_endpoint_url: str | None = None
     max_body_bytes: int = Field(default=64 * 1024, gt=0)

@@ -20,3 +20,26 @@ def normalise(text: str) -> str:
     )
     spaced = "".join(ch if ch.isalnum() else " " for ch in folded)
     return " ".join(spaced.split())
+
+
+# Characters that end a line or steer how text is laid out: a name that holds one could
+# start a new paragraph of its own in an e-mail, or show its words in another order.
+_LINE_BREAKS = frozenset("\u2028\u2029\x85")
+_BIDI_CONTROLS = frozenset(
+    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)
+
+
+def one_line(text: str) -> str:
+    """``text`` itself when it is one line without control characters; ``ValueError`` else.
+
+    Names and notes that people type reach e-mails sent from Warung's own address, so they
+    may not carry line breaks (``"Bob\\nClick http://..."`` would read as Warung's words),
+    tabs, other C0/C1 control characters, or bidirectional overrides.
+    """
+    for char in text:
+        if unicodedata.category(char) == "Cc" or char in _LINE_BREAKS:
+            raise ValueError("must be one line, without line breaks or control characters")
+        if char in _BIDI_CONTROLS:
+            raise ValueError("must not contain text-direction control characters")
+    return text

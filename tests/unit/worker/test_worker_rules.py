@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from types import ModuleType
+from typing import Any
 
 import pytest
 from support.cold_start import cold_start
@@ -71,3 +72,73 @@ def test_relay_forwards_only_inserted_outbox_entries(monkeypatch: pytest.MonkeyP
     assert not relay.is_new_outbox_entry(record("MODIFY", "OUTBOX#01J"))
     assert not relay.is_new_outbox_entry(record("REMOVE", "OUTBOX#01J"))  # TTL expiry
     assert not relay.is_new_outbox_entry(record("INSERT", "USER#01J"))
+
+
+# ---------------------------------------------------------------- one-time link e-mails
+
+LINK_KEY = b"the-stack-one-time-link-secret-0123456789"
+
+
+@pytest.fixture
+def sent(worker: ModuleType, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The text part of every e-mail the worker sends (SES replaced); links open with a
+    fixed key."""
+    from warung import links
+
+    texts: list[str] = []
+    monkeypatch.setattr(links, "_link_secret", lambda: LINK_KEY)
+    monkeypatch.setattr(worker.mail, "sesv2_client", lambda: None)
+
+    def send(_client: object, *, rendered: Any, **_: object) -> str:
+        texts.append(rendered.text)
+        return "msg-1"
+
+    monkeypatch.setattr(worker.mail, "send", send)
+    return texts
+
+
+def _link_job(worker: ModuleType, url: str | None) -> tuple[Any, Any]:
+    from warung.jobs import PasswordResetEmail
+    from warung.links import LinkJob, seal_link
+
+    job_id = "01JEXAMPLELINKJOB000000001"
+    to = "siti@example.com"
+    sealed = seal_link(url, LinkJob(job_id, PasswordResetEmail.job_type, to), key=LINK_KEY)
+    payload = PasswordResetEmail(to=to, sealed_link=sealed, expires_in_minutes=60)
+    job = worker.Job(
+        job_id=job_id,
+        job_type=PasswordResetEmail.job_type,
+        payload=payload.model_dump(),
+        correlation_id="req-1",
+        created_at="2026-12-05T00:00:00Z",
+    )
+    return payload, job
+
+
+def test_a_retried_link_job_sends_the_same_link(worker: ModuleType, sent: list[str]) -> None:
+    url = "https://app.warung.test/reset-password?token=abcdefghijklmnopqrstuvwxyz012345"
+    payload, job = _link_job(worker, url)
+
+    worker.send_email(payload, job)
+    worker.send_email(payload, job)  # a retry after a failure further on
+
+    assert len(sent) == 2
+    assert url in sent[0]
+    assert sent[0] == sent[1]
+
+
+def test_a_no_account_link_job_sends_nothing(worker: ModuleType, sent: list[str]) -> None:
+    payload, job = _link_job(worker, None)
+
+    worker.send_email(payload, job)
+
+    assert sent == []
+
+
+def test_a_link_that_does_not_open_can_never_succeed(worker: ModuleType, sent: list[str]) -> None:
+    payload, job = _link_job(worker, "https://app.warung.test/reset-password?token=x")
+    moved = job.model_copy(update={"job_id": "01JEXAMPLEOTHERJOB00000001"})
+
+    with pytest.raises(worker.PermanentJobError, match="one-time link"):
+        worker.send_email(payload, moved)
+    assert sent == []
