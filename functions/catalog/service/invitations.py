@@ -96,7 +96,6 @@ def invite(actor_id: str, merchant_id: str, email: str, role: str, meta: Request
     tx = repository.add_invitation(Transaction(), invitation, replaces=replaced)
     job = InvitationEmail(
         to=address,
-        name=account["name"] if account else "",
         merchant_name=merchant.name,
         role=role,
         invitations_url=f"{settings.public_app_url}/invitations",

@@ -63,7 +63,6 @@ def password_reset(**overrides: Any) -> PasswordResetEmail:
 def invitation(**overrides: Any) -> InvitationEmail:
     fields: dict[str, Any] = {
         "to": "rina@example.com",
-        "name": "",
         "merchant_name": "Warung Bu Tini",
         "role": "manager",
         "invitations_url": "https://app.warung.test/invitations",
@@ -251,15 +250,17 @@ def test_invitation_email_names_the_merchant_role_link_and_lifetime() -> None:
 
 
 def test_invitation_to_an_existing_account_says_sign_in_instead_of_sign_up() -> None:
-    email = mail.render(invitation(has_account=True, name="Rina"))
+    email = mail.render(invitation(has_account=True))
 
-    assert "Hi Rina," in email.text
+    assert "Hi," in email.text  # no name: the address is not known to be the account holder's
     assert "Sign in with this e-mail address" in email.text
     assert "Sign up" not in email.text + email.html
 
 
 def test_an_invitation_carries_no_free_text_of_the_inviter() -> None:
     # The job has no field for a message: an inviter cannot put words into someone's inbox.
+    with pytest.raises(ValueError, match="name"):
+        invitation(name="Rina")
     with pytest.raises(ValueError, match="message"):
         invitation(message="Click http://evil.example to claim your prize")
 
