@@ -381,6 +381,8 @@ def reset_password(token: str, new_password: str, meta: RequestMeta) -> None:
         raise InvalidToken(_BAD_RESET_LINK, status=400)
     passwords.check_password_policy(new_password, email=account.email)
     tx = repository.spend_one_time_token(Transaction(), "RESET", digest, clock.epoch_s())
+    # The reset proves the mailbox: a lock someone else's guesses set ends with it.
+    ratelimit.release_step(tx, ratelimit.rules().login_failures, account.email)
     _set_password(tx, account, new_password, "auth.password_reset", meta)
 
 

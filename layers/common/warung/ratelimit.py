@@ -418,6 +418,12 @@ def give_back_step(tx: Transaction, attempt: Attempt) -> Transaction:
     )
 
 
+def release_step(tx: Transaction, rule: Rule, subject: str) -> Transaction:
+    """End ``subject``'s counting and any lock, as a step of ``tx`` (a password reset proves
+    the owner holds the mailbox: the failures of whoever guessed no longer hold them out)."""
+    return tx.delete(get_settings().table_name, lockout_key(rule, subject))
+
+
 def _give_back_update(attempt: Attempt) -> dict[str, Any]:
     return {
         "Key": to_item(lockout_key(attempt.rule, attempt.subject)),
