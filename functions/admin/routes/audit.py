@@ -15,10 +15,7 @@ from warung.models import Cursor, Limit
 
 router = WarungRouter()  # type: ignore[no-untyped-call]
 
-Time = Annotated[
-    str | None,
-    Query(max_length=40, description="RFC 3339 with an offset, e.g. 2026-12-01T00:00:00Z."),
-]
+TIME_FORMAT = "RFC 3339 with an offset, e.g. 2026-12-01T00:00:00Z"
 
 
 def item_view(entry: dict[str, Any]) -> AuditItem:
@@ -61,9 +58,17 @@ def list_audit_entries(
         ),
     ] = None,
     from_: Annotated[
-        Time, Query(alias="from", description="Oldest time (default: `to` - 7 days).")
+        str | None,
+        Query(
+            alias="from",
+            max_length=40,
+            description=f"Oldest time, included (default: `to` - 7 days); {TIME_FORMAT}.",
+        ),
     ] = None,
-    to: Annotated[Time, Query(description="Newest time, included (default: now).")] = None,
+    to: Annotated[
+        str | None,
+        Query(max_length=40, description=f"Newest time, included (default: now); {TIME_FORMAT}."),
+    ] = None,
     limit: Limit = 20,
     cursor: Cursor = None,
 ) -> AuditPage:

@@ -51,8 +51,8 @@ def read_log(
             "audit:log",
             meta,
             actor_type="admin",
-            **given,
-            **{"from": window.low, "to": window.high[:-2], "page": "next" if cursor else "first"},
+            filters={**given, "from": window.low, "to": window.high[:-2]},
+            page="next" if cursor else "first",
         )
     )
     return entries, next_cursor
