@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from conftest import AdminWorld
+from support.admin_world import AdminWorld
 
 from warung.audit import SHARDS, AuditEntry, shard_of
 from warung.context import RequestMeta
@@ -94,7 +94,8 @@ def test_every_filter_and_pair_of_filters_gives_exactly_its_entries_newest_first
     item = walk(world, admin_token, {"action": "admin.user_updated"} | window(JAN, 3))[0]
     assert item["actor"] == {"type": "admin", "id": admin}
     assert item["resource"] == {"type": "user", "id": customer}
-    assert len(item["ip_hash"]) == 64 and "198.51.100.9" not in str(item)
+    assert len(item["ip_hash"]) == 64
+    assert "198.51.100.9" not in str(item)
     assert set(item) == {
         "id",
         "at",
@@ -143,7 +144,8 @@ def test_refusals(world: AdminWorld) -> None:
     for n in range(3):
         world.record("user-x", "auth.logout", f"user:{n}", APR + timedelta(minutes=n))
     status, first = world.get(window(APR, 1) | {"limit": "1"}, token=admin_token)
-    assert status == 200 and first["next_cursor"]
+    assert status == 200
+    assert first["next_cursor"]
 
     # a changed cursor, or one of another list, is a 400
     raw = bytearray(base64.urlsafe_b64decode(first["next_cursor"] + "=="))
