@@ -27,6 +27,8 @@ MAX_ROUNDS: Final = 8
 """Query rounds per page: a round is one Query per open shard of a day (at most
 :data:`warung.audit.SHARDS`, in parallel) or one Query of a single partition."""
 
+EARLIEST: Final = datetime(2000, 1, 1, tzinfo=UTC)  # times outside are no audit entry's
+LATEST: Final = datetime(9000, 1, 1, tzinfo=UTC)
 DONE: Final = ""
 """A shard's position once its day is read to the end (``None``: not started)."""
 
@@ -70,17 +72,18 @@ def window_of(start: str | None, end: str | None, now: datetime) -> Window:
 
 def _moment(name: str, text: str) -> datetime:
     try:
-        moment = datetime.fromisoformat(text.replace("z", "Z"))
-    except ValueError:
+        moment: datetime | None = datetime.fromisoformat(text.replace("z", "Z"))
+        moment = moment.astimezone(UTC) if moment and moment.tzinfo else None
+    except (ValueError, OverflowError):
         moment = None
-    if moment is None or moment.tzinfo is None or "T" not in text.upper():
+    if moment is None or "T" not in text.upper() or not EARLIEST <= moment <= LATEST:
         raise ValidationFailed(
             f"`{name}` is not an RFC 3339 time.",
             errors=[
                 FieldError(name, "An RFC 3339 time with its offset, e.g. 2026-12-01T00:00:00Z.")
             ],
         )
-    return moment.astimezone(UTC)
+    return moment
 
 
 def check_action(action: str | None) -> None:

@@ -40,6 +40,8 @@ def test_the_window_defaults_to_the_last_seven_days_both_ends_included() -> None
         ("yesterday", None, "from"),
         ("2026-01-01", None, "from"),  # a date is not a time
         (None, "2026-01-01T00:00:00", "to"),  # no offset
+        ("0001-01-01T00:00:00+14:00", None, "from"),  # before any entry, and out of range
+        (None, "9999-12-31T23:59:59-14:00", "to"),
     ],
 )
 def test_a_bad_window_is_422_naming_the_field(
