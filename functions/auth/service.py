@@ -511,7 +511,18 @@ def administer(
         updated_at=rfc3339(utc_now()),
         remove=index_removed,
     )
-    tx.extend([audited(admin_id, "admin.user_updated", f"user:{user_id}", meta, **changed)])
+    tx.extend(
+        [
+            audited(
+                admin_id,
+                "admin.user_updated",
+                f"user:{user_id}",
+                meta,
+                actor_type="admin",
+                **changed,
+            )
+        ]
+    )
     tx.commit()
     forget_auth_state(user_id)
     return replace(target, roles=new_roles, disabled=changes.get("disabled", target.disabled))

@@ -20,7 +20,7 @@ from orders import repository
 from orders.repository import Catalog
 from orders.rules import cart, pricing
 from orders.rules.cart import CartView
-from warung.audit import audited
+from warung.audit import ActorType, audited
 from warung.auth import Caller
 from warung.context import RequestMeta
 from warung.cursors import decode_cursor, encode_cursor, list_scope
@@ -345,7 +345,8 @@ def change_order_status(
         raise Forbidden("Only the merchant's members move an order along.")
     if target not in order_lifecycle.allowed_targets(order.status, kind):
         raise InvalidTransition(f"An order cannot go from {order.status} to {target} here.")
-    return _move(order, target, caller.user_id, meta, reason)
+    actor_type: ActorType = "admin" if kind == "admin" else "user"
+    return _move(order, target, caller.user_id, meta, reason, actor_type=actor_type)
 
 
 def _move(
@@ -355,6 +356,7 @@ def _move(
     meta: RequestMeta,
     reason: str | None,
     at: datetime | None = None,
+    actor_type: ActorType = "user",
 ) -> Order:
     effects = order_lifecycle.effects(order.status, target)
     tracked = (
@@ -398,7 +400,18 @@ def _move(
     changes: dict[str, Any] = {"status": {"from": order.status, "to": target}}
     if reason:
         changes["reason"] = reason
-    tx.extend([audited(by, f"order.{target}", f"order:{order.order_id}", meta, **changes)])
+    tx.extend(
+        [
+            audited(
+                by,
+                f"order.{target}",
+                f"order:{order.order_id}",
+                meta,
+                actor_type=actor_type,
+                **changes,
+            )
+        ]
+    )
     tx.commit()
     return after
 
@@ -430,7 +443,7 @@ def expire_due(now: datetime, meta: RequestMeta, *, budget: int = 200) -> int:
         if expired >= budget:
             break
         try:
-            _move(order, OrderStatus.EXPIRED, "system", meta, None, at=now)
+            _move(order, OrderStatus.EXPIRED, "system", meta, None, at=now, actor_type="system")
         except Conflict:
             continue  # paid or cancelled meanwhile: its own change won
         expired += 1
@@ -458,7 +471,13 @@ def create_promo(admin_id: str, data: Mapping[str, Any], meta: RequestMeta) -> P
     item = promo_item(promo)
     tx = repository.add_promo(Transaction(), item)
     fields = {k: v for k, v in item.items() if k in data or k in ("code", "type")}
-    tx.extend([audited(admin_id, "promo.created", f"promo:{promo.code}", meta, **fields)]).commit()
+    tx.extend(
+        [
+            audited(
+                admin_id, "promo.created", f"promo:{promo.code}", meta, actor_type="admin", **fields
+            )
+        ]
+    ).commit()
     return promo
 
 
@@ -466,7 +485,18 @@ def set_promo_active(admin_id: str, code: str, active: bool, meta: RequestMeta) 
     """Switch a promo code on or off."""
     normal = pricing.normalise_promo_code(code)
     tx = repository.set_promo_active(Transaction(), normal, active, rfc3339(utc_now()))
-    tx.extend([audited(admin_id, "promo.updated", f"promo:{normal}", meta, active=active)]).commit()
+    tx.extend(
+        [
+            audited(
+                admin_id,
+                "promo.updated",
+                f"promo:{normal}",
+                meta,
+                actor_type="admin",
+                active=active,
+            )
+        ]
+    ).commit()
     promo = repository.get_promo(normal)
     if promo is None:
         raise NotFound("No such promo code.")

@@ -195,6 +195,7 @@ def _write_effect(
                     "payment.event_ignored",
                     resource,
                     meta,
+                    actor_type="system",
                     **seen,
                     reason=decision.reason,
                     order_id=event.data.order_id,
@@ -213,6 +214,7 @@ def _write_effect(
                     "payment.amount_mismatch",
                     resource,
                     meta,
+                    actor_type="system",
                     **seen,
                     order_id=order.order_id,
                     expected={"amount": payment.amount, "currency": payment.currency},
@@ -237,12 +239,21 @@ def _write_effect(
         jobs = status_jobs(order, after, owners=owners)
         tx.extend(
             [
-                audited(SYSTEM, "payment.succeeded", resource, meta, **seen, status=status_change),
+                audited(
+                    SYSTEM,
+                    "payment.succeeded",
+                    resource,
+                    meta,
+                    actor_type="system",
+                    **seen,
+                    status=status_change,
+                ),
                 audited(
                     SYSTEM,
                     "order.paid",
                     f"order:{order.order_id}",
                     meta,
+                    actor_type="system",
                     status={"from": order.status, "to": after.status},
                     payment_id=payment.payment_id,
                     total=order.total,
@@ -263,6 +274,7 @@ def _write_effect(
                     action,
                     resource,
                     meta,
+                    actor_type="system",
                     **seen,
                     status=status_change,
                     order_id=order.order_id,

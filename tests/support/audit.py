@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from typing import Any
 
 from warung.dynamo import dynamodb_client, from_item
@@ -22,3 +24,12 @@ def audit_entries(resource: str) -> list[dict[str, Any]]:
 def audit_actions(resource: str) -> list[str]:
     """The actions of the audit entries about ``resource``, oldest first."""
     return [entry["action"] for entry in audit_entries(resource)]
+
+
+def address_hash(address: str) -> str:
+    """What an entry stores for the caller's ``address``: its HMAC-SHA256 with the key of
+    the stage (the template's audit address secret), computed here independently."""
+    from warung.secrets import get_secret
+
+    key = get_secret(get_settings().audit_ip_hash_secret_arn).encode()
+    return hmac.new(key, address.encode(), hashlib.sha256).hexdigest()

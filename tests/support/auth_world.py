@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import importlib.util
 import json
 import uuid
@@ -156,6 +158,13 @@ class AuthWorld:
             if "LastEvaluatedKey" not in page:
                 return items
             request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def address_hash(self, address: str) -> str:
+        """What an entry stores for ``address``: its HMAC-SHA256 with the stage's key."""
+        from warung.secrets import get_secret
+
+        key = get_secret(get_settings().audit_ip_hash_secret_arn).encode()
+        return hmac.new(key, address.encode(), hashlib.sha256).hexdigest()
 
     def by_actor(self, actor_id: str) -> list[dict[str, Any]]:
         return self.audit_entries("by_actor", f"ACTOR#{actor_id}")

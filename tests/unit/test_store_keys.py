@@ -70,6 +70,7 @@ def test_each_key_prefix_is_spelled_in_exactly_one_module() -> None:
         "DAY": {"layers/common/warung/audit.py"},
         "ACTOR": {"layers/common/warung/audit.py"},
         "RES": {"layers/common/warung/audit.py"},
+        "ACTION": {"layers/common/warung/audit.py"},
     }
 
 

@@ -97,7 +97,12 @@ def ensure_account(
                 Transaction(), existing.user_id, {**changes, **index_set}, updated_at=now
             )
             entry = AuditEntry(
-                "operator", "admin.user_promoted", f"user:{existing.user_id}", meta, changes
+                "operator",
+                "admin.user_promoted",
+                f"user:{existing.user_id}",
+                meta,
+                changes,
+                actor_type="operator",
             )
             tx.extend([audit_write(entry)]).commit()
         return existing.user_id, False
@@ -117,6 +122,7 @@ def ensure_account(
         f"user:{account.user_id}",
         meta,
         {"roles": sorted(account.roles), "email_verified": verified},
+        actor_type="operator",
     )
     tx.extend([audit_write(entry)]).commit()
     return account.user_id, True

@@ -300,6 +300,7 @@ def change_status(admin_id: str, merchant_id: str, status: str, meta: RequestMet
                 "admin.merchant_status_changed",
                 f"merchant:{merchant_id}",
                 meta,
+                actor_type="admin",
                 status={"from": merchant.status, "to": status},
             )
         ]

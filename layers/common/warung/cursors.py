@@ -15,8 +15,8 @@ data, so a cursor of another list or of another caller fails authentication and 
 
 The position is packed before it is encrypted (see *Packing* below) so that a cursor is
 short and carries nothing the list already knows. Changing how positions are packed (the
-word list included) means a new ``_VERSION``: cursors of the previous version are then a
-``400`` and clients start the list again.
+word list included) means a new ``_VERSION``; a cursor of an older version still reads
+with that version's word list.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from warung.settings import get_settings
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.ciphers.aead import AESSIV
 
-_VERSION = 1
+_VERSION = 2  # 2: the audit table's `action_pk` joined the word list
 _HEADER = bytes([_VERSION])
 _SIV_BYTES = 16  # the synthetic IV that authenticates the cursor
 
@@ -64,16 +64,16 @@ def decode_cursor(
         blob = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
     except (binascii.Error, ValueError):
         raise _invalid() from None
-    if len(blob) < 1 + _SIV_BYTES or blob[:1] != _HEADER:
+    if len(blob) < 1 + _SIV_BYTES or blob[0] not in _WORDS_OF_VERSION:
         raise _invalid()
     from cryptography.exceptions import InvalidTag
 
     try:
-        packed = _cipher(key or _cursor_secret()).decrypt(blob[1:], [_HEADER, scope.encode()])
+        packed = _cipher(key or _cursor_secret()).decrypt(blob[1:], [blob[:1], scope.encode()])
     except InvalidTag:
         raise _invalid() from None
     try:
-        position = _unpack(packed, scope)
+        position = _unpack(packed, scope, _WORDS_OF_VERSION[blob[0]])
     except (ValueError, IndexError, OverflowError, zlib.error):  # authentic yet unreadable
         raise _invalid() from None
     if not isinstance(position, dict):
@@ -139,8 +139,9 @@ def _invalid() -> BadRequest:
 # merged listing's position), they are deflated behind one more tag.
 
 # The key attribute names of the tables in template.yaml (main, audit, idempotency), in a
-# fixed order: a reference is an index into this list. Append only (and see _VERSION).
-_WORDS = (
+# fixed order: a reference is an index into this list. Append only, with a new _VERSION
+# (cursors of an older version still read, with the list of their version).
+_WORDS_V1 = (
     "pk",
     "sk",
     "gsi1pk",
@@ -153,6 +154,8 @@ _WORDS = (
     "resource_pk",
     "id",
 )
+_WORDS = (*_WORDS_V1, "action_pk")
+_WORDS_OF_VERSION = {1: _WORDS_V1, _VERSION: _WORDS}
 
 # Value tags.
 _NULL, _FALSE, _TRUE, _INT, _NEGATIVE, _TEXT, _BYTES, _LIST, _MAP = range(9)
@@ -177,13 +180,13 @@ def _pack(position: Mapping[str, Any], scope: str) -> bytes:
     return bytes([_DEFLATED]) + deflated if 1 + len(deflated) < len(packed) else packed
 
 
-def _unpack(data: bytes, scope: str) -> Any:
+def _unpack(data: bytes, scope: str, words: tuple[str, ...] = _WORDS) -> Any:
     if data[:1] == bytes([_DEFLATED]):
         inflating = zlib.decompressobj(-15)
         data = inflating.decompress(data[1:], _MAX_INFLATED)
         if not inflating.eof or inflating.unconsumed_tail:
             raise ValueError("not one deflated position")
-    return _Unpacker(scope, data).position()
+    return _Unpacker(scope, data, words).position()
 
 
 def _attribute_kind(value: Mapping[str, Any]) -> str | None:
@@ -198,10 +201,10 @@ def _attribute_kind(value: Mapping[str, Any]) -> str | None:
 class _Pieces:
     """The pieces both sides know, in the same order: words, scope words, pieces met."""
 
-    def __init__(self, scope: str) -> None:
+    def __init__(self, scope: str, words: tuple[str, ...] = _WORDS) -> None:
         self.known: list[str] = []
         self.index: dict[str, int] = {}
-        for word in (*_WORDS, *scope.translate(_SCOPE_SEPARATORS).split("|")):
+        for word in (*words, *scope.translate(_SCOPE_SEPARATORS).split("|")):
             self.add(word)
 
     def add(self, piece: str) -> None:
@@ -324,8 +327,8 @@ def _time_micros(piece: str) -> int | None:
 
 
 class _Unpacker:
-    def __init__(self, scope: str, data: bytes) -> None:
-        self.pieces = _Pieces(scope)
+    def __init__(self, scope: str, data: bytes, words: tuple[str, ...] = _WORDS) -> None:
+        self.pieces = _Pieces(scope, words)
         self.data = data
         self.at = 0
 

@@ -66,6 +66,9 @@ class Settings(BaseModel):
     cursor_secret_arn: str = ""
     # The auth function (seals) and the worker (opens): the key of one-time links (warung.links).
     link_secret_arn: str = ""
+    # The key of audit entries' ip_hash (HMAC-SHA256 of the caller's address): read on the
+    # first audited write of a container, never at cold start (warung.audit).
+    audit_ip_hash_secret_arn: str = ""
     # Set by the local runtime and tests; in AWS the SDK's default endpoints are used.
     aws_endpoint_url: str | None = None
     max_body_bytes: int = Field(default=64 * 1024, gt=0)

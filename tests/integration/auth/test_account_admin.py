@@ -174,7 +174,8 @@ def test_given_an_admin_when_disabling_an_account_then_disabled_and_audited_with
     (entry,) = plain(auth.by_resource(f"user:{customer.user_id}"))
     assert (entry["actor_id"], entry["action"]) == (admin.user_id, "admin.user_updated")
     assert entry["changes"] == {"disabled": {"from": False, "to": True}}
-    assert entry["source_ip"] == auth.source_ip
+    assert entry["actor_type"] == "admin"
+    assert entry["ip_hash"] == auth.address_hash(auth.source_ip)
 
 
 def test_given_an_admin_when_they_disable_themselves_or_drop_their_own_admin_role_then_409(

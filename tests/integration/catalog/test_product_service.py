@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support.audit import address_hash
 from support.audit import audit_entries as product_audit
 from support.stacks import new_account, provision_stage, run_as
 
@@ -212,11 +213,12 @@ def test_creating_writes_the_product_its_index_keys_its_search_items_and_an_audi
         }
 
     (created,) = audit_entries(pid)
-    assert (created["action"], created["actor_id"], created["source_ip"]) == (
+    assert (created["action"], created["actor_id"], created["ip_hash"]) == (
         "product.created",
         owner.user_id,
-        "203.0.113.9",
+        address_hash("203.0.113.9"),
     )
+    assert created["actor_type"] == "user"
     assert created["changes"]["merchant_id"] == mid
     assert created["changes"]["price"] == 25000
 

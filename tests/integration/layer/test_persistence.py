@@ -3,6 +3,8 @@ business change, its audit entry and its outbox job, or none of them."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import threading
 from typing import Any
 
@@ -14,6 +16,7 @@ from warung.cursors import decode_cursor, encode_cursor
 from warung.dynamo import Transaction, dynamodb_client, from_item, to_item
 from warung.errors import BadRequest, InsufficientStock
 from warung.outbox import OutboxJob, outbox_write
+from warung.secrets import get_secret
 from warung.settings import get_settings
 
 META = RequestMeta(request_id="req-int-1", source_ip="198.51.100.4", user_agent="pytest")
@@ -77,7 +80,11 @@ def test_change_audit_and_job_commit_together() -> None:
     )
     assert stored_entry is not None
     assert stored_entry["action"] == "stock.reserved"
-    assert stored_entry["source_ip"] == "198.51.100.4"
+    # the address only as its HMAC, keyed with the stage's secret from the template
+    key_text = get_secret(get_settings().audit_ip_hash_secret_arn).encode()
+    expected = hmac.new(key_text, b"198.51.100.4", hashlib.sha256).hexdigest()
+    assert stored_entry["ip_hash"] == expected
+    assert "source_ip" not in stored_entry
 
 
 @pytest.mark.usefixtures("app_env")

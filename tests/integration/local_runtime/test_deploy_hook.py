@@ -30,6 +30,7 @@ API_FUNCTIONS = {
     "catalog": "CatalogFunction",
     "orders": "OrdersFunction",
     "payments": "PaymentsFunction",
+    "admin": "AdminFunction",
 }
 
 

@@ -146,6 +146,11 @@ def test_an_unpaid_order_expires_after_its_window_and_its_stock_returns() -> Non
     assert expired is not None
     assert expired.status == "expired"
     assert [h["by"] for h in expired.status_history] == [buyer.user_id, "system"]
+    (expiry_entry,) = [
+        e for e in audit_entries(f"order:{order.order_id}") if e["action"] == "order.expired"
+    ]
+    assert (expiry_entry["actor_id"], expiry_entry["actor_type"]) == ("system", "system")
+    assert "ip_hash" not in expiry_entry  # a schedule has no caller address
     assert expired.status_history[-1]["at"] == rfc3339(sixteen)  # the schedule's time
     assert stock_of(product) == 3
     # the product's representation changed: a new version, stamped with the change

@@ -7,7 +7,7 @@ import uuid
 from types import ModuleType
 
 import pytest
-from support.audit import audit_actions
+from support.audit import audit_actions, audit_entries
 from support.orders_world import NEAR, customer, merchant_with, meta, order_of, pay
 
 import orders.service
@@ -248,6 +248,7 @@ def test_an_admin_creates_lists_and_switches_promo_codes(clock: ModuleType) -> N
     switched = orders.service.set_promo_active("admin-1", first, False, meta())
     assert switched.active is False
     assert audit_actions(f"promo:{first}") == ["promo.created", "promo.updated"]
+    assert {e["actor_type"] for e in audit_entries(f"promo:{first}")} == {"admin"}
 
 
 def test_a_promo_code_is_unique_whatever_its_case() -> None:

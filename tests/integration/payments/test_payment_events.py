@@ -170,7 +170,7 @@ def test_wrong_amount_or_currency_pays_nothing_and_is_audited(
     assert world.jobs(shop.order.correlation_id) == []
     (entry,) = world.audit(f"payment:{shop.payment.payment_id}")
     assert entry["action"] == "payment.amount_mismatch"
-    assert entry["actor_id"] == "system"
+    assert (entry["actor_id"], entry["actor_type"]) == ("system", "system")
     assert entry["changes"]["expected"] == {"amount": TOTAL, "currency": "IDR"}
     assert entry["changes"]["received"] == {"amount": amount, "currency": currency}
 

@@ -2,30 +2,98 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
-from warung.audit import REDACTED, AuditEntry, audit_write, diff, redact
+import pytest
+
+from warung import secrets
+from warung.audit import (
+    REDACTED,
+    SHARDS,
+    AuditEntry,
+    audit_write,
+    audited,
+    diff,
+    redact,
+    shard_of,
+)
 from warung.context import RequestMeta
 from warung.dynamo import from_item
 from warung.outbox import OutboxJob, is_outbox_item, outbox_write
 
 META = RequestMeta(request_id="req-9", source_ip="203.0.113.7", user_agent="ua/1")
 AT = datetime(2026, 11, 26, 8, 15, tzinfo=UTC)
+KEY_ARN = "arn:aws:secretsmanager:ap-southeast-1:123456789012:secret:audit-ip-hash-key"
 
 
-def test_audit_item_is_keyed_by_day_time_actor_and_resource() -> None:
+@pytest.fixture(autouse=True)
+def address_key(monkeypatch: pytest.MonkeyPatch) -> Iterator[bytes]:
+    """The stage's audit address key, as the secrets reader would have cached it."""
+    from warung.settings import get_settings
+
+    monkeypatch.setenv("AUDIT_IP_HASH_SECRET_ARN", KEY_ARN)
+    get_settings.cache_clear()
+    secrets._cache[KEY_ARN] = (time.monotonic(), "k" * 48)
+    yield b"k" * 48
+    secrets._cache.pop(KEY_ARN, None)
+    get_settings.cache_clear()
+
+
+def test_audit_item_is_keyed_by_sharded_day_time_actor_resource_and_action(
+    address_key: bytes,
+) -> None:
     entry = AuditEntry("user-1", "product.updated", "product:p1", META, {"price": 1}, at=AT)
     item = entry.as_item()
-    assert item["pk"] == "DAY#2026-11-26"
+    shard = f"{shard_of(entry.entry_id):02d}"
+    assert item["pk"] == f"DAY#2026-11-26#{shard}"
     assert item["sk"].startswith("2026-11-26T08:15:00.000000Z#")
     assert item["actor_pk"] == "ACTOR#user-1"
     assert item["resource_pk"] == "RES#product:p1"
+    assert item["action_pk"] == f"ACTION#product.updated#2026-11-26#{shard}"
     assert item["at"] == "2026-11-26T08:15:00Z"
-    assert (item["request_id"], item["source_ip"], item["user_agent"]) == (
-        "req-9",
-        "203.0.113.7",
-        "ua/1",
-    )
+    assert (item["request_id"], item["actor_type"]) == ("req-9", "user")
+    expected = hmac.new(address_key, b"203.0.113.7", hashlib.sha256).hexdigest()
+    assert item["ip_hash"] == expected
+
+
+def test_audit_item_keeps_neither_the_address_nor_the_user_agent() -> None:
+    item = AuditEntry("user-1", "auth.logout", "user:user-1", META).as_item()
+    assert "203.0.113.7" not in str(item)
+    assert "ua/1" not in str(item)
+    assert "source_ip" not in item
+    assert "user_agent" not in item
+
+
+def test_entry_without_an_address_reads_no_key() -> None:
+    secrets._cache.clear()  # a read would now need Secrets Manager
+    item = AuditEntry("system", "order.expired", "order:o1", RequestMeta("job-1")).as_item()
+    assert "ip_hash" not in item
+
+
+def test_busy_system_actors_are_sharded_by_day_on_the_actor_index() -> None:
+    entry = AuditEntry("system", "order.expired", "order:o1", META, at=AT, actor_type="system")
+    item = entry.as_item()
+    assert item["actor_pk"] == f"ACTOR#system#2026-11-26#{shard_of(entry.entry_id):02d}"
+    assert item["actor_type"] == "system"
+
+
+def test_shard_comes_from_the_id_and_spreads_over_every_shard() -> None:
+    ids = [f"01JENTRY{n:08d}" for n in range(3200)]
+    counts = [0] * SHARDS
+    for each in ids:
+        counts[shard_of(each)] += 1
+    assert shard_of(ids[0]) == shard_of(ids[0])
+    assert min(counts) > 50
+    assert max(counts) < 150
+
+
+def test_unknown_actor_type_is_refused() -> None:
+    with pytest.raises(ValueError, match="actor type"):
+        audited("u", "auth.logout", "user:u", META, actor_type="robot")
 
 
 def test_audit_write_never_overwrites_an_entry() -> None:

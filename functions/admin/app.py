@@ -1,0 +1,11 @@
+"""The admin function's Lambda entry point: the routers of its areas on the shared resolver
+(the decorator stack, validation, problem+json errors: warung.api)."""
+
+from __future__ import annotations
+
+from admin.routes import audit
+from warung.api import create_app, make_handler
+
+app = create_app()
+app.include_router(audit.router)
+handler = make_handler(app)

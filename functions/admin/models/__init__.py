@@ -1,0 +1,1 @@
+"""The admin function's request and response shapes, one module per area."""

@@ -1,0 +1,1 @@
+"""The admin function's queries, one module per area."""

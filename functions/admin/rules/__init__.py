@@ -1,0 +1,1 @@
+"""The admin function's pure rules, one module per area."""

@@ -1,0 +1,1 @@
+"""The admin function's use cases, one module per area."""
