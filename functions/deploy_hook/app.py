@@ -82,6 +82,7 @@ PROBES = (
     Probe("CATALOG_VERSION", "/v1/categories", _categories),
     Probe("ORDERS_VERSION", "/v1/cart", _refused),
     Probe("PAYMENTS_VERSION", "/v1/payments/pre-traffic-probe", _refused),
+    Probe("ADMIN_VERSION", "/v1/admin/dead-letters", _refused),
 )
 
 

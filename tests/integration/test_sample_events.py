@@ -24,6 +24,7 @@ from warung_local.lambda_api import LambdaInvoke
 ROOT = Path(__file__).resolve().parents[2]
 EVENTS = ROOT / "events"
 FUNCTION_OF = {
+    "admin": "AdminFunction",
     "auth": "AuthFunction",
     "catalog": "CatalogFunction",
     "orders": "OrdersFunction",

@@ -19,6 +19,7 @@ VERSIONS = {
     "CATALOG_VERSION": "arn:aws:lambda:ap-southeast-1:1:function:warung-prod-catalog:7",
     "ORDERS_VERSION": "arn:aws:lambda:ap-southeast-1:1:function:warung-prod-orders:7",
     "PAYMENTS_VERSION": "arn:aws:lambda:ap-southeast-1:1:function:warung-prod-payments:7",
+    "ADMIN_VERSION": "arn:aws:lambda:ap-southeast-1:1:function:warung-prod-admin:7",
 }
 GOOD = {
     "/v1/health": (200, {"status": "ok", "version": "abc"}),
@@ -26,6 +27,7 @@ GOOD = {
     "/v1/categories": (200, {"items": [{"id": "food", "name": "Food"}]}),
     "/v1/cart": (401, {"code": "unauthorized", "status": 401}),
     "/v1/payments/pre-traffic-probe": (401, {"code": "unauthorized", "status": 401}),
+    "/v1/admin/dead-letters": (401, {"code": "unauthorized", "status": 401}),
 }
 
 
@@ -62,6 +64,7 @@ def test_new_versions_that_answer_right_pass_and_each_was_sent_a_real_api_reques
         ("/v1/categories", (200, {"items": []}), "category list"),
         ("/v1/cart", (200, {"items": []}), "401"),
         ("/v1/payments/pre-traffic-probe", (500, None), "401"),
+        ("/v1/admin/dead-letters", (200, {"items": []}), "401"),
     ],
 )
 def test_one_wrong_answer_fails_the_release_and_says_which(

@@ -1,0 +1,1 @@
+"""The admin function's package (handler: admin.app.handler): operators' routes."""

@@ -1,0 +1,11 @@
+"""The admin function's Lambda entry point: operators' routes on the shared resolver (the
+decorator stack, validation, problem+json errors: warung.api)."""
+
+from __future__ import annotations
+
+from admin.routes import dead_letters
+from warung.api import create_app, make_handler
+
+app = create_app()
+app.include_router(dead_letters.router)
+handler = make_handler(app)

@@ -1,0 +1,1 @@
+"""The admin function's models, one module per resource."""

@@ -1,0 +1,1 @@
+"""The admin function's repository, one module per resource."""

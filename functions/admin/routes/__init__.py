@@ -1,0 +1,1 @@
+"""The admin function's routes, one module per resource."""

@@ -1,0 +1,1 @@
+"""The admin function's rules, one module per resource."""

@@ -1,0 +1,1 @@
+"""The admin function's service, one module per resource."""
