@@ -119,7 +119,7 @@ class MessageMoveTasks:
                 "DestinationArn is required locally: redrive to each message's original "
                 "queue is not emulated (docs/local-runtime.md)",
             )
-        if rate is not None and not (isinstance(rate, int) and 1 <= rate <= 500):  # noqa: PLR2004 - SQS's bounds
+        if rate is not None and not (isinstance(rate, int) and 1 <= rate <= 500):
             return _error("InvalidParameterValue", "MaxNumberOfMessagesPerSecond is 1 to 500")
         source_url, destination_url = self._queue_url(source), self._queue_url(destination)
         if source_url is None or destination_url is None:
@@ -156,7 +156,7 @@ class MessageMoveTasks:
         if not source:
             return _error("MissingParameter", "SourceArn is required")
         limit = request.get("MaxResults", 1)
-        if not isinstance(limit, int) or not 1 <= limit <= 10:  # noqa: PLR2004 - SQS's bounds
+        if not isinstance(limit, int) or not 1 <= limit <= 10:
             return _error("InvalidParameterValue", "MaxResults is 1 to 10")
         if self._queue_url(source) is None:
             return _error(
@@ -250,7 +250,7 @@ class MessageMoveTasks:
 
     def _queue_url(self, arn: str) -> str | None:
         parts = arn.split(":")
-        if len(parts) != 6 or parts[:3] != ["arn", "aws", "sqs"]:  # noqa: PLR2004 - an ARN's parts
+        if len(parts) != 6 or parts[:3] != ["arn", "aws", "sqs"]:
             return None
         sqs = self._sqs(arn)
         try:
