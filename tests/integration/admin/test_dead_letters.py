@@ -196,7 +196,9 @@ def test_dead_lettered_jobs_are_listed_newest_first_without_their_payloads(
     assert hook["first_failed_at"] < hook["last_failed_at"]
     assert "500" in hook["last_error"]
     text = json.dumps(page.body)
-    assert "usman@" not in text and reset_link not in text and "/hooks/warung" not in text
+    assert "usman@" not in text
+    assert reset_link not in text
+    assert "/hooks/warung" not in text
 
     first = listed(runtime, admin_token, "?limit=1")
     assert [i["job_id"] for i in first.body["items"]] == [mail_job]
@@ -251,8 +253,6 @@ def test_a_redrive_moves_the_dead_letters_back_and_their_success_empties_the_lis
     after = listed(runtime, admin_token)
     assert (after.body["items"], after.body["depth"]) == ([], 0)
     assert not jobs & {item["job_id"] for item in after.body["items"]}
-    unknown = call(runtime.api_url, "GET", f"{REDRIVE}/bm90LWEtdGFzaw", token=admin_token)
-    assert unknown.status in (200, 404)  # a finished task's handle is no longer listed
 
     me = call(runtime.api_url, "GET", "/v1/me", token=admin_token).body
     entries = [
@@ -285,7 +285,8 @@ def test_a_redriven_job_that_had_in_fact_succeeded_runs_nothing_twice(
 
     started = call(runtime.api_url, "POST", REDRIVE, token=admin_token)
     assert started.status == 202, started.body
-    assert runtime.emulation is not None and runtime.emulation.move_tasks.wait_idle()
+    assert runtime.emulation is not None
+    assert runtime.emulation.move_tasks.wait_idle()
     pipeline.work()
 
     assert len(receiver.requests) == 1
