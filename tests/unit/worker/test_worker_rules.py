@@ -71,3 +71,18 @@ def test_relay_forwards_only_inserted_outbox_entries(monkeypatch: pytest.MonkeyP
     assert not relay.is_new_outbox_entry(record("MODIFY", "OUTBOX#01J"))
     assert not relay.is_new_outbox_entry(record("REMOVE", "OUTBOX#01J"))  # TTL expiry
     assert not relay.is_new_outbox_entry(record("INSERT", "USER#01J"))
+
+
+def test_a_jobs_effect_is_remembered_longer_than_the_dead_letter_queue_keeps_it(
+    worker: ModuleType,
+) -> None:
+    from pathlib import Path
+
+    from warung_local.template import load_template
+
+    template = load_template(Path(__file__).resolve().parents[3] / "template.yaml", {})
+    dead_letters = template.document["Resources"]["JobsDeadLetterQueue"]["Properties"]
+    retention_s = int(template.resolve(dead_letters["MessageRetentionPeriod"]))
+    assert retention_s == 14 * 24 * 3600
+    # A job redriven on its last day that had in fact succeeded still finds its record.
+    assert worker.idempotency.expires_after_seconds > retention_s
