@@ -66,6 +66,7 @@ def pipeline(runtime: LocalRuntime, monkeypatch: pytest.MonkeyPatch) -> Iterator
     get_settings.cache_clear()
     clients.aws_client.cache_clear()
     pipe = Pipeline(runtime)
+    pipe.drain(rounds=20)  # other modules' jobs run out (done or dead) before this test's
     pipe.clear_dead_letters()
     forget_every_failure()
     yield pipe
