@@ -315,7 +315,6 @@ def process(record: SQSRecord) -> None:
         except ValidationError as error:
             raise PermanentJobError(f"invalid payload: {error.error_count()} errors") from error
         run_once()(job=job.model_dump())
-        forget_failure(job)
     except PermanentJobError as error:
         remember_failure(job, error, receives, dead=True)
         dead_letter(record, job, str(error))
@@ -344,6 +343,7 @@ def process(record: SQSRecord) -> None:
     finally:
         logger.remove_keys(["job_id", "job_type"])
     count("JobsProcessed", job.job_type)
+    forget_failure(job)
 
 
 def parse(record: SQSRecord) -> Job:
@@ -429,10 +429,15 @@ def remember_failure(job: Job, error: BaseException, receives: int, *, dead: boo
 
 
 def forget_failure(job: Job) -> None:
-    """A job that succeeded (a redriven one, say) leaves the dead-letter list."""
-    dynamodb_client().delete_item(
-        TableName=get_settings().table_name, Key=to_item(job_failure_key(job.job_id))
-    )
+    """A job that succeeded (a redriven one, say) leaves the dead-letter list. The job is
+    done whatever happens here: a failed delete leaves a stale row (it expires), never a
+    retry."""
+    try:
+        dynamodb_client().delete_item(
+            TableName=get_settings().table_name, Key=to_item(job_failure_key(job.job_id))
+        )
+    except Exception:  # the effect happened; only the admin's list is stale
+        logger.exception("could not forget the job's failures", extra={"job_id": job.job_id})
 
 
 def failure_target(job: Job) -> str | None:
