@@ -1,1 +1,1 @@
-"""The admin function's package (handler: admin.app.handler): platform operations."""
+"""The admin function's package (handler: admin.app.handler): operators' routes."""

@@ -3,9 +3,10 @@
 
 from __future__ import annotations
 
-from admin.routes import audit
+from admin.routes import audit, dead_letters
 from warung.api import create_app, make_handler
 
 app = create_app()
 app.include_router(audit.router)
+app.include_router(dead_letters.router)
 handler = make_handler(app)

@@ -8,7 +8,9 @@ from the outbox relay). The registry maps a job type to its payload model and ha
 - **Retries with backoff**: a failed job becomes visible again after
   ``base * 2^(receive count - 1)`` seconds (with jitter, capped at 15 minutes) instead of the
   queue's fixed visibility timeout; after ``maxReceiveCount`` receives SQS moves it to the
-  dead-letter queue. Its last error is kept (``JOBFAIL#<job id>``) for the admin's list.
+  dead-letter queue. Its failures are kept (``JOBFAIL#<job id>``: first and last time, the
+  last error, a masked target), indexed once it is dead-lettered, for the admin's list
+  (``GET /v1/admin/dead-letters``); the record goes when the job succeeds (after a redrive).
 - **Poison**: a job that can never succeed (unknown type, invalid payload, a webhook URL that
   is no longer allowed) goes to the dead-letter queue at once instead of being retried.
 - **Observability**: the log lines of a job carry the correlation id of the request that
@@ -53,10 +55,11 @@ from warung.jobs import (
     PaymentSimulation,
     RefundPayment,
     WebhookDelivery,
+    masked_target,
 )
 from warung.observability import MetricUnit, entry_point, logger, mask_email, metrics
 from warung.settings import get_settings
-from warung.store.jobs import job_failure_key
+from warung.store.jobs import job_failure_index, job_failure_key
 from warung.store.merchants import webhook_key
 
 # isort: split
@@ -67,6 +70,11 @@ from worker import mail
 
 MAX_BACKOFF_SECONDS = 15 * 60
 FAILURE_RETENTION = timedelta(days=30)  # longer than the dead-letter queue keeps messages
+# A job's effect is remembered longer than the dead-letter queue keeps a message (14 days,
+# from when it was first sent): a job redriven on its last day, that had in fact succeeded
+# before, still finds its record and runs nothing twice (tests/unit/worker checks the
+# template's retention against it).
+IDEMPOTENCY_TTL = timedelta(days=15)
 
 
 class WorkerSettings(BaseModel):
@@ -96,8 +104,9 @@ def _read_settings() -> WorkerSettings:
 
 settings = _read_settings()
 processor = BatchProcessor(event_type=EventType.SQS)
-# A job's effect is remembered for a day: far longer than the queue can redeliver it.
-idempotency = IdempotencyConfig(event_key_jmespath="job_id", expires_after_seconds=24 * 3600)
+idempotency = IdempotencyConfig(
+    event_key_jmespath="job_id", expires_after_seconds=int(IDEMPOTENCY_TTL.total_seconds())
+)
 
 
 class Job(BaseModel):
@@ -326,15 +335,16 @@ def process(record: SQSRecord) -> None:
             raise PermanentJobError(f"invalid payload: {error.error_count()} errors") from error
         run_once()(job=job.model_dump())
     except PermanentJobError as error:
-        remember_failure(job, error, receives)
+        remember_failure(job, error, receives, dead=True)
         dead_letter(record, job, str(error))
         logger.error("job cannot succeed; dead-lettered", extra={"error": str(error)})
         count("JobsDeadLettered", job.job_type)
         return  # handled: the message leaves the queue
     except Exception as error:
-        remember_failure(job, error, receives)
+        last = receives >= settings.job_max_receives
+        remember_failure(job, error, receives, dead=last)
         count("JobsFailed", job.job_type)
-        if receives >= settings.job_max_receives:
+        if last:
             # Visible at once, so that SQS moves it to the dead-letter queue on the next
             # receive instead of after the queue's full visibility timeout.
             retry_after(record, 0)
@@ -352,6 +362,7 @@ def process(record: SQSRecord) -> None:
     finally:
         logger.remove_keys(["job_id", "job_type"])
     count("JobsProcessed", job.job_type)
+    forget_failure(job)
 
 
 def parse(record: SQSRecord) -> Job:
@@ -396,23 +407,65 @@ def dead_letter(record: SQSRecord, job: Job | None, reason: str) -> None:
     )
 
 
-def remember_failure(job: Job, error: BaseException, receives: int) -> None:
-    """Keep the last error of a job, for the admin's dead-letter list."""
+def remember_failure(job: Job, error: BaseException, receives: int, *, dead: bool) -> None:
+    """Keep a job's failures for the admin's dead-letter list: the first time is kept, the
+    last error and time replaced, the attempts counted; a dead-lettered job is indexed."""
     now = clock.now()
-    dynamodb_client().put_item(
+    at = now.strftime("%Y-%m-%dT%H:%M:%SZ")
+    values: dict[str, Any] = {
+        ":type": job.job_type,
+        ":correlation": job.correlation_id,
+        ":error": f"{type(error).__name__}: {error}"[:1000],
+        ":receives": receives,
+        ":at": at,
+        ":one": 1,
+        ":expires": int((now + FAILURE_RETENTION).timestamp()),
+    }
+    sets = [
+        "job_type = :type",
+        "correlation_id = :correlation",
+        "last_error = :error",
+        "receives = :receives",
+        "last_failed_at = :at",
+        "first_failed_at = if_not_exists(first_failed_at, :at)",
+        "expires_at_epoch = :expires",
+    ]
+    target = failure_target(job)
+    if target:
+        values[":target"] = target
+        sets.append("target = :target")
+    if dead:
+        index = job_failure_index(at, job.job_id)
+        values |= {":gpk": index["gsi1pk"], ":gsk": index["gsi1sk"]}
+        sets += ["gsi1pk = :gpk", "gsi1sk = :gsk"]
+    update = f"SET {', '.join(sets)} ADD attempts :one"
+    dynamodb_client().update_item(
         TableName=get_settings().table_name,
-        Item=to_item(
-            {
-                **job_failure_key(job.job_id),
-                "job_type": job.job_type,
-                "correlation_id": job.correlation_id,
-                "last_error": f"{type(error).__name__}: {error}"[:1000],
-                "receives": receives,
-                "failed_at": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                "expires_at_epoch": int((now + FAILURE_RETENTION).timestamp()),
-            }
-        ),
+        Key=to_item(job_failure_key(job.job_id)),
+        UpdateExpression=update,
+        ExpressionAttributeValues=to_item(values),
     )
+
+
+def forget_failure(job: Job) -> None:
+    """A job that succeeded (a redriven one, say) leaves the dead-letter list. The job is
+    done whatever happens here: a failed delete leaves a stale row (it expires), never a
+    retry."""
+    try:
+        dynamodb_client().delete_item(
+            TableName=get_settings().table_name, Key=to_item(job_failure_key(job.job_id))
+        )
+    except Exception:  # the effect happened; only the admin's list is stale
+        logger.exception("could not forget the job's failures", extra={"job_id": job.job_id})
+
+
+def failure_target(job: Job) -> str | None:
+    """Whom the job was for, masked (never the payload itself)."""
+    url = None
+    if job.job_type == WebhookDelivery.job_type and job.payload.get("merchant_id"):
+        target = merchant_webhook(str(job.payload["merchant_id"]))
+        url = target[0] if target else None
+    return masked_target(job.job_type, job.payload, url)
 
 
 def count(name: str, job_type: str) -> None:

@@ -106,7 +106,10 @@ class NumberPlaceholder(int):
 # table's own placeholders. Columns: pk, sk, then gsi1..gsi3 as (pk, sk) where the row has one.
 ROWS: dict[str, dict[str, Any]] = {
     "outbox job": jobs.outbox_key("<job id>"),
-    "job failure": jobs.job_failure_key("<job id>"),
+    "job failure": {
+        **jobs.job_failure_key("<job id>"),
+        **jobs.job_failure_index("<last failed at>", "<job id>"),
+    },
     "merchant webhook target": merchants.webhook_key("<id>"),
     "user": {
         **accounts.user_key("<id>"),

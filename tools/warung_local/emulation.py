@@ -11,9 +11,10 @@ relies on. The cost (one request at a time) is irrelevant on a laptop.
 moto keeps its state in module globals, so every `Emulation` in one process shares
 the same tables and queues; they differ only in the socket they listen on.
 
-Two APIs are answered by the local runtime instead of moto, before the lock
+Three APIs are answered by the local runtime instead of moto, before the lock
 (`LocalService`): CodeDeploy's hook verdict, which every emulation records
-(`codedeploy.py`), and Lambda Invoke, which runs the template's functions in the process
+(`codedeploy.py`), SQS's message move tasks (dead-letter redrive, `move_tasks.py`), and
+Lambda Invoke, which runs the template's functions in the process
 that owns the emulation once that process registers them (`lambda_api.py`).
 """
 
@@ -33,6 +34,7 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_ba
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from warung_local.codedeploy import CodeDeployStub
+from warung_local.move_tasks import MessageMoveTasks
 
 log = logging.getLogger("warung_local.emulation")
 
@@ -282,6 +284,11 @@ class Emulation:
         # The verdicts of deployment hooks (moto has no PutLifecycleEventHookExecutionStatus).
         self.codedeploy = CodeDeployStub()
         self.add_service(self.codedeploy)
+        # Dead-letter redrive (moto has no StartMessageMoveTask / ListMessageMoveTasks).
+        self.move_tasks = MessageMoveTasks(
+            lambda region: aws_client("sqs", self.endpoint_url, region)
+        )
+        self.add_service(self.move_tasks)
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
 

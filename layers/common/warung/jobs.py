@@ -11,10 +11,13 @@ adding a job type is a payload model here and a handler there.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, ClassVar, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from warung.observability import mask_email
 from warung.outbox import OutboxJob, outbox_write
 
 
@@ -195,3 +198,17 @@ def enqueue(
     if job_id:
         job = OutboxJob(payload.job_type, fields, correlation_id=correlation_id, job_id=job_id)
     return outbox_write(job, table)
+
+
+def masked_target(
+    job_type: str, payload: Mapping[str, Any], webhook_url: str | None = None
+) -> str | None:
+    """Whom a job was for, fit for an operator's list: an e-mail job's address masked
+    (``us***@example.com``), a webhook's host only (``hooks.example.com``), else ``None``.
+    Nothing else of a payload (its links, its data) is ever shown."""
+    model = JOB_PAYLOADS.get(job_type)
+    if model is not None and issubclass(model, EmailJob) and isinstance(payload.get("to"), str):
+        return mask_email(str(payload["to"]))
+    if model is WebhookDelivery and webhook_url:
+        return urlsplit(webhook_url).hostname or None
+    return None

@@ -94,6 +94,10 @@ class Settings(BaseModel):
     payment_simulator: bool = False
     payment_webhook_secret_arn: str = ""
     payment_webhook_url: str = ""
+    # The admin function: the dead-letter queue it lists and redrives into the jobs queue.
+    jobs_queue_arn: str = ""
+    jobs_dlq_url: str = ""
+    jobs_dlq_arn: str = ""
 
     @model_validator(mode="after")
     def _loopback_webhooks_only_locally(self) -> Settings:

@@ -27,6 +27,7 @@ from warung.cursors import decode_cursor, encode_cursor, list_scope
 from warung.dynamo import to_item
 from warung.errors import BadRequest
 from warung.store.accounts import account_index, user_key
+from warung.store.jobs import job_failure_index, job_failure_key
 from warung.store.merchants import city_key, merchant_index, merchant_key
 from warung.store.orders import order_index, order_key
 from warung.store.products import listing_index, price_sort_key, product_key, search_key
@@ -143,6 +144,11 @@ LISTINGS = [
         "a merchant's orders",
         query_key(order_key(ORDER), ORDER_INDEX, "gsi2"),
         list_scope(f"GET /v1/merchants/{MERCHANT}/orders", STAFF, status="paid"),
+    ),
+    Listing(
+        "dead-lettered jobs",
+        query_key(job_failure_key(ORDER), job_failure_index(CREATED, ORDER), "gsi1"),
+        list_scope("GET /v1/admin/dead-letters", ADMIN),
     ),
     Listing(
         "promo codes",

@@ -142,3 +142,18 @@ def test_a_link_that_does_not_open_can_never_succeed(worker: ModuleType, sent: l
     with pytest.raises(worker.PermanentJobError, match="one-time link"):
         worker.send_email(payload, moved)
     assert sent == []
+
+
+def test_a_jobs_effect_is_remembered_longer_than_the_dead_letter_queue_keeps_it(
+    worker: ModuleType,
+) -> None:
+    from pathlib import Path
+
+    from warung_local.template import load_template
+
+    template = load_template(Path(__file__).resolve().parents[3] / "template.yaml", {})
+    dead_letters = template.document["Resources"]["JobsDeadLetterQueue"]["Properties"]
+    retention_s = int(template.resolve(dead_letters["MessageRetentionPeriod"]))
+    assert retention_s == 14 * 24 * 3600
+    # A job redriven on its last day that had in fact succeeded still finds its record.
+    assert worker.idempotency.expires_after_seconds > retention_s
