@@ -240,10 +240,14 @@ def refund_payment(payload: RefundPayment, _job: Job) -> None:
 
 
 def payment_secret() -> str:
-    """The payment provider's webhook secret (Secrets Manager, cached)."""
+    """The simulator's webhook secret (Secrets Manager, cached). Only stages with the payment
+    simulator give it to the worker (never prod): without it no retry can help."""
     from warung.secrets import get_secret
 
-    return get_secret(get_settings().payment_webhook_secret_arn)
+    arn = get_settings().payment_webhook_secret_arn
+    if not arn:
+        raise PermanentJobError("the worker holds no payment secret on this stage (no simulator)")
+    return get_secret(arn)
 
 
 @contextmanager
