@@ -250,6 +250,13 @@ def _builders() -> tuple[dict[str, set[str]], dict[str, set[str]]]:  # noqa: C90
 
 
 KEY_BUILDERS, PARTITION_BUILDERS = _builders()
+BUILDER_NAMES = {
+    node.name
+    for module in MODULES.values()
+    if module.name.startswith(BUILDER_MODULES)
+    for node in ast.walk(module.tree)
+    if isinstance(node, ast.FunctionDef) and not node.name.startswith("_")
+}
 
 
 # ---------------------------------------------------------------- reachable code
@@ -423,6 +430,105 @@ def _key_prefixes(  # noqa: C901 - a branch per shape of code or policy
     return prefixes
 
 
+def _is_builder_call(module: Module, call: ast.Call, assigned: dict[str, Any]) -> bool:
+    called = _called(module, call)
+    if called in BUILDER_NAMES:
+        return True
+    func = call.func
+    if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
+        owners = assigned.get(ANNOTATED, {}).get(func.value.id, ())
+        return any(f"{owner}.{called}" in KEY_BUILDERS for owner in owners)
+    return False
+
+
+def _bare_parameters(
+    module: Module, nodes: Iterable[ast.AST], assigned: dict[str, Any], parameters: set[str]
+) -> set[str]:
+    """Parameters of the enclosing function that reach a request's key as they are, not
+    through a builder: the key comes from the caller, and the reading cannot see it."""
+    bare: set[str] = set()
+    seen: set[int] = set()
+    todo = list(nodes)
+    while todo:
+        node = todo.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, ast.Call) and _is_builder_call(module, node, assigned):
+            continue
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+            if node.id in assigned and node.id != ANNOTATED:
+                todo.extend(assigned[node.id])
+            elif node.id in parameters:
+                bare.add(node.id)
+            continue
+        if isinstance(node, ast.Dict):
+            # an item: its key attributes, and what it spreads unless a builder gave the key
+            keyed = any(
+                (k is None and isinstance(v, ast.Call) and _is_builder_call(module, v, assigned))
+                or (isinstance(k, ast.Constant) and k.value == "pk")
+                for k, v in zip(node.keys, node.values, strict=True)
+            )
+            todo.extend(
+                v
+                for k, v in zip(node.keys, node.values, strict=True)
+                if (k is None and not keyed)
+                or (isinstance(k, ast.Constant) and k.value in ("pk", "sk"))
+            )
+            continue
+        if isinstance(node, ast.DictComp):  # attributes made from a record, never a key
+            continue
+        if isinstance(node, ast.ListComp | ast.GeneratorExp | ast.SetComp):
+            todo.append(node.elt)  # what each key is, not what is iterated
+            continue
+        todo.extend(ast.iter_child_nodes(node))
+    return bare
+
+
+def _from_callers(
+    found: list[tuple[Module, ast.AST]],
+    function: ast.FunctionDef | ast.AsyncFunctionDef,
+    parameter: str,
+    action: str,
+    where: str,
+) -> Iterator[Request | str]:
+    """The requests a function makes with a key its callers give as ``parameter``: traced
+    at each call in the reachable code."""
+    position = (
+        [a.arg for a in [*function.args.posonlyargs, *function.args.args]].index(parameter)
+        if parameter in [a.arg for a in function.args.args]
+        else None
+    )
+    traced = False
+    for module, node in found:
+        assigned = _assignments(node)
+        for sub in ast.walk(node):
+            if not (isinstance(sub, ast.Call) and _called(module, sub) == function.name):
+                continue
+            given = _keyword(sub, parameter)
+            if given is None and position is not None and position < len(sub.args):
+                given = sub.args[position]
+            if given is None:
+                continue
+            prefixes = _key_prefixes(module, [given], assigned, False)
+            if not prefixes:
+                yield f"{where}: {action} with a key from the caller ({parameter})"
+            for prefix in prefixes:
+                traced = True
+                table = AUDIT if prefix in AUDIT_PREFIXES else MAIN
+                yield Request(action, table, prefix, None, f"{where} <- {module.name}")
+    if not traced:
+        yield f"{where}: {action} with a key from the caller ({parameter})"
+
+
+def _parameters(node: ast.AST) -> set[str]:
+    if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+        return set()
+    arguments = node.args
+    names = {a.arg for a in [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]}
+    return names - {"self", "tx", "table", "client"}
+
+
 def _operation(module: Module, call: ast.Call, wrappers: dict[str, str]) -> str | None:
     func = call.func
     name = _called(module, call)
@@ -518,6 +624,12 @@ def requests(found: list[tuple[Module, ast.AST]]) -> Iterator[Request | str]:  #
                     continue
                 arguments = [*sub.args, *(k.value for k in sub.keywords if k.arg != "table")]
                 prefixes = _key_prefixes(module, arguments, assigned, action == "dynamodb:Query")
+                keys = [*sub.args[:2], *(k.value for k in sub.keywords if k.arg in ("Key", "Item"))]
+                for parameter in sorted(
+                    _bare_parameters(module, keys, assigned, _parameters(node))
+                ):
+                    assert isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+                    yield from _from_callers(found, node, parameter, action, where)
                 if not prefixes:
                     yield f"{where}: {action} with a key of no known builder"
                 for prefix in prefixes:

@@ -76,6 +76,7 @@ def test_the_reading_finds_the_requests_it_is_meant_to_find() -> None:
     assert ("read", "MERCHANT#") in orders.main
     assert ("write", "MERCHANT#") not in orders.main
     assert ("write", "OUTBOX#") in orders.main  # a transaction element built in the layer
+    assert ("read", "RL#") in orders.main  # a counter read with the promo code, in one batch
     auth, _ = _access("AuthFunction")
     assert ("write", "RL#") in auth.main  # the rate limiter's own client call
     assert auth.indexes == {"gsi1", "gsi2"}  # index names chosen in a conditional
