@@ -260,6 +260,7 @@ ERROR_CODES: tuple[str, ...] = (
     "insufficient_stock",
     "merchant_closed",
     "out_of_delivery_range",
+    "unpaid_units_limit",
     "cart_merchant_mismatch",
     "idempotency_key_required",
     "idempotency_key_reuse",
