@@ -215,13 +215,14 @@ def simulate_payment(payload: PaymentSimulation, _job: Job) -> None:
 @handles(RefundPayment)
 def refund_payment(payload: RefundPayment, _job: Job) -> None:
     """Ask the payment's provider for the refund; it confirms later with a webhook."""
-    from warung.ordering.payments import provider_named
+    from warung.ordering.payments import SIMULATOR, provider_named
 
     config = get_settings()
     try:
         provider = provider_named(
             payload.provider,
-            secret=payment_secret(),
+            # only the simulator signs with it; a real provider's refunds are not the worker's
+            secret=payment_secret() if payload.provider == SIMULATOR else "",
             webhook_url=config.payment_webhook_url,
             allow_loopback=config.webhook_allow_loopback,
         )
