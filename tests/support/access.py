@@ -41,6 +41,18 @@ WRITES = frozenset({"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteI
 MAIN, AUDIT = "MainTable", "AuditTable"
 AUDIT_PREFIXES = frozenset({"DAY#"})
 
+
+def _audit_indexes() -> frozenset[str]:
+    """The audit table's index names, from the template (a query names its index only)."""
+    from warung_local.template import load_template
+
+    table = load_template(ROOT / "template.yaml", {"Stage": "prod"}).document["Resources"][AUDIT]
+    indexes = table["Properties"].get("GlobalSecondaryIndexes") or []
+    return frozenset(str(index["IndexName"]) for index in indexes)
+
+
+AUDIT_INDEXES = _audit_indexes()
+
 # Operation names, by how they are called.
 LAYER_OPERATIONS = {
     "get_item": "dynamodb:GetItem",
@@ -90,8 +102,9 @@ class Access:
     # (read|write, key prefix) on the main table, and the actions on the table itself
     main: set[tuple[str, str]] = field(default_factory=set)
     main_actions: set[str] = field(default_factory=set)
-    # indexes queried (Query is the only action on an index)
+    # indexes queried (Query is the only action on an index), of each table
     indexes: set[str] = field(default_factory=set)
+    audit_indexes: set[str] = field(default_factory=set)
     audit_actions: set[str] = field(default_factory=set)
     untraced: list[str] = field(default_factory=list)
 
@@ -676,6 +689,8 @@ def code_access(handler: str, other_handlers: Iterable[str]) -> Access:
     for request in requests(reachable(package, handler_module, other_handlers)):
         if isinstance(request, str):
             access.untraced.append(request)
+        elif request.index is not None and request.index in AUDIT_INDEXES:
+            access.audit_indexes.add(request.index)
         elif request.index is not None:
             access.indexes.add(request.index)
         elif request.table == AUDIT:
@@ -749,7 +764,11 @@ def policy_access(function: dict[str, Any]) -> Access:  # noqa: C901 - a branch 
             if named is None:
                 continue
             table, index = named
-            if table == AUDIT:
+            if table == AUDIT and index is not None:
+                access.audit_indexes.add(index)
+                if actions != {"dynamodb:Query"}:
+                    access.untraced.append(f"{sorted(actions)} on index {index}")
+            elif table == AUDIT:
                 access.audit_actions |= actions
             elif index is not None:
                 access.indexes.add(index)
