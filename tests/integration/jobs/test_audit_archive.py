@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from pathlib import Path
 from typing import Any
 
 from support.pipeline import Pipeline
@@ -16,6 +17,8 @@ from warung.context import RequestMeta
 from warung.dynamo import Transaction, to_item
 from warung_local.emulation import aws_client
 from warung_local.sources import StreamPoller
+
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def _archive(pipeline: Pipeline) -> None:
@@ -92,3 +95,20 @@ def test_a_retried_record_is_written_to_the_same_key(pipeline: Pipeline) -> None
     assert {v["key"] for v in versions} == {first["key"]}
     assert len(versions) == 2  # the same content, once more, under the same key
     assert versions[0]["body"] == versions[1]["body"]
+
+
+def test_the_sample_event_is_archived_with_its_ip_hash(pipeline: Pipeline) -> None:
+    """``make invoke FUNCTION=AuditArchiveFunction EVENT=events/audit_archive/...`` works."""
+    sample = ROOT / "events" / "audit_archive" / "audit-insert.json"
+    archiver = pipeline.runtime.driver("AuditArchiveFunction", StreamPoller)
+    assert isinstance(archiver, StreamPoller)
+
+    result = archiver.function.invoke(json.loads(sample.read_text(encoding="utf-8")))
+
+    assert result.ok, result.error
+    (archived,) = _objects(pipeline, "01JEXAMPLEAUDIT000000000001")[-1:]
+    stored = json.loads(archived["body"])
+    assert stored["ip_hash"] == "3f1c9a0d5b7e2a4c6e8f0a1b3c5d7e9f"
+    assert archived["key"] == (
+        "audit/2026/12/05/2026-12-05T03:00:00.123456Z_01JEXAMPLEAUDIT000000000001.jsonl"
+    )
