@@ -28,13 +28,16 @@ from warung.errors import (
     InsufficientStock,
     MerchantClosed,
     OrderNumberTaken,
+    UnpaidUnitsLimit,
     ValidationFailed,
 )
+from warung.ratelimit import Rule, counter_key
 from warung.settings import get_settings
 from warung.store.accounts import user_key
 from warung.store.merchants import merchant_from, merchant_key
 from warung.store.orders import (
     MAX_PENDING_ORDERS,
+    MAX_UNPAID_UNITS,
     PENDING_PARTITION,
     Cart,
     Order,
@@ -42,6 +45,8 @@ from warung.store.orders import (
     cart_item,
     cart_key,
     customer_orders_partition,
+    held_units_attribute,
+    held_units_from,
     merchant_orders_partition,
     order_from,
     order_item,
@@ -49,6 +54,7 @@ from warung.store.orders import (
     order_number_item,
     order_number_key,
     pending_orders_key,
+    units_by_product,
 )
 from warung.store.payments import Payment, payment_item
 from warung.store.products import product_from, product_key
@@ -70,6 +76,20 @@ def cart_changed() -> Conflict:
 def too_many_unpaid() -> Conflict:
     return Conflict(
         f"You already have {MAX_PENDING_ORDERS} orders awaiting payment; pay or cancel one first."
+    )
+
+
+def too_many_units_unpaid(name: str, held: int) -> UnpaidUnitsLimit:
+    return UnpaidUnitsLimit(
+        f"Your unpaid orders would hold more than {MAX_UNPAID_UNITS} of {name!r} "
+        f"({held} already awaiting payment); pay or cancel one first, or order fewer."
+    )
+
+
+def unpaid_changed() -> Conflict:
+    return Conflict(
+        f"Your unpaid orders changed meanwhile (at most {MAX_PENDING_ORDERS} orders, and "
+        f"{MAX_UNPAID_UNITS} units of one product, may await payment); review them and retry."
     )
 
 
@@ -105,14 +125,21 @@ class CheckoutReads:
     profile: Mapping[str, Any] | None
     cart: Cart
     pending_orders: int
+    held_units: Mapping[str, int]  # units of each tracked product the unpaid orders hold
 
 
 def customer_state(user_id: str) -> CheckoutReads:
-    """The account, its cart and its unpaid-order count, in one round trip."""
+    """The account, its cart, its unpaid-order count and the units those orders hold, in one
+    round trip."""
     profile, cart, counter = get_items(
         [user_key(user_id), cart_key(user_id), pending_orders_key(user_id)], table=_table()
     )
-    return CheckoutReads(profile, cart_from(cart), int((counter or {}).get("count", 0)))
+    return CheckoutReads(
+        profile,
+        cart_from(cart),
+        int((counter or {}).get("count", 0)),
+        held_units_from(counter),
+    )
 
 
 @dataclass(frozen=True)
@@ -124,17 +151,26 @@ class Catalog:
     promo: Promo | None
     promo_found: bool
     promo_used_by_customer: int
+    promo_misses: dict[str, Any] | None = None  # the customer's unknown-code counter
 
 
 def catalog_for(
-    product_ids: list[str], merchant_id: str, promo_code: str | None, user_id: str
+    product_ids: list[str],
+    merchant_id: str,
+    promo_code: str | None,
+    user_id: str,
+    promo_misses: tuple[Rule, int] | None = None,
 ) -> Catalog:
-    """Products, merchant and promo code (with the customer's use count) in one
-    BatchGetItem, read consistently: checkout conditions on what it read here."""
+    """Products, merchant and promo code (with the customer's use count and, given its key,
+    the customer's counter of unknown codes) in one BatchGetItem, read consistently:
+    checkout conditions on what it read here."""
     keys: list[Mapping[str, Any]] = [product_key(p) for p in product_ids]
     keys.append(merchant_key(merchant_id))
     if promo_code:
         keys += [promo_key(promo_code), promo_use_key(promo_code, user_id)]
+        if promo_misses is not None:
+            rule, now_s = promo_misses
+            keys.append(counter_key(rule, user_id, now_s))
     items = get_items(keys, table=_table())
     products = {
         item["product_id"]: ProductNow.of(product_from(item))
@@ -150,6 +186,7 @@ def catalog_for(
         promo=promo_from(promo_item) if promo_item else None,
         promo_found=promo_item is not None,
         promo_used_by_customer=int((use_item or {}).get("uses", 0)),
+        promo_misses=items[len(product_ids) + 3] if promo_code and promo_misses else None,
     )
 
 
@@ -222,15 +259,7 @@ def place_order(
     )
     if promo is not None:
         _use_promo(tx, promo, order.customer_id)
-    tx.update(
-        table,
-        pending_orders_key(order.customer_id),
-        "ADD #count :one",
-        condition="attribute_not_exists(#count) OR #count < :max",
-        names={"#count": "count"},
-        values={":one": 1, ":max": MAX_PENDING_ORDERS},
-        conflict=too_many_unpaid(),
-    )
+    _hold_units(tx, order)
     tx.delete(
         table,
         cart_key(order.customer_id),
@@ -245,6 +274,29 @@ def place_order(
         conflict=OrderNumberTaken("No free order number was found; try again."),
     )
     return tx
+
+
+def _hold_units(tx: Transaction, order: Order) -> None:
+    """One unpaid order more, and its units of each tracked product held, within the limits
+    (the counter's item was read at the start of checkout; this holds them against races)."""
+    adds = ["#count :one"]
+    conditions = ["(attribute_not_exists(#count) OR #count < :max)"]
+    names = {"#count": "count"}
+    values: dict[str, Any] = {":one": 1, ":max": MAX_PENDING_ORDERS}
+    for i, (product_id, units) in enumerate(sorted(units_by_product(order.items).items())):
+        names[f"#h{i}"] = held_units_attribute(product_id)
+        values |= {f":q{i}": units, f":room{i}": MAX_UNPAID_UNITS - units}
+        adds.append(f"#h{i} :q{i}")
+        conditions.append(f"(attribute_not_exists(#h{i}) OR #h{i} <= :room{i})")
+    tx.update(
+        _table(),
+        pending_orders_key(order.customer_id),
+        "ADD " + ", ".join(adds),
+        condition=" AND ".join(conditions),
+        names=names,
+        values=values,
+        conflict=too_many_unpaid() if len(adds) == 1 else unpaid_changed(),
+    )
 
 
 def _use_promo(tx: Transaction, promo: Promo, customer_id: str) -> None:

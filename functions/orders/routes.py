@@ -53,6 +53,11 @@ NOT_ORDERABLE: dict[int, OpenAPIResponse] = {
         "description": "Invalid address, empty cart, promo code that does not apply, or "
         "`out_of_delivery_range`."
     },
+    429: {
+        "description": "`rate_limited`: 10 unknown promo codes tried this hour; any promo "
+        "code is refused until `Retry-After` seconds have passed (requests without one are "
+        "not limited)."
+    },
 }
 
 
@@ -220,6 +225,11 @@ IdempotencyKey = Annotated[
         **UNAUTHORIZED,
         403: {"description": "`email_not_verified`."},
         **NOT_ORDERABLE,
+        422: {
+            "description": "Invalid address, empty cart, promo code that does not apply, "
+            "`out_of_delivery_range`, or `unpaid_units_limit`: your unpaid orders would hold "
+            "more than 20 units of one stock-tracked product."
+        },
     },
 )
 def checkout(body: QuoteIn, idempotency_key: IdempotencyKey = None) -> Response[str]:

@@ -20,6 +20,7 @@ from orders import repository
 from orders.repository import Catalog
 from orders.rules import cart, pricing
 from orders.rules.cart import CartView
+from warung import clock, ratelimit
 from warung.audit import ActorType, audited
 from warung.auth import Caller
 from warung.context import RequestMeta
@@ -32,6 +33,7 @@ from warung.errors import (
     InvalidTransition,
     NotFound,
     OrderNumberTaken,
+    RateLimited,
     ValidationFailed,
 )
 from warung.ids import new_id, rfc3339, utc_now
@@ -43,7 +45,14 @@ from warung.ordering.notifications import enqueue_all, status_jobs
 from warung.ordering.numbers import new_order_number, parse_order_number
 from warung.ordering.status import change_status, release_promo, release_stock
 from warung.settings import get_settings
-from warung.store.orders import MAX_PENDING_ORDERS, Cart, Order, OrderLine
+from warung.store.orders import (
+    MAX_PENDING_ORDERS,
+    MAX_UNPAID_UNITS,
+    Cart,
+    Order,
+    OrderLine,
+    units_by_product,
+)
 from warung.store.payments import SIMULATOR, Payment
 from warung.store.promos import Promo, promo_item
 
@@ -109,13 +118,25 @@ class Priced:
     breakdown: pricing.Breakdown
 
 
+# Unknown promo codes a customer may try per hour on quote and checkout (docs/product.md,
+# "Promo codes"): enough for typos, too few to find codes by guessing.
+PROMO_MISSES = ratelimit.Rule("promo_misses", limit=10, window_seconds=3600)
+
+
 def _price(user_id: str, current: Cart, address: Mapping[str, Any], code: str | None) -> Priced:
     """Price ``current`` as checkout would; every reason it could not be ordered is an error."""
     cart.require_items(current)
     promo_code = pricing.normalise_promo_code(code) if code else None
+    now_s = clock.epoch_s()
     catalog = repository.catalog_for(
-        current.product_ids, str(current.merchant_id), promo_code, user_id
+        current.product_ids,
+        str(current.merchant_id),
+        promo_code,
+        user_id,
+        (PROMO_MISSES, now_s),
     )
+    if promo_code:
+        _limit_promo_probing(user_id, catalog, now_s)
     now = utc_now()
     merchant = cart.check_taking_orders(catalog.merchant, now)
     lines = cart.order_lines(current, catalog.products)
@@ -129,6 +150,23 @@ def _price(user_id: str, current: Cart, address: Mapping[str, Any], code: str | 
         now,
     )
     return Priced(current, catalog, lines, breakdown)
+
+
+def _limit_promo_probing(user_id: str, catalog: Catalog, now_s: int) -> None:
+    """Once a customer has tried ``PROMO_MISSES.limit`` unknown codes this hour, every code
+    gets 429 until the hour ends, known or not, so the answer tells nothing; before that an
+    unknown code is counted (and is the 422 it always was)."""
+    lockout = ratelimit.decision(PROMO_MISSES, catalog.promo_misses, now_s)
+    if lockout.allowed and catalog.promo_found:
+        return
+    if lockout.allowed:
+        lockout = ratelimit.hit(PROMO_MISSES, user_id, now=now_s)
+        if lockout.allowed:
+            return  # counted; cart.check_promo_use refuses the unknown code
+    raise RateLimited(
+        f"Too many unknown promo codes; try again in {ratelimit.wait_text(lockout.retry_after)}.",
+        retry_after=lockout.retry_after,
+    )
 
 
 def quote(user_id: str, address: Mapping[str, Any], promo_code: str | None) -> Priced:
@@ -156,6 +194,11 @@ def checkout(
         raise repository.too_many_unpaid()
     address = dict(body["delivery_address"])
     priced = _price(caller.user_id, state.cart, address, body.get("promo_code"))
+    for product_id, units in units_by_product(priced.lines).items():
+        held = state.held_units.get(product_id, 0)
+        if held + units > MAX_UNPAID_UNITS:
+            name = next(x.name for x in priced.lines if x.product_id == product_id)
+            raise repository.too_many_units_unpaid(name, held)
     merchant = priced.catalog.merchant
     assert merchant is not None  # cart.check_taking_orders refused a missing merchant
     now = utc_now()
@@ -191,6 +234,7 @@ def checkout(
         customer_name=str(state.profile.get("name", "")),
         merchant_name=merchant.name,
         correlation_id=meta.request_id,
+        holds_units=True,
     )
     payment = Payment(
         payment_id=payment_id,

@@ -243,13 +243,14 @@ def simulate_payment(payload: PaymentSimulation, _job: Job) -> None:
 @handles(RefundPayment)
 def refund_payment(payload: RefundPayment, _job: Job) -> None:
     """Ask the payment's provider for the refund; it confirms later with a webhook."""
-    from warung.ordering.payments import provider_named
+    from warung.ordering.payments import SIMULATOR, provider_named
 
     config = get_settings()
     try:
         provider = provider_named(
             payload.provider,
-            secret=payment_secret(),
+            # only the simulator signs with it; a real provider's refunds are not the worker's
+            secret=payment_secret() if payload.provider == SIMULATOR else "",
             webhook_url=config.payment_webhook_url,
             allow_loopback=config.webhook_allow_loopback,
         )
@@ -268,10 +269,14 @@ def refund_payment(payload: RefundPayment, _job: Job) -> None:
 
 
 def payment_secret() -> str:
-    """The payment provider's webhook secret (Secrets Manager, cached)."""
+    """The simulator's webhook secret (Secrets Manager, cached). Only stages with the payment
+    simulator give it to the worker (never prod): without it no retry can help."""
     from warung.secrets import get_secret
 
-    return get_secret(get_settings().payment_webhook_secret_arn)
+    arn = get_settings().payment_webhook_secret_arn
+    if not arn:
+        raise PermanentJobError("the worker holds no payment secret on this stage (no simulator)")
+    return get_secret(arn)
 
 
 @contextmanager

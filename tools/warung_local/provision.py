@@ -1,4 +1,5 @@
-"""Create the template's tables, queues, secrets, parameters and mail identities locally.
+"""Create the template's tables, queues, buckets, secrets, parameters and mail identities
+locally.
 
 Provisioning is idempotent: what already exists is kept (a running `dev` and an
 `invoke` may share one emulation), so it is safe to run again.
@@ -31,6 +32,7 @@ def provision(template: Template, endpoint_url: str) -> PhysicalResources:
     physical = PhysicalResources()
     _provision_tables(template, endpoint_url, physical)
     _provision_queues(template, endpoint_url, physical)
+    _provision_buckets(template, endpoint_url)
     _provision_secrets(template, endpoint_url, physical)
     _provision_parameters(template, endpoint_url, physical)
     _verify_senders(template, endpoint_url)
@@ -105,8 +107,45 @@ def _provision_tables(template: Template, endpoint_url: str, physical: PhysicalR
                         "AttributeName": ttl["AttributeName"],
                     },
                 )
+        stream = table.properties.get("StreamSpecification")
+        if stream and not description.get("LatestStreamArn"):
+            # a table kept from before the template gave it a stream (local data)
+            description = dynamodb.update_table(
+                TableName=table.name,
+                StreamSpecification={
+                    "StreamEnabled": True,
+                    "StreamViewType": stream["StreamViewType"],
+                },
+            )["TableDescription"]
+            log.info("enabled the stream of table %s", table.name)
         if description.get("LatestStreamArn"):
             physical.stream_arns[lid] = description["LatestStreamArn"]
+
+
+# ------------------------------------------------------------------ S3
+
+
+def _provision_buckets(template: Template, endpoint_url: str) -> None:
+    s3 = aws_client("s3", endpoint_url)
+    for bucket in template.buckets.values():
+        locked = _truthy_property(bucket.properties.get("ObjectLockEnabled"))
+        request: dict[str, Any] = {"Bucket": bucket.name, "ObjectLockEnabledForBucket": locked}
+        if template.region != "us-east-1":
+            request["CreateBucketConfiguration"] = {"LocationConstraint": template.region}
+        try:
+            s3.create_bucket(**request)
+            log.info("created bucket %s", bucket.name)
+        except (s3.exceptions.BucketAlreadyOwnedByYou, s3.exceptions.BucketAlreadyExists):
+            continue
+        versioning = (bucket.properties.get("VersioningConfiguration") or {}).get("Status")
+        if versioning or locked:
+            s3.put_bucket_versioning(
+                Bucket=bucket.name, VersioningConfiguration={"Status": "Enabled"}
+            )
+
+
+def _truthy_property(value: Any) -> bool:
+    return value is True or str(value).lower() == "true"
 
 
 # ------------------------------------------------------------------ SQS

@@ -212,6 +212,15 @@ class QueueSpec:
 
 
 @dataclass(frozen=True)
+class BucketSpec:
+    """An S3 bucket with its resolved properties."""
+
+    logical_id: str
+    name: str
+    properties: dict[str, Any]
+
+
+@dataclass(frozen=True)
 class SecretSpec:
     """A Secrets Manager secret with its resolved properties."""
 
@@ -471,6 +480,8 @@ class Template:
             return self.queue_url(name)
         if rtype == "AWS::SecretsManager::Secret":
             return self.secret_arn(name)
+        if rtype == "AWS::S3::Bucket":
+            return self.physical_name(name, "BucketName")
         if rtype in {"AWS::Serverless::Function", "AWS::Lambda::Function"}:
             return self.physical_name(name, "FunctionName")
         if rtype == "AWS::Serverless::LayerVersion":
@@ -525,6 +536,8 @@ class Template:
         if rtype in {"AWS::Serverless::Function", "AWS::Lambda::Function"} and attribute == "Arn":
             name = self.physical_name(logical_id, "FunctionName")
             return f"arn:aws:lambda:{region}:{account}:function:{name}"
+        if rtype == "AWS::S3::Bucket" and attribute == "Arn":
+            return f"arn:aws:s3:::{self.physical_name(logical_id, 'BucketName')}"
         if rtype == "AWS::Logs::LogGroup" and attribute == "Arn":
             name = self.physical_name(logical_id, "LogGroupName")
             return f"arn:aws:logs:{region}:{account}:log-group:{name}:*"
@@ -794,6 +807,18 @@ class Template:
                 properties=props,
             )
         return specs
+
+    @cached_property
+    def buckets(self) -> dict[str, BucketSpec]:
+        """Every S3 bucket, by logical id."""
+        return {
+            lid: BucketSpec(
+                lid,
+                self.physical_name(lid, "BucketName"),
+                self.resolve(res.get("Properties") or {}),
+            )
+            for lid, res in self.resources_of_type("AWS::S3::Bucket").items()
+        }
 
     @cached_property
     def secrets(self) -> dict[str, SecretSpec]:

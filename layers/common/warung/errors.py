@@ -188,6 +188,13 @@ class OutOfDeliveryRange(ApiError):
     status, code, title = 422, "out_of_delivery_range", "Out of delivery range"
 
 
+class UnpaidUnitsLimit(ApiError):
+    """The customer's unpaid orders would hold more units of one tracked product than they
+    may (docs/product.md, "Unpaid orders")."""
+
+    status, code, title = 422, "unpaid_units_limit", "Too many units awaiting payment"
+
+
 class IdempotencyKeyRequired(ApiError):
     """The operation needs an ``Idempotency-Key`` header."""
 
@@ -261,6 +268,7 @@ ERROR_CODES: tuple[str, ...] = (
     "merchant_closed",
     "merchant_not_active",
     "out_of_delivery_range",
+    "unpaid_units_limit",
     "cart_merchant_mismatch",
     "idempotency_key_required",
     "idempotency_key_reuse",

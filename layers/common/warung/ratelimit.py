@@ -233,6 +233,11 @@ def _count(item: dict[str, Any] | None, default: int) -> int:
     return int(from_item(item)["count"])
 
 
+def wait_text(seconds: int) -> str:
+    """``Retry-After`` seconds as a person reads them in a problem's detail."""
+    return _wait(seconds)
+
+
 def _wait(seconds: int) -> str:
     if seconds < 90:
         return f"{seconds} seconds" if seconds != 1 else "1 second"

@@ -70,6 +70,10 @@ def worker(
             "POWERTOOLS_SERVICE_NAME",
         }:
             monkeypatch.setenv(name, value)
+    # as on a stage with the simulator (PaymentSimulator=true), the only one that gives the
+    # worker the payment secret
+    secret = payments_stack.secret_arn("PaymentWebhookSecret")
+    monkeypatch.setenv("PAYMENT_WEBHOOK_SECRET_ARN", secret)
     monkeypatch.setenv("PAYMENT_WEBHOOK_URL", webhook.url)
     monkeypatch.setenv("WEBHOOK_ALLOW_LOOPBACK", "true")
     get_settings.cache_clear()

@@ -77,6 +77,7 @@ def test_every_event_source_calls_a_live_alias(translated: dict[str, Any]) -> No
     assert {m["Properties"]["FunctionName"]["Ref"] for m in mappings} == {
         "WorkerFunctionAliaslive",
         "OutboxRelayFunctionAliaslive",
+        "AuditArchiveFunctionAliaslive",
     }
     (schedule,) = of_type(translated, "AWS::Events::Rule").values()
     assert [t["Arn"] for t in schedule["Properties"]["Targets"]] == [

@@ -11,7 +11,13 @@ from warung.dynamo import Transaction
 from warung.errors import ApiError, Conflict
 from warung.ordering.lifecycle import HistoryEntry, OrderStatus
 from warung.settings import get_settings
-from warung.store.orders import Order, order_key, pending_orders_key
+from warung.store.orders import (
+    Order,
+    held_units_attribute,
+    order_key,
+    pending_orders_key,
+    units_by_product,
+)
 from warung.store.products import product_key
 from warung.store.promos import promo_key, promo_use_key
 
@@ -89,12 +95,21 @@ def change_status(
         conflict=conflict or order_changed(),
     )
     if order.status == OrderStatus.PENDING_PAYMENT:
+        # one unpaid order less, and the units it held given back
+        names = {"#count": "count"}
+        values = {":minus_one": -1}
+        adds = ["#count :minus_one"]
+        held = units_by_product(order.items) if order.holds_units else {}
+        for i, (product_id, units) in enumerate(sorted(held.items())):
+            names[f"#h{i}"] = held_units_attribute(product_id)
+            values[f":r{i}"] = -units
+            adds.append(f"#h{i} :r{i}")
         tx.update(
             _table(),
             pending_orders_key(order.customer_id),
-            "ADD #count :minus_one",
-            names={"#count": "count"},
-            values={":minus_one": -1},
+            "ADD " + ", ".join(adds),
+            names=names,
+            values=values,
         )
     return after
 

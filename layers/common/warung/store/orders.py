@@ -3,7 +3,7 @@ order numbers taken, carts and a customer's count of unpaid orders."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -12,6 +12,10 @@ from warung.ordering.lifecycle import HistoryEntry, OrderStatus
 from warung.store.accounts import user_partition
 
 MAX_PENDING_ORDERS = 5  # orders one customer may have awaiting payment (PENDING_ORDERS count)
+# Units of one stock-tracked product that one customer's unpaid orders may hold together
+# (docs/product.md): counted on the same PENDING_ORDERS item, one attribute per product.
+MAX_UNPAID_UNITS = 20
+HELD_UNITS_PREFIX = "held_"
 
 PENDING_PARTITION = "PENDING"  # gsi3: unpaid orders by the end of their payment window
 
@@ -59,8 +63,33 @@ def cart_key(user_id: str) -> dict[str, str]:
 
 
 def pending_orders_key(customer_id: str) -> dict[str, str]:
-    """A customer's count of orders awaiting payment."""
+    """A customer's count of orders awaiting payment, and the units of each tracked product
+    they hold (:func:`held_units_attribute`)."""
     return {"pk": user_partition(customer_id), "sk": "PENDING_ORDERS"}
+
+
+def held_units_attribute(product_id: str) -> str:
+    """The attribute of the PENDING_ORDERS item counting the units of ``product_id`` that the
+    customer's unpaid orders hold."""
+    return f"{HELD_UNITS_PREFIX}{product_id}"
+
+
+def held_units_from(item: Mapping[str, Any] | None) -> dict[str, int]:
+    """Units held by unpaid orders, by product id, from the PENDING_ORDERS item."""
+    return {
+        name.removeprefix(HELD_UNITS_PREFIX): int(value)
+        for name, value in (item or {}).items()
+        if name.startswith(HELD_UNITS_PREFIX)
+    }
+
+
+def units_by_product(lines: Iterable[OrderLine]) -> dict[str, int]:
+    """The units of each stock-tracked product in ``lines`` (what an unpaid order holds)."""
+    units: dict[str, int] = {}
+    for line in lines:
+        if line.stock_tracked:
+            units[line.product_id] = units.get(line.product_id, 0) + line.quantity
+    return units
 
 
 # ---------------------------------------------------------------- records
@@ -119,6 +148,9 @@ class Order:
     currency: str = "IDR"
     version: int = 1
     reason: str | None = None
+    # placed since unpaid orders count the units they hold: gives them back when it leaves
+    # pending_payment (older orders never counted theirs)
+    holds_units: bool = False
 
 
 def order_item(order: Order) -> dict[str, Any]:
@@ -162,6 +194,7 @@ def order_item(order: Order) -> dict[str, Any]:
         "correlation_id": order.correlation_id,
         "version": order.version,
         "reason": order.reason,
+        "holds_units": order.holds_units or None,
         **order_index(order.order_id, order.customer_id, order.merchant_id),
     }
     if order.status == OrderStatus.PENDING_PAYMENT:
@@ -210,6 +243,7 @@ def order_from(item: Mapping[str, Any]) -> Order:
         correlation_id=item.get("correlation_id", ""),
         version=int(item.get("version", 1)),
         reason=item.get("reason"),
+        holds_units=bool(item.get("holds_units", False)),
     )
 
 

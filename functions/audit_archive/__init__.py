@@ -1,0 +1,1 @@
+"""The audit_archive function's package (handler: audit_archive.app.handler)."""
