@@ -60,6 +60,7 @@ _ORDER_STATUS_ACTIONS = tuple(
 )
 AUDIT_ACTIONS: Final[tuple[str, ...]] = (
     "admin.audit.read",
+    "admin.dead_letters.redrive",
     "admin.merchant_status_changed",
     "admin.user_promoted",
     "admin.user_updated",

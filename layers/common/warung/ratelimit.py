@@ -425,8 +425,17 @@ def give_back_step(tx: Transaction, attempt: Attempt) -> Transaction:
 
 def release_step(tx: Transaction, rule: Rule, subject: str) -> Transaction:
     """End ``subject``'s counting and any lock, as a step of ``tx`` (a password reset proves
-    the owner holds the mailbox: the failures of whoever guessed no longer hold them out)."""
-    return tx.delete(get_settings().table_name, lockout_key(rule, subject))
+    the owner holds the mailbox: the failures of whoever guessed no longer hold them out).
+    The counting ends now and restarts at the next attempt; an attempt still being checked
+    belongs to the ended counting, so its failure counts in none."""
+    now = clock.epoch_s()
+    return tx.update(
+        get_settings().table_name,
+        lockout_key(rule, subject),
+        "SET #count = :zero, #failures = :zero, #started = :now, #ends = :now",
+        names={"#count": "count", "#failures": "failures", "#started": "started", "#ends": "ends"},
+        values={":zero": 0, ":now": now},
+    )
 
 
 def _give_back_update(attempt: Attempt) -> dict[str, Any]:

@@ -104,7 +104,8 @@ def test_inviting_an_account_and_a_stranger_writes_the_same_and_e_mails_both() -
     assert sent[stranger]["to"] == stranger.lower()
     assert sent[stranger]["has_account"] is False
     # no name either way: the address may not be the account holder's until it is verified
-    assert "name" not in sent[invitee.email] and "name" not in sent[stranger]
+    assert "name" not in sent[invitee.email]
+    assert "name" not in sent[stranger]
     listed = catalog.service.invitations.merchant_invitations(mid)
     assert sorted(i.email for i in listed) == sorted([invitee.email, stranger.lower()])
     # nobody is a member before accepting

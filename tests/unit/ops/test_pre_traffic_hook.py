@@ -64,7 +64,7 @@ def test_new_versions_that_answer_right_pass_and_each_was_sent_a_real_api_reques
         ("/v1/categories", (200, {"items": []}), "category list"),
         ("/v1/cart", (200, {"items": []}), "401"),
         ("/v1/payments/pre-traffic-probe", (500, None), "401"),
-        ("/v1/admin/dead-letters", (200, {"items": []}), "401"),
+        ("/v1/admin/audit", (200, {"items": []}), "401"),
     ],
 )
 def test_one_wrong_answer_fails_the_release_and_says_which(
