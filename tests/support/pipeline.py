@@ -58,10 +58,14 @@ class Pipeline:
             self._fast_forwarding = False
 
     def relay(self) -> int:
-        """One poll of the main table's stream by the outbox relay."""
+        """One poll of the main table's stream by the outbox relay: the records it read,
+        delivered or dropped by the relay's filter (a backlog of other modules' writes is
+        progress too, not idleness)."""
         relay = self.runtime.driver("OutboxRelayFunction", StreamPoller)
         assert isinstance(relay, StreamPoller)
-        return relay.poll_once()
+        dropped_before = relay.filtered_out
+        delivered = relay.poll_once()
+        return delivered + relay.filtered_out - dropped_before
 
     def work(self) -> int:
         """One poll of the jobs queue by the worker, once pending backoff delays have passed."""
