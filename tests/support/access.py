@@ -11,10 +11,18 @@ request can be traced back to the builder that made its key:
    class all its methods);
 2. its *requests*: in that code, every call of a DynamoDB operation (``get_item``,
    ``get_items``, ``partition_query``, a ``Transaction``'s ``put``/``update``/``delete``/
-   ``check``, the client's ``*_item`` calls) and every transaction element (``{"Put": ...}``);
+   ``check``, the client's ``*_item`` calls, ``query_items(request)`` and the client's
+   ``query(**request)``) and every transaction element (``{"Put": ...}``); a function that
+   makes one request with a key its caller gives is a request of its callers, keyed by
+   what they pass for its key parameters;
 3. the *key prefix* of each request: the builders called in its arguments (a local variable
    is followed to what it was assigned), each builder giving the prefix of the ``pk`` it
-   spells; a ``partition_query`` with an ``index`` is a request on that index.
+   spells; a ``partition_query`` with an ``index`` is a request on that index;
+4. for a query given a whole request (a dict literal with a ``TableName``, or what a
+   function of the code returns): its table by the setting its ``TableName`` reads
+   (``table_name``, ``audit_table_name``), its index by its ``IndexName`` (a constant, a
+   local variable, or a dataclass field read at every construction of the class: None
+   there, or an ``IndexName`` set only afterwards, is the table itself).
 
 A request whose key cannot be traced is reported, not guessed: the test fails and names it.
 """
