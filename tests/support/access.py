@@ -11,10 +11,18 @@ request can be traced back to the builder that made its key:
    class all its methods);
 2. its *requests*: in that code, every call of a DynamoDB operation (``get_item``,
    ``get_items``, ``partition_query``, a ``Transaction``'s ``put``/``update``/``delete``/
-   ``check``, the client's ``*_item`` calls) and every transaction element (``{"Put": ...}``);
+   ``check``, the client's ``*_item`` calls, ``query_items(request)`` and the client's
+   ``query(**request)``) and every transaction element (``{"Put": ...}``); a function that
+   makes one request with a key its caller gives is a request of its callers, keyed by
+   what they pass for its key parameters;
 3. the *key prefix* of each request: the builders called in its arguments (a local variable
    is followed to what it was assigned), each builder giving the prefix of the ``pk`` it
-   spells; a ``partition_query`` with an ``index`` is a request on that index.
+   spells; a ``partition_query`` with an ``index`` is a request on that index;
+4. for a query given a whole request (a dict literal with a ``TableName``, or what a
+   function of the code returns): its table by the setting its ``TableName`` reads
+   (``table_name``, ``audit_table_name``), its index by its ``IndexName`` (a constant, a
+   local variable, or a dataclass field read at every construction of the class: None
+   there, or an ``IndexName`` set only afterwards, is the table itself).
 
 A request whose key cannot be traced is reported, not guessed: the test fails and names it.
 """
@@ -65,6 +73,11 @@ CLIENT_OPERATIONS = {
     "update_item": "dynamodb:UpdateItem",
     "delete_item": "dynamodb:DeleteItem",
 }
+# The client's own query, given a whole request (``client.query(**request)``): its table and
+# index are read from the request (``TableName``, ``IndexName``).
+CLIENT_QUERY = {"query": "dynamodb:Query"}
+# The settings that name each table (a request's ``TableName``).
+TABLE_SETTINGS = {"table_name": MAIN, "audit_table_name": AUDIT}
 TRANSACTION_METHODS = {
     "put": "dynamodb:PutItem",
     "update": "dynamodb:UpdateItem",
@@ -342,6 +355,7 @@ def reachable(
 
 
 ANNOTATED = "<annotated>"
+ENTRIES = "<entries>"  # ``request["IndexName"] = ...``: (variable, entry) -> values
 
 
 def _alternatives(value: ast.AST) -> list[ast.AST]:
@@ -359,8 +373,18 @@ def _assignments(scope: ast.AST) -> dict[str, Any]:  # noqa: C901 - a branch per
         if isinstance(node, ast.arg) and isinstance(node.annotation, ast.Name):
             annotated[node.arg].append(node.annotation.id)
     found[ANNOTATED] = annotated
+    entries: dict[tuple[str, str], list[ast.AST]] = defaultdict(list)
+    found[ENTRIES] = entries
     for node in ast.walk(scope):
         if isinstance(node, ast.Assign):
+            for target in node.targets:
+                if (
+                    isinstance(target, ast.Subscript)
+                    and isinstance(target.value, ast.Name)
+                    and isinstance(target.slice, ast.Constant)
+                    and isinstance(target.slice.value, str)
+                ):
+                    entries[(target.value.id, target.slice.value)].append(node.value)
             for target in node.targets:
                 if isinstance(target, ast.Tuple):
                     for value in _alternatives(node.value):
@@ -507,20 +531,13 @@ def _from_callers(
 ) -> Iterator[Request | str]:
     """The requests a function makes with a key its callers give as ``parameter``: traced
     at each call in the reachable code."""
-    position = (
-        [a.arg for a in [*function.args.posonlyargs, *function.args.args]].index(parameter)
-        if parameter in [a.arg for a in function.args.args]
-        else None
-    )
     traced = False
     for module, node in found:
         assigned = _assignments(node)
         for sub in ast.walk(node):
             if not (isinstance(sub, ast.Call) and _called(module, sub) == function.name):
                 continue
-            given = _keyword(sub, parameter)
-            if given is None and position is not None and position < len(sub.args):
-                given = sub.args[position]
+            given = _argument(sub, function, parameter)
             if given is None:
                 continue
             prefixes = _key_prefixes(module, [given], assigned, False)
@@ -549,6 +566,12 @@ def _operation(module: Module, call: ast.Call, wrappers: dict[str, str]) -> str 
         return wrappers[name]
     if name in LAYER_OPERATIONS or name in CLIENT_OPERATIONS:
         return LAYER_OPERATIONS.get(name) or CLIENT_OPERATIONS[name]
+    if (
+        isinstance(func, ast.Attribute)
+        and name in CLIENT_QUERY
+        and any(k.arg in (None, "TableName") for k in call.keywords)
+    ):
+        return CLIENT_QUERY[name]
     # a Transaction's methods take the table and the key or item: two positional arguments
     if isinstance(func, ast.Attribute) and name in TRANSACTION_METHODS and len(call.args) >= 2:
         return TRANSACTION_METHODS[name]
@@ -566,10 +589,15 @@ def _keyword(call: ast.Call, name: str) -> ast.AST | None:
     return next((k.value for k in call.keywords if k.arg == name), None)
 
 
-def _wrappers(found: list[tuple[Module, ast.AST]]) -> dict[str, str]:
+WrapperKeys = dict[str, tuple[ast.FunctionDef, set[str]]]
+
+
+def _wrappers(found: list[tuple[Module, ast.AST]]) -> tuple[dict[str, str], WrapperKeys]:
     """Functions that make one request with a key their caller gives (``_get(key)``), by
-    name, with that request's action: their callers' arguments are traced instead."""
+    name, with that request's action, and the parameters that give the key: their callers'
+    arguments for those parameters are traced instead."""
     wrappers: dict[str, str] = {}
+    keys: WrapperKeys = {}
     changed = True
     while changed:
         changed = False
@@ -582,23 +610,54 @@ def _wrappers(found: list[tuple[Module, ast.AST]]) -> dict[str, str]:
                 if isinstance(sub, ast.Call) and (action := _operation(module, sub, wrappers)):
                     if _keyword(sub, "index") is not None:
                         continue
-                    arguments = [
-                        *sub.args,
-                        *(k.value for k in sub.keywords if k.arg in ("Key", "Item")),
-                    ]
-                    if not _key_prefixes(module, arguments, assigned, True) and any(
-                        isinstance(n, ast.Name) and n.id in parameters - {"tx", "table"}
+                    arguments = (
+                        _key_arguments(module, sub, keys)
+                        if _called(module, sub) in keys
+                        else [
+                            *sub.args,
+                            *(k.value for k in sub.keywords if k.arg in ("Key", "Item")),
+                        ]
+                    )
+                    given = {
+                        n.id
                         for a in arguments
                         for n in ast.walk(a)
-                    ):
+                        if isinstance(n, ast.Name) and n.id in parameters - {"tx", "table"}
+                    }
+                    if not _key_prefixes(module, arguments, assigned, True) and given:
                         wrappers[node.name] = action
+                        keys[node.name] = (node, given)
                         changed = True
-    return wrappers
+    return wrappers, keys
+
+
+def _argument(
+    call: ast.Call, function: ast.FunctionDef | ast.AsyncFunctionDef, parameter: str
+) -> ast.AST | None:
+    """What ``call`` gives ``function``'s ``parameter`` (by keyword or by position)."""
+    given = _keyword(call, parameter)
+    positional = [a.arg for a in [*function.args.posonlyargs, *function.args.args]]
+    if given is None and parameter in positional:
+        position = positional.index(parameter)
+        given = call.args[position] if position < len(call.args) else None
+    return given
+
+
+def _key_arguments(module: Module, call: ast.Call, wrapper_keys: WrapperKeys) -> list[ast.AST]:
+    """The arguments of a request's call that reach its key: for a wrapper, those of its key
+    parameters (``_start_counting(rule, table, key, now)``: ``key``); else a Transaction
+    method's table and key (its first two) and the client's ``Key``/``Item``."""
+    name = _called(module, call)
+    if name in wrapper_keys:
+        function, parameters = wrapper_keys[name]
+        given = (_argument(call, function, parameter) for parameter in sorted(parameters))
+        return [argument for argument in given if argument is not None]
+    return [*call.args[:2], *(k.value for k in call.keywords if k.arg in ("Key", "Item"))]
 
 
 def requests(found: list[tuple[Module, ast.AST]]) -> Iterator[Request | str]:  # noqa: C901 - a branch per shape of code or policy
     """The requests in ``found``; a string where a request's key cannot be traced."""
-    wrappers = _wrappers(found)
+    wrappers, wrapper_keys = _wrappers(found)
     for module, node in found:
         if module.name in MECHANISM or module.name.startswith("warung.store."):
             continue
@@ -608,27 +667,22 @@ def requests(found: list[tuple[Module, ast.AST]]) -> Iterator[Request | str]:  #
         for sub in ast.walk(node):
             where = f"{module.name}:{getattr(sub, 'lineno', '?')}"
             if isinstance(sub, ast.Call) and (action := _operation(module, sub, wrappers)):
-                index_node: ast.AST | None
-                if _called(module, sub) == "query_items":
-                    built = [v for a in sub.args for v in _values(a, assigned)]
+                if _called(module, sub) in ("query_items", *CLIENT_QUERY):
+                    given = [*sub.args, *(k.value for k in sub.keywords if k.arg is None)]
+                    built = [v for a in given for v in _values(a, assigned)]
                     if any(
                         isinstance(v, ast.Call) and _called(module, v) == "partition_query"
                         for v in built
                     ):
                         continue  # counted at the partition_query
-                    index_node = next(
-                        (
-                            value
-                            for v in built
-                            if isinstance(v, ast.Dict)
-                            for key, value in zip(v.keys, v.values, strict=True)
-                            if isinstance(key, ast.Constant) and key.value == "IndexName"
-                        ),
-                        None,
-                    )
-                else:
-                    index_node = _keyword(sub, "index") if action == "dynamodb:Query" else None
-                if index_node is not None:
+                    if given:
+                        found_requests, on_main = _query_requests(
+                            module, given, assigned, found, where
+                        )
+                        yield from found_requests
+                        if not on_main:
+                            continue  # else the main table's key, below
+                elif action == "dynamodb:Query" and (index_node := _keyword(sub, "index")):
                     index = _literal(index_node, assigned)
                     if index is None:
                         yield f"{where}: the index of a query"
@@ -637,7 +691,7 @@ def requests(found: list[tuple[Module, ast.AST]]) -> Iterator[Request | str]:  #
                     continue
                 arguments = [*sub.args, *(k.value for k in sub.keywords if k.arg != "table")]
                 prefixes = _key_prefixes(module, arguments, assigned, action == "dynamodb:Query")
-                keys = [*sub.args[:2], *(k.value for k in sub.keywords if k.arg in ("Key", "Item"))]
+                keys = _key_arguments(module, sub, wrapper_keys)
                 for parameter in sorted(
                     _bare_parameters(module, keys, assigned, _parameters(node))
                 ):
@@ -658,6 +712,170 @@ def requests(found: list[tuple[Module, ast.AST]]) -> Iterator[Request | str]:  #
                         for prefix in prefixes:
                             table = AUDIT if prefix in AUDIT_PREFIXES else MAIN
                             yield Request(action, table, prefix, None, where)
+
+
+def _query_requests(
+    module: Module,
+    given: Iterable[ast.AST],
+    assigned: dict[str, Any],
+    found: list[tuple[Module, ast.AST]],
+    where: str,
+) -> tuple[list[Request | str], bool]:
+    """The requests of a query given a whole request (``query_items(request)``, the client's
+    ``query(**request)``), and whether it may query the main table itself (its key is then
+    traced as any other request's)."""
+    made: list[Request | str] = []
+    shapes = list(_queried(module, given, assigned, found))
+    if not shapes:
+        made.append(f"{where}: the request of a query")
+    on_main = False
+    for table, index in shapes:
+        if table is None:
+            made.append(f"{where}: the table of a query")
+        elif index is None and table == MAIN:
+            on_main = True
+        elif index == "":
+            made.append(f"{where}: the index of a query")
+        else:
+            made.append(Request("dynamodb:Query", table, None, index, where))
+    return made, on_main
+
+
+def _queried(
+    module: Module,
+    given: Iterable[ast.AST],
+    assigned: dict[str, Any],
+    found: list[tuple[Module, ast.AST]],
+) -> Iterator[tuple[str | None, str | None]]:
+    """(table, index) pairs a query's request can name: the table from its ``TableName``
+    (None: not a table's setting), the index from its ``IndexName`` (None: the table
+    itself, also when ``IndexName`` is only set afterwards, as an option; "": not traced)."""
+    for owner, request, scope, names in _request_dicts(module, given, assigned, set()):
+        entries = dict(zip(request.keys, request.values, strict=False))
+        spelled = {k.value: v for k, v in entries.items() if isinstance(k, ast.Constant)}
+        table = _table_of(owner, spelled["TableName"], set())
+        values = [spelled["IndexName"]] if "IndexName" in spelled else []
+        for name in names:
+            values += scope[ENTRIES].get((name, "IndexName"), [])
+            values += assigned[ENTRIES].get((name, "IndexName"), [])
+        indexes: set[str | None] = set() if "IndexName" in spelled else {None}
+        for value in values:
+            named = _index_names(owner, value, scope, found)
+            indexes |= {""} if named is None else named
+        for index in sorted(indexes, key=str):
+            yield table, index
+
+
+def _table_of(module: Module, node: ast.AST, seen: set[int]) -> str | None:
+    """The table a ``TableName`` value names: the setting it reads (``get_settings().
+    audit_table_name``), there or in what a function of the code returns (``_table()``)."""
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Attribute) and sub.attr in TABLE_SETTINGS:
+            return TABLE_SETTINGS[sub.attr]
+    for call in ast.walk(node):
+        if not isinstance(call, ast.Call) or id(call) in seen:
+            continue
+        seen.add(id(call))
+        for owner, attr in _resolve(module, call.func):
+            definition = MODULES[owner].definitions.get(attr or "")
+            if isinstance(definition, ast.FunctionDef):
+                for returned in ast.walk(definition):
+                    if (
+                        isinstance(returned, ast.Return)
+                        and returned.value is not None
+                        and (table := _table_of(MODULES[owner], returned.value, seen))
+                    ):
+                        return table
+    return None
+
+
+def _request_dicts(
+    module: Module, given: Iterable[ast.AST], assigned: dict[str, Any], seen: set[int]
+) -> Iterator[tuple[Module, ast.Dict, dict[str, Any], set[str]]]:
+    """The requests (dict literals with a ``TableName``) a query can be given, with their
+    module, scope and variable names: the value itself, a local variable's, or what a
+    function of the code returns (``request = _request(...)``)."""
+    for node in given:
+        names = {node.id} if isinstance(node, ast.Name) else set()
+        for value in _values(node, assigned):
+            if isinstance(value, ast.Dict) and any(
+                isinstance(k, ast.Constant) and k.value == "TableName" for k in value.keys
+            ):
+                yield module, value, assigned, names
+            elif isinstance(value, ast.Call) and id(value) not in seen:
+                seen.add(id(value))
+                for owner, attr in _resolve(module, value.func):
+                    definition = MODULES[owner].definitions.get(attr or "")
+                    if not isinstance(definition, ast.FunctionDef):
+                        continue
+                    scope = _assignments(definition)
+                    returned = [
+                        r.value
+                        for r in ast.walk(definition)
+                        if isinstance(r, ast.Return) and r.value is not None
+                    ]
+                    yield from _request_dicts(MODULES[owner], returned, scope, seen)
+
+
+def _index_names(
+    module: Module, node: ast.AST, assigned: dict[str, Any], found: list[tuple[Module, ast.AST]]
+) -> set[str | None] | None:
+    """The index names ``node`` can give (None: no index), or None if not traced: constants,
+    conditional expressions, local variables, and a field of a dataclass
+    (``access.index`` with ``access: Access``) read at every construction in the code."""
+    if isinstance(node, ast.Constant) and (node.value is None or isinstance(node.value, str)):
+        return {node.value}
+    if isinstance(node, ast.IfExp):
+        body = _index_names(module, node.body, assigned, found)
+        orelse = _index_names(module, node.orelse, assigned, found)
+        return None if body is None or orelse is None else body | orelse
+    if isinstance(node, ast.Name) and assigned.get(node.id):
+        names: set[str | None] = set()
+        for value in assigned[node.id]:
+            named = _index_names(module, value, assigned, found)
+            if named is None:
+                return None
+            names |= named
+        return names
+    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+        classes = assigned.get(ANNOTATED, {}).get(node.value.id, [])
+        return _field_values(module, classes, node.attr, found)
+    return None
+
+
+def _field_values(
+    module: Module, classes: list[str], field_name: str, found: list[tuple[Module, ast.AST]]
+) -> set[str | None] | None:
+    """The values a dataclass field is given, at each construction of the class in ``found``."""
+    names: set[str | None] = set()
+    constructed = False
+    for owner, attr in (t for c in classes for t in _resolve(module, ast.Name(c, ast.Load()))):
+        definition = MODULES[owner].definitions.get(attr or "")
+        if not isinstance(definition, ast.ClassDef):
+            continue
+        fields = [
+            statement.target.id
+            for statement in definition.body
+            if isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name)
+        ]
+        if field_name not in fields:
+            continue
+        position = fields.index(field_name)
+        for place, scope in found:
+            for call in ast.walk(scope):
+                if not (isinstance(call, ast.Call) and (owner, attr) in _resolve(place, call.func)):
+                    continue
+                given = _keyword(call, field_name)
+                if given is None and position < len(call.args):
+                    given = call.args[position]
+                if given is None:
+                    return None  # a default: not read here
+                named = _index_names(place, given, _assignments(scope), found)
+                if named is None:
+                    return None
+                names |= named
+                constructed = True
+    return names if constructed else None
 
 
 def _literal(node: ast.AST, assigned: dict[str, Any]) -> set[str] | None:
@@ -689,7 +907,9 @@ def code_access(handler: str, other_handlers: Iterable[str]) -> Access:
     for request in requests(reachable(package, handler_module, other_handlers)):
         if isinstance(request, str):
             access.untraced.append(request)
-        elif request.index is not None and request.index in AUDIT_INDEXES:
+        elif request.index is not None and request.table == AUDIT:
+            if request.index not in AUDIT_INDEXES:
+                access.untraced.append(f"{request.where}: no audit index {request.index}")
             access.audit_indexes.add(request.index)
         elif request.index is not None:
             access.indexes.add(request.index)

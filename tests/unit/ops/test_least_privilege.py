@@ -1,7 +1,8 @@
 """Each function's IAM policy allows exactly what its code does to DynamoDB: the key prefixes
-(``dynamodb:LeadingKeys``) it reads and writes, the actions, the indexes it queries, and only
-``PutItem`` on the audit table. The code side is read from the source by
-``tests/support/access.py`` (docs/testing.md, "Least privilege", says how to extend it)."""
+(``dynamodb:LeadingKeys``) it reads and writes, the actions, the indexes it queries, and on
+the audit table the actions and indexes the code uses (never a change to an entry). The code
+side is read from the source by ``tests/support/access.py`` (docs/testing.md, "Least
+privilege", says how to extend it)."""
 
 from __future__ import annotations
 
@@ -104,9 +105,25 @@ def test_the_reading_finds_the_requests_it_is_meant_to_find() -> None:
     assert ("read", "RL#") in orders.main  # a counter read with the promo code, in one batch
     auth, _ = _access("AuthFunction")
     assert ("write", "RL#") in auth.main  # the rate limiter's own client call
-    assert auth.indexes == {"gsi1", "gsi2"}  # index names chosen in a conditional
+    # the lockout's helper takes its key third (``_start_counting(rule, table, key, now)``):
+    # traced to the key builder, not to the caller's rule
+    assert auth.untraced == []
+    assert ("read", "RL#") not in auth.main  # the lockout only writes (conditional updates)
+    # index names chosen in a conditional, the table named by a function (``_table()``)
+    assert auth.indexes == {"gsi1", "gsi2"}
     worker, _ = _access("WorkerFunction")
     assert worker.main == {("read", "MERCHANT#"), ("write", "JOBFAIL#")}
+    catalog, _ = _access("CatalogFunction")
+    assert ("read", "RL#") in catalog.main  # a peek at the invitation limits
+    assert {("write", "INVITATION#"), ("write", "OUTBOX#")} <= catalog.main
+    admin, _ = _access("AdminFunction")
+    # the client's ``query(**request)``, its request made by another function: the table by
+    # its ``TableName`` setting, the index by a dataclass field at each construction
+    # (``Access("by_actor", ...)``; ``Access(None, ...)`` is the table itself)
+    assert admin.audit_actions == {"dynamodb:PutItem", "dynamodb:Query"}
+    assert admin.audit_indexes == {"by_actor", "by_resource", "by_action"}
+    assert admin.indexes == {"gsi1"}  # a request literal with its IndexName (dead letters)
+    assert admin.main == {("read", "USER#")}  # the guard's read, nothing else on MainTable
 
 
 def _mentions_payment_secret(value: Any) -> bool:
