@@ -140,7 +140,7 @@ class WebhookDelivery(JobPayload):
 
     job_type: ClassVar[str] = "webhook.deliver"
     merchant_id: str
-    event: Literal["order.paid", "order.cancelled"]
+    event: Literal["order.paid", "order.placed", "order.cancelled"]
     event_id: str
     data: dict[str, Any]
 
