@@ -157,6 +157,7 @@ def test_a_cod_order_goes_from_checkout_to_collected_and_reaches_the_merchant_at
     # with the merchant at once: the owner's "new order" e-mail and the order.placed webhook
     new_order = wait_for_mail(api_url, owner_email, count=2)[-1]
     assert new_order["subject"].startswith(f"New order {order['number']} for ")
+    assert "new cash-on-delivery order: collect Rp" in new_order["text"]
     [hook] = receiver.wait_for("order.placed")
     assert hook["data"]["order_id"] == order["id"]
     assert hook["data"]["payment_method"] == "cash_on_delivery"

@@ -77,6 +77,7 @@ def test_a_cod_order_is_placed_with_the_merchant_at_once_and_collected_on_delive
     assert by_type["webhook.deliver"]["event"] == "order.placed"
     assert by_type["webhook.deliver"]["data"]["payment_method"] == "cash_on_delivery"
     assert by_type["email.merchant_new_order"]["order_number"] == order.number
+    assert by_type["email.merchant_new_order"]["payment_method"] == "cash_on_delivery"
     assert by_type["email.order_status"]["status"] == "placed"
     assert "payment.refund" not in by_type
 

@@ -110,6 +110,9 @@ def _new_order_email(order: Order, email: str, name: str) -> MerchantNewOrderEma
         total=order.total,
         delivery_address=_address(order),
         notes=order.delivery_address.get("notes"),
+        payment_method="cash_on_delivery"
+        if order.payment_method == "cash_on_delivery"
+        else "online",
     )
 
 
