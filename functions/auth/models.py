@@ -129,6 +129,13 @@ class AdminUserPage(BaseModel):
 class AdminUserPatch(RequestModel):
     roles: list[Literal["admin", "customer"]] | None = Field(default=None, max_length=2)
     disabled: bool | None = None
+    cash_on_delivery: bool | None = Field(
+        default=None,
+        strict=True,
+        description="`true` restores cash on delivery to a customer who lost it after 2 failed "
+        "deliveries in 90 days (their earlier failures no longer count); `false` takes it "
+        "away.",
+    )
 
 
 class Jwks(BaseModel):

@@ -31,6 +31,7 @@ from warung.store.accounts import (
     session_key,
     user_key,
 )
+from warung.store.orders import cod_standing_from, cod_standing_key
 
 
 def _table() -> str:
@@ -109,6 +110,23 @@ def update_account(
         names=names,
         values=values,
     )
+
+
+def cod_revoked(user_id: str) -> bool:
+    """Whether the customer lost cash on delivery (their standing, read consistently)."""
+    (item,) = get_items([cod_standing_key(user_id)], table=_table())
+    return cod_standing_from(item).revoked
+
+
+def set_cash_on_delivery(tx: Transaction, user_id: str, allowed: bool, *, at: str) -> Transaction:
+    """Give cash on delivery back (the failures so far no longer count) or take it away."""
+    if allowed:
+        expression = "SET revoked = :no, restored_at = :at, failures = :none"
+        values: dict[str, Any] = {":no": False, ":at": at, ":none": []}
+    else:
+        expression = "SET revoked = :yes, revoked_at = :at"
+        values = {":yes": True, ":at": at}
+    return tx.update(_table(), cod_standing_key(user_id), expression, values=values)
 
 
 def admin_index(account: Account, is_admin: bool) -> tuple[dict[str, str], tuple[str, ...]]:

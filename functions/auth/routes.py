@@ -329,7 +329,7 @@ def list_users(
     "/v1/admin/users/<user_id>",
     tags=["admin"],
     operation_id="updateUser",
-    summary="Change an account's roles or disable it",
+    summary="Change an account's roles, disable it, or restore its cash on delivery",
     **admin,
     responses={
         **ADMIN_ONLY,
@@ -343,6 +343,7 @@ def update_user(user_id: str, body: AdminUserPatch) -> AdminUser:
         user_id,
         roles=body.roles,
         disabled=body.disabled,
+        cash_on_delivery=body.cash_on_delivery,
         meta=meta(),
     )
     return admin_view(account)

@@ -482,8 +482,10 @@ def administer(
     roles: Sequence[str] | None,
     disabled: bool | None,
     meta: RequestMeta,
+    cash_on_delivery: bool | None = None,
 ) -> Account:
-    """Change an account's global roles and/or disable it; audited with what changed."""
+    """Change an account's global roles and/or disable it, and give back (or take away) its
+    cash on delivery (docs/product.md, Cash on delivery); audited with what changed."""
     target = repository.get_account(user_id)
     if target is None:
         raise NotFound("No such account.")
@@ -498,19 +500,27 @@ def administer(
         if disabled != target.disabled:
             changes["disabled"] = disabled
     ended = {"tokens_valid_after_ms": clock.epoch_ms()} if changes.get("disabled") else {}
-    if not changes:
+    cod_allowed = None
+    if cash_on_delivery is not None and repository.cod_revoked(user_id) == cash_on_delivery:
+        cod_allowed = cash_on_delivery  # allowed now iff it was taken away, and back
+    if not changes and cod_allowed is None:
         return target
     before = {"roles": sorted(target.roles), "disabled": target.disabled}
     changed = diff(before, {**before, **changes})
-    index_set, index_removed = repository.admin_index(target, "admin" in new_roles)
-    # Disabling also ends every session: re-enabling later does not revive old tokens.
-    tx = repository.update_account(
-        Transaction(),
-        user_id,
-        {**changes, **index_set, **ended},
-        updated_at=rfc3339(utc_now()),
-        remove=index_removed,
-    )
+    tx = Transaction()
+    if cod_allowed is not None:
+        changed["cash_on_delivery"] = {"from": not cod_allowed, "to": cod_allowed}
+        repository.set_cash_on_delivery(tx, user_id, cod_allowed, at=rfc3339(utc_now()))
+    if changes:
+        index_set, index_removed = repository.admin_index(target, "admin" in new_roles)
+        # Disabling also ends every session: re-enabling later does not revive old tokens.
+        repository.update_account(
+            tx,
+            user_id,
+            {**changes, **index_set, **ended},
+            updated_at=rfc3339(utc_now()),
+            remove=index_removed,
+        )
     tx.extend(
         [
             audited(

@@ -47,6 +47,17 @@ class QuoteIn(RequestModel):
     promo_code: str | None = Field(default=None, min_length=1, max_length=32)
 
 
+class CheckoutIn(QuoteIn):
+    payment_method: Literal["online", "cash_on_delivery"] = Field(
+        default="online",
+        description="`online` (default): the order awaits payment (`pending_payment`). "
+        "`cash_on_delivery`: the order is `placed` with the merchant at once and paid in cash "
+        "at the door (payment `due_on_delivery`, then `collected`); refused with "
+        "`403 cod_not_available`, `422 cod_not_accepted`, `422 cod_limit_exceeded` or "
+        "`409 cod_order_open`.",
+    )
+
+
 class OrderLineOut(BaseModel):
     product_id: str
     name: str
@@ -70,7 +81,13 @@ class QuoteOut(BaseModel):
 
 class PaymentSummary(BaseModel):
     id: str
-    status: str
+    status: str = Field(
+        description="Online: `pending`, `succeeded`, `failed`, `refund_pending`, `refunded`, "
+        "`cancelled`, `expired`. Cash on delivery: `due_on_delivery` until the order is "
+        "`delivered`, then `collected` (`cancelled` if cancelled or rejected, `failed` after "
+        "`failed_delivery`: nothing is ever refunded).",
+        examples=["pending", "due_on_delivery"],
+    )
     expires_at: str
 
 
@@ -92,6 +109,7 @@ class OrderOut(BaseModel):
     customer_id: str
     merchant_id: str
     status: OrderStatus
+    payment_method: Literal["online", "cash_on_delivery"] = "online"
     items: list[OrderLineOut]
     subtotal: int
     discount: int
@@ -107,7 +125,10 @@ class OrderOut(BaseModel):
     reason: str | None = Field(default=None, description="Why it was rejected, if it was.")
     created_at: str
     updated_at: str
-    expires_at: str = Field(description="Unpaid orders expire at this time.")
+    expires_at: str = Field(
+        description="Unpaid orders expire at this time (cash on delivery: the time it was "
+        "placed; it never expires)."
+    )
 
 
 class OrderPage(BaseModel):
@@ -116,7 +137,9 @@ class OrderPage(BaseModel):
 
 
 class StatusChangeIn(RequestModel):
-    status: Literal["accepted", "rejected", "preparing", "out_for_delivery", "delivered"]
+    status: Literal[
+        "accepted", "rejected", "preparing", "out_for_delivery", "delivered", "failed_delivery"
+    ]
     reason: OneLineText | None = Field(default=None, max_length=500)
 
 

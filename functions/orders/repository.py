@@ -24,6 +24,7 @@ from warung.dynamo import (
     to_item,
 )
 from warung.errors import (
+    CodOrderOpen,
     Conflict,
     InsufficientStock,
     MerchantClosed,
@@ -31,19 +32,24 @@ from warung.errors import (
     UnpaidUnitsLimit,
     ValidationFailed,
 )
+from warung.ordering import cod
+from warung.ordering.lifecycle import CASH_ON_DELIVERY
 from warung.ratelimit import Rule, counter_key
 from warung.settings import get_settings
 from warung.store.accounts import user_key
-from warung.store.merchants import merchant_from, merchant_key
+from warung.store.merchants import MEMBER_PREFIX, merchant_from, merchant_key, merchant_partition
 from warung.store.orders import (
     MAX_PENDING_ORDERS,
     MAX_UNPAID_UNITS,
     PENDING_PARTITION,
     Cart,
+    CodStanding,
     Order,
     cart_from,
     cart_item,
     cart_key,
+    cod_standing_from,
+    cod_standing_key,
     customer_orders_partition,
     held_units_attribute,
     held_units_from,
@@ -83,6 +89,13 @@ def too_many_units_unpaid(name: str, held: int) -> UnpaidUnitsLimit:
     return UnpaidUnitsLimit(
         f"Your unpaid orders would hold more than {MAX_UNPAID_UNITS} of {name!r} "
         f"({held} already awaiting payment); pay or cancel one first, or order fewer."
+    )
+
+
+def cod_order_open() -> CodOrderOpen:
+    return CodOrderOpen(
+        "You already have a cash-on-delivery order on its way (or cash on delivery was "
+        "taken away meanwhile); wait for it, or pay this one online."
     )
 
 
@@ -126,20 +139,54 @@ class CheckoutReads:
     cart: Cart
     pending_orders: int
     held_units: Mapping[str, int]  # units of each tracked product the unpaid orders hold
+    cod: CodStanding  # cash on delivery: undelivered orders, failures, lost or not
 
 
 def customer_state(user_id: str) -> CheckoutReads:
-    """The account, its cart, its unpaid-order count and the units those orders hold, in one
-    round trip."""
-    profile, cart, counter = get_items(
-        [user_key(user_id), cart_key(user_id), pending_orders_key(user_id)], table=_table()
+    """The account, its cart, its unpaid-order count and the units those orders hold, and its
+    cash-on-delivery standing, in one round trip."""
+    profile, cart, counter, standing = get_items(
+        [
+            user_key(user_id),
+            cart_key(user_id),
+            pending_orders_key(user_id),
+            cod_standing_key(user_id),
+        ],
+        table=_table(),
     )
     return CheckoutReads(
         profile,
         cart_from(cart),
         int((counter or {}).get("count", 0)),
         held_units_from(counter),
+        cod_standing_from(standing),
     )
+
+
+def cod_standing(customer_id: str) -> CodStanding:
+    """A customer's cash-on-delivery standing, read consistently."""
+    (item,) = get_items([cod_standing_key(customer_id)], table=_table())
+    return cod_standing_from(item)
+
+
+def merchant_owners(merchant_id: str) -> list[tuple[str, str]]:
+    """(e-mail, name) of the merchant's owners, for the new-order e-mail of a placed
+    (cash-on-delivery) order."""
+    request: dict[str, Any] = {
+        "TableName": _table(),
+        "KeyConditionExpression": "pk = :pk AND begins_with(sk, :member)",
+        "FilterExpression": "#role = :owner",
+        "ExpressionAttributeNames": {"#role": "role", "#name": "name"},
+        "ExpressionAttributeValues": to_item(
+            {":pk": merchant_partition(merchant_id), ":member": MEMBER_PREFIX, ":owner": "owner"}
+        ),
+        "ProjectionExpression": "email, #name",
+    }
+    return [
+        (str(item["email"]), str(item.get("name") or ""))
+        for item, _ in query_items(request)
+        if item.get("email")
+    ]
 
 
 @dataclass(frozen=True)
@@ -216,8 +263,10 @@ def place_order(
     """The writes of a checkout: the order and its payment; each product's stock taken
     (only while it is still orderable at the price charged); the merchant still taking
     orders; the promo code's uses within its limits; the customer's unpaid-order count
-    within its limit; the cart, unchanged since it was read, emptied; the order's number
-    claimed (its uniqueness item put only where none is, else ``OrderNumberTaken``).
+    within its limit (a cash-on-delivery order, never unpaid: the customer's undelivered
+    cash-on-delivery count, and cash on delivery not taken away); the cart, unchanged since
+    it was read, emptied; the order's number claimed (its uniqueness item put only where
+    none is, else ``OrderNumberTaken``).
 
     The number's claim is the last conditional write on purpose: a cancelled transaction
     reports the first failed condition in the order of its writes, so a checkout refused
@@ -259,7 +308,10 @@ def place_order(
     )
     if promo is not None:
         _use_promo(tx, promo, order.customer_id)
-    _hold_units(tx, order)
+    if order.payment_method == CASH_ON_DELIVERY:
+        _take_cod_slot(tx, order)
+    else:
+        _hold_units(tx, order)
     tx.delete(
         table,
         cart_key(order.customer_id),
@@ -296,6 +348,22 @@ def _hold_units(tx: Transaction, order: Order) -> None:
         names=names,
         values=values,
         conflict=too_many_unpaid() if len(adds) == 1 else unpaid_changed(),
+    )
+
+
+def _take_cod_slot(tx: Transaction, order: Order) -> None:
+    """One undelivered cash-on-delivery order more, while there is none and the customer
+    still may pay in cash (read at the start of checkout; this holds against races, as the
+    unpaid-order count does)."""
+    tx.update(
+        _table(),
+        cod_standing_key(order.customer_id),
+        "ADD #open :one",
+        condition="(attribute_not_exists(#open) OR #open < :max) "
+        "AND (attribute_not_exists(revoked) OR revoked = :no)",
+        names={"#open": "open"},
+        values={":one": 1, ":max": cod.MAX_OPEN_ORDERS, ":no": False},
+        conflict=cod_order_open(),
     )
 
 

@@ -14,6 +14,7 @@ from orders.models import (
     CartItemPut,
     CartLineOut,
     CartOut,
+    CheckoutIn,
     OrderLineOut,
     OrderOut,
     OrderPage,
@@ -214,7 +215,8 @@ IdempotencyKey = Annotated[
     status_code=201,
     tags=["orders"],
     operation_id="checkout",
-    summary="Place an order from your cart (status `pending_payment`); the cart is emptied",
+    summary="Place an order from your cart (status `pending_payment`, or `placed` with cash on "
+    "delivery); the cart is emptied",
     **verified,
     responses={
         201: {
@@ -223,21 +225,34 @@ IdempotencyKey = Annotated[
         },
         400: {"description": "`idempotency_key_required`."},
         **UNAUTHORIZED,
-        403: {"description": "`email_not_verified`."},
+        403: {
+            "description": "`email_not_verified`, or `cod_not_available`: cash on delivery "
+            "was taken away after 2 failed deliveries in 90 days (until an admin restores it)."
+        },
         **NOT_ORDERABLE,
+        409: {
+            "description": "`insufficient_stock` (with the short lines in `errors`), "
+            "`merchant_closed`, the cart changed meanwhile, or `cod_order_open`: a "
+            "cash-on-delivery order of yours is not delivered yet.",
+        },
         422: {
             "description": "Invalid address, empty cart, promo code that does not apply, "
-            "`out_of_delivery_range`, or `unpaid_units_limit`: your unpaid orders would hold "
-            "more than 20 units of one stock-tracked product."
+            "`out_of_delivery_range`, `unpaid_units_limit`: your unpaid orders would hold "
+            "more than 20 units of one stock-tracked product; with cash on delivery, "
+            "`cod_not_accepted` (the merchant turned it off) or `cod_limit_exceeded` (the "
+            "total is above the ceiling, Rp 300.000 by default)."
         },
     },
 )
-def checkout(body: QuoteIn, idempotency_key: IdempotencyKey = None) -> Response[str]:
+def checkout(body: CheckoutIn, idempotency_key: IdempotencyKey = None) -> Response[str]:
     if not idempotency_key:
         raise IdempotencyKeyRequired("Send an Idempotency-Key header (1 to 64 characters).")
     caller = current_caller(router)
     meta = request_meta(router)
     request = body.model_dump(mode="json")
+    if request["payment_method"] == "online":
+        # the default, left out so that the body's hash (idempotency) is what it always was
+        del request["payment_method"]
 
     def place() -> dict[str, Any]:
         order, _ = service.checkout(caller, request, meta)
@@ -307,9 +322,11 @@ def cancel_order(order_id: str) -> OrderOut:
     tags=["orders"],
     operation_id="moveOrder",
     summary="Move an order along (its merchant's members)",
-    description="`paid → accepted | rejected`, `accepted → preparing`, "
-    "`preparing → out_for_delivery`, `out_for_delivery → delivered`; anything else is "
-    "`409 invalid_transition`. `rejected` refunds and releases stock.",
+    description="`paid | placed → accepted | rejected`, `accepted → preparing`, "
+    "`preparing → out_for_delivery`, `out_for_delivery → delivered`, and for a cash-on-delivery "
+    "order `out_for_delivery → failed_delivery` (customer unreachable or refused to pay: stock "
+    "back); anything else is `409 invalid_transition`. `rejected` releases stock and refunds "
+    "a paid order. `delivered` records a cash-on-delivery payment `collected`.",
     **signed_in,
     responses={
         **UNAUTHORIZED,

@@ -39,11 +39,17 @@ from warung.errors import (
 from warung.ids import new_id, rfc3339, utc_now
 from warung.jobs import RefundPayment
 from warung.observability import MetricUnit, logger, metrics
+from warung.ordering import cod
 from warung.ordering import lifecycle as order_lifecycle
-from warung.ordering.lifecycle import OrderStatus
-from warung.ordering.notifications import enqueue_all, status_jobs
+from warung.ordering.lifecycle import CASH_ON_DELIVERY, OrderStatus
+from warung.ordering.notifications import enqueue_all, placed_jobs, status_jobs
 from warung.ordering.numbers import new_order_number, parse_order_number
-from warung.ordering.status import change_status, release_promo, release_stock
+from warung.ordering.status import (
+    change_status,
+    release_promo,
+    release_stock,
+    settle_cash_on_delivery,
+)
 from warung.settings import get_settings
 from warung.store.orders import (
     MAX_PENDING_ORDERS,
@@ -53,7 +59,7 @@ from warung.store.orders import (
     OrderLine,
     units_by_product,
 )
-from warung.store.payments import SIMULATOR, Payment
+from warung.store.payments import CASH, SIMULATOR, Payment
 from warung.store.promos import Promo, promo_item
 
 MAX_EXAMINED_PER_PAGE = 500
@@ -182,7 +188,8 @@ def checkout(
     draw_number: Callable[[], str] = new_order_number,
 ) -> tuple[Order, Payment]:
     """Turn the cart into an order awaiting payment, atomically (docs/product.md, Cart, checkout
-    and orders).
+    and orders); with ``payment_method: cash_on_delivery``, into an order ``placed`` with the
+    merchant at once, its payment due on delivery (docs/product.md, Cash on delivery).
 
     The order's number is drawn at random (``draw_number``) and claimed in the order's own
     transaction; when another order has it, the same writes are tried again with another
@@ -190,17 +197,25 @@ def checkout(
     state = repository.customer_state(caller.user_id)
     if state.profile is None:
         raise NotFound("No such account.")
-    if state.pending_orders >= MAX_PENDING_ORDERS:
+    cash = body.get("payment_method") == CASH_ON_DELIVERY
+    if cash:
+        cod.check_customer(revoked=state.cod.revoked)  # before pricing: says all there is
+    elif state.pending_orders >= MAX_PENDING_ORDERS:
         raise repository.too_many_unpaid()
     address = dict(body["delivery_address"])
     priced = _price(caller.user_id, state.cart, address, body.get("promo_code"))
-    for product_id, units in units_by_product(priced.lines).items():
-        held = state.held_units.get(product_id, 0)
-        if held + units > MAX_UNPAID_UNITS:
-            name = next(x.name for x in priced.lines if x.product_id == product_id)
-            raise repository.too_many_units_unpaid(name, held)
     merchant = priced.catalog.merchant
     assert merchant is not None  # cart.check_taking_orders refused a missing merchant
+    if cash:
+        cod.check_checkout(
+            total=priced.breakdown.total,
+            limit=get_settings().cod_limit,
+            merchant_accepts=merchant.accepts_cash_on_delivery,
+            revoked=state.cod.revoked,
+            open_orders=state.cod.open,
+        )
+    else:
+        _check_units_unpaid(state, priced)
     now = utc_now()
     at = rfc3339(now)
     order_id, payment_id = new_id(), new_id()
@@ -210,7 +225,7 @@ def checkout(
         number=draw_number(),
         customer_id=caller.user_id,
         merchant_id=merchant.merchant_id,
-        status=OrderStatus.PENDING_PAYMENT,
+        status=OrderStatus.PLACED if cash else OrderStatus.PENDING_PAYMENT,
         items=tuple(priced.lines),
         subtotal=breakdown.subtotal,
         discount=breakdown.discount,
@@ -225,16 +240,24 @@ def checkout(
         distance_km=breakdown.distance_km,
         promo_code=breakdown.promo_code,
         payment_id=payment_id,
-        payment_status="pending",
-        status_history=(order_lifecycle.history_entry("pending_payment", now, caller.user_id),),
+        payment_status=cod.DUE_ON_DELIVERY if cash else "pending",
+        status_history=(
+            order_lifecycle.history_entry(
+                OrderStatus.PLACED if cash else OrderStatus.PENDING_PAYMENT, now, caller.user_id
+            ),
+        ),
         created_at=at,
         updated_at=at,
-        expires_at=rfc3339(now + timedelta(minutes=get_settings().order_payment_minutes)),
+        # a cash-on-delivery order has no payment window: it never expires
+        expires_at=at
+        if cash
+        else rfc3339(now + timedelta(minutes=get_settings().order_payment_minutes)),
         customer_email=str(state.profile.get("email", "")),
         customer_name=str(state.profile.get("name", "")),
         merchant_name=merchant.name,
         correlation_id=meta.request_id,
-        holds_units=True,
+        holds_units=not cash,
+        payment_method=CASH_ON_DELIVERY if cash else "online",
     )
     payment = Payment(
         payment_id=payment_id,
@@ -242,8 +265,8 @@ def checkout(
         customer_id=caller.user_id,
         merchant_id=merchant.merchant_id,
         amount=order.total,
-        provider=SIMULATOR,
-        status="pending",
+        provider=CASH if cash else SIMULATOR,
+        status=cod.DUE_ON_DELIVERY if cash else "pending",
         created_at=at,
         updated_at=at,
     )
@@ -261,7 +284,18 @@ def checkout(
             order = replace(order, number=draw_number())
     metrics.add_metric(name="OrdersPlaced", unit=MetricUnit.Count, value=1)
     metrics.add_metric(name="OrderValue", unit=MetricUnit.Count, value=order.total)
+    if cash:
+        metrics.add_metric(name="CodOrdersPlaced", unit=MetricUnit.Count, value=1)
     return order, payment
+
+
+def _check_units_unpaid(state: repository.CheckoutReads, priced: Priced) -> None:
+    """An order awaiting payment may not make the unpaid orders hold too much of a product."""
+    for product_id, units in units_by_product(priced.lines).items():
+        held = state.held_units.get(product_id, 0)
+        if held + units > MAX_UNPAID_UNITS:
+            name = next(x.name for x in priced.lines if x.product_id == product_id)
+            raise repository.too_many_units_unpaid(name, held)
 
 
 def _place(
@@ -281,7 +315,12 @@ def _place(
         "merchant_id": order.merchant_id,
         "total": order.total,
         "items": len(order.items),
+        "payment_method": order.payment_method,
     }
+    if order.payment_method == CASH_ON_DELIVERY:
+        # placed: with the merchant at once, as a paid order is
+        owners = repository.merchant_owners(order.merchant_id)
+        enqueue_all(tx, placed_jobs(order, owners=owners), meta.request_id)
     resource = f"order:{order.order_id}"
     tx.extend([audited(caller.user_id, "order.created", resource, meta, **changes)])
     tx.commit()
@@ -371,7 +410,9 @@ def cancel(caller: Caller, order_id: str, meta: RequestMeta) -> Order:
     order = order_for(caller, order_id)
     if caller.user_id != order.customer_id:
         raise Forbidden("Only the customer who placed the order can cancel it.")
-    order_lifecycle.check_transition(order.status, OrderStatus.CANCELLED, "customer")
+    order_lifecycle.check_transition(
+        order.status, OrderStatus.CANCELLED, "customer", order.payment_method
+    )
     return _move(order, OrderStatus.CANCELLED, caller.user_id, meta, None)
 
 
@@ -387,7 +428,7 @@ def change_order_status(
         kind = "admin"
     else:
         raise Forbidden("Only the merchant's members move an order along.")
-    if target not in order_lifecycle.allowed_targets(order.status, kind):
+    if target not in order_lifecycle.allowed_targets(order.status, kind, order.payment_method):
         raise InvalidTransition(f"An order cannot go from {order.status} to {target} here.")
     actor_type: ActorType = "admin" if kind == "admin" else "user"
     return _move(order, target, caller.user_id, meta, reason, actor_type=actor_type)
@@ -410,11 +451,12 @@ def _move(
         if effects.releases_stock and any(line.stock_tracked for line in order.items)
         else set()
     )
+    cash = order.payment_method == CASH_ON_DELIVERY
+    standing = repository.cod_standing(order.customer_id) if cash else None
     tx = Transaction()
-    moment = rfc3339(at or utc_now())
-    payment_status = "refund_pending" if effects.refunds else None
-    if target in (OrderStatus.CANCELLED, OrderStatus.EXPIRED) and not effects.refunds:
-        payment_status = "expired" if target == OrderStatus.EXPIRED else "cancelled"
+    now = at or utc_now()
+    moment = rfc3339(now)
+    payment_status = _payment_status_after(order, target, effects)
     after = change_status(
         tx,
         order,
@@ -429,6 +471,9 @@ def _move(
         release_promo(tx, order)
     if payment_status:
         _set_payment_status(tx, order, payment_status)
+    revoked = False
+    if standing is not None:
+        revoked = settle_cash_on_delivery(tx, order, target, standing, now=now)
     jobs = status_jobs(order, after)
     if effects.refunds:
         jobs.append(
@@ -444,6 +489,10 @@ def _move(
     changes: dict[str, Any] = {"status": {"from": order.status, "to": target}}
     if reason:
         changes["reason"] = reason
+    if cash and payment_status:
+        changes["payment_status"] = payment_status
+    if revoked:
+        changes["cash_on_delivery_revoked"] = True
     tx.extend(
         [
             audited(
@@ -457,13 +506,30 @@ def _move(
         ]
     )
     tx.commit()
+    if target == OrderStatus.FAILED_DELIVERY:
+        metrics.add_metric(name="CodDeliveriesFailed", unit=MetricUnit.Count, value=1)
     return after
+
+
+def _payment_status_after(
+    order: Order, target: str, effects: order_lifecycle.Effects
+) -> str | None:
+    """The payment's status after the move (``None``: unchanged)."""
+    if order.payment_method == CASH_ON_DELIVERY:
+        return cod.payment_status_after(target)  # no money was taken: nothing to refund
+    if effects.refunds:
+        return "refund_pending"
+    if target == OrderStatus.EXPIRED:
+        return "expired"
+    return "cancelled" if target == OrderStatus.CANCELLED else None
 
 
 def _set_payment_status(tx: Transaction, order: Order, status: str) -> None:
     from warung.store.payments import payment_key
 
     allowed = ["succeeded"] if status == "refund_pending" else ["pending", "failed"]
+    if order.payment_method == CASH_ON_DELIVERY:
+        allowed = [cod.DUE_ON_DELIVERY]
     tx.update(
         get_settings().table_name,
         payment_key(order.payment_id),

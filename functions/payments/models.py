@@ -12,6 +12,8 @@ from warung.models import RequestModel
 PaymentStatus = Literal[
     "pending", "succeeded", "failed", "refund_pending", "refunded", "cancelled", "expired"
 ]
+# Cash on delivery (docs/product.md): due at the door, collected when delivered.
+CashPaymentStatus = Literal["due_on_delivery", "collected"]
 
 
 class PaymentOut(BaseModel):
@@ -19,10 +21,12 @@ class PaymentOut(BaseModel):
 
     id: str
     order_id: str
-    status: PaymentStatus
+    status: PaymentStatus | CashPaymentStatus
     amount: int = Field(ge=0, description="Whole rupiah (IDR): the order's total.")
     currency: str = Field(examples=["IDR"])
-    provider: str = Field(examples=["simulator"])
+    provider: str = Field(
+        examples=["simulator"], description="`cash` for a cash-on-delivery order's payment."
+    )
 
 
 class SimulationRequest(RequestModel):

@@ -58,10 +58,12 @@ EMAIL_KINDS: dict[str, str] = {
 STATUS_WORDS: dict[str, str] = {
     "pending_payment": "waiting for payment",
     "paid": "paid",
+    "placed": "placed, to be paid in cash on delivery",
     "accepted": "accepted",
     "preparing": "being prepared",
     "out_for_delivery": "out for delivery",
     "delivered": "delivered",
+    "failed_delivery": "not delivered",
     "cancelled": "cancelled",
     "rejected": "rejected",
     "expired": "expired",

@@ -144,6 +144,7 @@ ROWS: dict[str, dict[str, Any]] = {
     "search item": products.search_key("<word prefix>", "<product id>"),
     "cart": orders.cart_key("<id>"),
     "unpaid-order count": orders.pending_orders_key("<id>"),
+    "cash-on-delivery standing": orders.cod_standing_key("<id>"),
     "order": {
         **orders.order_key("<id>"),
         **orders.order_index("<id>", "<user id>", "<merchant id>"),

@@ -71,6 +71,12 @@ class MerchantPatch(RequestModel):
     tax_rate: Decimal | None = Field(default=None, ge=0, le=1, decimal_places=4)
     opening_hours: OpeningHours | None = Field(default=None, description=OPENING_HOURS_DOC)
     is_open: bool | None = Field(default=None, strict=True)
+    accepts_cash_on_delivery: bool | None = Field(
+        default=None,
+        strict=True,
+        description="Offer cash on delivery at checkout (default true); false refuses "
+        "`payment_method: cash_on_delivery` with `422 cod_not_accepted`.",
+    )
     webhook_url: str | None = Field(
         default=None,
         max_length=2048,
@@ -106,6 +112,9 @@ class MerchantOut(BaseModel):
     tax_rate: str = Field(description='A decimal string, e.g. "0.11".', examples=["0.11"])
     opening_hours: OpeningHours | None
     is_open: bool
+    accepts_cash_on_delivery: bool = Field(
+        default=True, description="Customers may pay this merchant's orders in cash on delivery."
+    )
     open_now: bool
     status: MerchantStatus
     created_at: str

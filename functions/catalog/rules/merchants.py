@@ -65,7 +65,16 @@ def check_opening_hours(hours: Mapping[str, Sequence[str]]) -> dict[str, list[st
 def check_merchant_fields(changes: Mapping[str, object]) -> None:
     """Rules pydantic cannot express: fields a merchant always has cannot be removed with
     ``null`` (422 on each)."""
-    required = ("name", "phone", "address", "location", "delivery", "tax_rate", "is_open")
+    required = (
+        "name",
+        "phone",
+        "address",
+        "location",
+        "delivery",
+        "tax_rate",
+        "is_open",
+        "accepts_cash_on_delivery",
+    )
     nulls = [name for name in required if name in changes and changes[name] is None]
     if nulls:
         raise ValidationFailed(
@@ -115,6 +124,7 @@ def profile(merchant: Merchant) -> dict[str, Any]:
         "tax_rate": str(merchant.tax_rate),
         "opening_hours": merchant.opening_hours,
         "is_open": merchant.is_open,
+        "accepts_cash_on_delivery": merchant.accepts_cash_on_delivery,
         "webhook_url": merchant.webhook_url,
     }
 

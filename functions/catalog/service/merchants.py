@@ -229,7 +229,7 @@ _ATTRIBUTES = {
 def _patched(merchant: Merchant, changes: Mapping[str, Any]) -> Merchant:
     domain.check_merchant_fields(changes)
     updated: dict[str, Any] = {}
-    for name in ("name", "description", "phone", "is_open"):
+    for name in ("name", "description", "phone", "is_open", "accepts_cash_on_delivery"):
         if name in changes:
             updated[name] = changes[name]
     if "address" in changes:

@@ -74,6 +74,7 @@ class MerchantNow:
     per_km_fee: int
     max_distance_km: Decimal
     tax_rate: Decimal
+    accepts_cash_on_delivery: bool = True
 
     @classmethod
     def of(cls, merchant: Merchant) -> MerchantNow:
@@ -90,6 +91,7 @@ class MerchantNow:
             per_km_fee=merchant.delivery.per_km_fee,
             max_distance_km=merchant.delivery.max_distance_km,
             tax_rate=merchant.tax_rate,
+            accepts_cash_on_delivery=merchant.accepts_cash_on_delivery,
         )
 
     @property

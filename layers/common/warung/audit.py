@@ -49,10 +49,12 @@ _ORDER_STATUS_ACTIONS = tuple(
     f"order.{status}"
     for status in (
         "paid",
+        "placed",
         "accepted",
         "preparing",
         "out_for_delivery",
         "delivered",
+        "failed_delivery",
         "cancelled",
         "rejected",
         "expired",

@@ -195,6 +195,31 @@ class UnpaidUnitsLimit(ApiError):
     status, code, title = 422, "unpaid_units_limit", "Too many units awaiting payment"
 
 
+class CodNotAccepted(ApiError):
+    """Cash on delivery asked of a merchant that turned it off."""
+
+    status, code, title = 422, "cod_not_accepted", "Merchant does not take cash on delivery"
+
+
+class CodLimitExceeded(ApiError):
+    """A cash-on-delivery order above the per-order ceiling (template parameter CodLimit)."""
+
+    status, code, title = 422, "cod_limit_exceeded", "Order too large for cash on delivery"
+
+
+class CodOrderOpen(Conflict):
+    """The customer already has an undelivered cash-on-delivery order."""
+
+    code, title = "cod_order_open", "Cash-on-delivery order already open"
+
+
+class CodNotAvailable(ApiError):
+    """The customer lost cash on delivery (2 failed deliveries in 90 days) until an admin
+    restores it."""
+
+    status, code, title = 403, "cod_not_available", "Cash on delivery not available"
+
+
 class IdempotencyKeyRequired(ApiError):
     """The operation needs an ``Idempotency-Key`` header."""
 
@@ -270,6 +295,10 @@ ERROR_CODES: tuple[str, ...] = (
     "out_of_delivery_range",
     "unpaid_units_limit",
     "cart_merchant_mismatch",
+    "cod_not_accepted",
+    "cod_limit_exceeded",
+    "cod_order_open",
+    "cod_not_available",
     "idempotency_key_required",
     "idempotency_key_reuse",
     "precondition_failed",

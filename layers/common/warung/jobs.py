@@ -103,7 +103,7 @@ class OrderPaidEmail(OrderEmail):
 
 
 class MerchantNewOrderEmail(OrderEmail):
-    """A new paid order, to the merchant's owner."""
+    """A new paid order (or a cash-on-delivery order, placed), to the merchant's owner."""
 
     job_type: ClassVar[str] = "email.merchant_new_order"
     merchant_name: str
@@ -111,6 +111,7 @@ class MerchantNewOrderEmail(OrderEmail):
     total: int
     delivery_address: str
     notes: str | None = None
+    payment_method: Literal["online", "cash_on_delivery"] = "online"
 
 
 class OrderStatusEmail(OrderEmail):
@@ -140,7 +141,7 @@ class WebhookDelivery(JobPayload):
 
     job_type: ClassVar[str] = "webhook.deliver"
     merchant_id: str
-    event: Literal["order.paid", "order.cancelled"]
+    event: Literal["order.paid", "order.placed", "order.cancelled"]
     event_id: str
     data: dict[str, Any]
 

@@ -91,6 +91,8 @@ class Settings(BaseModel):
     # Orders and payments: the payment window, the provider's webhook secret, and
     # the simulator, which only the local and dev stages may switch on.
     order_payment_minutes: int = Field(default=15, gt=0, le=1440)
+    # The most, in whole rupiah, one cash-on-delivery order may come to (CodLimit).
+    cod_limit: int = Field(default=300_000, gt=0)
     payment_simulator: bool = False
     payment_webhook_secret_arn: str = ""
     payment_webhook_url: str = ""

@@ -136,3 +136,17 @@ def test_fields_a_merchant_always_has_cannot_be_removed_with_null() -> None:
     with pytest.raises(ValidationFailed) as raised:
         domain.check_merchant_fields({"phone": None, "name": "Baru", "delivery": None})
     assert [e.field for e in raised.value.errors] == ["phone", "delivery"]
+
+
+def test_cash_on_delivery_is_offered_unless_switched_off_and_cannot_be_nulled() -> None:
+    on = merchant()
+    assert store.merchant_from(store.merchant_item(on)).accepts_cash_on_delivery is True
+    item = store.merchant_item(on)
+    stored = {k: v for k, v in item.items() if k != "accepts_cash_on_delivery"}
+    assert store.merchant_from(stored).accepts_cash_on_delivery is True  # stored before it
+    off = merchant(accepts_cash_on_delivery=False)
+    assert store.merchant_from(store.merchant_item(off)).accepts_cash_on_delivery is False
+    assert domain.profile(off)["accepts_cash_on_delivery"] is False
+    with pytest.raises(ValidationFailed) as raised:
+        domain.check_merchant_fields({"accepts_cash_on_delivery": None})
+    assert [e.field for e in raised.value.errors] == ["accepts_cash_on_delivery"]

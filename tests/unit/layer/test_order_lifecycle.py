@@ -34,18 +34,26 @@ ALLOWED = [
     ("accepted", "preparing", {"member", "admin"}),
     ("preparing", "out_for_delivery", {"member", "admin"}),
     ("out_for_delivery", "delivered", {"member", "admin"}),
+    # cash on delivery: the order starts placed, with the merchant at once
+    ("placed", "cancelled", {"customer"}),
+    ("placed", "accepted", {"member", "admin"}),
+    ("placed", "rejected", {"member", "admin"}),
+    ("out_for_delivery", "failed_delivery", {"member", "admin"}),  # cash on delivery only
 ]
+CASH_ON_DELIVERY_ONLY = {("out_for_delivery", "failed_delivery")}
 STATUSES = [status.value for status in OrderStatus]
 
 
-def test_the_statuses_are_the_nine_of_the_spec() -> None:
+def test_the_statuses_are_the_eleven_of_the_product_rules() -> None:
     assert STATUSES == [
         "pending_payment",
         "paid",
+        "placed",
         "accepted",
         "preparing",
         "out_for_delivery",
         "delivered",
+        "failed_delivery",
         "cancelled",
         "rejected",
         "expired",
@@ -66,8 +74,19 @@ def test_the_transition_table_is_exactly_the_spec() -> None:
 def test_each_allowed_transition_passes_for_its_actors(
     current: str, target: str, actor: lifecycle.ActorKind
 ) -> None:
-    assert check_transition(current, target, actor) is None
-    assert check_transition(OrderStatus(current), OrderStatus(target), actor) is None
+    cash = "cash_on_delivery"
+    assert check_transition(current, target, actor, cash) is None
+    assert check_transition(OrderStatus(current), OrderStatus(target), actor, cash) is None
+
+
+def test_failed_delivery_exists_for_cash_on_delivery_orders_only() -> None:
+    with pytest.raises(InvalidTransition):
+        check_transition("out_for_delivery", "failed_delivery", "member")
+    assert allowed_targets("out_for_delivery", "member") == ["delivered"]
+    assert allowed_targets("out_for_delivery", "member", "cash_on_delivery") == [
+        "delivered",
+        "failed_delivery",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -143,25 +162,35 @@ def test_a_transition_that_does_not_exist_is_invalid_for_anyone(
         assert raised.value.code == "invalid_transition"
 
 
-def test_every_pair_of_statuses_is_allowed_forbidden_or_invalid_as_the_table_says() -> None:
-    # An exhaustive sweep: 9 x 9 statuses x 4 kinds of actor.
-    table = {(a, b): who for a, b, who in ALLOWED}
+@pytest.mark.parametrize("method", ["online", "cash_on_delivery"])
+def test_every_pair_of_statuses_is_allowed_forbidden_or_invalid_as_the_table_says(
+    method: str,
+) -> None:
+    # An exhaustive sweep: 11 x 11 statuses x 4 kinds of actor, for each payment method.
+    table = {
+        (a, b): who
+        for a, b, who in ALLOWED
+        if method == "cash_on_delivery" or (a, b) not in CASH_ON_DELIVERY_ONLY
+    }
     for current, target, actor in itertools.product(STATUSES, STATUSES, ACTOR_KINDS):
         if (current, target) not in table:
             with pytest.raises(InvalidTransition):
-                check_transition(current, target, actor)
+                check_transition(current, target, actor, method)
         elif actor not in table[(current, target)]:
             with pytest.raises(Forbidden):
-                check_transition(current, target, actor)
+                check_transition(current, target, actor, method)
         else:
-            check_transition(current, target, actor)
+            check_transition(current, target, actor, method)
 
 
-@pytest.mark.parametrize("final", ["delivered", "cancelled", "rejected", "expired"])
+@pytest.mark.parametrize(
+    "final", ["delivered", "cancelled", "rejected", "expired", "failed_delivery"]
+)
 def test_final_statuses_have_no_way_out(final: str) -> None:
     assert final in FINAL_STATUSES
     for actor in ACTOR_KINDS:
         assert allowed_targets(final, actor) == []
+        assert allowed_targets(final, actor, "cash_on_delivery") == []
 
 
 def test_allowed_targets_lists_what_each_actor_may_do_next() -> None:
@@ -205,6 +234,11 @@ def fx(
         ("accepted", "preparing", fx()),
         ("preparing", "out_for_delivery", fx()),
         ("out_for_delivery", "delivered", fx()),
+        # cash on delivery: the merchant heard of it when placed; nothing was paid
+        ("placed", "accepted", fx()),
+        ("placed", "cancelled", fx(stock=True, webhook="order.cancelled")),
+        ("placed", "rejected", fx(stock=True, webhook="order.cancelled")),
+        ("out_for_delivery", "failed_delivery", fx(stock=True)),
     ],
 )
 def test_each_transition_sets_off_its_side_effects(
@@ -220,7 +254,7 @@ def test_only_a_paid_order_is_refunded() -> None:
 
 def test_stock_comes_back_whenever_an_order_ends_unfulfilled() -> None:
     released = {b for a, b, _ in ALLOWED if effects(a, b).releases_stock}
-    assert released == {"cancelled", "rejected", "expired"}
+    assert released == {"cancelled", "rejected", "expired", "failed_delivery"}
 
 
 def test_effects_of_a_transition_that_does_not_exist_is_an_error() -> None:

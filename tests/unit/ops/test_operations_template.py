@@ -382,6 +382,8 @@ def test_the_dashboard_shows_the_business_metrics() -> None:
     assert {
         "OrdersPlaced",
         "OrderValue",
+        "CodOrdersPlaced",
+        "CodDeliveriesFailed",
         "PaymentsSucceeded",
         "PaymentsFailed",
         "PaymentsRefunded",

@@ -319,6 +319,18 @@ def test_merchant_new_order_email_shows_lines_total_address_and_notes() -> None:
     assert "Rp73.935" in email.html
 
 
+def test_a_cash_on_delivery_new_order_tells_the_owner_to_collect_the_cash() -> None:
+    paid = mail.render(merchant_new_order())
+    cash = mail.render(merchant_new_order(payment_method="cash_on_delivery"))
+
+    assert "new paid order" in paid.text
+    assert "cash" not in paid.text
+    for body in (cash.text, cash.html):
+        assert "new cash-on-delivery order: collect Rp73.935 in cash at the door" in body
+        assert "new paid order" not in body
+    assert cash.subject == paid.subject
+
+
 def test_merchant_new_order_email_without_notes_has_no_notes_section() -> None:
     email = mail.render(merchant_new_order(notes=None))
 

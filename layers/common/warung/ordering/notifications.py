@@ -15,7 +15,7 @@ from warung.jobs import (
     WebhookDelivery,
     enqueue,
 )
-from warung.ordering.lifecycle import OrderStatus, effects
+from warung.ordering.lifecycle import MerchantWebhook, OrderStatus, effects
 from warung.store.orders import Order
 
 
@@ -73,37 +73,64 @@ def status_jobs(
             )
         )
     if fx.notify_merchant_owner:
-        for email, name in owners:
-            jobs.append(
-                MerchantNewOrderEmail(
-                    to=email,
-                    name=name,
-                    merchant_name=after.merchant_name,
-                    order_id=after.order_id,
-                    order_number=after.number,
-                    items=_lines(after),
-                    total=after.total,
-                    delivery_address=_address(after),
-                    notes=after.delivery_address.get("notes"),
-                )
-            )
+        jobs += [_new_order_email(after, email, name) for email, name in owners]
     if fx.merchant_webhook:
-        jobs.append(
-            WebhookDelivery(
-                merchant_id=after.merchant_id,
-                event=fx.merchant_webhook,
-                event_id=f"evt_{after.order_id}_{after.status}",
-                data={
-                    "order_id": after.order_id,
-                    "number": after.number,
-                    "status": after.status,
-                    "total": after.total,
-                    "currency": after.currency,
-                    "at": after.updated_at,
-                },
-            )
-        )
+        jobs.append(_webhook(after, fx.merchant_webhook))
     return jobs
+
+
+def placed_jobs(order: Order, *, owners: Iterable[tuple[str, str]] = ()) -> list[JobPayload]:
+    """What a cash-on-delivery order sets off when it is placed (docs/product.md, Cash on
+    delivery): it reaches the merchant at once, as a paid order does, with the owners' "new
+    order" e-mail and the ``order.placed`` webhook; the customer gets its status e-mail."""
+    jobs: list[JobPayload] = [
+        OrderStatusEmail(
+            to=order.customer_email,
+            name=order.customer_name,
+            order_id=order.order_id,
+            order_number=order.number,
+            merchant_name=order.merchant_name,
+            status=order.status,
+            reason=None,
+        )
+    ]
+    jobs += [_new_order_email(order, email, name) for email, name in owners]
+    jobs.append(_webhook(order, "order.placed"))
+    return jobs
+
+
+def _new_order_email(order: Order, email: str, name: str) -> MerchantNewOrderEmail:
+    return MerchantNewOrderEmail(
+        to=email,
+        name=name,
+        merchant_name=order.merchant_name,
+        order_id=order.order_id,
+        order_number=order.number,
+        items=_lines(order),
+        total=order.total,
+        delivery_address=_address(order),
+        notes=order.delivery_address.get("notes"),
+        payment_method="cash_on_delivery"
+        if order.payment_method == "cash_on_delivery"
+        else "online",
+    )
+
+
+def _webhook(order: Order, event: MerchantWebhook) -> WebhookDelivery:
+    return WebhookDelivery(
+        merchant_id=order.merchant_id,
+        event=event,
+        event_id=f"evt_{order.order_id}_{order.status}",
+        data={
+            "order_id": order.order_id,
+            "number": order.number,
+            "status": order.status,
+            "payment_method": order.payment_method,
+            "total": order.total,
+            "currency": order.currency,
+            "at": order.updated_at,
+        },
+    )
 
 
 def refund_email(order: Order, amount: int) -> RefundEmail:

@@ -5,14 +5,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 from warung.dynamo import Transaction
 from warung.errors import ApiError, Conflict
+from warung.ids import rfc3339
+from warung.ordering import cod
 from warung.ordering.lifecycle import HistoryEntry, OrderStatus
 from warung.settings import get_settings
 from warung.store.orders import (
+    CodStanding,
     Order,
+    cod_standing_key,
     held_units_attribute,
     order_key,
     pending_orders_key,
@@ -149,3 +154,36 @@ def release_promo(tx: Transaction, order: Order) -> None:
         condition="attribute_exists(pk)",
         values={":minus_one": -1},
     )
+
+
+def settle_cash_on_delivery(
+    tx: Transaction, order: Order, target: str, standing: CodStanding, *, now: datetime
+) -> bool:
+    """A cash-on-delivery order reaching a final status frees the customer's undelivered
+    slot; a failed delivery is also kept (with its moment, so that the 90-day window is
+    exact), and the second within 90 days takes cash on delivery away (``revoked``, until an
+    admin restores it). ``standing``: the customer's, read just before. Whether this change
+    took cash on delivery away."""
+    if not cod.frees_slot(target):
+        return False
+    names = {"#open": "open"}
+    values: dict[str, Any] = {":minus_one": -1}
+    sets: list[str] = []
+    revoked = False
+    if target == OrderStatus.FAILED_DELIVERY:
+        at = rfc3339(now)
+        revoked = cod.revokes(standing.failures, now) and not standing.revoked
+        sets.append("failures = :failures")
+        values[":failures"] = [*cod.failures_kept(standing.failures, now), at]
+        if revoked:
+            sets += ["revoked = :yes", "revoked_at = :at"]
+            values |= {":yes": True, ":at": at}
+    expression = ("SET " + ", ".join(sets) + " " if sets else "") + "ADD #open :minus_one"
+    tx.update(
+        _table(),
+        cod_standing_key(order.customer_id),
+        expression,
+        names=names,
+        values=values,
+    )
+    return revoked

@@ -46,6 +46,8 @@ class Merchant:
     is_open: bool = True
     webhook_url: str | None = None
     owners: int = 1
+    # cash on delivery offered at checkout (docs/product.md, "Cash on delivery")
+    accepts_cash_on_delivery: bool = True
 
     @property
     def city(self) -> str:
@@ -160,6 +162,7 @@ def merchant_item(merchant: Merchant) -> dict[str, Any]:
         "tax_rate": str(merchant.tax_rate),
         "opening_hours": dict(merchant.opening_hours) if merchant.opening_hours else None,
         "is_open": merchant.is_open,
+        "accepts_cash_on_delivery": merchant.accepts_cash_on_delivery,
         "webhook_url": merchant.webhook_url,
         "owners": merchant.owners,
         "version": 1,
@@ -188,6 +191,7 @@ def merchant_from(item: Mapping[str, Any]) -> Merchant:
         tax_rate=Decimal(str(item["tax_rate"])),
         opening_hours=item.get("opening_hours"),
         is_open=bool(item.get("is_open", True)),
+        accepts_cash_on_delivery=bool(item.get("accepts_cash_on_delivery", True)),
         webhook_url=item.get("webhook_url"),
         owners=int(item.get("owners", 1)),
         created_at=item["created_at"],

@@ -68,6 +68,34 @@ def pending_orders_key(customer_id: str) -> dict[str, str]:
     return {"pk": user_partition(customer_id), "sk": "PENDING_ORDERS"}
 
 
+def cod_standing_key(customer_id: str) -> dict[str, str]:
+    """A customer's cash-on-delivery standing: undelivered orders (``open``), failed
+    deliveries, lost or restored (:class:`CodStanding`)."""
+    return {"pk": user_partition(customer_id), "sk": "COD"}
+
+
+@dataclass(frozen=True)
+class CodStanding:
+    """A customer's cash on delivery: ``open`` undelivered orders (at most one), the moments
+    (RFC 3339) of the failed deliveries that may still count, and whether it was taken away
+    (``revoked``, until an admin restores it)."""
+
+    open: int = 0
+    failures: tuple[str, ...] = ()
+    revoked: bool = False
+
+
+def cod_standing_from(item: Mapping[str, Any] | None) -> CodStanding:
+    """The standing from its stored item (none yet: a customer in good standing)."""
+    if not item:
+        return CodStanding()
+    return CodStanding(
+        open=int(item.get("open", 0)),
+        failures=tuple(str(f) for f in item.get("failures", [])),
+        revoked=bool(item.get("revoked", False)),
+    )
+
+
 def held_units_attribute(product_id: str) -> str:
     """The attribute of the PENDING_ORDERS item counting the units of ``product_id`` that the
     customer's unpaid orders hold."""
@@ -151,6 +179,7 @@ class Order:
     # placed since unpaid orders count the units they hold: gives them back when it leaves
     # pending_payment (older orders never counted theirs)
     holds_units: bool = False
+    payment_method: str = "online"  # or cash_on_delivery (warung.ordering.lifecycle)
 
 
 def order_item(order: Order) -> dict[str, Any]:
@@ -195,6 +224,7 @@ def order_item(order: Order) -> dict[str, Any]:
         "version": order.version,
         "reason": order.reason,
         "holds_units": order.holds_units or None,
+        "payment_method": order.payment_method,
         **order_index(order.order_id, order.customer_id, order.merchant_id),
     }
     if order.status == OrderStatus.PENDING_PAYMENT:
@@ -244,6 +274,7 @@ def order_from(item: Mapping[str, Any]) -> Order:
         version=int(item.get("version", 1)),
         reason=item.get("reason"),
         holds_units=bool(item.get("holds_units", False)),
+        payment_method=item.get("payment_method", "online"),
     )
 
 

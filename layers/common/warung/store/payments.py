@@ -8,6 +8,8 @@ from typing import Any
 
 # The payment provider of the local and dev stages (warung.ordering.payments).
 SIMULATOR = "simulator"
+# The "provider" of a cash-on-delivery order's payment: the merchant's driver, at the door.
+CASH = "cash"
 EVENT_RETENTION_SECONDS = 30 * 24 * 3600  # how long a provider event's record is kept
 
 
@@ -31,7 +33,9 @@ class Payment:
     merchant_id: str
     amount: int
     provider: str
-    status: str  # pending, succeeded, failed, refund_pending, refunded, cancelled
+    # pending, succeeded, failed, refund_pending, refunded, cancelled, expired; cash on
+    # delivery: due_on_delivery, collected (or cancelled, failed)
+    status: str
     created_at: str
     updated_at: str
     currency: str = "IDR"
