@@ -82,7 +82,9 @@ def line_view(line: OrderLine) -> OrderLineOut:
     return view_of(OrderLineOut, line, line_total=line.line_total)
 
 
-def order_view(order: Order, payment_status: str | None = None) -> OrderOut:
+def order_view(
+    order: Order, payment_status: str | None = None, action_url: str | None = None
+) -> OrderOut:
     return view_of(
         OrderOut,
         order,
@@ -95,6 +97,7 @@ def order_view(order: Order, payment_status: str | None = None) -> OrderOut:
             id=order.payment_id,
             status=payment_status or order.payment_status,
             expires_at=order.expires_at,
+            action_url=action_url,
         ),
         status_history=[dict(entry) for entry in order.status_history],
     )
@@ -240,8 +243,8 @@ def checkout(body: QuoteIn, idempotency_key: IdempotencyKey = None) -> Response[
     request = body.model_dump(mode="json")
 
     def place() -> dict[str, Any]:
-        order, _ = service.checkout(caller, request, meta)
-        return order_view(order).model_dump(mode="json")
+        order, payment = service.checkout(caller, request, meta)
+        return order_view(order, action_url=payment.action_url).model_dump(mode="json")
 
     placed = idempotency.once(
         caller.user_id, idempotency_key, request, place, context=router.lambda_context

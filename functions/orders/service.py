@@ -242,7 +242,7 @@ def checkout(
         customer_id=caller.user_id,
         merchant_id=merchant.merchant_id,
         amount=order.total,
-        provider=SIMULATOR,
+        provider=get_settings().payment_provider,
         status="pending",
         created_at=at,
         updated_at=at,
@@ -261,6 +261,11 @@ def checkout(
             order = replace(order, number=draw_number())
     metrics.add_metric(name="OrdersPlaced", unit=MetricUnit.Count, value=1)
     metrics.add_metric(name="OrderValue", unit=MetricUnit.Count, value=order.total)
+    if payment.provider != SIMULATOR:
+        # After the commit: the order exists whatever the provider does (ADR 0020).
+        from warung.ordering.provider_transactions import open_transaction
+
+        payment = open_transaction(payment)
     return order, payment
 
 

@@ -22,7 +22,13 @@ class PaymentOut(BaseModel):
     status: PaymentStatus
     amount: int = Field(ge=0, description="Whole rupiah (IDR): the order's total.")
     currency: str = Field(examples=["IDR"])
-    provider: str = Field(examples=["simulator"])
+    provider: str = Field(examples=["midtrans"])
+    action_url: str | None = Field(
+        default=None,
+        description="Where the customer pays (the provider's page). Opened on this read if "
+        "checkout could not open it in time; `null` with the simulator, or while the provider "
+        "does not answer.",
+    )
 
 
 class SimulationRequest(RequestModel):

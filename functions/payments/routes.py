@@ -76,7 +76,7 @@ def raw_body() -> bytes:
     },
 )
 def get_payment(payment_id: str) -> PaymentOut:
-    return payment_view(service.payment_for(current_caller(router), payment_id))
+    return payment_view(service.current_payment(current_caller(router), payment_id))
 
 
 @router.post(

@@ -56,8 +56,8 @@ def functions(signed_stage: Any) -> dict[str, LocalFunction]:
     loaded = load_functions(
         app_stack.template, app_stack.endpoint_url, only=set(FUNCTION_OF.values()), eager=False
     )
-    # As on the local and dev stages (the shared test stack leaves the simulator off).
-    loaded["PaymentsFunction"].environment["PAYMENT_SIMULATOR"] = "true"
+    # As on the local and dev stages.
+    loaded["PaymentsFunction"].environment["PAYMENT_PROVIDER"] = "simulator"
     for function in loaded.values():
         assert function.load(), function.init_error
     return loaded

@@ -85,6 +85,7 @@ AUDIT_ACTIONS: Final[tuple[str, ...]] = (
     "payment.amount_mismatch",
     "payment.event_ignored",
     "payment.failed",
+    "payment.notification_disputed",
     "payment.refund_requested",
     "payment.refunded",
     "payment.simulation_requested",

@@ -37,7 +37,7 @@ def world(
 ) -> Iterator[PaymentsWorld]:
     """The payments function's process environment, pointed at the emulation."""
     extra = {
-        "PAYMENT_SIMULATOR": "true",
+        "PAYMENT_PROVIDER": "simulator",
         # Tokens for the guard are issued here as the auth function would.
         "JWT_SIGNING_SECRET_ID": payments_stack.functions["AuthFunction"].environment[
             "JWT_SIGNING_SECRET_ID"

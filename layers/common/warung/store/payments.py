@@ -8,6 +8,8 @@ from typing import Any
 
 # The payment provider of the local and dev stages (warung.ordering.payments).
 SIMULATOR = "simulator"
+# The real provider (warung.ordering.midtrans): Midtrans Snap.
+MIDTRANS = "midtrans"
 EVENT_RETENTION_SECONDS = 30 * 24 * 3600  # how long a provider event's record is kept
 
 
@@ -35,6 +37,9 @@ class Payment:
     created_at: str
     updated_at: str
     currency: str = "IDR"
+    # Where the customer pays (the provider's page); None until the provider's
+    # transaction is open, and always for the simulator.
+    action_url: str | None = None
 
 
 def payment_item(payment: Payment) -> dict[str, Any]:
@@ -52,6 +57,7 @@ def payment_item(payment: Payment) -> dict[str, Any]:
         "status": payment.status,
         "created_at": payment.created_at,
         "updated_at": payment.updated_at,
+        **({"action_url": payment.action_url} if payment.action_url else {}),
     }
 
 
@@ -68,4 +74,5 @@ def payment_from(item: Mapping[str, Any]) -> Payment:
         status=item["status"],
         created_at=item["created_at"],
         updated_at=item["updated_at"],
+        action_url=item.get("action_url"),
     )
