@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Final
+from typing import Final, Literal
 
 from warung.errors import Conflict
 
@@ -182,6 +182,26 @@ def _refunded(event: EventFacts, payment: PaymentFacts) -> Decision:
     if not amount_matches(event, payment):
         return Decision(Outcome.AMOUNT_MISMATCH, None, "refunded amount or currency differs")
     return Decision(Outcome.REFUNDED, REFUNDED, "refund confirmed")
+
+
+# ---------------------------------------------------------------- a provider's record
+
+_EVENT_OF_STATUS: Final[
+    dict[str, Literal["payment.succeeded", "payment.failed", "refund.succeeded"]]
+] = {
+    "paid": "payment.succeeded",
+    "failed": "payment.failed",
+    "refunded": "refund.succeeded",
+}
+
+
+def event_type_of(
+    status_kind: str,
+) -> Literal["payment.succeeded", "payment.failed", "refund.succeeded"] | None:
+    """The event a provider's confirmed record amounts to (``warung.ordering.payments.
+    ProviderStatus.kind``); None while it is pending, or for what Warung does not act on
+    by itself (a partial refund: an operator's matter)."""
+    return _EVENT_OF_STATUS.get(status_kind)
 
 
 # ---------------------------------------------------------------- the simulator

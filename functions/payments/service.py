@@ -29,7 +29,6 @@ from warung.ordering.notifications import enqueue_all, refund_email, status_jobs
 from warung.ordering.payments import (
     SIMULATOR,
     EventData,
-    EventType,
     Notification,
     PaymentProvider,
     ProviderEvent,
@@ -176,7 +175,7 @@ def _confirmed(
         )
         Transaction().extend([entry]).commit()
         return Receipt(duplicate=False)
-    kind = _EVENT_OF_STATUS.get(status.kind)
+    kind = domain.event_type_of(status.kind)
     if kind is None or status.amount is None:  # still pending, or nothing to act on
         logger.info(
             "payment notification with nothing to do",
@@ -194,13 +193,6 @@ def _confirmed(
         ),
     )
     return apply_event(provider.name, event, meta, now=now)
-
-
-_EVENT_OF_STATUS: Final[dict[str, EventType]] = {
-    "paid": "payment.succeeded",
-    "failed": "payment.failed",
-    "refunded": "refund.succeeded",
-}
 
 
 def _whole(amount: str) -> int | None:
