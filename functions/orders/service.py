@@ -438,7 +438,8 @@ def _move(
     if effects.refunds:
         jobs.append(
             RefundPayment(
-                provider=SIMULATOR,
+                # the stage's provider: the one its paid orders were paid through
+                provider=get_settings().payment_provider,
                 payment_id=order.payment_id,
                 order_id=order.order_id,
                 amount=order.total,

@@ -10,7 +10,14 @@ from pydantic import BaseModel, Field
 from warung.models import RequestModel
 
 PaymentStatus = Literal[
-    "pending", "succeeded", "failed", "refund_pending", "refunded", "cancelled", "expired"
+    "pending",
+    "succeeded",
+    "failed",
+    "refund_pending",
+    "refunded",
+    "refund_manual",
+    "cancelled",
+    "expired",
 ]
 
 

@@ -32,6 +32,8 @@ SUCCEEDED: Final = "succeeded"
 FAILED: Final = "failed"
 REFUND_PENDING: Final = "refund_pending"
 REFUNDED: Final = "refunded"
+REFUND_MANUAL: Final = "refund_manual"
+"""The provider cannot refund the method (a bank transfer): an operator refunds by hand."""
 CANCELLED: Final = "cancelled"
 EXPIRED: Final = "expired"
 PAYMENT_STATUSES: Final = (
@@ -40,13 +42,14 @@ PAYMENT_STATUSES: Final = (
     FAILED,
     REFUND_PENDING,
     REFUNDED,
+    REFUND_MANUAL,
     CANCELLED,
     EXPIRED,
 )
 
 OPEN: Final = frozenset({PENDING, FAILED})
 """Payments that may still succeed: waiting, or failed and tried again."""
-MONEY_RECEIVED: Final = frozenset({SUCCEEDED, REFUND_PENDING, REFUNDED})
+MONEY_RECEIVED: Final = frozenset({SUCCEEDED, REFUND_PENDING, REFUNDED, REFUND_MANUAL})
 """Payments whose money arrived (and may be on its way back)."""
 CLOSED_UNPAID: Final = frozenset({CANCELLED, EXPIRED})
 """Payments of orders that ended unpaid (set by the orders function and its scheduler)."""

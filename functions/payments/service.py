@@ -438,3 +438,68 @@ def _order_facts(order: Order | None) -> domain.OrderFacts | None:
     if order is None:
         return None
     return domain.OrderFacts(status=order.status, payment_id=order.payment_id)
+
+
+# ---------------------------------------------------------------- refunds (own consumer)
+
+
+def refund_with_provider(job: RefundPayment, job_id: str) -> None:
+    """Ask the payment's provider to refund it (the confirmation comes as a notification).
+
+    A method the provider cannot refund makes the payment ``refund_manual`` (from
+    ``refund_pending`` only: a job run twice changes it once), audited and counted for an
+    operator. Any other failure raises, so that SQS tries the job again."""
+    from warung.ordering.midtrans import RefundNotSupported
+    from warung.ordering.provider_transactions import configured_provider
+
+    provider = configured_provider()
+    if provider.name != job.provider:
+        raise RuntimeError(f"a {job.provider} refund reached the {provider.name} consumer")
+    log = {"payment_id": job.payment_id, "provider": job.provider, "job_id": job_id}
+    try:
+        provider.refund(
+            payment_id=job.payment_id,
+            order_id=job.order_id,
+            amount=job.amount,
+            currency=job.currency,
+        )
+    except RefundNotSupported as error:
+        _refund_by_hand(job, str(error), log)
+        return
+    _count("RefundsRequested")
+    logger.info("refund requested from the provider", extra=log)
+
+
+def _refund_by_hand(job: RefundPayment, reason: str, log: dict[str, Any]) -> None:
+    payment = repository.get_payment(job.payment_id)
+    order = repository.get_order(job.order_id)
+    if payment is None or order is None or payment.status != domain.REFUND_PENDING:
+        logger.info("refund already settled; nothing to do", extra=log)
+        return
+    at = rfc3339(utc_now())
+    meta = RequestMeta(f"refund-{job.payment_id}", "", "payments-refunds")
+    tx = Transaction()
+    repository.set_payment_status(tx, payment, domain.REFUND_MANUAL, at=at)
+    repository.mirror_payment_status(tx, order, domain.REFUND_MANUAL, at=at)
+    tx.extend(
+        [
+            audited(
+                SYSTEM,
+                "payment.refund_manual",
+                f"payment:{payment.payment_id}",
+                meta,
+                actor_type="system",
+                order_id=order.order_id,
+                amount=payment.amount,
+                reason=reason,
+                status={"from": payment.status, "to": domain.REFUND_MANUAL},
+            )
+        ]
+    )
+    try:
+        tx.commit()
+    except ChangedMeanwhile:
+        logger.info("payment moved meanwhile; the job runs again", extra=log)
+        raise
+    _count("RefundsManual")
+    logger.warning("the provider cannot refund this method: refund by hand", extra=log)

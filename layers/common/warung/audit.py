@@ -86,6 +86,7 @@ AUDIT_ACTIONS: Final[tuple[str, ...]] = (
     "payment.event_ignored",
     "payment.failed",
     "payment.notification_disputed",
+    "payment.refund_manual",
     "payment.refund_requested",
     "payment.refunded",
     "payment.simulation_requested",

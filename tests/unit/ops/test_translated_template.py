@@ -76,6 +76,7 @@ def test_every_event_source_calls_a_live_alias(translated: dict[str, Any]) -> No
     mappings = of_type(translated, "AWS::Lambda::EventSourceMapping").values()
     assert {m["Properties"]["FunctionName"]["Ref"] for m in mappings} == {
         "WorkerFunctionAliaslive",
+        "PaymentRefundsFunctionAliaslive",
         "OutboxRelayFunctionAliaslive",
         "AuditArchiveFunctionAliaslive",
     }
