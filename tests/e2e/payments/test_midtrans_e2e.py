@@ -106,3 +106,31 @@ def test_checkout_to_the_midtrans_page_to_paid(midtrans_api: str) -> None:
     after = wait_for(midtrans_api, customer, order["id"], "paid")
     assert after["status"] == "paid"
     assert after["payment"]["status"] == "succeeded"
+
+
+def test_a_rejected_paid_order_is_refunded_through_midtrans(midtrans_api: str) -> None:
+    customer = demo_login(midtrans_api, "customer@example.com")
+    owner = demo_login(midtrans_api, "owner@example.com")
+    order = checkout(midtrans_api, customer)
+    action_url = order["payment"]["action_url"]
+    post_form(f"{action_url}/pay", {"payment_type": "gopay", "outcome": "settlement"})
+    assert wait_for(midtrans_api, customer, order["id"], "paid")["status"] == "paid"
+
+    reply = call(
+        midtrans_api,
+        "POST",
+        f"/v1/orders/{order['id']}/status",
+        {"status": "rejected", "reason": "Kompor rusak"},
+        token=owner,
+    )
+
+    assert reply.status == 200, reply.body
+    deadline = time.monotonic() + 45
+    while True:
+        payment = call(
+            midtrans_api, "GET", f"/v1/payments/{order['payment']['id']}", token=customer
+        ).body
+        if payment["status"] == "refunded" or time.monotonic() > deadline:
+            break
+        time.sleep(0.3)
+    assert payment["status"] == "refunded"
