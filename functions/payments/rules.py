@@ -207,6 +207,32 @@ def event_type_of(
     return _EVENT_OF_STATUS.get(status_kind)
 
 
+# ---------------------------------------------------------------- daily reconciliation
+
+PAID_HERE_NOT_THERE: Final = "paid_here_not_there"
+PAID_THERE_NOT_HERE: Final = "paid_there_not_here"
+DIFFERENT_AMOUNTS: Final = "different_amounts"
+
+
+def mismatch(
+    here_status: str, here_amount: int, there_kind: str, there_amount: int | None
+) -> str | None:
+    """What the provider's record of a payment says against ours, or None if they agree.
+
+    Paid here: money received (``succeeded``, ``refund_pending``, ``refund_manual``) or
+    ``refunded``; paid there: ``paid``, ``refunded`` or ``partially_refunded``. A payment
+    both sides call paid must have one amount."""
+    paid_here = here_status in MONEY_RECEIVED
+    paid_there = there_kind in ("paid", "refunded", "partially_refunded")
+    if paid_here and not paid_there:
+        return PAID_HERE_NOT_THERE
+    if paid_there and not paid_here:
+        return PAID_THERE_NOT_HERE
+    if paid_here and there_amount != here_amount:
+        return DIFFERENT_AMOUNTS
+    return None
+
+
 # ---------------------------------------------------------------- the simulator
 
 

@@ -503,3 +503,62 @@ def _refund_by_hand(job: RefundPayment, reason: str, log: dict[str, Any]) -> Non
         raise
     _count("RefundsManual")
     logger.warning("the provider cannot refund this method: refund by hand", extra=log)
+
+
+# ---------------------------------------------------------------- daily reconciliation
+
+
+def reconcile_day(day: str, now: datetime) -> dict[str, Any]:
+    """Compare the real provider's payments of ``day`` (Jakarta date) with its records, one
+    status fetch each (Midtrans has no listing API); write the admin-readable report
+    (``RECON#<day>``) and count the mismatches (``ReconciliationMismatches``, alarmed)."""
+    from warung.ordering.payments import ProviderUnavailable
+    from warung.ordering.provider_transactions import configured_provider
+
+    provider = configured_provider()
+    mismatches: list[dict[str, Any]] = []
+    checked = unchecked = 0
+    # The simulator keeps no records of its own: there is nothing to compare with.
+    of_day = [] if provider.name == SIMULATOR else repository.payments_of_day(day)
+    for payment in of_day:
+        if payment.provider != provider.name:
+            continue
+        try:
+            record = provider.fetch_status(payment.order_id)
+        except (ProviderUnavailable, RuntimeError) as error:
+            unchecked += 1
+            logger.warning(
+                "reconciliation: provider did not answer",
+                extra={"payment_id": payment.payment_id, "reason": str(error)},
+            )
+            continue
+        checked += 1
+        kind = domain.mismatch(payment.status, payment.amount, record.kind, record.amount)
+        if kind is not None:
+            mismatches.append(
+                {
+                    "kind": kind,
+                    "payment_id": payment.payment_id,
+                    "order_id": payment.order_id,
+                    "here": {"status": payment.status, "amount": payment.amount},
+                    "there": {"status": record.raw_status or record.kind, "amount": record.amount},
+                }
+            )
+    report = {
+        "day": day,
+        "provider": provider.name,
+        "checked": checked,
+        "unchecked": unchecked,
+        "mismatches": mismatches,
+        "created_at": rfc3339(now),
+    }
+    repository.put_reconciliation_report(day, report)
+    metrics.add_metric(
+        name="ReconciliationMismatches", unit=MetricUnit.Count, value=len(mismatches)
+    )
+    metrics.add_metric(name="ReconciliationUnchecked", unit=MetricUnit.Count, value=unchecked)
+    logger.info(
+        "reconciliation done",
+        extra={"day": day, "checked": checked, "unchecked": unchecked, "found": len(mismatches)},
+    )
+    return report

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 # The payment provider of the local and dev stages (warung.ordering.payments).
@@ -16,6 +17,23 @@ EVENT_RETENTION_SECONDS = 30 * 24 * 3600  # how long a provider event's record i
 def payment_key(payment_id: str) -> dict[str, str]:
     """A payment."""
     return {"pk": f"PAYMENT#{payment_id}", "sk": "PAYMENT"}
+
+
+def payments_of_day_partition(day: str) -> str:
+    """The gsi1 partition of the payments made on ``day`` (Jakarta date, YYYY-MM-DD): what
+    the daily reconciliation reads, never a Scan."""
+    return f"PAYDAY#{day}"
+
+
+def jakarta_day(moment_rfc3339: str) -> str:
+    """The Jakarta (UTC+7) date of an RFC 3339 time."""
+    moment = datetime.fromisoformat(moment_rfc3339.replace("Z", "+00:00"))
+    return (moment.astimezone(UTC) + timedelta(hours=7)).date().isoformat()
+
+
+def reconciliation_key(day: str) -> dict[str, str]:
+    """The daily reconciliation's report of ``day``'s payments (admin-readable)."""
+    return {"pk": f"RECON#{day}", "sk": "REPORT"}
 
 
 def event_key(provider: str, event_id: str) -> dict[str, str]:
@@ -58,6 +76,9 @@ def payment_item(payment: Payment) -> dict[str, Any]:
         "created_at": payment.created_at,
         "updated_at": payment.updated_at,
         **({"action_url": payment.action_url} if payment.action_url else {}),
+        # the day's payments, for the daily reconciliation
+        "gsi1pk": payments_of_day_partition(jakarta_day(payment.created_at)),
+        "gsi1sk": f"{payment.created_at}#{payment.payment_id}",
     }
 
 
