@@ -25,6 +25,11 @@ def payments_of_day_partition(day: str) -> str:
     return f"PAYDAY#{day}"
 
 
+def day_index(payment_id: str, created_at: str, day: str) -> dict[str, str]:
+    """The gsi1 keys of a payment made on ``day`` (its Jakarta date), in creation order."""
+    return {"gsi1pk": payments_of_day_partition(day), "gsi1sk": f"{created_at}#{payment_id}"}
+
+
 def jakarta_day(moment_rfc3339: str) -> str:
     """The Jakarta (UTC+7) date of an RFC 3339 time."""
     moment = datetime.fromisoformat(moment_rfc3339.replace("Z", "+00:00"))
@@ -77,8 +82,7 @@ def payment_item(payment: Payment) -> dict[str, Any]:
         "updated_at": payment.updated_at,
         **({"action_url": payment.action_url} if payment.action_url else {}),
         # the day's payments, for the daily reconciliation
-        "gsi1pk": payments_of_day_partition(jakarta_day(payment.created_at)),
-        "gsi1sk": f"{payment.created_at}#{payment.payment_id}",
+        **day_index(payment.payment_id, payment.created_at, jakarta_day(payment.created_at)),
     }
 
 
