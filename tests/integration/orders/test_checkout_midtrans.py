@@ -83,4 +83,3 @@ def test_a_midtrans_timeout_leaves_the_order_waiting_and_opening_again_makes_no_
     listing = standin(midtrans, "GET", "/_standin/transactions")
     assert listing["creates"] == 1
     assert [t["order_id"] for t in listing["transactions"]] == [order.order_id]
-
