@@ -94,9 +94,7 @@ def test_create_sends_the_order_total_and_expiry_with_the_order_id_as_key() -> N
 
 
 def test_timeouts_and_5xx_are_retried_with_the_same_key() -> None:
-    adapter, http = provider(
-        urllib3.exceptions.ReadTimeoutError(None, "/", "slow"), Answer(503, b""), created()
-    )
+    adapter, http = provider(urllib3.exceptions.TimeoutError("slow"), Answer(503, b""), created())
 
     assert create(adapter).action_url is not None
     assert len(http.sent) == 3
