@@ -44,7 +44,14 @@ def provider_start_time(created_at: str) -> str:
 def open_transaction(payment: Payment) -> Payment:
     """The payment with its ``action_url``: opened now if it has none yet and is still
     pending. A provider that does not answer leaves it without one (logged, counted)."""
-    if payment.action_url or payment.provider == SIMULATOR or payment.status != "pending":
+    if (
+        payment.action_url
+        or payment.status != "pending"
+        # only payments through this stage's real provider have a page to open (not the
+        # simulator's, nor any other kind of payment)
+        or payment.provider in (SIMULATOR, "")
+        or payment.provider != get_settings().payment_provider
+    ):
         return payment
     provider = configured_provider()
     try:
