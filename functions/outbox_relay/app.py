@@ -33,9 +33,25 @@ class RelaySettings(BaseModel):
     """Where committed jobs go; validated at cold start."""
 
     jobs_queue_url: str = Field(min_length=1)
+    # A real provider's refund jobs go to the payments context's own consumer.
+    payment_refunds_queue_url: str = ""
 
 
-settings = RelaySettings(jobs_queue_url=os.environ.get("JOBS_QUEUE_URL", ""))
+settings = RelaySettings(
+    jobs_queue_url=os.environ.get("JOBS_QUEUE_URL", ""),
+    payment_refunds_queue_url=os.environ.get("PAYMENT_REFUNDS_QUEUE_URL", ""),
+)
+
+
+def queue_of(job_type: str, payload: Any) -> str:
+    """Where a job goes: a real provider's refund to the payments context's queue (only it
+    holds the provider's key), everything else to the worker's."""
+    provider = payload.get("provider") if isinstance(payload, dict) else None
+    if job_type == "payment.refund" and provider not in (None, "simulator"):
+        return settings.payment_refunds_queue_url or settings.jobs_queue_url
+    return settings.jobs_queue_url
+
+
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
 
@@ -64,7 +80,7 @@ def relay(record: DynamoDBRecord) -> None:
     }
     logger.set_correlation_id(entry["correlation_id"])
     sqs_client().send_message(
-        QueueUrl=settings.jobs_queue_url,
+        QueueUrl=queue_of(entry["job_type"], entry["payload"]),
         MessageBody=json.dumps(message, separators=(",", ":"), default=str),
         MessageAttributes={
             "job_type": {"DataType": "String", "StringValue": entry["job_type"]},

@@ -10,7 +10,14 @@ from pydantic import BaseModel, Field
 from warung.models import RequestModel
 
 PaymentStatus = Literal[
-    "pending", "succeeded", "failed", "refund_pending", "refunded", "cancelled", "expired"
+    "pending",
+    "succeeded",
+    "failed",
+    "refund_pending",
+    "refunded",
+    "refund_manual",
+    "cancelled",
+    "expired",
 ]
 # Cash on delivery (docs/product.md): due at the door, collected when delivered.
 CashPaymentStatus = Literal["due_on_delivery", "collected"]
@@ -26,6 +33,12 @@ class PaymentOut(BaseModel):
     currency: str = Field(examples=["IDR"])
     provider: str = Field(
         examples=["simulator"], description="`cash` for a cash-on-delivery order's payment."
+    )
+    action_url: str | None = Field(
+        default=None,
+        description="Where the customer pays (the provider's page). Opened on this read if "
+        "checkout could not open it in time; `null` with the simulator, or while the provider "
+        "does not answer.",
     )
 
 

@@ -5,10 +5,17 @@ records, stored forms and keys come from ``warung.store``).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
-from warung.dynamo import Transaction, get_item, get_items, query_items, to_item
+from warung.dynamo import (
+    Transaction,
+    get_item,
+    get_items,
+    partition_query,
+    query_items,
+    to_item,
+)
 from warung.errors import Conflict
 from warung.settings import get_settings
 from warung.store.merchants import MEMBER_PREFIX, merchant_partition
@@ -19,6 +26,8 @@ from warung.store.payments import (
     event_key,
     payment_from,
     payment_key,
+    payments_of_day_partition,
+    reconciliation_key,
 )
 
 
@@ -166,3 +175,20 @@ def check_payment_open(tx: Transaction, payment: Payment, open_statuses: set[str
         values=placeholders,
         conflict=Conflict("The payment is no longer pending; it cannot be simulated."),
     )
+
+
+# ---------------------------------------------------------------- reconciliation
+
+
+def payments_of_day(day: str) -> Iterator[Payment]:
+    """Every payment made on ``day`` (Jakarta date), oldest first: a Query of gsi1."""
+    request = partition_query(payments_of_day_partition(day), index="gsi1")
+    for item, _ in query_items(request):
+        yield payment_from(item)
+
+
+def put_reconciliation_report(day: str, report: Mapping[str, Any]) -> None:
+    """The day's report (a run again replaces it)."""
+    Transaction().put(
+        _table(), {**reconciliation_key(day), "entity": "reconciliation", **report}
+    ).commit()

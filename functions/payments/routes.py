@@ -76,7 +76,7 @@ def raw_body() -> bytes:
     },
 )
 def get_payment(payment_id: str) -> PaymentOut:
-    return payment_view(service.payment_for(current_caller(router), payment_id))
+    return payment_view(service.current_payment(current_caller(router), payment_id))
 
 
 @router.post(
@@ -113,7 +113,14 @@ def simulate_payment(payment_id: str, body: SimulationRequest) -> Response[str]:
     operation_id="receivePaymentWebhook",
     summary="The payment provider's signed events",
     description=(
-        f"Called by the payment provider, not by clients. Header `{SIGNATURE_HEADER}: "
+        "Called by the payment provider, not by clients. **Midtrans** "
+        "(`PaymentProvider=midtrans`): its HTTP notification as Midtrans sends it (JSON with "
+        "`order_id`, `status_code`, `gross_amount` as a string, `transaction_status`, "
+        "`transaction_id`, `signature_key` = SHA-512 hex of order_id + status_code + "
+        "gross_amount + server key); a missing or wrong `signature_key` is 400 "
+        "`invalid_signature`; otherwise Warung reads the transaction's status from Midtrans "
+        "and acts on that only (a notification it contradicts changes nothing, audited). "
+        f"**Simulator**: header `{SIGNATURE_HEADER}: "
         't=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>` (several `v1` '
         'values are accepted while a secret rotates). Body `{id, type: "payment.succeeded" '
         '| "payment.failed" | "refund.succeeded", data: {payment_id, order_id, amount, '
@@ -128,7 +135,7 @@ def simulate_payment(payment_id: str, body: SimulationRequest) -> Response[str]:
             "description": "Received (applied now, or before).",
             "content": {"application/json": {"model": WebhookReceipt}},
         },
-        400: {"description": "Missing, malformed, stale or wrong signature."},
+        400: {"description": "Missing, malformed, stale or wrong signature (`signature_key`)."},
     },
 )
 def receive_webhook() -> WebhookReceipt:

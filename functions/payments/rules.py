@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Final
+from typing import Final, Literal
 
 from warung.errors import Conflict
 
@@ -32,6 +32,8 @@ SUCCEEDED: Final = "succeeded"
 FAILED: Final = "failed"
 REFUND_PENDING: Final = "refund_pending"
 REFUNDED: Final = "refunded"
+REFUND_MANUAL: Final = "refund_manual"
+"""The provider cannot refund the method (a bank transfer): an operator refunds by hand."""
 CANCELLED: Final = "cancelled"
 EXPIRED: Final = "expired"
 PAYMENT_STATUSES: Final = (
@@ -40,13 +42,14 @@ PAYMENT_STATUSES: Final = (
     FAILED,
     REFUND_PENDING,
     REFUNDED,
+    REFUND_MANUAL,
     CANCELLED,
     EXPIRED,
 )
 
 OPEN: Final = frozenset({PENDING, FAILED})
 """Payments that may still succeed: waiting, or failed and tried again."""
-MONEY_RECEIVED: Final = frozenset({SUCCEEDED, REFUND_PENDING, REFUNDED})
+MONEY_RECEIVED: Final = frozenset({SUCCEEDED, REFUND_PENDING, REFUNDED, REFUND_MANUAL})
 """Payments whose money arrived (and may be on its way back)."""
 CLOSED_UNPAID: Final = frozenset({CANCELLED, EXPIRED})
 """Payments of orders that ended unpaid (set by the orders function and its scheduler)."""
@@ -182,6 +185,52 @@ def _refunded(event: EventFacts, payment: PaymentFacts) -> Decision:
     if not amount_matches(event, payment):
         return Decision(Outcome.AMOUNT_MISMATCH, None, "refunded amount or currency differs")
     return Decision(Outcome.REFUNDED, REFUNDED, "refund confirmed")
+
+
+# ---------------------------------------------------------------- a provider's record
+
+_EVENT_OF_STATUS: Final[
+    dict[str, Literal["payment.succeeded", "payment.failed", "refund.succeeded"]]
+] = {
+    "paid": "payment.succeeded",
+    "failed": "payment.failed",
+    "refunded": "refund.succeeded",
+}
+
+
+def event_type_of(
+    status_kind: str,
+) -> Literal["payment.succeeded", "payment.failed", "refund.succeeded"] | None:
+    """The event a provider's confirmed record amounts to (``warung.ordering.payments.
+    ProviderStatus.kind``); None while it is pending, or for what Warung does not act on
+    by itself (a partial refund: an operator's matter)."""
+    return _EVENT_OF_STATUS.get(status_kind)
+
+
+# ---------------------------------------------------------------- daily reconciliation
+
+PAID_HERE_NOT_THERE: Final = "paid_here_not_there"
+PAID_THERE_NOT_HERE: Final = "paid_there_not_here"
+DIFFERENT_AMOUNTS: Final = "different_amounts"
+
+
+def mismatch(
+    here_status: str, here_amount: int, there_kind: str, there_amount: int | None
+) -> str | None:
+    """What the provider's record of a payment says against ours, or None if they agree.
+
+    Paid here: money received (``succeeded``, ``refund_pending``, ``refund_manual``) or
+    ``refunded``; paid there: ``paid``, ``refunded`` or ``partially_refunded``. A payment
+    both sides call paid must have one amount."""
+    paid_here = here_status in MONEY_RECEIVED
+    paid_there = there_kind in ("paid", "refunded", "partially_refunded")
+    if paid_here and not paid_there:
+        return PAID_HERE_NOT_THERE
+    if paid_there and not paid_here:
+        return PAID_THERE_NOT_HERE
+    if paid_here and there_amount != here_amount:
+        return DIFFERENT_AMOUNTS
+    return None
 
 
 # ---------------------------------------------------------------- the simulator

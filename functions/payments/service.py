@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal, InvalidOperation
 from typing import Any, Final
 
 from payments import repository
@@ -25,15 +26,20 @@ from warung.ids import rfc3339, utc_now
 from warung.jobs import JobPayload, PaymentSimulation, RefundPayment
 from warung.observability import MetricUnit, logger, metrics
 from warung.ordering.notifications import enqueue_all, refund_email, status_jobs
-from warung.ordering.payments import SIMULATOR, PaymentProvider, ProviderEvent, provider_named
+from warung.ordering.payments import (
+    SIMULATOR,
+    EventData,
+    Notification,
+    PaymentProvider,
+    ProviderEvent,
+    provider_named,
+)
 from warung.ordering.status import change_status
 from warung.secrets import get_secret
 from warung.settings import get_settings
 from warung.store.orders import Order
 from warung.store.payments import Payment
 
-WEBHOOK_PROVIDER: Final = SIMULATOR
-"""The provider whose events ``POST /v1/payments/webhook`` receives (today the only one)."""
 SYSTEM: Final = "system"
 MAX_ATTEMPTS: Final = 3
 NO_SUCH_PAYMENT: Final = "No such payment."
@@ -60,6 +66,18 @@ def payment_for(caller: Caller, payment_id: str) -> Payment:
     if payment is None or payment.customer_id != caller.user_id:
         raise NotFound(NO_SUCH_PAYMENT)
     return payment
+
+
+def current_payment(caller: Caller, payment_id: str) -> Payment:
+    """The caller's payment with its ``action_url``: if checkout could not open the
+    provider's transaction in time, it is opened now, with the same idempotency key (the
+    order id), so that the provider never holds two for one order."""
+    payment = payment_for(caller, payment_id)
+    if payment.provider == SIMULATOR or payment.action_url or payment.status != domain.PENDING:
+        return payment
+    from warung.ordering.provider_transactions import open_transaction
+
+    return open_transaction(payment)
 
 
 def request_simulation(caller: Caller, payment_id: str, outcome: str, meta: RequestMeta) -> None:
@@ -96,19 +114,25 @@ def request_simulation(caller: Caller, payment_id: str, outcome: str, meta: Requ
 
 
 def webhook_provider() -> PaymentProvider:
-    """The provider that signs the webhook's events, with its secret."""
-    secret = get_secret(get_settings().payment_webhook_secret_arn)
-    return provider_named(WEBHOOK_PROVIDER, secret=secret)
+    """The provider whose notifications the webhook receives (this stage's), with its
+    secret: the simulator's webhook secret, or the provider's server key."""
+    settings = get_settings()
+    if settings.payment_simulator:
+        return provider_named(SIMULATOR, secret=get_secret(settings.payment_webhook_secret_arn))
+    from warung.ordering.provider_transactions import configured_provider
+
+    return configured_provider()
 
 
 def receive_webhook(
     headers: Mapping[str, str], body: bytes, meta: RequestMeta, *, now: datetime | None = None
 ) -> Receipt:
-    """Verify a webhook request (400 ``invalid_signature``, counted) and apply its event."""
+    """Verify a notification (400 ``invalid_signature``, counted), confirm it with the
+    provider's own record, and apply what that record says."""
     moment = now or utc_now()
     provider = webhook_provider()
     try:
-        event = provider.parse_event(headers, body, now=int(moment.timestamp()))
+        notification = provider.verify_notification(headers, body, now=int(moment.timestamp()))
     except InvalidSignature as error:
         _count("WebhookSignatureFailures")
         logger.warning(
@@ -119,7 +143,64 @@ def receive_webhook(
     except ValidationFailed:
         logger.warning("payment webhook refused: not an event", extra={"provider": provider.name})
         raise
-    return apply_event(provider.name, event, meta, now=moment)
+    if notification.event is not None:  # the simulator: Warung's own signed event
+        return apply_event(provider.name, notification.event, meta, now=moment)
+    return _confirmed(provider, notification, meta, now=moment)
+
+
+def _confirmed(
+    provider: PaymentProvider, notification: Notification, meta: RequestMeta, *, now: datetime
+) -> Receipt:
+    """Act on what the provider's status API says, never on the notification's body:
+    a status that disagrees with the notification changes nothing and is audited."""
+    status = provider.fetch_status(notification.order_id)
+    order = repository.get_order(notification.order_id)
+    payment_id = order.payment_id if order else "unknown"
+    claimed_amount = _whole(notification.claimed_amount)
+    if status.raw_status != notification.claimed_status or status.amount != claimed_amount:
+        _count("PaymentNotificationsDisputed")
+        logger.warning(
+            "payment notification disagrees with the provider's record: nothing changes",
+            extra={"provider": provider.name, "order_id": notification.order_id},
+        )
+        entry = audited(
+            SYSTEM,
+            "payment.notification_disputed",
+            f"payment:{payment_id}",
+            meta,
+            actor_type="system",
+            order_id=notification.order_id,
+            claimed={"status": notification.claimed_status, "amount": claimed_amount},
+            provider_record={"status": status.raw_status, "amount": status.amount},
+        )
+        Transaction().extend([entry]).commit()
+        return Receipt(duplicate=False)
+    kind = domain.event_type_of(status.kind)
+    if kind is None or status.amount is None:  # still pending, or nothing to act on
+        logger.info(
+            "payment notification with nothing to do",
+            extra={"provider": provider.name, "order_id": notification.order_id},
+        )
+        return Receipt(duplicate=False)
+    event = ProviderEvent(
+        id=f"{status.transaction_id or notification.transaction_id}.{status.raw_status}",
+        type=kind,
+        data=EventData(
+            payment_id=payment_id,
+            order_id=notification.order_id,
+            amount=status.amount,
+            currency=status.currency,
+        ),
+    )
+    return apply_event(provider.name, event, meta, now=now)
+
+
+def _whole(amount: str) -> int | None:
+    try:
+        value = Decimal(amount)
+    except (InvalidOperation, ValueError):
+        return None
+    return int(value) if value.is_finite() and value == value.to_integral_value() else None
 
 
 def apply_event(
@@ -357,3 +438,127 @@ def _order_facts(order: Order | None) -> domain.OrderFacts | None:
     if order is None:
         return None
     return domain.OrderFacts(status=order.status, payment_id=order.payment_id)
+
+
+# ---------------------------------------------------------------- refunds (own consumer)
+
+
+def refund_with_provider(job: RefundPayment, job_id: str) -> None:
+    """Ask the payment's provider to refund it (the confirmation comes as a notification).
+
+    A method the provider cannot refund makes the payment ``refund_manual`` (from
+    ``refund_pending`` only: a job run twice changes it once), audited and counted for an
+    operator. Any other failure raises, so that SQS tries the job again."""
+    from warung.ordering.midtrans import RefundNotSupported
+    from warung.ordering.provider_transactions import configured_provider
+
+    provider = configured_provider()
+    if provider.name != job.provider:
+        raise RuntimeError(f"a {job.provider} refund reached the {provider.name} consumer")
+    log = {"payment_id": job.payment_id, "provider": job.provider, "job_id": job_id}
+    try:
+        provider.refund(
+            payment_id=job.payment_id,
+            order_id=job.order_id,
+            amount=job.amount,
+            currency=job.currency,
+        )
+    except RefundNotSupported as error:
+        _refund_by_hand(job, str(error), log)
+        return
+    _count("RefundsRequested")
+    logger.info("refund requested from the provider", extra=log)
+
+
+def _refund_by_hand(job: RefundPayment, reason: str, log: dict[str, Any]) -> None:
+    payment = repository.get_payment(job.payment_id)
+    order = repository.get_order(job.order_id)
+    if payment is None or order is None or payment.status != domain.REFUND_PENDING:
+        logger.info("refund already settled; nothing to do", extra=log)
+        return
+    at = rfc3339(utc_now())
+    meta = RequestMeta(f"refund-{job.payment_id}", "", "payments-refunds")
+    tx = Transaction()
+    repository.set_payment_status(tx, payment, domain.REFUND_MANUAL, at=at)
+    repository.mirror_payment_status(tx, order, domain.REFUND_MANUAL, at=at)
+    tx.extend(
+        [
+            audited(
+                SYSTEM,
+                "payment.refund_manual",
+                f"payment:{payment.payment_id}",
+                meta,
+                actor_type="system",
+                order_id=order.order_id,
+                amount=payment.amount,
+                reason=reason,
+                status={"from": payment.status, "to": domain.REFUND_MANUAL},
+            )
+        ]
+    )
+    try:
+        tx.commit()
+    except ChangedMeanwhile:
+        logger.info("payment moved meanwhile; the job runs again", extra=log)
+        raise
+    _count("RefundsManual")
+    logger.warning("the provider cannot refund this method: refund by hand", extra=log)
+
+
+# ---------------------------------------------------------------- daily reconciliation
+
+
+def reconcile_day(day: str, now: datetime) -> dict[str, Any]:
+    """Compare the real provider's payments of ``day`` (Jakarta date) with its records, one
+    status fetch each (Midtrans has no listing API); write the admin-readable report
+    (``RECON#<day>``) and count the mismatches (``ReconciliationMismatches``, alarmed)."""
+    from warung.ordering.payments import ProviderUnavailable
+    from warung.ordering.provider_transactions import configured_provider
+
+    provider = configured_provider()
+    mismatches: list[dict[str, Any]] = []
+    checked = unchecked = 0
+    # The simulator keeps no records of its own: there is nothing to compare with.
+    of_day = [] if provider.name == SIMULATOR else repository.payments_of_day(day)
+    for payment in of_day:
+        if payment.provider != provider.name:
+            continue
+        try:
+            record = provider.fetch_status(payment.order_id)
+        except (ProviderUnavailable, RuntimeError) as error:
+            unchecked += 1
+            logger.warning(
+                "reconciliation: provider did not answer",
+                extra={"payment_id": payment.payment_id, "reason": str(error)},
+            )
+            continue
+        checked += 1
+        kind = domain.mismatch(payment.status, payment.amount, record.kind, record.amount)
+        if kind is not None:
+            mismatches.append(
+                {
+                    "kind": kind,
+                    "payment_id": payment.payment_id,
+                    "order_id": payment.order_id,
+                    "here": {"status": payment.status, "amount": payment.amount},
+                    "there": {"status": record.raw_status or record.kind, "amount": record.amount},
+                }
+            )
+    report = {
+        "day": day,
+        "provider": provider.name,
+        "checked": checked,
+        "unchecked": unchecked,
+        "mismatches": mismatches,
+        "created_at": rfc3339(now),
+    }
+    repository.put_reconciliation_report(day, report)
+    metrics.add_metric(
+        name="ReconciliationMismatches", unit=MetricUnit.Count, value=len(mismatches)
+    )
+    metrics.add_metric(name="ReconciliationUnchecked", unit=MetricUnit.Count, value=unchecked)
+    logger.info(
+        "reconciliation done",
+        extra={"day": day, "checked": checked, "unchecked": unchecked, "found": len(mismatches)},
+    )
+    return report

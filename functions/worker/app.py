@@ -246,6 +246,10 @@ def refund_payment(payload: RefundPayment, _job: Job) -> None:
     from warung.ordering.payments import SIMULATOR, provider_named
 
     config = get_settings()
+    if payload.provider != SIMULATOR:
+        # A real provider's refunds run with the payments context's permissions (its secret),
+        # never the generic worker's: retrying here cannot help.
+        raise PermanentJobError(f"refunds through {payload.provider} are not the worker's")
     try:
         provider = provider_named(
             payload.provider,

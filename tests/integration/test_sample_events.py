@@ -56,8 +56,8 @@ def functions(signed_stage: Any) -> dict[str, LocalFunction]:
     loaded = load_functions(
         app_stack.template, app_stack.endpoint_url, only=set(FUNCTION_OF.values()), eager=False
     )
-    # As on the local and dev stages (the shared test stack leaves the simulator off).
-    loaded["PaymentsFunction"].environment["PAYMENT_SIMULATOR"] = "true"
+    # As on the local and dev stages.
+    loaded["PaymentsFunction"].environment["PAYMENT_PROVIDER"] = "simulator"
     for function in loaded.values():
         assert function.load(), function.init_error
     return loaded
@@ -96,6 +96,23 @@ def test_the_expiry_schedule_event_runs_the_scheduler(
 
     assert result.ok, result.error
     assert result.payload == {"expired": 0}
+
+
+def test_the_reconciliation_schedule_event_reconciles_the_day_before_in_jakarta(
+    functions: dict[str, LocalFunction], app_stack: Any
+) -> None:
+    reconciler = load_functions(
+        app_stack.template, app_stack.endpoint_url, only={"PaymentReconciliationFunction"}
+    )
+    path = EVENTS / "payments" / "reconciliation-schedule.json"
+    event = json.loads(path.read_text(encoding="utf-8"))
+
+    result = reconciler["PaymentReconciliationFunction"].invoke(event)
+
+    assert result.ok, result.error
+    # 00:00 UTC on the 5th is 07:00 in Jakarta: the 4th is reconciled (the simulator keeps
+    # no records, so nothing is compared on this stage)
+    assert result.payload == {"day": "2026-12-04", "checked": 0, "unchecked": 0, "mismatches": 0}
 
 
 def test_the_pre_traffic_hook_event_passes_the_stages_api_functions(signed_stage: Any) -> None:

@@ -151,7 +151,11 @@ ROWS: dict[str, dict[str, Any]] = {
         **orders.pending_index("<id>", "<expires_at>"),
     },
     "order number": orders.order_number_key("<WRG-XXXX-XXXX>"),
-    "payment": payments.payment_key("<id>"),
+    "payment": {
+        **payments.payment_key("<id>"),
+        **payments.day_index("<id>", "<created_at>", "<YYYY-MM-DD>"),
+    },
+    "reconciliation report": payments.reconciliation_key("<YYYY-MM-DD>"),
     "provider event seen": payments.event_key("<provider>", "<event id>"),
     "promo code": {**promos.promo_key("<code>"), **promos.promo_index("<created>", "<code>")},
     "promo use by a customer": promos.promo_use_key("<code>", "<user id>"),

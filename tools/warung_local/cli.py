@@ -119,6 +119,8 @@ def cmd_dev(args: argparse.Namespace) -> int:
             print("Event sources:", file=out)
             for name in sources:
                 print(f"  {name}", file=out)
+        for companion in runtime.companions:
+            print(companion.line, file=out)
         for line in runtime.seed_lines:
             print(line, file=out)
         print("Press Ctrl-C to stop.", file=out, flush=True)

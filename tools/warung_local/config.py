@@ -31,6 +31,7 @@ DEFAULT_STACK_NAME = "local"
 DEFAULT_DATA_DIR = ".local"
 _KNOWN_KEYS = (
     "api_address_parameters",
+    "companions",
     "data_dir",
     "parameter_overrides",
     "seeders",
@@ -57,6 +58,8 @@ class LocalConfig:
     api_address_parameters: Mapping[str, str] = field(default_factory=dict)
     seeders: tuple[str, ...] = ()
     data_dir: Path | None = None  # absolute; None: `root / DEFAULT_DATA_DIR`
+    # "module:function" of local stand-ins of outside services (warung_local.companions).
+    companions: tuple[str, ...] = ()
 
     @property
     def data_folder(self) -> Path:
@@ -136,6 +139,7 @@ def config_from_table(table: Any, source: Path) -> LocalConfig:
         api_address_parameters=check.paths(table.get("api_address_parameters", {})),
         seeders=check.seeders(table.get("seeders", [])),
         data_dir=(source.parent / data_dir).resolve(),
+        companions=check.seeders(table.get("companions", []), "companions"),
     )
 
 
@@ -180,16 +184,16 @@ class _Checks:
                 raise self.fail(f"{key}.{name}", f"expected a path starting with '/', got {path!r}")
         return paths
 
-    def seeders(self, value: Any) -> tuple[str, ...]:
+    def seeders(self, value: Any, key: str = "seeders") -> tuple[str, ...]:
         """A list of "module:function" strings."""
         if not isinstance(value, list):
             raise self.fail(
-                "seeders", f'expected a list of "module:function" strings, got {_shown(value)}'
+                key, f'expected a list of "module:function" strings, got {_shown(value)}'
             )
         for index, spec in enumerate(value):
             if not isinstance(spec, str) or not _SEEDER.fullmatch(spec):
                 raise self.fail(
-                    f"seeders[{index}]", f'expected "module:function", got {_shown(spec)}'
+                    f"{key}[{index}]", f'expected "module:function", got {_shown(spec)}'
                 )
         return tuple(value)
 

@@ -38,6 +38,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from warung_local.companions import Companion, start_companions, stop_companions
 from warung_local.config import LocalConfig, load_config
 from warung_local.emulation import Emulation
 from warung_local.functions import InvocationResult, LocalFunction, load_functions
@@ -99,6 +100,7 @@ class LocalRuntime:
         self.out_of_process: list[str] = []  # functions whose sources the child runs
         self.sources_process: SourcesProcess | None = None
         self.seed_lines: list[str] = []
+        self.companions: list[Companion] = []
         self._template: Template | None = None
 
     # -------------------------------------------------------------- lifecycle
@@ -117,7 +119,9 @@ class LocalRuntime:
         listener = bind_server(self.host, self.port)
         try:
             self.port = int(listener.server_address[1])
-            self.parameter_overrides = self.config.parameters(self.own_api_url, self.user_overrides)
+            self.parameter_overrides = self._with_companions(
+                self.config.parameters(self.own_api_url, self.user_overrides)
+            )
             template = load_template(
                 self.template_path, self.parameter_overrides, self.config.stack_name
             )
@@ -132,6 +136,7 @@ class LocalRuntime:
             endpoint = self.emulation.endpoint_url
             physical = provision(template, endpoint)
             self._template = template.with_physical(physical)
+            self._tell_companions(endpoint)
             if self.start_sources:
                 callers = set(callers_of_api(self._template, self.own_api_url))
                 callers |= self.extra_out_of_process & set(self._template.functions)
@@ -181,6 +186,18 @@ class LocalRuntime:
         if self.sources_process is not None:
             self.sources_process.wait_ready()
 
+    def _with_companions(self, parameters: dict[str, str]) -> dict[str, str]:
+        """Start the companions these parameters call for; the parameters with theirs."""
+        self.companions = start_companions(self.config.companions, parameters, self.own_api_url)
+        for companion in self.companions:
+            parameters = {**parameters, **companion.parameters}
+        return parameters
+
+    def _tell_companions(self, endpoint_url: str) -> None:
+        assert self._template is not None
+        for companion in self.companions:
+            companion.provisioned(self._template, endpoint_url)
+
     def stop(self) -> None:
         """Stop the sources process, the gateway, the sources and the emulation (idempotent)."""
         # The child first, while the API and the emulation still answer its last calls.
@@ -191,6 +208,8 @@ class LocalRuntime:
             self.gateway.stop()
             self.gateway = None
         stop_all(self.drivers)
+        stop_companions(self.companions)
+        self.companions = []
         if self.keeper is not None:
             # Last: every writer (sources, gateway, drivers) has stopped.
             self.keeper.stop()

@@ -87,6 +87,8 @@ AUDIT_ACTIONS: Final[tuple[str, ...]] = (
     "payment.amount_mismatch",
     "payment.event_ignored",
     "payment.failed",
+    "payment.notification_disputed",
+    "payment.refund_manual",
     "payment.refund_requested",
     "payment.refunded",
     "payment.simulation_requested",

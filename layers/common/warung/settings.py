@@ -88,14 +88,19 @@ class Settings(BaseModel):
     jwt_signing_secret_id: str = ""  # the auth function only: the private key's secret (name)
     jwks_parameter_name: str = ""  # every function: the public keys (JWK Set)
     access_token_ttl_seconds: int = Field(default=900, gt=0, le=900)
-    # Orders and payments: the payment window, the provider's webhook secret, and
-    # the simulator, which only the local and dev stages may switch on.
+    # Orders and payments: the payment window, the provider (the simulator, which only the
+    # local and dev stages may use, or Midtrans), the simulator's webhook secret, and the
+    # provider's server key (Midtrans; the payments context only).
     order_payment_minutes: int = Field(default=15, gt=0, le=1440)
     # The most, in whole rupiah, one cash-on-delivery order may come to (CodLimit).
     cod_limit: int = Field(default=300_000, gt=0)
-    payment_simulator: bool = False
+    payment_provider: Literal["simulator", "midtrans"] = "midtrans"
     payment_webhook_secret_arn: str = ""
     payment_webhook_url: str = ""
+    payment_provider_secret_arn: str = ""
+    # Midtrans's hosts come from the stage (sandbox, or production on prod); the local and
+    # test stages may point both at the local stand-in (tools/midtrans_standin).
+    midtrans_base_url: str = ""
     # The admin function: the dead-letter queue it lists and redrives into the jobs queue.
     jobs_queue_arn: str = ""
     jobs_dlq_url: str = ""
@@ -109,8 +114,15 @@ class Settings(BaseModel):
                 f"not on {self.stage!r}"
             )
         if self.payment_simulator and self.stage == "prod":
-            raise ValueError("PAYMENT_SIMULATOR may not be switched on on the prod stage")
+            raise ValueError("PAYMENT_PROVIDER=simulator may not be used on the prod stage")
+        if self.midtrans_base_url and self.stage not in ("local", "test"):
+            raise ValueError("MIDTRANS_BASE_URL may only be set on the local and test stages")
         return self
+
+    @property
+    def payment_simulator(self) -> bool:
+        """True where the simulator plays the provider (``/v1/payments/{id}/simulate``)."""
+        return self.payment_provider == "simulator"
 
     @property
     def is_production(self) -> bool:

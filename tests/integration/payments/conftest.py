@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support.midtrans import midtrans_stage
 from support.payments_world import PaymentsWorld
 from support.stacks import (
     clear_parameter_caches,
@@ -16,6 +17,8 @@ from support.stacks import (
     reset_function_caches,
     run_as,
 )
+
+from midtrans_standin import StandIn
 
 ROOT = Path(__file__).resolve().parents[3]
 STAGE = "payit"
@@ -37,7 +40,7 @@ def world(
 ) -> Iterator[PaymentsWorld]:
     """The payments function's process environment, pointed at the emulation."""
     extra = {
-        "PAYMENT_SIMULATOR": "true",
+        "PAYMENT_PROVIDER": "simulator",
         # Tokens for the guard are issued here as the auth function would.
         "JWT_SIGNING_SECRET_ID": payments_stack.functions["AuthFunction"].environment[
             "JWT_SIGNING_SECRET_ID"
@@ -46,3 +49,9 @@ def world(
     run_as(payments_stack, "PaymentsFunction", app_stack.endpoint_url, monkeypatch, extra)
     yield PaymentsWorld(monkeypatch)
     reset_function_caches(app_stack.endpoint_url)
+
+
+@pytest.fixture
+def midtrans(world: PaymentsWorld, payments_stack: Any) -> Iterator[StandIn]:
+    """This stage on Midtrans, its hosts those of a stand-in of Midtrans."""
+    yield from midtrans_stage(world, payments_stack)

@@ -177,6 +177,7 @@ def test_customer_reads_their_payment(world: PaymentsWorld) -> None:
         "amount": TOTAL,
         "currency": "IDR",
         "provider": "simulator",
+        "action_url": None,
     }
     assert headers["Cache-Control"] == "no-store"
 
@@ -314,7 +315,7 @@ def test_without_the_simulator_the_route_does_not_exist(
 
     shop = world.shop()
     token = world.token_for(shop.order.customer_id)
-    monkeypatch.setenv("PAYMENT_SIMULATOR", "false")
+    monkeypatch.setenv("PAYMENT_PROVIDER", "midtrans")
     get_settings.cache_clear()
     payments_app()  # loaded already: the setting is read per request
     path = f"/v1/payments/{shop.payment.payment_id}/simulate"

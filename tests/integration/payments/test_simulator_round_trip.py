@@ -66,11 +66,11 @@ def worker(
         if name not in {
             "AWS_ENDPOINT_URL",
             "STAGE",
-            "PAYMENT_SIMULATOR",
+            "PAYMENT_PROVIDER",
             "POWERTOOLS_SERVICE_NAME",
         }:
             monkeypatch.setenv(name, value)
-    # as on a stage with the simulator (PaymentSimulator=true), the only one that gives the
+    # as on a stage with the simulator (PaymentProvider=simulator), the only one that gives the
     # worker the payment secret
     secret = payments_stack.secret_arn("PaymentWebhookSecret")
     monkeypatch.setenv("PAYMENT_WEBHOOK_SECRET_ARN", secret)

@@ -65,7 +65,7 @@ def worker(app_stack: Any, receiver: Receiver, monkeypatch: pytest.MonkeyPatch) 
     """The worker's module in its template environment, its webhook URL at the receiver."""
     for name, value in app_stack.env("WorkerFunction").items():
         monkeypatch.setenv(name, value)
-    # as on a stage with the simulator (PaymentSimulator=true), the only one that gives the
+    # as on a stage with the simulator (PaymentProvider=simulator), the only one that gives the
     # worker the payment secret
     secret = app_stack.template.secret_arn("PaymentWebhookSecret")
     monkeypatch.setenv("PAYMENT_WEBHOOK_SECRET_ARN", secret)
@@ -212,7 +212,7 @@ def test_refund_through_a_provider_without_an_adapter_is_dead_lettered(
 def test_without_the_simulator_the_worker_holds_no_secret_and_dead_letters_payment_jobs(
     worker: ModuleType, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Prod: the worker's template environment names no secret (PaymentSimulator=false)."""
+    """Prod: the worker's template environment names no secret (PaymentProvider=midtrans)."""
     monkeypatch.setenv("PAYMENT_WEBHOOK_SECRET_ARN", "")
     get_settings.cache_clear()
     payload = refund()

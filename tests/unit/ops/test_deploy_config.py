@@ -89,7 +89,7 @@ def test_the_release_is_added_to_the_stage_overrides_not_instead_of_them() -> No
     lines = result.stdout.splitlines()
     assert "AppVersion=0123abcd4567" in lines
     assert "Stage=dev" in lines
-    assert "PaymentSimulator=true" in lines
+    assert "PaymentProvider=simulator" in lines
 
 
 def test_make_deploy_checks_before_it_builds() -> None:

@@ -272,6 +272,7 @@ PROD_READY = {
     "TokenIssuer": "https://api.warung.id",
     "MailFrom": "no-reply@warung.id",
     "AlarmEmail": "oncall@warung.id",
+    "PaymentProvider": "midtrans",
 }
 
 
@@ -294,7 +295,7 @@ def test_prod_refuses_a_localhost_or_missing_app_url() -> None:
         ("TokenIssuer", "", "TokenIssuer"),
         ("CorsAllowOrigin", "http://localhost:5173", "CorsAllowOrigin"),
         ("AlarmEmail", "", "AlarmTopicArn"),
-        ("PaymentSimulator", "true", "simulator"),
+        ("PaymentProvider", "simulator", "simulator"),
     ],
 )
 def test_prod_refuses_each_value_left_at_its_example(name: str, value: str, named: str) -> None:

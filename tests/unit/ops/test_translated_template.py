@@ -76,12 +76,18 @@ def test_every_event_source_calls_a_live_alias(translated: dict[str, Any]) -> No
     mappings = of_type(translated, "AWS::Lambda::EventSourceMapping").values()
     assert {m["Properties"]["FunctionName"]["Ref"] for m in mappings} == {
         "WorkerFunctionAliaslive",
+        "PaymentRefundsFunctionAliaslive",
         "OutboxRelayFunctionAliaslive",
         "AuditArchiveFunctionAliaslive",
     }
-    (schedule,) = of_type(translated, "AWS::Events::Rule").values()
-    assert [t["Arn"] for t in schedule["Properties"]["Targets"]] == [
-        {"Ref": "OrderExpiryFunctionAliaslive"}
+    targets = [
+        t["Arn"]
+        for schedule in of_type(translated, "AWS::Events::Rule").values()
+        for t in schedule["Properties"]["Targets"]
+    ]
+    assert sorted(targets, key=str) == [
+        {"Ref": "OrderExpiryFunctionAliaslive"},
+        {"Ref": "PaymentReconciliationFunctionAliaslive"},
     ]
 
 

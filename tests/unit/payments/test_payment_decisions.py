@@ -40,7 +40,7 @@ def order(status: str = "pending_payment", payment_id: str = "p1") -> domain.Ord
 def expected(kind: str, pay_status: str, order_status: str, matches: bool) -> str:
     """The payment rules of docs/product.md as a table, written out independently of the code."""
     if kind == "payment.succeeded":
-        if pay_status in {"succeeded", "refund_pending", "refunded"}:
+        if pay_status in {"succeeded", "refund_pending", "refunded", "refund_manual"}:
             return "no_effect"
         if not matches:
             return "amount_mismatch"

@@ -74,6 +74,20 @@ def test_relay_forwards_only_inserted_outbox_entries(monkeypatch: pytest.MonkeyP
     assert not relay.is_new_outbox_entry(record("INSERT", "USER#01J"))
 
 
+def test_relay_sends_a_real_providers_refunds_to_the_payments_context_only(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("JOBS_QUEUE_URL", "https://sqs.example/jobs")
+    monkeypatch.setenv("PAYMENT_REFUNDS_QUEUE_URL", "https://sqs.example/payment-refunds")
+    monkeypatch.setenv("AWS_REGION", "ap-southeast-1")
+    relay = load("outbox_relay")
+
+    assert relay.queue_of("payment.refund", {"provider": "midtrans"}).endswith("/payment-refunds")
+    assert relay.queue_of("payment.refund", {"provider": "simulator"}).endswith("/jobs")
+    assert relay.queue_of("email.refund", {"provider": "midtrans"}).endswith("/jobs")
+    assert relay.queue_of("webhook.deliver", {}).endswith("/jobs")
+
+
 # ---------------------------------------------------------------- one-time link e-mails
 
 LINK_KEY = b"the-stack-one-time-link-secret-0123456789"

@@ -4,18 +4,43 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 # The payment provider of the local and dev stages (warung.ordering.payments).
 SIMULATOR = "simulator"
 # The "provider" of a cash-on-delivery order's payment: the merchant's driver, at the door.
 CASH = "cash"
+# The real provider (warung.ordering.midtrans): Midtrans Snap.
+MIDTRANS = "midtrans"
 EVENT_RETENTION_SECONDS = 30 * 24 * 3600  # how long a provider event's record is kept
 
 
 def payment_key(payment_id: str) -> dict[str, str]:
     """A payment."""
     return {"pk": f"PAYMENT#{payment_id}", "sk": "PAYMENT"}
+
+
+def payments_of_day_partition(day: str) -> str:
+    """The gsi1 partition of the payments made on ``day`` (Jakarta date, YYYY-MM-DD): what
+    the daily reconciliation reads, never a Scan."""
+    return f"PAYDAY#{day}"
+
+
+def day_index(payment_id: str, created_at: str, day: str) -> dict[str, str]:
+    """The gsi1 keys of a payment made on ``day`` (its Jakarta date), in creation order."""
+    return {"gsi1pk": payments_of_day_partition(day), "gsi1sk": f"{created_at}#{payment_id}"}
+
+
+def jakarta_day(moment_rfc3339: str) -> str:
+    """The Jakarta (UTC+7) date of an RFC 3339 time."""
+    moment = datetime.fromisoformat(moment_rfc3339.replace("Z", "+00:00"))
+    return (moment.astimezone(UTC) + timedelta(hours=7)).date().isoformat()
+
+
+def reconciliation_key(day: str) -> dict[str, str]:
+    """The daily reconciliation's report of ``day``'s payments (admin-readable)."""
+    return {"pk": f"RECON#{day}", "sk": "REPORT"}
 
 
 def event_key(provider: str, event_id: str) -> dict[str, str]:
@@ -39,6 +64,9 @@ class Payment:
     created_at: str
     updated_at: str
     currency: str = "IDR"
+    # Where the customer pays (the provider's page); None until the provider's
+    # transaction is open, and always for the simulator.
+    action_url: str | None = None
 
 
 def payment_item(payment: Payment) -> dict[str, Any]:
@@ -56,6 +84,9 @@ def payment_item(payment: Payment) -> dict[str, Any]:
         "status": payment.status,
         "created_at": payment.created_at,
         "updated_at": payment.updated_at,
+        **({"action_url": payment.action_url} if payment.action_url else {}),
+        # the day's payments, for the daily reconciliation
+        **day_index(payment.payment_id, payment.created_at, jakarta_day(payment.created_at)),
     }
 
 
@@ -72,4 +103,5 @@ def payment_from(item: Mapping[str, Any]) -> Payment:
         status=item["status"],
         created_at=item["created_at"],
         updated_at=item["updated_at"],
+        action_url=item.get("action_url"),
     )
