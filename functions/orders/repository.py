@@ -37,7 +37,7 @@ from warung.ordering.lifecycle import CASH_ON_DELIVERY
 from warung.ratelimit import Rule, counter_key
 from warung.settings import get_settings
 from warung.store.accounts import user_key
-from warung.store.merchants import MEMBER_PREFIX, merchant_from, merchant_key, merchant_partition
+from warung.store.merchants import merchant_from, merchant_key
 from warung.store.orders import (
     MAX_PENDING_ORDERS,
     MAX_UNPAID_UNITS,
@@ -167,26 +167,6 @@ def cod_standing(customer_id: str) -> CodStanding:
     """A customer's cash-on-delivery standing, read consistently."""
     (item,) = get_items([cod_standing_key(customer_id)], table=_table())
     return cod_standing_from(item)
-
-
-def merchant_owners(merchant_id: str) -> list[tuple[str, str]]:
-    """(e-mail, name) of the merchant's owners, for the new-order e-mail of a placed
-    (cash-on-delivery) order."""
-    request: dict[str, Any] = {
-        "TableName": _table(),
-        "KeyConditionExpression": "pk = :pk AND begins_with(sk, :member)",
-        "FilterExpression": "#role = :owner",
-        "ExpressionAttributeNames": {"#role": "role", "#name": "name"},
-        "ExpressionAttributeValues": to_item(
-            {":pk": merchant_partition(merchant_id), ":member": MEMBER_PREFIX, ":owner": "owner"}
-        ),
-        "ProjectionExpression": "email, #name",
-    }
-    return [
-        (str(item["email"]), str(item.get("name") or ""))
-        for item, _ in query_items(request)
-        if item.get("email")
-    ]
 
 
 @dataclass(frozen=True)

@@ -42,7 +42,7 @@ from warung.observability import MetricUnit, logger, metrics
 from warung.ordering import cod
 from warung.ordering import lifecycle as order_lifecycle
 from warung.ordering.lifecycle import CASH_ON_DELIVERY, OrderStatus
-from warung.ordering.notifications import enqueue_all, placed_jobs, status_jobs
+from warung.ordering.notifications import enqueue_all, merchant_owners, placed_jobs, status_jobs
 from warung.ordering.numbers import new_order_number, parse_order_number
 from warung.ordering.status import (
     change_status,
@@ -324,7 +324,7 @@ def _place(
     }
     if order.payment_method == CASH_ON_DELIVERY:
         # placed: with the merchant at once, as a paid order is
-        owners = repository.merchant_owners(order.merchant_id)
+        owners = merchant_owners(order.merchant_id)
         enqueue_all(tx, placed_jobs(order, owners=owners), meta.request_id)
     resource = f"order:{order.order_id}"
     tx.extend([audited(caller.user_id, "order.created", resource, meta, **changes)])

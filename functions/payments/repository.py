@@ -14,11 +14,9 @@ from warung.dynamo import (
     get_items,
     partition_query,
     query_items,
-    to_item,
 )
 from warung.errors import Conflict
 from warung.settings import get_settings
-from warung.store.merchants import MEMBER_PREFIX, merchant_partition
 from warung.store.orders import Order, order_from, order_key
 from warung.store.payments import (
     EVENT_RETENTION_SECONDS,
@@ -89,25 +87,6 @@ def event_payment_order(
     if payment is not None and payment.order_id != order_id:
         order = get_order(payment.order_id)
     return seen is not None, payment, order
-
-
-def merchant_owners(merchant_id: str) -> list[tuple[str, str]]:
-    """(e-mail, name) of the merchant's owners, for the new-order e-mail."""
-    request: dict[str, Any] = {
-        "TableName": _table(),
-        "KeyConditionExpression": "pk = :pk AND begins_with(sk, :member)",
-        "FilterExpression": "#role = :owner",
-        "ExpressionAttributeNames": {"#role": "role", "#name": "name"},
-        "ExpressionAttributeValues": to_item(
-            {":pk": merchant_partition(merchant_id), ":member": MEMBER_PREFIX, ":owner": "owner"}
-        ),
-        "ProjectionExpression": "email, #name",
-    }
-    return [
-        (str(item["email"]), str(item.get("name") or ""))
-        for item, _ in query_items(request)
-        if item.get("email")
-    ]
 
 
 # ---------------------------------------------------------------- writes

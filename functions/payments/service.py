@@ -25,7 +25,7 @@ from warung.errors import Conflict, InvalidSignature, NotFound, ValidationFailed
 from warung.ids import rfc3339, utc_now
 from warung.jobs import JobPayload, PaymentSimulation, RefundPayment
 from warung.observability import MetricUnit, logger, metrics
-from warung.ordering.notifications import enqueue_all, refund_email, status_jobs
+from warung.ordering.notifications import enqueue_all, merchant_owners, refund_email, status_jobs
 from warung.ordering.payments import (
     SIMULATOR,
     EventData,
@@ -316,7 +316,7 @@ def _write_effect(
             payment_status=decision.payment_status,
             conflict=repository.order_changed(),
         )
-        owners = repository.merchant_owners(order.merchant_id)
+        owners = merchant_owners(order.merchant_id)
         jobs = status_jobs(order, after, owners=owners)
         tx.extend(
             [

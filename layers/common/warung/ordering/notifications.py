@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
-from warung.dynamo import Transaction
+from warung.dynamo import Transaction, query_items, to_item
 from warung.jobs import (
     EmailLine,
     JobPayload,
@@ -16,6 +17,8 @@ from warung.jobs import (
     enqueue,
 )
 from warung.ordering.lifecycle import MerchantWebhook, OrderStatus, effects
+from warung.settings import get_settings
+from warung.store.merchants import MEMBER_PREFIX, merchant_partition
 from warung.store.orders import Order
 
 
@@ -149,3 +152,23 @@ def refund_email(order: Order, amount: int) -> RefundEmail:
 def enqueue_all(tx: Transaction, jobs: Iterable[JobPayload], correlation_id: str) -> None:
     """Put every job in the outbox, in the same transaction as the change causing it."""
     tx.extend([enqueue(job, correlation_id=correlation_id) for job in jobs])
+
+
+def merchant_owners(merchant_id: str) -> list[tuple[str, str]]:
+    """(e-mail, name) of the merchant's owners: the recipients of its new-order e-mail (a
+    paid order's, from payments; a cash-on-delivery order's, from checkout). One Query."""
+    request: dict[str, Any] = {
+        "TableName": get_settings().table_name,
+        "KeyConditionExpression": "pk = :pk AND begins_with(sk, :member)",
+        "FilterExpression": "#role = :owner",
+        "ExpressionAttributeNames": {"#role": "role", "#name": "name"},
+        "ExpressionAttributeValues": to_item(
+            {":pk": merchant_partition(merchant_id), ":member": MEMBER_PREFIX, ":owner": "owner"}
+        ),
+        "ProjectionExpression": "email, #name",
+    }
+    return [
+        (str(item["email"]), str(item.get("name") or ""))
+        for item, _ in query_items(request)
+        if item.get("email")
+    ]
