@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from admin.rules.audit import (
@@ -64,6 +63,9 @@ def _sharded_page(
     shards: list[Position] = list(position["s"]) if position else fresh_day()
     if day not in days or len(shards) != len(fresh_day()):
         raise ValueError("a position outside the window")
+    # Imported here: the day walk's threads are this route's alone, not the dead letters'.
+    from concurrent.futures import ThreadPoolExecutor
+
     page: list[dict[str, Any]] = []
     with ThreadPoolExecutor(max_workers=len(shards)) as pool:
         for _ in range(MAX_ROUNDS):
