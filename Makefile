@@ -74,14 +74,16 @@ dev: $(VENV)/.installed $(VENV)/.project-paths ## Run the API locally on http://
 reset: ## Delete the local data (.local/): the next make dev starts empty
 	@$(if $(wildcard $(PY)),$(PY),$(PYTHON_BASE)) -m warung_local reset
 
-# pytest, with every process's wall clock at $(AT) when it is set (tools/clock_shift.py).
+# pytest, with every process's wall clock at $(AT) when it is set (tools/clock_shift.py), on
+# $(WORKERS) processes (pytest-xdist; whole test files per process; WORKERS=0 runs in one).
+WORKERS ?= 2
 define pytest_at
 	@if [ -n "$(AT)" ]; then \
 	  offset=$$(env -u WARUNG_CLOCK_OFFSET_S $(PY) tools/clock_shift.py offset "$(AT)") || exit 2; \
 	  echo "wall clock of every process: $(AT) (offset $$offset s; monotonic clocks unchanged)"; \
 	  export WARUNG_CLOCK_OFFSET_S=$$offset; \
 	fi; \
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(WORKERS) --dist loadfile $(PYTEST_ARGS)
 endef
 
 test: setup lint build ## The whole suite: lint, sam build, unit, integration, end-to-end and OpenAPI fuzzing ([AT=<time>])
