@@ -215,6 +215,39 @@ def test_a_promo_with_one_use_discounts_once(api_url: str, admin_token: str) -> 
     assert next(p for p in listed.body["items"] if p["code"] == code)["used"] == 1
 
 
+def test_a_flash_sale_code_counts_every_use_and_a_cancelled_one_comes_back(
+    api_url: str, admin_token: str
+) -> None:
+    code = f"KILAT{uuid.uuid4().hex[:6].upper()}"
+    created = call(
+        api_url,
+        "POST",
+        "/v1/admin/promo-codes",
+        {"code": code, "type": "fixed", "value": 3000, "usage_limit": 3000},
+        token=admin_token,
+    )
+    assert created.status == 201, created.body
+    owner, mid = active_merchant(api_url, admin_token)
+    product = _product(api_url, owner, mid)
+    customers = [_customer(api_url) for _ in range(4)]
+    for token in customers:
+        _put(api_url, token, product, 1)
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        replies = list(pool.map(lambda t: _checkout(api_url, t, promo_code=code), customers))
+
+    assert [(r.status, r.body["discount"]) for r in replies] == [(201, 3000)] * 4
+
+    def used() -> int:
+        listed = call(api_url, "GET", "/v1/admin/promo-codes?limit=100", token=admin_token)
+        return int(next(p for p in listed.body["items"] if p["code"] == code)["used"])
+
+    assert used() == 4
+    first = replies[0].body["id"]
+    assert call(api_url, "POST", f"/v1/orders/{first}/cancel", token=customers[0]).status == 200
+    assert used() == 3
+
+
 def test_orders_are_private_to_their_people(api_url: str, admin_token: str) -> None:
     owner, mid = active_merchant(api_url, admin_token)
     product = _product(api_url, owner, mid)
