@@ -223,7 +223,6 @@ def checkout(
     priced = _price(
         caller.user_id, state.cart, address, body.get("promo_code"), promo_counters=True
     )
-    counters = _promo_counters(priced, shuffle)
     merchant = priced.catalog.merchant
     assert merchant is not None  # cart.check_taking_orders refused a missing merchant
     if cash:
@@ -236,6 +235,7 @@ def checkout(
         )
     else:
         _check_units_unpaid(state, priced)
+    counters = _promo_counters(priced, shuffle)
     now = utc_now()
     at = rfc3339(now)
     order_id, payment_id = new_id(), new_id()
