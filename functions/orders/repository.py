@@ -9,9 +9,10 @@ read through the catalog's own mapping and narrowed to what ordering needs).
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
+from orders.rules import promo_shards
 from orders.rules.cart import MerchantNow, ProductNow
 from orders.rules.pricing import promo_limit_reached, promo_not_found
 from warung.dynamo import (
@@ -29,6 +30,7 @@ from warung.errors import (
     InsufficientStock,
     MerchantClosed,
     OrderNumberTaken,
+    PromoShardFull,
     UnpaidUnitsLimit,
     ValidationFailed,
 )
@@ -67,9 +69,14 @@ from warung.store.products import product_from, product_key
 from warung.store.promos import (
     PROMOS_PARTITION,
     Promo,
+    promo_counter_key,
+    promo_customer_key,
     promo_from,
     promo_key,
+    promo_shard_item,
+    promo_shard_key,
     promo_use_key,
+    promo_uses_key,
 )
 
 
@@ -179,6 +186,8 @@ class Catalog:
     promo_found: bool
     promo_used_by_customer: int
     promo_misses: dict[str, Any] | None = None  # the customer's unknown-code counter
+    # each usage counter's count, by shard, when read (a sharded code at checkout)
+    promo_used_by_shard: tuple[int, ...] = ()
 
 
 def catalog_for(
@@ -187,17 +196,30 @@ def catalog_for(
     promo_code: str | None,
     user_id: str,
     promo_misses: tuple[Rule, int] | None = None,
+    *,
+    promo_counters: bool = False,
 ) -> Catalog:
-    """Products, merchant and promo code (with the customer's use count and, given its key,
-    the customer's counter of unknown codes) in one BatchGetItem, read consistently:
-    checkout conditions on what it read here."""
+    """Products, merchant and promo code (with the customer's use count, given its key the
+    customer's counter of unknown codes, and with ``promo_counters`` the code's usage
+    counters) in one BatchGetItem, read consistently: checkout conditions on what it read
+    here. The code's layout is known only once its item is read, so both places of the
+    customer's count are read, and the most counters a code can have
+    (``promo_shards.MAX_SHARDS``)."""
     keys: list[Mapping[str, Any]] = [product_key(p) for p in product_ids]
     keys.append(merchant_key(merchant_id))
+    promo_at = len(keys)
     if promo_code:
-        keys += [promo_key(promo_code), promo_use_key(promo_code, user_id)]
+        keys += [
+            promo_key(promo_code),
+            promo_use_key(promo_code, user_id),
+            promo_customer_key(promo_code, user_id),
+        ]
         if promo_misses is not None:
             rule, now_s = promo_misses
             keys.append(counter_key(rule, user_id, now_s))
+    shards_at = len(keys)
+    if promo_code and promo_counters:
+        keys += [promo_shard_key(promo_code, n) for n in range(promo_shards.MAX_SHARDS)]
     items = get_items(keys, table=_table())
     products = {
         item["product_id"]: ProductNow.of(product_from(item))
@@ -205,15 +227,22 @@ def catalog_for(
         if item
     }
     merchant_item = items[len(product_ids)]
-    promo_item = items[len(product_ids) + 1] if promo_code else None
-    use_item = items[len(product_ids) + 2] if promo_code else None
+    promo_item = items[promo_at] if promo_code else None
+    promo = promo_from(promo_item) if promo_item else None
+    use_item = items[promo_at + (2 if promo and promo.shards is not None else 1)] if promo else None
+    used_by_shard: tuple[int, ...] = ()
+    if promo is not None and promo.shards is not None and promo_counters:
+        counters = items[shards_at : shards_at + promo.shards]
+        used_by_shard = tuple(int((c or {}).get("used", 0)) for c in counters)
+        promo = replace(promo, used=sum(used_by_shard))
     return Catalog(
         products=products,
         merchant=MerchantNow.of(merchant_from(merchant_item)) if merchant_item else None,
-        promo=promo_from(promo_item) if promo_item else None,
+        promo=promo,
         promo_found=promo_item is not None,
         promo_used_by_customer=int((use_item or {}).get("uses", 0)),
-        promo_misses=items[len(product_ids) + 3] if promo_code and promo_misses else None,
+        promo_misses=items[promo_at + 3] if promo_code and promo_misses else None,
+        promo_used_by_shard=used_by_shard,
     )
 
 
@@ -287,7 +316,7 @@ def place_order(
         conflict=MerchantClosed("The merchant is not taking orders now."),
     )
     if promo is not None:
-        _use_promo(tx, promo, order.customer_id)
+        _use_promo(tx, promo, order.customer_id, order.promo_shard)
     if order.payment_method == CASH_ON_DELIVERY:
         _take_cod_slot(tx, order)
     else:
@@ -347,20 +376,28 @@ def _take_cod_slot(tx: Transaction, order: Order) -> None:
     )
 
 
-def _use_promo(tx: Transaction, promo: Promo, customer_id: str) -> None:
+def _use_promo(tx: Transaction, promo: Promo, customer_id: str, shard: int | None) -> None:
+    """One use of the code taken from its counter ``shard`` (``None``: the code's own item, a
+    code stored before counters were sharded) within that counter's slice of the limit
+    (``PromoShardFull``: checkout tries another), and one of the customer's own uses within
+    the per-customer limit."""
     table = _table()
     condition = "active = :yes"
     values: dict[str, Any] = {":one": 1, ":yes": True}
     if promo.usage_limit is not None:
         condition += " AND (attribute_not_exists(used) OR used < :limit)"
-        values[":limit"] = promo.usage_limit
+        values[":limit"] = (
+            promo.usage_limit
+            if shard is None or promo.shards is None
+            else promo_shards.slice_of(promo.usage_limit, promo.shards, shard)
+        )
     tx.update(
         table,
-        promo_key(promo.code),
+        promo_counter_key(promo.code, shard),
         "ADD used :one",
         condition=condition,
         values=values,
-        conflict=promo_limit_reached(per_user=False),
+        conflict=promo_shard_full(),
     )
     use_values: dict[str, Any] = {":one": 1}
     use_condition = None
@@ -369,12 +406,18 @@ def _use_promo(tx: Transaction, promo: Promo, customer_id: str) -> None:
         use_values[":limit"] = promo.per_user_limit
     tx.update(
         table,
-        promo_use_key(promo.code, customer_id),
+        promo_uses_key(promo.code, customer_id, shard),
         "ADD uses :one",
         condition=use_condition,
         values=use_values,
         conflict=promo_limit_reached(per_user=True),
     )
+
+
+def promo_shard_full() -> PromoShardFull:
+    """A counter of the code is full: the same words as the code's usage-limit error."""
+    reached = promo_limit_reached(per_user=False)
+    return PromoShardFull(reached.detail, errors=reached.errors)
 
 
 # ---------------------------------------------------------------- orders
@@ -428,38 +471,68 @@ def unpaid_due(now: str, *, page_size: int = 100) -> Iterator[Order]:
 # ---------------------------------------------------------------- promo codes
 
 
-def add_promo(tx: Transaction, item: Mapping[str, Any]) -> Transaction:
-    """Create a promo code; an existing code is a 409."""
-    return tx.put(
+def add_promo(tx: Transaction, promo: Promo, item: Mapping[str, Any]) -> Transaction:
+    """Create a promo code (``item``: its stored form) and, sharded, its usage counters; an
+    existing code is a 409."""
+    tx.put(
         _table(),
         item,
         condition="attribute_not_exists(pk)",
         conflict=Conflict("A promo code with this code exists."),
     )
+    for shard in range(promo.shards or 0):
+        tx.put(_table(), promo_shard_item(promo, shard), condition="attribute_not_exists(pk)")
+    return tx
 
 
-def set_promo_active(tx: Transaction, code: str, active: bool, now: str) -> Transaction:
-    """Switch a promo code on or off."""
+def set_promo_active(tx: Transaction, promo: Promo, active: bool, now: str) -> Transaction:
+    """Switch a promo code on or off, and each of its usage counters (checkout conditions on
+    the counter it writes)."""
     from warung.errors import NotFound
 
-    return tx.update(
+    tx.update(
         _table(),
-        promo_key(code),
+        promo_key(promo.code),
         "SET active = :active, updated_at = :now",
         condition="attribute_exists(pk)",
         values={":active": active, ":now": now},
         conflict=NotFound("No such promo code."),
     )
+    for shard in range(promo.shards or 0):
+        tx.update(
+            _table(),
+            promo_shard_key(promo.code, shard),
+            "SET active = :active",
+            condition="attribute_exists(pk)",
+            values={":active": active},
+        )
+    return tx
 
 
 def get_promo(code: str) -> Promo | None:
-    """A promo code, read consistently."""
+    """A promo code with its uses so far, read consistently."""
     (item,) = get_items([promo_key(code)], table=_table())
-    return promo_from(item) if item else None
+    return with_usage([promo_from(item)])[0] if item else None
+
+
+def with_usage(promos: list[Promo]) -> list[Promo]:
+    """The codes with ``used`` as the sum of their usage counters (one BatchGetItem for all
+    the sharded ones; a code stored before counters were sharded counts on its own item)."""
+    keys: list[Mapping[str, Any]] = [
+        promo_shard_key(p.code, n) for p in promos for n in range(p.shards or 0)
+    ]
+    counts = iter(get_items(keys, table=_table()))
+    return [
+        p
+        if p.shards is None
+        else replace(p, used=sum(int((next(counts) or {}).get("used", 0)) for _ in range(p.shards)))
+        for p in promos
+    ]
 
 
 def promos(start: Any) -> Iterator[tuple[Promo, dict[str, Any]]]:
-    """Every promo code, newest first, each with its position (for the cursor)."""
+    """Every promo code, newest first, each with its position (for the cursor); ``used`` as
+    stored on the code's item (:func:`with_usage` sums a sharded code's counters)."""
     request = partition_query(
         PROMOS_PARTITION, index="gsi1", newest_first=True, page_size=100, start=start
     )

@@ -10,6 +10,7 @@ customers can never buy the same last item. Every status change goes through
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -18,7 +19,7 @@ from typing import Any
 
 from orders import repository
 from orders.repository import Catalog
-from orders.rules import cart, pricing
+from orders.rules import cart, pricing, promo_shards
 from orders.rules.cart import CartView
 from warung import clock, ratelimit
 from warung.audit import ActorType, audited
@@ -33,6 +34,7 @@ from warung.errors import (
     InvalidTransition,
     NotFound,
     OrderNumberTaken,
+    PromoShardFull,
     RateLimited,
     ValidationFailed,
 )
@@ -65,6 +67,8 @@ from warung.store.promos import Promo, promo_item
 MAX_EXAMINED_PER_PAGE = 500
 # Draws of an order number per checkout: with 30^8 numbers, a second draw is already rare.
 MAX_NUMBER_DRAWS = 3
+# Which of a promo code's usage counters a checkout tries first (tests pass a seeded one).
+_RANDOM = secrets.SystemRandom()
 
 
 # ---------------------------------------------------------------- cart
@@ -129,8 +133,16 @@ class Priced:
 PROMO_MISSES = ratelimit.Rule("promo_misses", limit=10, window_seconds=3600)
 
 
-def _price(user_id: str, current: Cart, address: Mapping[str, Any], code: str | None) -> Priced:
-    """Price ``current`` as checkout would; every reason it could not be ordered is an error."""
+def _price(
+    user_id: str,
+    current: Cart,
+    address: Mapping[str, Any],
+    code: str | None,
+    *,
+    promo_counters: bool = False,
+) -> Priced:
+    """Price ``current`` as checkout would; every reason it could not be ordered is an error.
+    ``promo_counters``: read the code's usage counters too (checkout chooses among them)."""
     cart.require_items(current)
     promo_code = pricing.normalise_promo_code(code) if code else None
     now_s = clock.epoch_s()
@@ -140,6 +152,7 @@ def _price(user_id: str, current: Cart, address: Mapping[str, Any], code: str | 
         promo_code,
         user_id,
         (PROMO_MISSES, now_s),
+        promo_counters=promo_counters,
     )
     if promo_code:
         _limit_promo_probing(user_id, catalog, now_s)
@@ -186,6 +199,7 @@ def checkout(
     meta: RequestMeta,
     *,
     draw_number: Callable[[], str] = new_order_number,
+    shuffle: promo_shards.Shuffle = _RANDOM.shuffle,
 ) -> tuple[Order, Payment]:
     """Turn the cart into an order awaiting payment, atomically (docs/product.md, Cart, checkout
     and orders); with ``payment_method: cash_on_delivery``, into an order ``placed`` with the
@@ -193,7 +207,10 @@ def checkout(
 
     The order's number is drawn at random (``draw_number``) and claimed in the order's own
     transaction; when another order has it, the same writes are tried again with another
-    number, at most ``MAX_NUMBER_DRAWS`` times in all. Any other refusal ends the checkout."""
+    number, at most ``MAX_NUMBER_DRAWS`` times in all. A promo code's use is taken from one
+    of its usage counters, tried in the order ``shuffle`` gives those with room (ADR 0029);
+    when the one tried is full by then, the same writes are tried with the next, and the
+    order records the one that took it. Any other refusal ends the checkout."""
     state = repository.customer_state(caller.user_id)
     if state.profile is None:
         raise NotFound("No such account.")
@@ -203,7 +220,9 @@ def checkout(
     elif state.pending_orders >= MAX_PENDING_ORDERS:
         raise repository.too_many_unpaid()
     address = dict(body["delivery_address"])
-    priced = _price(caller.user_id, state.cart, address, body.get("promo_code"))
+    priced = _price(
+        caller.user_id, state.cart, address, body.get("promo_code"), promo_counters=True
+    )
     merchant = priced.catalog.merchant
     assert merchant is not None  # cart.check_taking_orders refused a missing merchant
     if cash:
@@ -216,6 +235,7 @@ def checkout(
         )
     else:
         _check_units_unpaid(state, priced)
+    counters = _promo_counters(priced, shuffle)
     now = utc_now()
     at = rfc3339(now)
     order_id, payment_id = new_id(), new_id()
@@ -270,18 +290,7 @@ def checkout(
         created_at=at,
         updated_at=at,
     )
-    for draw in range(1, MAX_NUMBER_DRAWS + 1):
-        try:
-            _place(caller, order, payment, priced, meta)
-            break
-        except OrderNumberTaken:
-            if draw == MAX_NUMBER_DRAWS:
-                raise
-            logger.warning(
-                "order number taken; drawing another",
-                extra={"order_id": order.order_id, "draw": draw},
-            )
-            order = replace(order, number=draw_number())
+    order = _place_retrying(caller, order, payment, priced, meta, counters, draw_number)
     metrics.add_metric(name="OrdersPlaced", unit=MetricUnit.Count, value=1)
     metrics.add_metric(name="OrderValue", unit=MetricUnit.Count, value=order.total)
     if cash:
@@ -292,6 +301,51 @@ def checkout(
 
         payment = open_transaction(payment)
     return order, payment
+
+
+def _place_retrying(
+    caller: Caller,
+    order: Order,
+    payment: Payment,
+    priced: Priced,
+    meta: RequestMeta,
+    counters: list[int | None],
+    draw_number: Callable[[], str],
+) -> Order:
+    """Checkout's transaction, tried again with another number while the number alone was in
+    the way (at most ``MAX_NUMBER_DRAWS`` numbers), and with the promo code's next counter
+    while the one tried was full; the order as placed (its number, its counter)."""
+    draw = 1
+    while True:
+        order = replace(order, promo_shard=counters[0])
+        try:
+            _place(caller, order, payment, priced, meta)
+            return order
+        except OrderNumberTaken:
+            if draw == MAX_NUMBER_DRAWS:
+                raise
+            logger.warning(
+                "order number taken; drawing another",
+                extra={"order_id": order.order_id, "draw": draw},
+            )
+            draw += 1
+            order = replace(order, number=draw_number())
+        except PromoShardFull:
+            counters = counters[1:]
+            if not counters:  # every counter with room when read was full when tried
+                raise pricing.promo_limit_reached(per_user=False) from None
+
+
+def _promo_counters(priced: Priced, shuffle: promo_shards.Shuffle) -> list[int | None]:
+    """The usage counters checkout tries for its promo code, in order (``[None]`` without a
+    code); a code used up (no counter with room) is refused here, as its transaction would."""
+    promo = priced.catalog.promo
+    if promo is None or not priced.breakdown.promo_code:
+        return [None]
+    counters = promo_shards.shards_to_try(promo, priced.catalog.promo_used_by_shard, shuffle)
+    if not counters:
+        raise pricing.promo_limit_reached(per_user=False)
+    return counters
 
 
 def _check_units_unpaid(state: repository.CheckoutReads, priced: Priced) -> None:
@@ -583,9 +637,14 @@ def create_promo(admin_id: str, data: Mapping[str, Any], meta: RequestMeta) -> P
         per_user_limit=data.get("per_user_limit"),
     )
     now = rfc3339(utc_now())
-    promo = replace(promo, created_at=now, updated_at=now)
+    promo = replace(
+        promo,
+        created_at=now,
+        updated_at=now,
+        shards=promo_shards.shard_count(promo.usage_limit),
+    )
     item = promo_item(promo)
-    tx = repository.add_promo(Transaction(), item)
+    tx = repository.add_promo(Transaction(), promo, item)
     fields = {k: v for k, v in item.items() if k in data or k in ("code", "type")}
     tx.extend(
         [
@@ -600,7 +659,10 @@ def create_promo(admin_id: str, data: Mapping[str, Any], meta: RequestMeta) -> P
 def set_promo_active(admin_id: str, code: str, active: bool, meta: RequestMeta) -> Promo:
     """Switch a promo code on or off."""
     normal = pricing.normalise_promo_code(code)
-    tx = repository.set_promo_active(Transaction(), normal, active, rfc3339(utc_now()))
+    before = repository.get_promo(normal)
+    if before is None:
+        raise NotFound("No such promo code.")
+    tx = repository.set_promo_active(Transaction(), before, active, rfc3339(utc_now()))
     tx.extend(
         [
             audited(
@@ -629,4 +691,4 @@ def list_promos(admin_id: str, *, limit: int, cursor: str | None) -> tuple[list[
         if len(page) == limit:
             last = key
             break
-    return page, encode_cursor(last, scope)
+    return repository.with_usage(page), encode_cursor(last, scope)

@@ -7,7 +7,7 @@ import ast
 import re
 from collections import defaultdict
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
@@ -159,6 +159,8 @@ ROWS: dict[str, dict[str, Any]] = {
     "provider event seen": payments.event_key("<provider>", "<event id>"),
     "promo code": {**promos.promo_key("<code>"), **promos.promo_index("<created>", "<code>")},
     "promo use by a customer": promos.promo_use_key("<code>", "<user id>"),
+    "promo usage counter": promos.promo_shard_key("<code>", cast(int, "<shard>")),
+    "promo use by a customer of a sharded code": promos.promo_customer_key("<code>", "<user id>"),
 }
 # The rate limiter's counters hash their subject: the table shows the shape, not a value.
 NOT_BUILT_FROM_PLACEHOLDERS = {"rate-limit window", "sign-in lockout"}

@@ -176,6 +176,12 @@ class OrderNumberTaken(Conflict):
     code, title = "conflict", "Order number taken"
 
 
+class PromoShardFull(ValidationFailed):
+    """The usage counter a checkout tried for its promo code has no use left (or the code was
+    switched off meanwhile). Checkout tries the code's other counters; a client sees only
+    the code's usage-limit error, once every counter was full."""
+
+
 class CartMerchantMismatch(Conflict):
     """A cart holds products of one merchant only."""
 

@@ -24,7 +24,7 @@ from warung.store.orders import (
     units_by_product,
 )
 from warung.store.products import product_key
-from warung.store.promos import promo_key, promo_use_key
+from warung.store.promos import promo_counter_key, promo_uses_key
 
 
 def _table() -> str:
@@ -137,19 +137,20 @@ def release_stock(tx: Transaction, order: Order, still_tracked: Iterable[str], *
 
 
 def release_promo(tx: Transaction, order: Order) -> None:
-    """Give back the order's use of its promo code (overall and the customer's own)."""
+    """Give back the order's use of its promo code (overall and the customer's own), to the
+    counter it was taken from (``order.promo_shard``)."""
     if not order.promo_code:
         return
     tx.update(
         _table(),
-        promo_key(order.promo_code),
+        promo_counter_key(order.promo_code, order.promo_shard),
         "ADD used :minus_one",
         condition="attribute_exists(pk)",
         values={":minus_one": -1},
     )
     tx.update(
         _table(),
-        promo_use_key(order.promo_code, order.customer_id),
+        promo_uses_key(order.promo_code, order.customer_id, order.promo_shard),
         "ADD uses :minus_one",
         condition="attribute_exists(pk)",
         values={":minus_one": -1},

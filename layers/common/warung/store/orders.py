@@ -180,6 +180,9 @@ class Order:
     # pending_payment (older orders never counted theirs)
     holds_units: bool = False
     payment_method: str = "online"  # or cash_on_delivery (warung.ordering.lifecycle)
+    # the usage counter of a sharded promo code this order took its use from, given back to
+    # it on release (None: no code, or a code stored before counters were sharded)
+    promo_shard: int | None = None
 
 
 def order_item(order: Order) -> dict[str, Any]:
@@ -225,6 +228,7 @@ def order_item(order: Order) -> dict[str, Any]:
         "reason": order.reason,
         "holds_units": order.holds_units or None,
         "payment_method": order.payment_method,
+        "promo_shard": order.promo_shard,
         **order_index(order.order_id, order.customer_id, order.merchant_id),
     }
     if order.status == OrderStatus.PENDING_PAYMENT:
@@ -275,6 +279,7 @@ def order_from(item: Mapping[str, Any]) -> Order:
         reason=item.get("reason"),
         holds_units=bool(item.get("holds_units", False)),
         payment_method=item.get("payment_method", "online"),
+        promo_shard=int(item["promo_shard"]) if item.get("promo_shard") is not None else None,
     )
 
 
