@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import secrets
 import signal
 import subprocess
 import sys
@@ -34,7 +33,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from warung_load.scenario import is_loopback, seconds
+from warung_load.scenario import LOCAL_PASSWORD, is_loopback, seconds
 
 ROOT = Path(__file__).resolve().parents[2]
 LOCUSTFILE = Path(__file__).resolve().parent / "locustfile.py"
@@ -149,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"load: {args.users} users for {duration_s} s", flush=True)
         if args.api_url is None:
             log = Path(tempfile.mkstemp(prefix="warung-load-", suffix=".log")[1])
-            password = secrets.token_urlsafe(18)
+            password = LOCAL_PASSWORD
             with local_runtime(log) as (api_url, endpoint):
                 print(f"load: local runtime {api_url} (its output: {log})", flush=True)
                 create_pool(endpoint, args.users, password)
@@ -157,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
             log.unlink(missing_ok=True)
             return code
         if args.endpoint is not None:
-            password = secrets.token_urlsafe(18)
+            password = LOCAL_PASSWORD
             create_pool(args.endpoint, args.users, password)
         else:
             password = os.environ.get("LOAD_PASSWORD", "")

@@ -3,7 +3,8 @@
     python -m warung_load.pool seed --users N [--endpoint URL]      # a local emulation
     python -m warung_load.pool seed --users N --stage dev           # a deployed dev stack
 
-The password comes from `LOAD_PASSWORD`. It creates, when missing:
+The password is `LOAD_PASSWORD`, on a local emulation by default `scenario.LOCAL_PASSWORD`
+(published, as the demo accounts' is). It creates, when missing:
 
 - `load-1@example.com` … `load-N@example.com`: verified customers, one per simulated user
   (signing in from a pool, not signing up: sign-up is rate-limited per address and sends
@@ -29,6 +30,7 @@ from warung_ops.accounts import LOCAL_ENDPOINT_HELP, ROOT, configure
 from warung_load.scenario import (
     DECOY_EMAIL,
     LOAD_MERCHANT,
+    LOCAL_PASSWORD,
     OWNER_EMAIL,
     pool_email,
 )
@@ -143,14 +145,14 @@ def seed(users: int, password: str) -> list[str]:
 def main() -> int:
     parser = argparse.ArgumentParser(description="The load test's accounts and merchant.")
     commands = parser.add_subparsers(dest="command", required=True)
-    create = commands.add_parser("seed", help="create what is missing (password: LOAD_PASSWORD)")
+    create = commands.add_parser("seed", help="create what is missing")
     create.add_argument("--users", type=int, required=True)
     # Never prod: the load merchant would be listed to real customers.
     create.add_argument("--stage", choices=["local", "dev"], default="local")
     create.add_argument("--region", default=os.environ.get("AWS_REGION", "ap-southeast-1"))
     create.add_argument("--endpoint", help=LOCAL_ENDPOINT_HELP)
     args = parser.parse_args()
-    password = os.environ.get("LOAD_PASSWORD", "")
+    password = os.environ.get("LOAD_PASSWORD") or (LOCAL_PASSWORD if args.stage == "local" else "")
     if len(password) < 12:
         print("LOAD_PASSWORD must be set (12 characters or more)", file=sys.stderr)
         return 2

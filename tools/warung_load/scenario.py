@@ -29,6 +29,10 @@ from urllib.parse import urlsplit
 DECOY_EMAIL = "load-decoy@example.com"
 OWNER_EMAIL = "load-owner@example.com"
 LOAD_MERCHANT = "Warung Uji Beban"
+# The pool's password on a local emulation, published like the demo accounts' (a second run
+# on the same runtime signs in with the accounts the first one created). A deployed dev
+# stack's pool has a password of the operator's choosing (LOAD_PASSWORD).
+LOCAL_PASSWORD = "warung-load-password"  # noqa: S105
 
 
 def pool_email(n: int) -> str:
