@@ -110,14 +110,12 @@ def test_the_table_shows_percentiles_and_failures_per_route_and_in_total() -> No
 def test_a_route_without_requests_shows_no_times() -> None:
     nan = math.nan
     table = scenario.format_table([Figures("GET /v1/orders/{id}", 0, nan, nan, nan)], Tally())
-    assert table.splitlines()[2].split() == ["GET", "/v1/orders/{id}", "0", "-", "-", "-"] + [
-        "0"
-    ] * 4
+    assert (
+        table.splitlines()[2].split() == ["GET", "/v1/orders/{id}", "0", "-", "-", "-"] + ["0"] * 4
+    )
 
 
-@pytest.mark.parametrize(
-    ("text", "expected"), [("30", 30), ("30s", 30), ("2m", 120), ("1h", 3600)]
-)
+@pytest.mark.parametrize(("text", "expected"), [("30", 30), ("30s", 30), ("2m", 120), ("1h", 3600)])
 def test_durations_read_as_people_write_them(text: str, expected: int) -> None:
     assert scenario.seconds(text) == expected
 
