@@ -24,6 +24,8 @@ from warung_load import scenario
 from warung_load.scenario import Figures, Route, Tally
 
 TALLY = Tally()
+# Orders placed, and those their customer then saw paid (the webhook is asynchronous).
+ORDERS = {"placed": 0, "seen paid": 0}
 # Which page, word or quantity: no security in it.
 RNG = random.Random()  # noqa: S311
 PASSWORD = os.environ.get("LOAD_PASSWORD", "")
@@ -67,6 +69,7 @@ def _report(**_: Any) -> None:
     if stats is None:
         return
     rows = [_figures(entry) for entry in stats.entries.values()]
+    print(f"orders: {ORDERS['placed']} placed, {ORDERS['seen paid']} seen paid", flush=True)
     print(scenario.format_table(rows, TALLY, _figures(stats.total, "total")), flush=True)
 
 
@@ -151,6 +154,7 @@ class Customer(HttpUser):
             order = self.call(scenario.TRACK, "GET", f"/v1/orders/{self.awaiting}", headers=auth)
             if order is None or order["status"] != "pending_payment":
                 self.awaiting = None
+                ORDERS["seen paid"] += order is not None and order["status"] == "paid"
             return
         for product_id in RNG.sample(MERCHANT["products"], k=min(2, len(MERCHANT["products"]))):
             quantity = {"quantity": RNG.randint(1, 3)}
@@ -170,6 +174,7 @@ class Customer(HttpUser):
         if placed is None:
             return
         self.awaiting = placed["id"]
+        ORDERS["placed"] += 1
         payment = f"/v1/payments/{placed['payment']['id']}/simulate"
         self.call(scenario.PAY, "POST", payment, json={"outcome": "succeeded"}, headers=auth)
 

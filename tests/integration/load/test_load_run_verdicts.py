@@ -154,6 +154,8 @@ def test_a_run_with_only_expected_answers_passes_in_the_stated_mix(stand_in: str
     # an order is cart (two products), quote, checkout with its key, payment
     assert reqs[scenario.CART_PUT.name] == 2 * reqs[scenario.CHECKOUT.name]
     assert reqs[scenario.QUOTE.name] == reqs[scenario.CHECKOUT.name] == reqs[scenario.PAY.name]
+    placed, seen_paid = reqs[scenario.CHECKOUT.name], reqs[scenario.TRACK.name]
+    assert f"orders: {placed} placed, {seen_paid} seen paid" in report
     # the decoy's lockout answered 429 every time: planned, and said so
     assert f"planned 429: {reqs[scenario.LOCKOUT.name]} on POST /v1/auth/login (decoy)" in report
 
