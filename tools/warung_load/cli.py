@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -87,13 +88,12 @@ def local_runtime(log_path: Path) -> Iterator[tuple[str, str]]:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
-        import shutil
-
         shutil.rmtree(data, ignore_errors=True)
 
 
 def create_pool(endpoint: str, users: int, password: str) -> None:
     """The pool, in the local emulation at ``endpoint`` (`warung_load.pool`)."""
+    started = time.monotonic()
     command = [sys.executable, "-m", "warung_load.pool", "seed", "--users", str(users)]
     result = subprocess.run(
         [*command, "--endpoint", endpoint],
@@ -106,16 +106,19 @@ def create_pool(endpoint: str, users: int, password: str) -> None:
     )
     if result.returncode != 0:
         raise LoadError(f"the pool was not created:\n{result.stderr[-2000:]}")
-    print(result.stdout.strip(), flush=True)
+    print(result.stdout.strip(), f"({time.monotonic() - started:.1f} s)", flush=True)
 
 
 def run_locust(api_url: str, users: int, duration_s: int, spawn_rate: float, password: str) -> int:
     """locust, headless, against ``api_url``; its exit code."""
     command = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless"]
     command += ["--host", api_url, "--users", str(users), "--spawn-rate", str(spawn_rate)]
-    command += ["--run-time", f"{duration_s}s", "--stop-timeout", "10", "--loglevel", "WARNING"]
+    command += ["--run-time", f"{duration_s}s", "--stop-timeout", "5", "--loglevel", "WARNING"]
     env = {**_env(), "LOAD_PASSWORD": password, "LOAD_POOL": str(users)}
-    return subprocess.run(command, cwd=ROOT, env=env, check=False).returncode
+    started = time.monotonic()
+    code = subprocess.run(command, cwd=ROOT, env=env, check=False).returncode
+    print(f"load: locust ran {time.monotonic() - started:.1f} s (exit code {code})", flush=True)
+    return code
 
 
 def check_target(api_url: str | None, endpoint: str | None) -> None:
@@ -149,8 +152,13 @@ def main(argv: list[str] | None = None) -> int:
         if args.api_url is None:
             log = Path(tempfile.mkstemp(prefix="warung-load-", suffix=".log")[1])
             password = LOCAL_PASSWORD
+            started = time.monotonic()
             with local_runtime(log) as (api_url, endpoint):
-                print(f"load: local runtime {api_url} (its output: {log})", flush=True)
+                print(
+                    f"load: local runtime {api_url} ready in {time.monotonic() - started:.1f} s "
+                    f"(its output: {log})",
+                    flush=True,
+                )
                 create_pool(endpoint, args.users, password)
                 code = run_locust(api_url, args.users, duration_s, spawn_rate, password)
             log.unlink(missing_ok=True)

@@ -12,9 +12,10 @@ import itertools
 import logging
 import os
 import random
+import sys
 import time
 import uuid
-from typing import Any
+from typing import Any, NoReturn
 
 import requests
 from locust import HttpUser, between, events
@@ -37,19 +38,27 @@ _customer_numbers = itertools.count()
 MERCHANT: dict[str, Any] = {}
 
 
+def _cannot_start(reason: str) -> NoReturn:
+    print(f"load: {reason}", file=sys.stderr, flush=True)
+    raise SystemExit(2)
+
+
 def _find_the_merchant(environment: Environment, **_: Any) -> None:
     """The load merchant's id and products, read without being counted."""
     host = (environment.host or "").rstrip("/")
     if not PASSWORD or not host:
-        raise SystemExit("warung_load: LOAD_PASSWORD and --host are needed")
-    found = requests.get(
-        f"{host}/v1/merchants", params={"q": scenario.LOAD_MERCHANT, "limit": "100"}, timeout=30
-    )
+        _cannot_start("LOAD_PASSWORD and --host are needed")
+    try:
+        found = requests.get(
+            f"{host}/v1/merchants", params={"q": scenario.LOAD_MERCHANT, "limit": "100"}, timeout=30
+        )
+    except requests.RequestException as exc:
+        _cannot_start(f"{host} does not answer: {exc}")
     merchants = found.json().get("items", []) if found.status_code == 200 else []
     ids = [m["id"] for m in merchants if m["name"] == scenario.LOAD_MERCHANT]
     if not ids:
-        raise SystemExit(
-            f"warung_load: no active merchant {scenario.LOAD_MERCHANT!r} at {host} "
+        _cannot_start(
+            f"no active merchant {scenario.LOAD_MERCHANT!r} at {host} "
             f"({found.status_code}): create the pool first (python -m warung_load.pool)"
         )
     menu = requests.get(

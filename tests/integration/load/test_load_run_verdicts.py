@@ -1,7 +1,7 @@
 """`python -m warung_load` end to end against a stand-in API: the exit code and the report
-an operator sees when every answer is as expected, when a route answers 5xx, when a 429
-comes that the scenario did not provoke, and when the connection drops; and the route mix
-of a run in the ratios the scenario states."""
+an operator sees when every answer is as expected (and the route mix of such a run, in the
+ratios the scenario states), when answers are 5xx, 429s the scenario did not provoke or
+dropped connections, and when the target is not ready for a run."""
 
 from __future__ import annotations
 
@@ -24,8 +24,8 @@ MERCHANT = {"id": "m-1", "name": scenario.LOAD_MERCHANT}
 
 
 class StandIn(ThreadingHTTPServer):
-    """The few routes the scenario calls, answered as the API does; ``faults`` maps
-    "METHOD /path" to a status to answer instead, or to "drop" (close without answering)."""
+    """The few routes the scenario calls, answered as the API does; ``faults`` maps a pool
+    address to what its sign-in gets instead: a status, or "drop" (closed unanswered)."""
 
     daemon_threads = True
 
@@ -53,7 +53,7 @@ class Handler(BaseHTTPRequestHandler):
         path = urlsplit(self.path).path
         length = int(self.headers.get("Content-Length") or 0)
         body = json.loads(self.rfile.read(length)) if length else {}
-        fault = self.server.faults.get(f"{method} {path}")
+        fault = self.server.faults.get(body.get("email", "")) if path == "/v1/auth/login" else None
         decoy = body.get("email") == scenario.DECOY_EMAIL
         if fault == "drop" and not decoy:
             self.close_connection = True
@@ -160,29 +160,45 @@ def test_a_run_with_only_expected_answers_passes_in_the_stated_mix(stand_in: str
     assert f"planned 429: {reqs[scenario.LOCKOUT.name]} on POST /v1/auth/login (decoy)" in report
 
 
-@pytest.mark.parametrize("stand_in", [{"POST /v1/auth/login": 500}], indirect=True)
-def test_a_5xx_fails_the_run_and_the_table_names_the_route(stand_in: str) -> None:
-    code, report = _load(stand_in, users=2, seconds=1)
+# Each customer of the pool meets another fault on signing in (the route every one calls).
+FAULTS = {
+    scenario.pool_email(1): 500,
+    scenario.pool_email(2): 429,
+    scenario.pool_email(3): "drop",
+}
+
+
+@pytest.mark.parametrize("stand_in", [FAULTS], indirect=True)
+def test_5xx_unplanned_429s_and_dropped_connections_fail_the_run_counted_per_kind(
+    stand_in: str,
+) -> None:
+    code, report = _load(stand_in, users=3, seconds=1)
     assert code == 1, report
-    reqs, server_errors, *_ = _row(report, "POST /v1/auth/login")
-    assert server_errors == reqs > 0
-    assert "FAIL: " in report
-    assert "5xx (POST /v1/auth/login)" in report
+    reqs, server_errors, dropped, unplanned, other = _row(report, "POST /v1/auth/login")
+    assert min(server_errors, dropped, unplanned) > 0, report
+    assert (server_errors + dropped + unplanned, other) == (reqs, 0)
+    verdict = next(line for line in report.splitlines() if line.startswith("FAIL: "))
+    assert verdict == (
+        f"FAIL: {server_errors} 5xx (POST /v1/auth/login); "
+        f"{dropped} connection errors (POST /v1/auth/login); "
+        f"{unplanned} unplanned 429 (POST /v1/auth/login)"
+    )
 
 
-@pytest.mark.parametrize("stand_in", [{"POST /v1/auth/login": 429}], indirect=True)
-def test_a_429_the_scenario_did_not_provoke_fails_the_run(stand_in: str) -> None:
-    code, report = _load(stand_in, users=2, seconds=1)
-    assert code == 1, report
-    reqs, _, _, unplanned, _ = _row(report, "POST /v1/auth/login")
-    assert unplanned == reqs > 0
-    assert "unplanned 429 (POST /v1/auth/login)" in report
+def test_a_target_without_the_pools_merchant_stops_before_the_run(stand_in: str) -> None:
+    MERCHANT["name"] = "Another Warung"
+    try:
+        code, report = _load(stand_in, users=1, seconds=1)
+    finally:
+        MERCHANT["name"] = scenario.LOAD_MERCHANT
+    assert code == 2, report
+    assert f"no active merchant {scenario.LOAD_MERCHANT!r}" in report
+    assert "route" not in report  # no table: nothing ran
 
 
-@pytest.mark.parametrize("stand_in", [{"POST /v1/auth/login": "drop"}], indirect=True)
-def test_a_dropped_connection_fails_the_run(stand_in: str) -> None:
-    code, report = _load(stand_in, users=2, seconds=1)
-    assert code == 1, report
-    reqs, _, dropped, _, _ = _row(report, "POST /v1/auth/login")
-    assert dropped == reqs > 0
-    assert "connection errors (POST /v1/auth/login)" in report
+def test_a_target_that_does_not_answer_stops_before_the_run() -> None:
+    from warung_local.emulation import free_port
+
+    code, report = _load(f"http://127.0.0.1:{free_port()}", users=1, seconds=1)
+    assert code == 2, report
+    assert "does not answer" in report
