@@ -172,7 +172,7 @@ rotate-signing-key: $(VENV)/.installed ## New access-token signing key: make rot
 bench: $(VENV)/.installed $(SAM_VENV)/.installed ## Cold-start imports and package sizes per function
 	$(PY) -m warung_bench
 
-load: $(VENV)/.installed $(VENV)/.project-paths ## Load test, locust headless: make load [USERS=10] [DURATION=1m] (a local runtime of its own; API_URL=… LOAD_PASSWORD=… for a deployed stack)
+load: $(VENV)/.installed ## Load test, locust headless: make load [USERS=10] [DURATION=1m] (a local runtime of its own; API_URL=… LOAD_PASSWORD=… for a deployed stack)
 	$(PY) -m warung_load --users $(or $(USERS),10) --duration $(or $(DURATION),1m) $(if $(API_URL),--api-url "$(API_URL)")
 
 clean: ## Remove build output and caches (keeps the virtual environments)
