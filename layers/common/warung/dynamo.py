@@ -8,6 +8,7 @@ money is an integer number of rupiah.
 
 from __future__ import annotations
 
+import random
 import time
 import uuid
 from collections.abc import Iterable, Iterator, Mapping
@@ -24,6 +25,16 @@ AttributeValue = dict[str, Any]
 Item = dict[str, Any]
 
 MAX_TRANSACTION_ITEMS = 100
+# A transaction cancelled only because another one held an item at the same moment
+# (``TransactionConflict``) or because DynamoDB throttled it wrote nothing: it is tried again
+# this many times in all, then answered 409 with Retry-After. Under contention (one product's
+# last units, one promo counter) real DynamoDB cancels such transactions; the emulation never does.
+TRANSIENT_ATTEMPTS = 3
+TRANSIENT_PAUSE_S = 0.025
+_TRANSIENT_REASONS = frozenset(
+    {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"}
+)
+_pause = time.sleep  # replaced in tests
 MAX_BATCH_GET_KEYS = 100
 
 
@@ -304,14 +315,22 @@ class Transaction:
             return
         if len(self.items) > MAX_TRANSACTION_ITEMS:
             raise ValueError(f"a transaction holds at most {MAX_TRANSACTION_ITEMS} writes")
-        request: dict[str, Any] = {
-            "TransactItems": self.items,
-            "ClientRequestToken": token or uuid.uuid4().hex,
-        }
-        try:
-            (client or dynamodb_client()).transact_write_items(**request)
-        except ClientError as error:
-            raise self._explain(error) from error
+        client = client or dynamodb_client()
+        for attempt in range(TRANSIENT_ATTEMPTS):
+            request: dict[str, Any] = {
+                "TransactItems": self.items,
+                "ClientRequestToken": token or uuid.uuid4().hex,
+            }
+            try:
+                client.transact_write_items(**request)
+                return
+            except ClientError as error:
+                if not _only_transient(error):
+                    raise self._explain(error) from error
+                if attempt + 1 == TRANSIENT_ATTEMPTS:
+                    raise _busy() from error
+                # Nothing was written: the same writes again, after a short jittered pause.
+                _pause(random.uniform(0.5, 1.0) * TRANSIENT_PAUSE_S * 2**attempt)  # noqa: S311 (jitter)
 
     def _add(
         self,
@@ -336,9 +355,7 @@ class Transaction:
         original: Exception = error
         if _error_code(error) != "TransactionCanceledException":
             return original
-        reasons: list[dict[str, Any]] = list(
-            error.response.get("CancellationReasons") or _reasons_from_message(error)
-        )
+        reasons = _cancellation_reasons(error)
         for index, reason in enumerate(reasons):
             if reason.get("Code") == "ConditionalCheckFailed" and index < len(self.conflicts):
                 conflict = self.conflicts[index]
@@ -355,6 +372,25 @@ def _fresh(error: ApiError) -> ApiError:
     fresh = type(error).__new__(type(error), *error.args)
     fresh.__dict__.update(error.__dict__)
     return fresh
+
+
+def _cancellation_reasons(error: ClientError) -> list[dict[str, Any]]:
+    return list(error.response.get("CancellationReasons") or _reasons_from_message(error))
+
+
+def _only_transient(error: ClientError) -> bool:
+    """True when a cancelled transaction failed no condition, and only for a passing reason."""
+    if _error_code(error) != "TransactionCanceledException":
+        return False
+    codes = {str(reason.get("Code")) for reason in _cancellation_reasons(error)}
+    return bool(codes & _TRANSIENT_REASONS) and codes <= _TRANSIENT_REASONS | {"None"}
+
+
+def _busy() -> Conflict:
+    return Conflict(
+        "Another request changed the same data at this moment; try again.",
+        headers={"Retry-After": "1"},
+    )
 
 
 def _reasons_from_message(error: ClientError) -> list[dict[str, str]]:
