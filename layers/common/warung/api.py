@@ -285,8 +285,19 @@ def allowed_methods(app: APIGatewayRestResolver, path: str) -> list[str]:
 
 
 def request_meta(app: BaseRouter) -> RequestMeta:
-    """Who is asking, from where: for audit entries and rate limits."""
-    return RequestMeta.from_event(app.current_event.raw_event)
+    """Who is asking, from where: for audit entries and rate limits (behind CloudFront, the
+    viewer's address when the request proves it came through CloudFront: warung.context)."""
+    return RequestMeta.from_event(app.current_event.raw_event, origin_secret)
+
+
+def origin_secret() -> str | None:
+    """The stage's CloudFront origin secret, ``None`` where no CloudFront is in front."""
+    arn = get_settings().origin_secret_arn
+    if not arn:
+        return None
+    from warung.secrets import get_secret  # only behind CloudFront, on a viewer-address request
+
+    return get_secret(arn)
 
 
 def no_content() -> Response[str]:
