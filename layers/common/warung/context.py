@@ -13,15 +13,22 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 VIEWER_ADDRESS_HEADER = "cloudfront-viewer-address"
 """Added by CloudFront: the viewer's ``address:port`` (IPv6 addresses unbracketed)."""
 
 ORIGIN_VERIFY_HEADER = "x-origin-verify"
 """Added by CloudFront to every origin request: the stage's origin secret."""
+
+
+class OriginSecret(Protocol):
+    """Gives the stage's origin secret (``None``: no CloudFront in front); ``fresh`` asks for
+    a recent copy, after a request's secret did not match (the secret may have been rotated)."""
+
+    def __call__(self, *, fresh: bool = False) -> str | None: ...
 
 
 @dataclass(frozen=True)
@@ -34,7 +41,7 @@ class RequestMeta:
 
     @classmethod
     def from_event(
-        cls, event: Mapping[str, Any], origin_secret: Callable[[], str | None] | None = None
+        cls, event: Mapping[str, Any], origin_secret: OriginSecret | None = None
     ) -> RequestMeta:
         """Read from an API Gateway REST proxy event.
 
@@ -50,9 +57,7 @@ class RequestMeta:
         )
 
 
-def client_ip(
-    event: Mapping[str, Any], origin_secret: Callable[[], str | None] | None = None
-) -> str | None:
+def client_ip(event: Mapping[str, Any], origin_secret: OriginSecret | None = None) -> str | None:
     """The client's address: CloudFront's viewer address when the request carries the
     origin secret, else API Gateway's ``sourceIp`` (the TCP peer it saw)."""
     identity = (event.get("requestContext") or {}).get("identity") or {}
@@ -63,10 +68,13 @@ def client_ip(
     presented = _header(event, ORIGIN_VERIFY_HEADER)
     if not presented:
         return source_ip
-    expected = origin_secret()
-    if not expected or not hmac.compare_digest(presented.encode(), expected.encode()):
+    if not _same(presented, origin_secret()) and not _same(presented, origin_secret(fresh=True)):
         return source_ip
     return viewer_address(viewer) or source_ip
+
+
+def _same(presented: str, expected: str | None) -> bool:
+    return bool(expected) and hmac.compare_digest(presented.encode(), str(expected).encode())
 
 
 def viewer_address(value: str) -> str | None:

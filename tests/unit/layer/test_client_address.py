@@ -35,8 +35,12 @@ def through(
     return event
 
 
-def the_secret() -> str:
+def the_secret(*, fresh: bool = False) -> str:
     return SECRET
+
+
+def no_cloudfront(*, fresh: bool = False) -> None:
+    return None
 
 
 def test_behind_cloudfront_the_client_is_the_viewer_address_it_vouches_for() -> None:
@@ -79,14 +83,14 @@ def test_without_cloudfront_the_headers_mean_nothing_and_no_secret_is_read() -> 
     event = through(viewer="198.51.100.77:4000", secret=SECRET, source_ip=CLIENT)
 
     assert client_ip(event, None) == CLIENT
-    assert client_ip(event, lambda: None) == CLIENT
+    assert client_ip(event, no_cloudfront) == CLIENT
 
 
 def test_the_secret_is_only_asked_for_when_a_viewer_address_is_claimed() -> None:
     asked: list[bool] = []
 
-    def counted() -> str:
-        asked.append(True)
+    def counted(*, fresh: bool = False) -> str:
+        asked.append(fresh)
         return SECRET
 
     assert client_ip(through(secret=SECRET, source_ip=CLIENT), counted) == CLIENT
@@ -109,7 +113,7 @@ def test_the_login_limit_counts_the_client_not_the_edge_it_came_through(
     get_settings.cache_clear()
     read: list[str] = []
 
-    def stored(arn: str) -> str:
+    def stored(arn: str, **_: float) -> str:
         read.append(arn)
         return SECRET
 
@@ -141,3 +145,48 @@ def test_the_routes_read_the_address_with_the_stages_secret(
     monkeypatch.setattr("warung.secrets.get_secret", pytest.fail)
 
     assert api.origin_secret() is None
+
+
+def test_a_rotated_secret_is_believed_within_a_minute_and_guesses_cost_one_read_a_minute(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from warung import secrets
+    from warung.settings import get_settings
+
+    arn = "arn:aws:secretsmanager:ap-southeast-1:1:secret:origin"
+    monkeypatch.setenv("ORIGIN_SECRET_ARN", arn)
+    get_settings.cache_clear()
+    held = {"value": "first-secret"}
+    reads: list[str] = []
+
+    class StoredSecrets:
+        def get_secret_value(self, SecretId: str) -> dict[str, str]:
+            reads.append(SecretId)
+            return {"SecretString": held["value"]}
+
+    now = [5_000.0]
+    monkeypatch.setattr(secrets, "_secrets_client", StoredSecrets)
+    monkeypatch.setattr(secrets, "_cache", {})
+    monkeypatch.setattr("warung.secrets.time.monotonic", lambda: now[0])
+
+    def seen(secret: str, source_ip: str = EDGE) -> str | None:
+        event = through(viewer=f"{CLIENT}:1234", secret=secret, source_ip=source_ip)
+        return client_ip(event, api.origin_secret)
+
+    # given: the secret read once
+    assert seen("first-secret") == CLIENT
+    assert len(reads) == 1
+    # when: a caller floods the stage with guesses
+    for _ in range(50):
+        assert seen("a-guess", source_ip="198.51.100.5") == "198.51.100.5"
+    # then: no more reads than one a minute
+    assert len(reads) == 1
+
+    # given: the secret is rotated and, two minutes on, CloudFront sends the new one
+    held["value"] = "second-secret"
+    now[0] += 120
+    # then: it is believed at once (one read), long before the 15-minute copy expires
+    assert seen("second-secret") == CLIENT
+    assert len(reads) == 2
+    assert seen("first-secret") == EDGE
+    assert len(reads) == 2
