@@ -23,7 +23,7 @@ export PYENV_VERSION ?= 3.11.7:3.12.1:3.13.0
 export PYTHONPATH := tools:layers/common
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help setup dev reset test test-clock unit integration e2e lint typecheck policy fmt invoke build package deploy deploy-packaged rollback bootstrap api-url bench load openapi clean create-admin rotate-signing-key
+.PHONY: help setup dev reset test test-clock unit integration e2e lint typecheck policy fmt invoke build package deploy deploy-packaged rollback bootstrap bootstrap-edge api-url bench load openapi clean create-admin rotate-signing-key
 
 help: ## List the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -144,6 +144,10 @@ rollback: $(VENV)/.installed ## Point ENV's live aliases at their previous versi
 
 bootstrap: $(SAM_VENV)/.installed ## Once per AWS account and region, before the first deploy: API Gateway's logging role
 	$(SAM) deploy --template-file bootstrap/account.yaml --stack-name warung-account --capabilities CAPABILITY_IAM --no-fail-on-empty-changeset --region $(or $(REGION),ap-southeast-1)
+
+bootstrap-edge: $(SAM_VENV)/.installed ## Once per stage behind CloudFront: its WAF web ACL in us-east-1; prints the ARN for CdnWebAclArn (make bootstrap-edge STAGE=prod)
+	$(SAM) deploy --template-file bootstrap/edge-waf.yaml --stack-name warung-$(or $(STAGE),prod)-edge --parameter-overrides Stage=$(or $(STAGE),prod) --no-fail-on-empty-changeset --region us-east-1
+	$(SAM) list stack-outputs --stack-name warung-$(or $(STAGE),prod)-edge --region us-east-1
 
 package: $(SAM_VENV)/.installed ## sam build, then sam package to S3: make package ARTIFACTS_BUCKET=<bucket> [PACKAGED=packaged.yaml]
 	@test -n "$(ARTIFACTS_BUCKET)" || { echo "usage: make package ARTIFACTS_BUCKET=<bucket> [PACKAGED=packaged.yaml]"; exit 2; }

@@ -7,7 +7,8 @@
 problem) a prod whose required values are missing or still the placeholders the file ships
 with (``REPLACE_WITH…``): where links point (PublicAppUrl, https), who sends mail (MailFrom),
 the tokens' issuer (TokenIssuer), the browser origin (CorsAllowOrigin) and where alarms go
-(AlarmEmail or AlarmTopicArn). The template's Rules refuse the same on CloudFormation's side;
+(AlarmEmail or AlarmTopicArn), and behind CloudFront with WAF the edge's web ACL
+(CdnWebAclArn). The template's Rules refuse the same on CloudFormation's side;
 this says it before anything is built.
 
 `overrides` prints the parameter overrides of ENV with ``AppVersion`` set to the release (the
@@ -68,6 +69,13 @@ def problems(env: str, overrides: Mapping[str, str]) -> list[str]:
     has_topic = bool(alarm_topic) and not alarm_topic.startswith(PLACEHOLDER)
     if not (has_email or has_topic):
         found.append("AlarmEmail or AlarmTopicArn: set where alarms go (an on-call address)")
+    edge_waf = overrides.get("EnableCdn") == "true" and overrides.get("EnableWaf") == "true"
+    acl = overrides.get("CdnWebAclArn", "")
+    if edge_waf and (not acl or acl.startswith(PLACEHOLDER)):
+        found.append(
+            "CdnWebAclArn: set the CloudFront web ACL's ARN that `make bootstrap-edge` prints"
+            " (us-east-1): behind CloudFront, WAF runs at the edge"
+        )
     return found
 
 

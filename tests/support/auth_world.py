@@ -116,9 +116,10 @@ class AuthWorld:
         token: str | None = None,
         query: dict[str, str] | None = None,
         source_ip: str | None = None,
+        headers: dict[str, str] | None = None,
     ) -> tuple[int, dict[str, str], Any]:
         """One API Gateway proxy event through ``app.handler``: (status, headers, body)."""
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        headers = {**(headers or {}), **({"Authorization": f"Bearer {token}"} if token else {})}
         event = proxy_event(
             method,
             path,

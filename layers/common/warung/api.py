@@ -285,8 +285,28 @@ def allowed_methods(app: APIGatewayRestResolver, path: str) -> list[str]:
 
 
 def request_meta(app: BaseRouter) -> RequestMeta:
-    """Who is asking, from where: for audit entries and rate limits."""
-    return RequestMeta.from_event(app.current_event.raw_event)
+    """Who is asking, from where: for audit entries and rate limits (behind CloudFront, the
+    viewer's address when the request proves it came through CloudFront: warung.context)."""
+    return RequestMeta.from_event(app.current_event.raw_event, origin_secret)
+
+
+ORIGIN_SECRET_RECHECK_S = 60
+"""After a rotation, how old a copy of the origin secret may be when a request's does not
+match it: at most one read a minute per container, whatever a caller sends."""
+
+
+def origin_secret(*, fresh: bool = False) -> str | None:
+    """The stage's CloudFront origin secret, ``None`` where no CloudFront is in front.
+
+    ``fresh``: the request's secret did not match the copy held; read it again if that copy
+    is over a minute old (the secret was rotated: docs/runbook.md, "The origin secret").
+    """
+    arn = get_settings().origin_secret_arn
+    if not arn:
+        return None
+    from warung.secrets import get_secret  # only behind CloudFront, on a viewer-address request
+
+    return get_secret(arn, max_age_s=ORIGIN_SECRET_RECHECK_S) if fresh else get_secret(arn)
 
 
 def no_content() -> Response[str]:

@@ -17,12 +17,13 @@ _lock = threading.Lock()
 _cache: dict[str, tuple[float, str]] = {}
 
 
-def get_secret(arn: str) -> str:
-    """The current ``SecretString`` of ``arn`` (cached for 15 minutes)."""
+def get_secret(arn: str, *, max_age_s: float = _TTL_SECONDS) -> str:
+    """The current ``SecretString`` of ``arn`` (cached for 15 minutes; a caller that has
+    reason to think it changed may accept a younger copy only, ``max_age_s``)."""
     now = time.monotonic()
     with _lock:
         cached = _cache.get(arn)
-        if cached and now - cached[0] < _TTL_SECONDS:
+        if cached and now - cached[0] < min(max_age_s, _TTL_SECONDS):
             return cached[1]
         value = str(_secrets_client().get_secret_value(SecretId=arn)["SecretString"])
         _cache[arn] = (now, value)

@@ -69,6 +69,9 @@ class Settings(BaseModel):
     # The key of audit entries' ip_hash (HMAC-SHA256 of the caller's address): read on the
     # first audited write of a container, never at cold start (warung.audit).
     audit_ip_hash_secret_arn: str = ""
+    # Behind the stage's CloudFront distribution: the secret it adds to origin requests, which
+    # makes its viewer-address header believable (warung.context; empty without CloudFront).
+    origin_secret_arn: str = ""
     # Set by the local runtime and tests; in AWS the SDK's default endpoints are used.
     aws_endpoint_url: str | None = None
     max_body_bytes: int = Field(default=64 * 1024, gt=0)

@@ -31,6 +31,7 @@ def test_the_shipped_prod_section_is_refused_naming_every_value_to_fill_in() -> 
         "TokenIssuer",
         "CorsAllowOrigin",
         "AlarmEmail or AlarmTopicArn",
+        "CdnWebAclArn",
     }
 
 
@@ -55,6 +56,16 @@ def test_a_wrong_prod_value_is_named_with_its_reason(name: str, value: str, reas
     assert reason in problem
 
 
+def test_cloudfront_with_waf_needs_the_edge_web_acl_and_without_waf_does_not() -> None:
+    behind_cloudfront = {**COMPLETE, "EnableCdn": "true", "EnableWaf": "true"}
+    (problem,) = problems("prod", behind_cloudfront)
+    assert problem.startswith("CdnWebAclArn:")
+    assert "bootstrap-edge" in problem
+    edge_acl = "arn:aws:wafv2:us-east-1:123456789012:global/webacl/warung-edge/abc"
+    assert problems("prod", {**behind_cloudfront, "CdnWebAclArn": edge_acl}) == []
+    assert problems("prod", {**behind_cloudfront, "EnableWaf": "false"}) == []
+
+
 def test_an_existing_alarm_topic_stands_for_the_alarm_email() -> None:
     without_email = {k: v for k, v in COMPLETE.items() if k != "AlarmEmail"}
     assert problems("prod", without_email) == [
@@ -77,7 +88,7 @@ def test_the_command_stops_a_half_set_prod_with_one_line_per_value() -> None:
     result = run("check", "prod")
     assert result.returncode == 2
     lines = result.stderr.splitlines()
-    assert len(lines) == 6
+    assert len(lines) == 7  # six values to fill in, then what happened
     assert lines[-1].startswith("Nothing was deployed.")
     assert all(line.startswith("make deploy ENV=prod: ") for line in lines[:-1])
     assert run("check", "dev").returncode == 0

@@ -116,8 +116,10 @@ def test_every_alias_waits_for_the_pre_traffic_hook(translated: dict[str, Any]) 
 
 
 def test_the_waf_guards_the_stage_on_prod(translated: dict[str, Any]) -> None:
-    (association,) = of_type(translated, "AWS::WAFv2::WebACLAssociation").values()
+    # Without CloudFront in front (with it, WAF is at the edge: test_cdn_template.py).
+    association = of_type(translated, "AWS::WAFv2::WebACLAssociation")["WebAclAssociation"]
+    assert association["Condition"] == "UseWaf"
     assert "/stages/" in association["Properties"]["ResourceArn"]["Fn::Sub"]
-    (acl,) = of_type(translated, "AWS::WAFv2::WebACL").values()
+    acl = of_type(translated, "AWS::WAFv2::WebACL")["WebAcl"]
     rules = {rule["Name"] for rule in acl["Properties"]["Rules"]}
     assert rules == {"aws-common", "aws-known-bad-inputs", "auth-rate"}
