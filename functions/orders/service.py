@@ -220,6 +220,7 @@ def checkout(
     at = rfc3339(now)
     order_id, payment_id = new_id(), new_id()
     breakdown = priced.breakdown
+    provider = CASH if cash else get_settings().payment_provider
     order = Order(
         order_id=order_id,
         number=draw_number(),
@@ -258,6 +259,7 @@ def checkout(
         correlation_id=meta.request_id,
         holds_units=not cash,
         payment_method=CASH_ON_DELIVERY if cash else "online",
+        payment_provider=provider,
     )
     payment = Payment(
         payment_id=payment_id,
@@ -265,7 +267,7 @@ def checkout(
         customer_id=caller.user_id,
         merchant_id=merchant.merchant_id,
         amount=order.total,
-        provider=CASH if cash else get_settings().payment_provider,
+        provider=provider,
         status=cod.DUE_ON_DELIVERY if cash else "pending",
         created_at=at,
         updated_at=at,

@@ -180,6 +180,9 @@ class Order:
     # pending_payment (older orders never counted theirs)
     holds_units: bool = False
     payment_method: str = "online"  # or cash_on_delivery (warung.ordering.lifecycle)
+    # who takes the money: the stage's provider at checkout (``simulator``, ``midtrans``), or
+    # ``cash`` (the order's payment keeps the same value)
+    payment_provider: str = ""
 
 
 def order_item(order: Order) -> dict[str, Any]:
@@ -225,6 +228,7 @@ def order_item(order: Order) -> dict[str, Any]:
         "reason": order.reason,
         "holds_units": order.holds_units or None,
         "payment_method": order.payment_method,
+        "payment_provider": order.payment_provider or None,
         **order_index(order.order_id, order.customer_id, order.merchant_id),
     }
     if order.status == OrderStatus.PENDING_PAYMENT:
@@ -275,7 +279,14 @@ def order_from(item: Mapping[str, Any]) -> Order:
         reason=item.get("reason"),
         holds_units=bool(item.get("holds_units", False)),
         payment_method=item.get("payment_method", "online"),
+        payment_provider=item.get("payment_provider") or _provider_before_it_was_kept(item),
     )
+
+
+def _provider_before_it_was_kept(item: Mapping[str, Any]) -> str:
+    """An order stored before it kept its payment's provider: cash on delivery was paid in
+    cash, and every online order before a real provider existed went to the simulator."""
+    return "cash" if item.get("payment_method") == "cash_on_delivery" else "simulator"
 
 
 def order_number_item(order: Order) -> dict[str, Any]:
