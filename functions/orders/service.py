@@ -289,10 +289,13 @@ def checkout(
     if cash:
         metrics.add_metric(name="CodOrdersPlaced", unit=MetricUnit.Count, value=1)
     elif payment.provider != SIMULATOR:
-        # After the commit: the order exists whatever the provider does (ADR 0020).
-        from warung.ordering.provider_transactions import open_transaction
+        # After the commit: the order exists whatever the provider does (ADR 0020). The
+        # payments context opens the provider's page: only it reads the provider's key (ADR
+        # 0021). The simulator has no page, and checkout asks for none.
+        from warung.ordering.payment_pages import request_payment_page
 
-        payment = open_transaction(payment)
+        url = request_payment_page(order.order_id, meta.request_id)
+        payment = replace(payment, action_url=url) if url else payment
     return order, payment
 
 
