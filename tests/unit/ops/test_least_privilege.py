@@ -122,8 +122,10 @@ def test_the_reading_finds_the_requests_it_is_meant_to_find() -> None:
     # (``Access("by_actor", ...)``; ``Access(None, ...)`` is the table itself)
     assert admin.audit_actions == {"dynamodb:PutItem", "dynamodb:Query"}
     assert admin.audit_indexes == {"by_actor", "by_resource", "by_action"}
-    assert admin.indexes == {"gsi1"}  # a request literal with its IndexName (dead letters)
-    assert admin.main == {("read", "USER#")}  # the guard's read, nothing else on MainTable
+    # request literals with their IndexName (dead letters; manual refunds)
+    assert admin.indexes == {"gsi1", "gsi2"}
+    # the guard's read and the reconciliation's reports, nothing else on MainTable
+    assert admin.main == {("read", "USER#"), ("read", "RECON#")}
 
 
 def _mentions_payment_secret(value: Any) -> bool:
