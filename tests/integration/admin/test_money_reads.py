@@ -169,8 +169,10 @@ def test_a_day_without_a_report_is_404_and_a_day_that_is_no_date_is_422(
     none = get("/v1/admin/reconciliation/2026-11-29", token=token)
     impossible = get("/v1/admin/reconciliation/2026-02-30", token=token)
     words = get("/v1/admin/reconciliation/yesterday", token=token)
+    too_long = get("/v1/admin/reconciliation/2026-12-04T00", token=token)
 
     assert (none[0], none[1]["code"]) == (404, "not_found")
     assert (impossible[0], impossible[1]["code"]) == (422, "validation_error")
     assert [e["field"] for e in impossible[1]["errors"]] == ["day"]
-    assert words[0] == 422
+    assert (words[0], [e["field"] for e in words[1]["errors"]]) == (422, ["day"])
+    assert too_long[0] == 422
