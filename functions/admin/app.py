@@ -3,10 +3,11 @@
 
 from __future__ import annotations
 
-from admin.routes import audit, dead_letters
+from admin.routes import audit, dead_letters, payments
 from warung.api import create_app, make_handler
 
 app = create_app()
 app.include_router(audit.router)
 app.include_router(dead_letters.router)
+app.include_router(payments.router)
 handler = make_handler(app)

@@ -89,6 +89,11 @@ class PaymentSummary(BaseModel):
         examples=["pending", "due_on_delivery"],
     )
     expires_at: str
+    provider: str = Field(
+        examples=["midtrans"],
+        description="Who takes the money, as in `GET /v1/payments/{id}`: the provider "
+        "(`midtrans`, `simulator`), or `cash` for a cash-on-delivery order.",
+    )
     action_url: str | None = Field(
         default=None,
         description="Where the customer pays (the provider's page), in checkout's answer. "

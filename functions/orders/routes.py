@@ -40,6 +40,7 @@ from warung.errors import IdempotencyKeyRequired
 from warung.ids import rfc3339
 from warung.models import Cursor, Limit, view_of
 from warung.ordering.lifecycle import OrderStatus
+from warung.settings import get_settings
 from warung.store.orders import Order, OrderLine
 from warung.store.promos import Promo
 
@@ -98,6 +99,7 @@ def order_view(
             id=order.payment_id,
             status=payment_status or order.payment_status,
             expires_at=order.expires_at,
+            provider=order.payment_provider,
             action_url=action_url,
         ),
         status_history=[dict(entry) for entry in order.status_history],
@@ -266,7 +268,13 @@ def checkout(body: CheckoutIn, idempotency_key: IdempotencyKey = None) -> Respon
     )
     # A response remembered (for 24 h) from before orders had numbers has none: its order
     # has none either, so it is answered with `number: null` rather than failing.
-    answer = OrderOut.model_validate({"number": None} | placed)
+    # One remembered from before the order view named its payment's provider names it now:
+    # the provider is the stage's (or cash), as it was when that checkout ran.
+    payment = placed["payment"]
+    if "provider" not in payment:
+        cash = placed.get("payment_method") == "cash_on_delivery"
+        payment = payment | {"provider": "cash" if cash else get_settings().payment_provider}
+    answer = OrderOut.model_validate({"number": None} | placed | {"payment": payment})
     response = Response(201, "application/json", answer.model_dump_json())
     response.headers["Location"] = f"/v1/orders/{placed['id']}"
     return response

@@ -240,6 +240,7 @@ def checkout(
     at = rfc3339(now)
     order_id, payment_id = new_id(), new_id()
     breakdown = priced.breakdown
+    provider = CASH if cash else get_settings().payment_provider
     order = Order(
         order_id=order_id,
         number=draw_number(),
@@ -278,6 +279,7 @@ def checkout(
         correlation_id=meta.request_id,
         holds_units=not cash,
         payment_method=CASH_ON_DELIVERY if cash else "online",
+        payment_provider=provider,
     )
     payment = Payment(
         payment_id=payment_id,
@@ -285,7 +287,7 @@ def checkout(
         customer_id=caller.user_id,
         merchant_id=merchant.merchant_id,
         amount=order.total,
-        provider=CASH if cash else get_settings().payment_provider,
+        provider=provider,
         status=cod.DUE_ON_DELIVERY if cash else "pending",
         created_at=at,
         updated_at=at,
@@ -296,10 +298,13 @@ def checkout(
     if cash:
         metrics.add_metric(name="CodOrdersPlaced", unit=MetricUnit.Count, value=1)
     elif payment.provider != SIMULATOR:
-        # After the commit: the order exists whatever the provider does (ADR 0020).
-        from warung.ordering.provider_transactions import open_transaction
+        # After the commit: the order exists whatever the provider does (ADR 0020). The
+        # payments context opens the provider's page: only it reads the provider's key (ADR
+        # 0021). The simulator has no page, and checkout asks for none.
+        from warung.ordering.payment_pages import request_payment_page
 
-        payment = open_transaction(payment)
+        url = request_payment_page(order.order_id, meta.request_id)
+        payment = replace(payment, action_url=url) if url else payment
     return order, payment
 
 

@@ -26,6 +26,7 @@ from warung.store.payments import (
     payment_key,
     payments_of_day_partition,
     reconciliation_key,
+    status_index,
 )
 
 
@@ -117,14 +118,25 @@ def record_event(
 
 
 def set_payment_status(tx: Transaction, payment: Payment, status: str, *, at: str) -> Transaction:
-    """Move the payment to ``status`` if it is still in the status it was read with."""
+    """Move the payment to ``status`` if it is still in the status it was read with; its
+    status index (``refund_manual`` only) is set on the way in and removed on the way out."""
+    listed = status_index(payment.payment_id, status, at)
+    sets = ["#status = :status", "updated_at = :at", *(f"{k} = :{k}" for k in listed)]
+    expression = "SET " + ", ".join(sets)
+    if not listed and status_index(payment.payment_id, payment.status, payment.updated_at):
+        expression += " REMOVE gsi2pk, gsi2sk"
     return tx.update(
         _table(),
         payment_key(payment.payment_id),
-        "SET #status = :status, updated_at = :at",
+        expression,
         condition="#status = :seen",
         names={"#status": "status"},
-        values={":status": status, ":at": at, ":seen": payment.status},
+        values={
+            ":status": status,
+            ":at": at,
+            ":seen": payment.status,
+            **{f":{k}": v for k, v in listed.items()},
+        },
         conflict=payment_changed(),
     )
 

@@ -80,6 +80,26 @@ def current_payment(caller: Caller, payment_id: str) -> Payment:
     return open_transaction(payment)
 
 
+def open_order_payment(order_id: str) -> str | None:
+    """The ``action_url`` of an order's payment, opened now if checkout's order has none yet
+    (the opener function, which checkout invokes). Everything is read here: the caller
+    names the order, never the amount. None for an order without an open payment with a
+    real provider, or when the provider does not answer."""
+    order = repository.get_order(order_id)
+    if order is None:
+        logger.warning("no such order to open a payment for", extra={"order_id": order_id})
+        return None
+    payment = repository.get_payment(order.payment_id)
+    if payment is None or payment.order_id != order.order_id or payment.amount != order.total:
+        logger.error("the order's payment does not match it", extra={"order_id": order_id})
+        return None
+    if payment.provider == SIMULATOR or payment.status != domain.PENDING:
+        return payment.action_url
+    from warung.ordering.provider_transactions import open_transaction
+
+    return open_transaction(payment).action_url
+
+
 def request_simulation(caller: Caller, payment_id: str, outcome: str, meta: RequestMeta) -> None:
     """Queue the simulator's webhook for the caller's open payment (local and dev stages).
 

@@ -23,6 +23,8 @@ class Stack:
 
     endpoint_url: str
     template: Template
+    # the emulation itself: a test may let it answer Lambda Invoke (support/opener.py)
+    emulation: Emulation
 
     def env(self, function_id: str = "PlatformFunction") -> dict[str, str]:
         """The environment a function of the template gets locally."""
@@ -34,7 +36,7 @@ def app_stack() -> Iterator[Stack]:
     with Emulation() as emulation:
         template = load_template(ROOT / "template.yaml", {"Stage": "local"})
         template = template.with_physical(provision(template, emulation.endpoint_url))
-        yield Stack(emulation.endpoint_url, template)
+        yield Stack(emulation.endpoint_url, template, emulation)
 
 
 @pytest.fixture

@@ -137,3 +137,17 @@ def test_the_pre_traffic_hook_event_passes_the_stages_api_functions(signed_stage
             "status": "Succeeded",
         }
     ]
+
+
+def test_the_opener_event_is_answered_without_a_page_for_an_order_it_cannot_find(
+    functions: dict[str, LocalFunction], app_stack: Any
+) -> None:
+    opener = load_functions(
+        app_stack.template, app_stack.endpoint_url, only={"PaymentOpenerFunction"}
+    )
+    event = json.loads((EVENTS / "payments" / "payment-opener.json").read_text(encoding="utf-8"))
+
+    result = opener["PaymentOpenerFunction"].invoke(event)
+
+    assert result.ok, result.error
+    assert result.payload == {"action_url": None}

@@ -154,6 +154,7 @@ ROWS: dict[str, dict[str, Any]] = {
     "payment": {
         **payments.payment_key("<id>"),
         **payments.day_index("<id>", "<created_at>", "<YYYY-MM-DD>"),
+        **payments.status_index("<id>", "refund_manual", "<since>"),
     },
     "reconciliation report": payments.reconciliation_key("<YYYY-MM-DD>"),
     "provider event seen": payments.event_key("<provider>", "<event id>"),

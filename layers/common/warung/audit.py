@@ -63,6 +63,8 @@ _ORDER_STATUS_ACTIONS = tuple(
 AUDIT_ACTIONS: Final[tuple[str, ...]] = (
     "admin.audit.read",
     "admin.dead_letters.redrive",
+    "admin.payments.read",
+    "admin.reconciliation.read",
     "admin.merchant_status_changed",
     "admin.user_promoted",
     "admin.user_updated",

@@ -104,6 +104,9 @@ class Settings(BaseModel):
     # Midtrans's hosts come from the stage (sandbox, or production on prod); the local and
     # test stages may point both at the local stand-in (tools/midtrans_standin).
     midtrans_base_url: str = ""
+    # The orders function only: the payments context's function that opens an order's
+    # provider transaction (checkout invokes it; docs/decisions/0021). Empty: none to ask.
+    payment_opener_function: str = ""
     # The admin function: the dead-letter queue it lists and redrives into the jobs queue.
     jobs_queue_arn: str = ""
     jobs_dlq_url: str = ""

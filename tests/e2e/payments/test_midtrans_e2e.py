@@ -1,6 +1,10 @@
 """Midtrans end to end, locally: `dev` with `PaymentProvider=midtrans` starts the Midtrans
 stand-in beside the API. A customer checks out, is sent to the `action_url`, pays on the
-stand-in's page, whose signed notification reaches the webhook: the order is `paid`."""
+stand-in's page, whose signed notification reaches the webhook: the order is `paid`.
+
+Money that needs a person, too: a paid order's refund that Midtrans cannot make (a bank
+transfer virtual account) reaches `refund_manual` and is on the admin's list; the daily
+reconciliation's report of a day reads back through the admin's route."""
 
 from __future__ import annotations
 
@@ -11,11 +15,14 @@ import time
 import urllib.request
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
-from support.dev import running_dev
+from botocore.config import Config
+from support.dev import Dev, running_dev
 from support.http import call
 from support.merchants import demo_login, demo_merchant_id
 
@@ -29,7 +36,7 @@ ADDRESS = {
 
 
 @pytest.fixture(scope="module")
-def midtrans_api() -> Iterator[str]:
+def midtrans_dev() -> Iterator[Dev]:
     """A local runtime of its own, with Midtrans (its stand-in) as the provider."""
     if os.environ.get("API_URL"):
         pytest.skip("needs the local runtime and its Midtrans stand-in")
@@ -37,8 +44,13 @@ def midtrans_api() -> Iterator[str]:
     overrides = ["PaymentProvider=midtrans", "RateLoginAttemptsPerIp=10000/60"]
     with running_dev(log_file, args=["--parameter-overrides", *overrides], startup_s=90) as dev:
         assert "Midtrans       http://127.0.0.1:" in dev.output
-        yield f"http://127.0.0.1:{dev.port}"
+        yield dev
     log_file.unlink(missing_ok=True)
+
+
+@pytest.fixture(scope="module")
+def midtrans_api(midtrans_dev: Dev) -> str:
+    return f"http://127.0.0.1:{midtrans_dev.port}"
 
 
 def post_form(url: str, fields: dict[str, str]) -> Any:
@@ -134,3 +146,90 @@ def test_a_rejected_paid_order_is_refunded_through_midtrans(midtrans_api: str) -
             break
         time.sleep(0.3)
     assert payment["status"] == "refunded"
+
+
+def payment_of(api: str, token: str, payment_id: str, status: str) -> dict[str, Any]:
+    deadline = time.monotonic() + 45
+    while True:
+        payment = call(api, "GET", f"/v1/payments/{payment_id}", token=token).body
+        if payment["status"] == status or time.monotonic() > deadline:
+            return dict(payment)
+        time.sleep(0.3)
+
+
+def bank_transfer_order(api: str, customer: str) -> dict[str, Any]:
+    order = checkout(api, customer)
+    post_form(
+        f"{order['payment']['action_url']}/pay",
+        {"payment_type": "bank_transfer", "outcome": "settlement"},
+    )
+    assert wait_for(api, customer, order["id"], "paid")["status"] == "paid"
+    return order
+
+
+def test_a_bank_transfer_refund_reaches_refund_manual_and_the_admins_list(
+    midtrans_api: str,
+) -> None:
+    customer = demo_login(midtrans_api, "customer@example.com")
+    owner = demo_login(midtrans_api, "owner@example.com")
+    admin = demo_login(midtrans_api, "admin@example.com")
+    order = bank_transfer_order(midtrans_api, customer)
+
+    rejected = call(
+        midtrans_api,
+        "POST",
+        f"/v1/orders/{order['id']}/status",
+        {"status": "rejected", "reason": "Bahan habis"},
+        token=owner,
+    )
+
+    assert rejected.status == 200, rejected.body
+    payment = payment_of(midtrans_api, customer, order["payment"]["id"], "refund_manual")
+    assert payment["status"] == "refund_manual"
+    listed = call(
+        midtrans_api, "GET", "/v1/admin/payments?status=refund_manual&limit=100", token=admin
+    )
+    assert listed.status == 200, listed.body
+    mine = [p for p in listed.body["items"] if p["id"] == order["payment"]["id"]]
+    assert [(p["order_id"], p["amount"], p["provider"]) for p in mine] == [
+        (order["id"], order["total"], "midtrans")
+    ]
+    refused = call(midtrans_api, "GET", "/v1/admin/payments?status=refund_manual", token=customer)
+    assert refused.status == 403
+
+
+def test_the_reconciliation_report_of_a_day_reads_back_for_the_admin(
+    midtrans_dev: Dev, midtrans_api: str
+) -> None:
+    customer = demo_login(midtrans_api, "customer@example.com")
+    admin = demo_login(midtrans_api, "admin@example.com")
+    bank_transfer_order(midtrans_api, customer)  # a payment of today, paid on both sides
+    # the schedule's event of tomorrow: it reconciles today (Jakarta)
+    tomorrow = (datetime.now(UTC) + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    lambda_client = boto3.session.Session(
+        aws_access_key_id="testing", aws_secret_access_key="testing", region_name="ap-southeast-1"
+    ).client(
+        "lambda",
+        endpoint_url=f"http://127.0.0.1:{midtrans_dev.emulator_port}",
+        config=Config(read_timeout=120, retries={"max_attempts": 1}),
+    )
+
+    ran = lambda_client.invoke(
+        FunctionName="warung-local-payment-reconciliation",
+        Payload=json.dumps({"source": "aws.events", "time": tomorrow}).encode(),
+    )
+
+    assert "FunctionError" not in ran
+    summary = json.loads(ran["Payload"].read())
+    report = call(midtrans_api, "GET", f"/v1/admin/reconciliation/{summary['day']}", token=admin)
+    assert report.status == 200, report.body
+    assert report.body["provider"] == "midtrans"
+    assert report.body["checked"] >= 1
+    assert (
+        report.body["day"],
+        report.body["checked"],
+        report.body["unchecked"],
+        len(report.body["mismatches"]),
+    ) == (summary["day"], summary["checked"], summary["unchecked"], summary["mismatches"])
+    none = call(midtrans_api, "GET", "/v1/admin/reconciliation/2020-01-01", token=admin)
+    assert (none.status, none.body["code"]) == (404, "not_found")

@@ -132,9 +132,9 @@ def test_an_unpaid_order_expires_after_its_window_and_its_stock_returns() -> Non
         )
 
     fourteen = utc_now() + timedelta(minutes=14)
-    assert orders.expiry.handler({**schedule, "time": rfc3339(fourteen)}, context()) == {
-        "expired": 0
-    }
+    # (orders other tests of this stage left unpaid a while ago may be due by then: not
+    # this one)
+    orders.expiry.handler({**schedule, "time": rfc3339(fourteen)}, context())
     waiting = orders.repository.get_order(order.order_id)
     assert waiting is not None
     assert waiting.status == "pending_payment"

@@ -146,3 +146,59 @@ def test_a_checkout_remembered_from_before_numbers_is_answered_with_a_null_numbe
     assert answer["number"] is None
     assert answer["id"] == remembered["id"]
     assert headers["Location"] == f"/v1/orders/{remembered['id']}"
+
+
+def test_the_order_view_names_who_takes_the_money_as_the_payment_read_does() -> None:
+    _, _, product = merchant_with(stock=None)
+    online, cash = customer(), customer()
+    placed = {}
+    for buyer, method in ((online, "online"), (cash, "cash_on_delivery")):
+        orders_app().routes.service.set_cart_item(buyer.user_id, product, 1)
+        status, _, answer = invoke(
+            "POST",
+            "/v1/orders",
+            buyer.user_id,
+            body={"delivery_address": NEAR, "payment_method": method},
+            headers={"Idempotency-Key": uuid.uuid4().hex},
+        )
+        assert status == 201, answer
+        placed[method] = answer
+
+    status, _, read = invoke(
+        "GET",
+        f"/v1/orders/{placed['online']['id']}",
+        online.user_id,
+        resource="/v1/orders/{order_id}",
+        path_parameters={"order_id": placed["online"]["id"]},
+    )
+
+    assert status == 200, read
+    assert read["payment"]["provider"] == placed["online"]["payment"]["provider"] == "simulator"
+    assert placed["cash_on_delivery"]["payment"]["provider"] == "cash"
+
+
+def test_a_checkout_remembered_before_the_view_named_the_provider_names_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _, _, product = merchant_with(stock=None)
+    buyer = customer()
+    remembered = order_view(order_of(buyer, product)).model_dump(mode="json")
+    del remembered["payment"]["provider"]
+
+    def replay(
+        user_id: str, key: str, body: dict[str, Any], work: Callable[[], Any], **_: Any
+    ) -> dict[str, Any]:
+        return remembered
+
+    monkeypatch.setattr(orders_app().routes.idempotency, "once", replay)
+
+    status, _, answer = invoke(
+        "POST",
+        "/v1/orders",
+        buyer.user_id,
+        body={"delivery_address": NEAR},
+        headers={"Idempotency-Key": "placed-yesterday"},
+    )
+
+    assert status == 201, answer
+    assert answer["payment"]["provider"] == "simulator"

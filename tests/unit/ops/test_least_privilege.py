@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support.access import Access, code_access, policy_access
+from support.access import Access, code_access, policy_access, reachable
 
 from warung_local.template import load_template
 
@@ -122,8 +122,10 @@ def test_the_reading_finds_the_requests_it_is_meant_to_find() -> None:
     # (``Access("by_actor", ...)``; ``Access(None, ...)`` is the table itself)
     assert admin.audit_actions == {"dynamodb:PutItem", "dynamodb:Query"}
     assert admin.audit_indexes == {"by_actor", "by_resource", "by_action"}
-    assert admin.indexes == {"gsi1"}  # a request literal with its IndexName (dead letters)
-    assert admin.main == {("read", "USER#")}  # the guard's read, nothing else on MainTable
+    # request literals with their IndexName (dead letters; manual refunds)
+    assert admin.indexes == {"gsi1", "gsi2"}
+    # the guard's read and the reconciliation's reports, nothing else on MainTable
+    assert admin.main == {("read", "USER#"), ("read", "RECON#")}
 
 
 def _mentions_payment_secret(value: Any) -> bool:
@@ -140,3 +142,69 @@ def test_the_worker_holds_no_payment_secret_on_prod() -> None:
     # the payments function, which verifies the provider's webhooks, keeps it
     payments = TEMPLATE.resolve(FUNCTIONS["PaymentsFunction"]["Properties"])
     assert _mentions_payment_secret(payments["Policies"])
+
+
+MIDTRANS = load_template(ROOT / "template.yaml", {"Stage": "prod", "PaymentProvider": "midtrans"})
+
+
+def _granted(function_id: str, action: str) -> list[Any]:
+    """The resources of ``function_id``'s statements allowing ``action`` (Midtrans stage)."""
+    function = MIDTRANS.resolve(MIDTRANS.document["Resources"][function_id]["Properties"])
+    statements = [
+        s
+        for p in function.get("Policies", [])
+        if isinstance(p, dict)
+        for s in p.get("Statement", [])
+        if isinstance(s, dict)
+    ]
+    return [
+        s["Resource"]
+        for s in statements
+        if action in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])
+    ]
+
+
+def test_only_the_payments_context_reads_the_provider_key() -> None:
+    key = MIDTRANS.ref("MidtransServerKey")
+    readers = {
+        function_id
+        for function_id in FUNCTIONS
+        if key in _granted(function_id, "secretsmanager:GetSecretValue")
+    }
+    environments = {
+        function_id: MIDTRANS.resolve(f["Properties"]).get("Environment", {}).get("Variables", {})
+        for function_id, f in MIDTRANS.document["Resources"].items()
+        if f["Type"] == "AWS::Serverless::Function"
+    }
+    given_key = {f for f, env in environments.items() if env.get("PAYMENT_PROVIDER_SECRET_ARN")}
+
+    assert (
+        readers
+        == given_key
+        == {
+            "PaymentsFunction",
+            "PaymentOpenerFunction",
+            "PaymentRefundsFunction",
+            "PaymentReconciliationFunction",
+        }
+    )
+    for function_id in readers:
+        assert FUNCTIONS[function_id]["Properties"]["Handler"].startswith("payments.")
+
+
+def test_checkout_may_invoke_the_payment_opener_and_nothing_else() -> None:
+    opener = MIDTRANS.ref("PaymentOpenerFunction.Alias")
+    # (the pre-traffic hook invokes each new version during a release)
+    invokers = {f for f in FUNCTIONS if _granted(f, "lambda:InvokeFunction")}
+
+    assert invokers == {"OrdersFunction", "PreTrafficHookFunction"}
+    assert _granted("OrdersFunction", "lambda:InvokeFunction") == [opener]
+    orders = MIDTRANS.resolve(FUNCTIONS["OrdersFunction"]["Properties"])
+    assert orders["Environment"]["Variables"]["PAYMENT_OPENER_FUNCTION"] == opener
+    # the code agrees: nothing the orders function runs reaches the provider's adapter or
+    # the code that reads its key
+    reached = {module.name for module, _ in reachable("orders", "orders.app", HANDLERS)}
+    assert "warung.ordering.payment_pages" in reached
+    assert not reached & {"warung.ordering.provider_transactions", "warung.ordering.midtrans"}
+    opener_code = {m.name for m, _ in reachable("payments", "payments.opener", HANDLERS)}
+    assert "warung.ordering.provider_transactions" in opener_code

@@ -183,6 +183,9 @@ class Order:
     # the usage counter of a sharded promo code this order took its use from, given back to
     # it on release (None: no code, or a code stored before counters were sharded)
     promo_shard: int | None = None
+    # who takes the money: the stage's provider at checkout (``simulator``, ``midtrans``), or
+    # ``cash`` (the order's payment keeps the same value)
+    payment_provider: str = ""
 
 
 def order_item(order: Order) -> dict[str, Any]:
@@ -229,6 +232,7 @@ def order_item(order: Order) -> dict[str, Any]:
         "holds_units": order.holds_units or None,
         "payment_method": order.payment_method,
         "promo_shard": order.promo_shard,
+        "payment_provider": order.payment_provider or None,
         **order_index(order.order_id, order.customer_id, order.merchant_id),
     }
     if order.status == OrderStatus.PENDING_PAYMENT:
@@ -280,7 +284,14 @@ def order_from(item: Mapping[str, Any]) -> Order:
         holds_units=bool(item.get("holds_units", False)),
         payment_method=item.get("payment_method", "online"),
         promo_shard=int(item["promo_shard"]) if item.get("promo_shard") is not None else None,
+        payment_provider=item.get("payment_provider") or _provider_before_it_was_kept(item),
     )
+
+
+def _provider_before_it_was_kept(item: Mapping[str, Any]) -> str:
+    """An order stored before it kept its payment's provider: cash on delivery was paid in
+    cash, and every online order before a real provider existed went to the simulator."""
+    return "cash" if item.get("payment_method") == "cash_on_delivery" else "simulator"
 
 
 def order_number_item(order: Order) -> dict[str, Any]:

@@ -32,6 +32,25 @@ def day_index(payment_id: str, created_at: str, day: str) -> dict[str, str]:
     return {"gsi1pk": payments_of_day_partition(day), "gsi1sk": f"{created_at}#{payment_id}"}
 
 
+# The one payment status an admin lists (GET /v1/admin/payments?status=): money that needs a
+# person, because the provider could not give it back.
+REFUND_MANUAL = "refund_manual"
+
+
+def payments_by_status_partition(status: str) -> str:
+    """The gsi2 partition of the payments in ``status`` (only ``refund_manual`` is kept
+    there: the index is sparse, its keys set while the payment is in that status)."""
+    return f"PAYSTATUS#{status}"
+
+
+def status_index(payment_id: str, status: str, since: str) -> dict[str, str]:
+    """The gsi2 keys of a payment in ``status`` since ``since`` (RFC 3339): newest first by
+    that moment; none for a status no admin lists."""
+    if status != REFUND_MANUAL:
+        return {}
+    return {"gsi2pk": payments_by_status_partition(status), "gsi2sk": f"{since}#{payment_id}"}
+
+
 def jakarta_day(moment_rfc3339: str) -> str:
     """The Jakarta (UTC+7) date of an RFC 3339 time."""
     moment = datetime.fromisoformat(moment_rfc3339.replace("Z", "+00:00"))
@@ -87,6 +106,8 @@ def payment_item(payment: Payment) -> dict[str, Any]:
         **({"action_url": payment.action_url} if payment.action_url else {}),
         # the day's payments, for the daily reconciliation
         **day_index(payment.payment_id, payment.created_at, jakarta_day(payment.created_at)),
+        # while refund_manual: an admin's list of refunds to make by hand
+        **status_index(payment.payment_id, payment.status, payment.updated_at),
     }
 
 

@@ -1,0 +1,44 @@
+"""The admin's money reads: payments by status (a sparse gsi2 partition, newest first, never
+a Scan) and the daily reconciliation's report item."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from warung.dynamo import get_item, query_items, to_item
+from warung.settings import get_settings
+from warung.store.payments import (
+    Payment,
+    payment_from,
+    payments_by_status_partition,
+    reconciliation_key,
+)
+
+
+def list_payments_in_status(
+    status: str, *, limit: int, start_key: dict[str, Any] | None
+) -> tuple[list[Payment], dict[str, Any] | None]:
+    """Up to ``limit`` payments in ``status``, newest first (one ``Query`` of gsi2), and the
+    key that resumes after the last of them (``None`` when the list ended)."""
+    request: dict[str, Any] = {
+        "TableName": get_settings().table_name,
+        "IndexName": "gsi2",
+        "KeyConditionExpression": "gsi2pk = :pk",
+        "ExpressionAttributeValues": to_item({":pk": payments_by_status_partition(status)}),
+        "ScanIndexForward": False,
+        "Limit": limit,
+    }
+    if start_key:
+        request["ExclusiveStartKey"] = start_key
+    payments: list[Payment] = []
+    for item, key in query_items(request):
+        payments.append(payment_from(item))
+        if len(payments) == limit:
+            return payments, key
+    return payments, None
+
+
+def reconciliation_report(day: str) -> dict[str, Any] | None:
+    """The reconciliation's report of ``day``, or None when no run wrote one."""
+    item = get_item(reconciliation_key(day), table=get_settings().table_name)
+    return dict(item) if item else None
