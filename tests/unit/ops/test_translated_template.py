@@ -121,3 +121,18 @@ def test_the_waf_guards_the_stage_on_prod(translated: dict[str, Any]) -> None:
     (acl,) = of_type(translated, "AWS::WAFv2::WebACL").values()
     rules = {rule["Name"] for rule in acl["Properties"]["Rules"]}
     assert rules == {"aws-common", "aws-known-bad-inputs", "auth-rate"}
+
+
+def test_the_waf_counts_credential_routes_per_address_not_token_refreshes(
+    translated: dict[str, Any],
+) -> None:
+    # behind carrier-grade NAT every signed-in user of an address refreshes every 15 minutes:
+    # counting those would block the whole address (docs/decisions/0028)
+    (acl,) = of_type(translated, "AWS::WAFv2::WebACL").values()
+    (rule,) = [r for r in acl["Properties"]["Rules"] if r["Name"] == "auth-rate"]
+    scope = rule["Statement"]["RateBasedStatement"]["ScopeDownStatement"]
+    counted = re.compile(scope["RegexMatchStatement"]["RegexString"])
+    for path in ("/prod/v1/auth/login", "/v1/auth/register", "/v1/auth/password/forgot"):
+        assert counted.search(path), path
+    for path in ("/prod/v1/auth/refresh", "/v1/auth/logout", "/v1/auth/password/change"):
+        assert not counted.search(path), path
