@@ -156,6 +156,7 @@ ROWS: dict[str, dict[str, Any]] = {
     "payment": {
         **payments.payment_key("<id>"),
         **payments.day_index("<id>", "<created_at>", "<YYYY-MM-DD>"),
+        "gsi1pk": payments.payments_of_day_partition("<YYYY-MM-DD>", NumberPlaceholder("<shard>")),
     },
     "reconciliation report": payments.reconciliation_key("<YYYY-MM-DD>"),
     "provider event seen": payments.event_key("<provider>", "<event id>"),
