@@ -2,11 +2,12 @@
 has ended become ``expired`` and give their stock and promo uses back (docs/product.md: a
 ``pending_payment`` order expires after 15 minutes).
 
-The worklist is an index, never a Scan: an unpaid order carries ``gsi3`` keys ``PENDING`` /
-``<expires_at>#<id>`` that its first status change removes, so one Query reads exactly the
-orders due. Each expiry is its own transaction, conditional on the order's version: an
-order paid in the same instant is left alone (the payment won). "Now" is the schedule
-event's own ``time``, so a test drives the clock by sending a later event.
+The worklist is an index, never a Scan: an unpaid order carries ``gsi4`` keys
+``PENDING#<shard>`` / ``<expires_at>#<id>`` that its first status change removes, so one
+Query per shard reads exactly the orders due (16 shards, docs/decisions/0027). Each expiry
+is its own transaction, conditional on the order's version: an order paid in the same
+instant is left alone (the payment won). "Now" is the schedule event's own ``time``, so a
+test drives the clock by sending a later event.
 """
 
 from __future__ import annotations

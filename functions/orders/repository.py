@@ -41,9 +41,9 @@ from warung.settings import get_settings
 from warung.store.accounts import user_key
 from warung.store.merchants import merchant_from, merchant_key
 from warung.store.orders import (
+    LEGACY_PENDING_PARTITION,
     MAX_PENDING_ORDERS,
     MAX_UNPAID_UNITS,
-    PENDING_PARTITION,
     Cart,
     CodStanding,
     Order,
@@ -61,6 +61,7 @@ from warung.store.orders import (
     order_key,
     order_number_item,
     order_number_key,
+    pending_order_id,
     pending_orders_key,
     units_by_product,
 )
@@ -461,11 +462,27 @@ def orders_of(
         yield order_from(item), key
 
 
-def unpaid_due(now: str, *, page_size: int = 100) -> Iterator[Order]:
-    """Unpaid orders whose payment window ended before ``now`` (gsi3, oldest first)."""
-    request = partition_query(PENDING_PARTITION, index="gsi3", sort_before=now, page_size=page_size)
-    for item, _ in query_items(request):
-        yield order_from(item)
+def unpaid_due(partition: str, now: str, *, page_size: int = 100) -> Iterator[Order]:
+    """Unpaid orders of one expiry worklist partition (``pending_partitions``) whose payment
+    window ended before ``now``, oldest first: the entries' keys a page at a time, then
+    their orders, read consistently (the worklist index projects keys only)."""
+    # a shard of gsi4, or the one gsi3 partition of before the shards (decision 0027)
+    index = "gsi3" if partition == LEGACY_PENDING_PARTITION else "gsi4"
+    request = partition_query(partition, index=index, sort_before=now, page_size=page_size)
+    due: list[str] = []
+    for entry, _ in query_items(request):
+        due.append(pending_order_id(entry[f"{index}sk"]))
+        if len(due) == page_size:
+            yield from _orders(due)
+            due = []
+    yield from _orders(due)
+
+
+def _orders(order_ids: list[str]) -> Iterator[Order]:
+    """The orders still stored, in the order of ``order_ids`` (read consistently)."""
+    for item in get_items([order_key(order_id) for order_id in order_ids], table=_table()):
+        if item is not None:
+            yield order_from(item)
 
 
 # ---------------------------------------------------------------- promo codes

@@ -5,6 +5,7 @@ records, stored forms and keys come from ``warung.store``).
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -24,7 +25,7 @@ from warung.store.payments import (
     event_key,
     payment_from,
     payment_key,
-    payments_of_day_partition,
+    payments_of_day_partitions,
     reconciliation_key,
     status_index,
 )
@@ -172,9 +173,13 @@ def check_payment_open(tx: Transaction, payment: Payment, open_statuses: set[str
 
 
 def payments_of_day(day: str) -> Iterator[Payment]:
-    """Every payment made on ``day`` (Jakarta date), oldest first: a Query of gsi1."""
-    request = partition_query(payments_of_day_partition(day), index="gsi1")
-    for item, _ in query_items(request):
+    """Every payment made on ``day`` (Jakarta date), oldest first: a Query of each of the
+    day's gsi1 shards, merged by creation time."""
+    shards = [
+        query_items(partition_query(partition, index="gsi1"))
+        for partition in payments_of_day_partitions(day)
+    ]
+    for item, _ in heapq.merge(*shards, key=lambda found: str(found[0]["gsi1sk"])):
         yield payment_from(item)
 
 

@@ -103,7 +103,7 @@ class NumberPlaceholder(int):
 
 
 # Each row of the key table, by the start of its first cell: what the builders make with the
-# table's own placeholders. Columns: pk, sk, then gsi1..gsi3 as (pk, sk) where the row has one.
+# table's own placeholders. Columns: pk, sk, then gsi1..gsi4 as (pk, sk) where the row has one.
 ROWS: dict[str, dict[str, Any]] = {
     "outbox job": jobs.outbox_key("<job id>"),
     "job failure": {
@@ -149,11 +149,14 @@ ROWS: dict[str, dict[str, Any]] = {
         **orders.order_key("<id>"),
         **orders.order_index("<id>", "<user id>", "<merchant id>"),
         **orders.pending_index("<id>", "<expires_at>"),
+        # the shard is a hash of the id: the table names it
+        "gsi4pk": orders.pending_partition(NumberPlaceholder("<shard>")),
     },
     "order number": orders.order_number_key("<WRG-XXXX-XXXX>"),
     "payment": {
         **payments.payment_key("<id>"),
         **payments.day_index("<id>", "<created_at>", "<YYYY-MM-DD>"),
+        "gsi1pk": payments.payments_of_day_partition("<YYYY-MM-DD>", NumberPlaceholder("<shard>")),
         **payments.status_index("<id>", "refund_manual", "<since>"),
     },
     "reconciliation report": payments.reconciliation_key("<YYYY-MM-DD>"),
@@ -176,7 +179,7 @@ def _key_table() -> dict[str, list[list[str]]]:
         if not line.startswith("|"):
             break
         cells = [cell.strip() for cell in line.strip("|").split("|")]
-        rows[cells[0]] = [re.findall(r"`([^`]+)`", cell) for cell in cells[1:6]]
+        rows[cells[0]] = [re.findall(r"`([^`]+)`", cell) for cell in cells[1:7]]
     return rows
 
 

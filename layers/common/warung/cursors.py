@@ -36,7 +36,9 @@ from warung.settings import get_settings
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.ciphers.aead import AESSIV
 
-_VERSION = 2  # 2: the audit table's `action_pk` joined the word list
+# 2: the audit table's `action_pk` joined the word list; 3: the main table's `gsi4pk` and
+# `gsi4sk` (the expiry worklist, docs/decisions/0027)
+_VERSION = 3
 _HEADER = bytes([_VERSION])
 _SIV_BYTES = 16  # the synthetic IV that authenticates the cursor
 
@@ -154,8 +156,9 @@ _WORDS_V1 = (
     "resource_pk",
     "id",
 )
-_WORDS = (*_WORDS_V1, "action_pk")
-_WORDS_OF_VERSION = {1: _WORDS_V1, _VERSION: _WORDS}
+_WORDS_V2 = (*_WORDS_V1, "action_pk")
+_WORDS = (*_WORDS_V2, "gsi4pk", "gsi4sk")
+_WORDS_OF_VERSION = {1: _WORDS_V1, 2: _WORDS_V2, _VERSION: _WORDS}
 
 # Value tags.
 _NULL, _FALSE, _TRUE, _INT, _NEGATIVE, _TEXT, _BYTES, _LIST, _MAP = range(9)

@@ -52,6 +52,13 @@ from warung.settings import Rate, Settings, get_settings
 TTL_GRACE_SECONDS = 60
 """How long a window's counter outlives the window before TTL may delete it."""
 
+# A counter is one item: past about 1,000 writes a second (one source sending faster than
+# the stage throttle and WAF let a crowd), DynamoDB throttles it. That source is refused
+# like one over its limit, rather than answered with a 500 (docs/decisions/0028).
+_THROTTLED = frozenset(
+    {"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded"}
+)
+
 _SUBJECT_HASH_CHARS = 32  # 128 bits of SHA-256: no collisions in practice
 
 
@@ -172,6 +179,8 @@ def hit(rule: Rule, subject: str, *, now: int | None = None) -> Decision:
             ReturnValuesOnConditionCheckFailure="ALL_OLD",
         )
     except ClientError as error:
+        if error.response.get("Error", {}).get("Code") in _THROTTLED:
+            return Decision(False, rule.limit, 1)
         if not is_conditional_failure(error):
             raise
         return Decision(

@@ -80,8 +80,10 @@ class Settings(BaseModel):
     webhook_allow_loopback: bool = False
     # Rate limits (docs/product.md), "<limit>/<seconds>" (see warung.ratelimit).
     rate_login_failures_per_account: RateSetting = Rate(5, 900)
-    rate_login_attempts_per_ip: RateSetting = Rate(20, 60)
-    rate_registrations_per_ip: RateSetting = Rate(10, 3600)
+    # Per source address only a ceiling: thousands of mobile customers may share one address
+    # behind carrier-grade NAT (docs/decisions/0028); the per-account lockout does the work.
+    rate_login_attempts_per_ip: RateSetting = Rate(300, 60)
+    rate_registrations_per_ip: RateSetting = Rate(300, 3600)
     rate_emails_per_address: RateSetting = Rate(3, 3600)
     rate_invitations_per_merchant: RateSetting = Rate(20, 86400)
     rate_invitations_per_inviter: RateSetting = Rate(50, 86400)

@@ -1,4 +1,6 @@
-"""Per-IP rate limits (docs/product.md): 20 login attempts per minute, 10 registrations per hour."""
+"""Per-IP rate limits (docs/product.md) are ceilings, 300 sign-in attempts a minute and 300
+registrations an hour by default; here set lower (as a stack parameter would) to see one
+reached without hundreds of password hashes."""
 
 from __future__ import annotations
 
@@ -8,6 +10,15 @@ import pytest
 from support.auth_world import PASSWORD, AuthWorld, unique_email, unique_ip
 
 from auth import repository
+from warung.settings import get_settings
+
+
+@pytest.fixture(autouse=True)
+def lower_ceilings(auth: AuthWorld, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The stage's per-address ceilings at 20 sign-ins a minute and 10 sign-ups an hour."""
+    monkeypatch.setenv("RATE_LOGIN_ATTEMPTS_PER_IP", "20/60")
+    monkeypatch.setenv("RATE_REGISTRATIONS_PER_IP", "10/3600")
+    get_settings.cache_clear()
 
 
 @pytest.fixture

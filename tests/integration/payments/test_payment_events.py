@@ -25,7 +25,7 @@ def test_success_pays_the_order_and_the_payment(world: PaymentsWorld) -> None:
     assert (order["status"], order["payment_status"], order["version"]) == ("paid", "succeeded", 2)
     assert [entry["status"] for entry in order["status_history"]] == ["pending_payment", "paid"]
     assert order["status_history"][-1]["by"] == "system"
-    assert "gsi3pk" not in order  # off the expiry worklist
+    assert "gsi4pk" not in order  # off the expiry worklist
     assert world.payment(shop)["status"] == "succeeded"
     assert world.pending_count(shop) == 0  # room for another unpaid order
 
@@ -140,7 +140,7 @@ def test_failure_marks_the_payment_failed_and_leaves_the_order_waiting(
     assert receipt.outcome is Outcome.FAIL
     order = world.order(shop)
     assert (order["status"], order["payment_status"]) == ("pending_payment", "failed")
-    assert "gsi3pk" in order  # still expires on time
+    assert "gsi4pk" in order  # still expires on time
     assert world.payment(shop)["status"] == "failed"
     assert world.audit_actions(f"payment:{shop.payment.payment_id}") == ["payment.failed"]
     assert world.jobs(shop.order.correlation_id) == []

@@ -448,3 +448,13 @@ ISSUED = {
 def test_a_cursor_issued_before_a_deploy_still_reads(name: str) -> None:
     listing = next(x for x in LISTINGS if x.name == name)
     assert decode_cursor(ISSUED[name], listing.scope, key=SECRET) == listing.position
+
+
+def test_a_cursor_of_the_format_before_the_expiry_index_still_reads() -> None:
+    # version 2, issued before gsi4pk and gsi4sk joined the word list (decision 0027)
+    issued = (
+        "Atp3cBQ1uqeftsO9tNVnzVSXC5xCPE2xdMOmgrqQ73k6ZRFttPoovR3XN-ABTOQjTbZfzkeq68QmyAIQm-OWRg"
+    )
+    listing = next(x for x in LISTINGS if x.name == "a customer's orders")
+    assert decode_cursor(issued, listing.scope, key=SECRET) == listing.position
+    assert cursor_of(listing) != issued  # today's cursors are of the new format

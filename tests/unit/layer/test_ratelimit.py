@@ -13,8 +13,9 @@ FIFTEEN_MINUTES = Rule("login_failures", 5, 900)
 def test_defaults_are_the_limits_of_the_spec() -> None:
     limits = rules()
     assert limits.login_failures == Rule("login_failures", 5, 900)
-    assert limits.login_attempts_ip == Rule("login_attempts_ip", 20, 60)
-    assert limits.registrations_ip == Rule("registrations_ip", 10, 3600)
+    # per address only ceilings (carrier-grade NAT: docs/decisions/0028)
+    assert limits.login_attempts_ip == Rule("login_attempts_ip", 300, 60)
+    assert limits.registrations_ip == Rule("registrations_ip", 300, 3600)
     assert limits.emails_address == Rule("emails_address", 3, 3600)
     assert limits.invitations_merchant == Rule("invitations_merchant", 20, 86400)
     assert limits.invitations_inviter == Rule("invitations_inviter", 50, 86400)
@@ -100,3 +101,27 @@ def test_the_same_address_in_another_case_shares_a_counter() -> None:
 def test_a_nonsensical_rule_is_refused(name: str, limit: int, window: int) -> None:
     with pytest.raises(ValueError, match="rule"):
         Rule(name, limit, window)
+
+
+class _ThrottledCounter:
+    """A counter item written faster than its partition takes: DynamoDB throttles it."""
+
+    def update_item(self, **_: object) -> object:
+        from botocore.exceptions import ClientError
+
+        raise ClientError(
+            {"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "hot"}},
+            "UpdateItem",
+        )
+
+
+def test_a_source_hitting_its_counter_faster_than_dynamodb_takes_gets_429_not_500(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import warung.ratelimit
+    from warung.errors import RateLimited
+
+    monkeypatch.setattr(warung.ratelimit, "dynamodb_client", _ThrottledCounter)
+    with pytest.raises(RateLimited) as refused:
+        warung.ratelimit.enforce(Rule("login_attempts_ip", 300, 60), "203.0.113.9", now=60)
+    assert (refused.value.status, refused.value.retry_after) == (429, 1)

@@ -123,3 +123,42 @@ def test_the_waf_guards_the_stage_on_prod(translated: dict[str, Any]) -> None:
     acl = of_type(translated, "AWS::WAFv2::WebACL")["WebAcl"]
     rules = {rule["Name"] for rule in acl["Properties"]["Rules"]}
     assert rules == {"aws-common", "aws-known-bad-inputs", "auth-rate"}
+
+
+def test_the_waf_counts_credential_routes_per_address_not_token_refreshes(
+    translated: dict[str, Any],
+) -> None:
+    # behind carrier-grade NAT every signed-in user of an address refreshes every 15 minutes:
+    # counting those would block the whole address (docs/decisions/0028)
+    acl = of_type(translated, "AWS::WAFv2::WebACL")["WebAcl"]
+    (rule,) = [r for r in acl["Properties"]["Rules"] if r["Name"] == "auth-rate"]
+    scope = rule["Statement"]["RateBasedStatement"]["ScopeDownStatement"]
+    counted = re.compile(scope["RegexMatchStatement"]["RegexString"])
+    for path in ("/prod/v1/auth/login", "/v1/auth/register", "/v1/auth/password/forgot"):
+        assert counted.search(path), path
+    for path in ("/prod/v1/auth/refresh", "/v1/auth/logout", "/v1/auth/password/change"):
+        assert not counted.search(path), path
+
+
+def test_the_edge_web_acl_counts_the_same_routes_as_the_regional_one(
+    translated: dict[str, Any],
+) -> None:
+    # behind CloudFront the edge web ACL (bootstrap/edge-waf.yaml) replaces the regional one:
+    # the same ceiling for shared addresses, on the same credential routes
+    from warung_local.template import parse_template_text
+
+    edge = parse_template_text((ROOT / "bootstrap" / "edge-waf.yaml").read_text())
+    (edge_acl,) = [r for r in edge["Resources"].values() if r["Type"] == "AWS::WAFv2::WebACL"]
+    (edge_rule,) = [r for r in edge_acl["Properties"]["Rules"] if r["Name"] == "auth-rate"]
+    acl = of_type(translated, "AWS::WAFv2::WebACL")["WebAcl"]
+    (rule,) = [r for r in acl["Properties"]["Rules"] if r["Name"] == "auth-rate"]
+
+    def scope(r: dict[str, Any]) -> Any:
+        return r["Statement"]["RateBasedStatement"]["ScopeDownStatement"]
+
+    assert scope(edge_rule) == scope(rule)
+    template = parse_template_text((ROOT / "template.yaml").read_text())
+    assert (
+        edge["Parameters"]["AuthRequestsPer5Minutes"]["Default"]
+        == template["Parameters"]["WafAuthRequestsPer5Minutes"]["Default"]
+    )

@@ -89,7 +89,9 @@ def change_status(
         values[":reason"] = reason
     expression = "SET " + ", ".join(sets)
     if order.status == OrderStatus.PENDING_PAYMENT:
-        expression += " REMOVE gsi3pk, gsi3sk"
+        # off the expiry worklist: its shard (gsi4), or the one partition of before the
+        # shards (gsi3) for an order placed then (decision 0027)
+        expression += " REMOVE gsi4pk, gsi4sk, gsi3pk, gsi3sk"
     tx.update(
         _table(),
         order_key(order.order_id),

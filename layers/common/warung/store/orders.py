@@ -3,6 +3,7 @@ order numbers taken, carts and a customer's count of unpaid orders."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -17,7 +18,15 @@ MAX_PENDING_ORDERS = 5  # orders one customer may have awaiting payment (PENDING
 MAX_UNPAID_UNITS = 20
 HELD_UNITS_PREFIX = "held_"
 
-PENDING_PARTITION = "PENDING"  # gsi3: unpaid orders by the end of their payment window
+# The expiry worklist (gsi4, keys only): unpaid orders by the end of their payment window,
+# spread over PENDING_SHARDS partitions by a hash of the order id, so that no one partition
+# takes every checkout's write and removal (docs/decisions/0027-sharded-expiry-worklist.md:
+# 16 keep each under 50% of a partition's write limit up to 4,000 orders/s).
+PENDING_SHARDS = 16
+# Before the shards the worklist was one gsi3 partition (all attributes projected). Orders
+# placed then still carry it until they leave pending_payment (15 minutes at most); the
+# expiry function reads it too for one release (decision 0027), then it goes.
+LEGACY_PENDING_PARTITION = "PENDING"
 
 
 def order_key(order_id: str) -> dict[str, str]:
@@ -52,9 +61,41 @@ def order_index(order_id: str, customer_id: str, merchant_id: str) -> dict[str, 
     }
 
 
+def pending_shard(order_id: str) -> int:
+    """The expiry worklist shard of an order: its id's SHA-256 modulo the shard count (ids
+    are time-ordered, so their hash, not their text, spreads them)."""
+    digest = hashlib.sha256(order_id.encode("utf-8")).digest()
+    return int.from_bytes(digest[:8], "big") % PENDING_SHARDS
+
+
+def pending_partition(shard: int) -> str:
+    """gsi4: one shard of the expiry worklist."""
+    return f"PENDING#{shard}"
+
+
+def pending_partitions() -> list[str]:
+    """Every worklist partition the expiry function reads: the shards (gsi4), then the one
+    of before the shards (gsi3 ``PENDING``; decision 0027: for one release)."""
+    shards = [pending_partition(shard) for shard in range(PENDING_SHARDS)]
+    return [*shards, LEGACY_PENDING_PARTITION]
+
+
 def pending_index(order_id: str, expires_at: str) -> dict[str, str]:
     """An unpaid order's entry in the expiry worklist (removed once it leaves the state)."""
-    return {"gsi3pk": PENDING_PARTITION, "gsi3sk": f"{expires_at}#{order_id}"}
+    return {
+        "gsi4pk": pending_partition(pending_shard(order_id)),
+        "gsi4sk": pending_sort_key(order_id, expires_at),
+    }
+
+
+def pending_sort_key(order_id: str, expires_at: str) -> str:
+    """An entry's place in its worklist partition: by the end of its window."""
+    return f"{expires_at}#{order_id}"
+
+
+def pending_order_id(sort_key: str) -> str:
+    """The order of a worklist entry, from its sort key (the index holds keys only)."""
+    return sort_key.rsplit("#", 1)[1]
 
 
 def cart_key(user_id: str) -> dict[str, str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -21,15 +22,38 @@ def payment_key(payment_id: str) -> dict[str, str]:
     return {"pk": f"PAYMENT#{payment_id}", "sk": "PAYMENT"}
 
 
-def payments_of_day_partition(day: str) -> str:
-    """The gsi1 partition of the payments made on ``day`` (Jakarta date, YYYY-MM-DD): what
+# A day's payments are spread over this many gsi1 partitions by a hash of the payment id:
+# every checkout writes its payment, and each status change rewrites its index entry, so one
+# partition per day took about 3 write units per order (docs/decisions/0028).
+PAYDAY_SHARDS = 16
+
+
+def payday_shard(payment_id: str) -> int:
+    """The day-list shard of a payment: its id's SHA-256 modulo the shard count."""
+    digest = hashlib.sha256(payment_id.encode("utf-8")).digest()
+    return int.from_bytes(digest[:8], "big") % PAYDAY_SHARDS
+
+
+def payments_of_day_partition(day: str, shard: int) -> str:
+    """One gsi1 partition of the payments made on ``day`` (Jakarta date, YYYY-MM-DD): what
     the daily reconciliation reads, never a Scan."""
-    return f"PAYDAY#{day}"
+    return f"PAYDAY#{day}#{shard}"
+
+
+def payments_of_day_partitions(day: str) -> list[str]:
+    """Every gsi1 partition of ``day``'s payments: the shards, then the one partition of
+    before the shards (``PAYDAY#<day>``: payments made before them; read for one release,
+    decision 0028)."""
+    shards = [payments_of_day_partition(day, shard) for shard in range(PAYDAY_SHARDS)]
+    return [*shards, f"PAYDAY#{day}"]
 
 
 def day_index(payment_id: str, created_at: str, day: str) -> dict[str, str]:
     """The gsi1 keys of a payment made on ``day`` (its Jakarta date), in creation order."""
-    return {"gsi1pk": payments_of_day_partition(day), "gsi1sk": f"{created_at}#{payment_id}"}
+    return {
+        "gsi1pk": payments_of_day_partition(day, payday_shard(payment_id)),
+        "gsi1sk": f"{created_at}#{payment_id}",
+    }
 
 
 # The one payment status an admin lists (GET /v1/admin/payments?status=): money that needs a
