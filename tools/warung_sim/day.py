@@ -51,7 +51,14 @@ HOUR_WEIGHTS: dict[int, float] = {
     6: 1, 7: 2, 8: 3, 9: 3, 10: 4, 11: 9, 12: 12, 13: 8, 14: 4, 15: 3, 16: 3,
     17: 5, 18: 10, 19: 12, 20: 8, 21: 4, 22: 2,
 }  # fmt: skip
-SEARCH_TERMS = (("nasi", 6), ("nasi gor", 3), ("ayam", 3), ("mie", 2), ("sate", 1), ("es teh", 2))
+SEARCH_TERMS: tuple[tuple[str, int], ...] = (
+    ("nasi", 6),
+    ("nasi gor", 3),
+    ("ayam", 3),
+    ("mie", 2),
+    ("sate", 1),
+    ("es teh", 2),
+)
 SEARCH_TERMS += (("bakso", 1), ("kopi", 1), ("martabak", 1), ("soto", 1))
 FLASH_CODE = "KILAT18"
 EXPIRY_EVERY = timedelta(minutes=15)
@@ -102,6 +109,7 @@ class DayResult:
     invocations: list[tuple[str, str, float]] = field(default_factory=list)  # period, fn, ms
     orders_by_period: Counter[str] = field(default_factory=Counter)
     outcomes: Counter[str] = field(default_factory=Counter)
+    refusals: list[str] = field(default_factory=list)  # the first refused answers, for a look
     elapsed_s: float = 0.0
 
 
@@ -134,7 +142,7 @@ class Day:
         self.progress = progress
         self.moment = datetime.fromisoformat(f"{plan.date}T06:00:00+07:00").astimezone(UTC)
         self.period = ""
-        self.tokens: dict[str, str] = {}
+        self.tokens: dict[str, tuple[str, datetime]] = {}
         self.addresses: dict[str, str] = {}
         self.popularity = {
             city: self._zipf(len(world.merchants_in(city)))
@@ -216,21 +224,23 @@ class Day:
         fn = match.route.function_id
         self.result.requests.append(Request(self.period, fn, route, kind, status, ms))
         self.result.outcomes[f"{route} {status}"] += 1
+        if status >= 400 and len(self.result.refusals) < 20:
+            self.result.refusals.append(f"{route} {status}: {str(parsed)[:300]}")
         return status, parsed if isinstance(parsed, dict) else {"items": parsed}
 
     def token(self, user_id: str) -> str:
         """An access token of ``user_id``, minted with the stage's signing key (as sign-in
         would, without its Argon2 check), cached for the day."""
         found = self.tokens.get(user_id)
-        if found is not None:
-            return found
+        if found is not None and found[1] > self.moment:
+            return found[0]
         auth = self.runtime.functions["AuthFunction"]
         with self.unrecorded(), auth.activated():
             tokens = importlib.import_module("warung.tokens")
             ids = importlib.import_module("warung.ids")
-            # Valid for the whole simulated day.
             minted, _ = tokens.issue_access_token(user_id, ids.new_id())
-        self.tokens[user_id] = str(minted)
+        # Access tokens live 15 minutes: a new one (as a refresh would give) after 10.
+        self.tokens[user_id] = (str(minted), self.moment + timedelta(minutes=10))
         return str(minted)
 
     def address_of(self, customer: SeededCustomer) -> str:
@@ -384,11 +394,25 @@ class Day:
 
         relay = self.runtime.driver("OutboxRelayFunction", StreamPoller)
         worker = self.runtime.driver("WorkerFunction", SqsPoller)
-        for _ in range(5):
-            moved = self._timed("OutboxRelayFunction", relay.poll_once)
+        assert isinstance(relay, StreamPoller)
+        assert isinstance(worker, SqsPoller)
+        for _ in range(50):
+            # step(): records delivered or dropped by the relay's filter, both progress.
+            moved = self._timed("OutboxRelayFunction", relay.step)
             moved += self._timed("WorkerFunction", lambda: worker.poll_once(wait=False))
             if not moved:
                 return
+
+    def catch_up(self) -> None:
+        """Before the day: the relay reads past the population's stream records (unrecorded,
+        not the day's work: in AWS the population would have been written long before)."""
+        from warung_local.sources import StreamPoller
+
+        relay = self.runtime.driver("OutboxRelayFunction", StreamPoller)
+        assert isinstance(relay, StreamPoller)
+        with self.unrecorded():
+            while relay.step():
+                pass
 
     def _timed(self, function: str, step: Callable[[], int]) -> int:
         started = time.perf_counter()

@@ -16,6 +16,14 @@ same proportion at the target ("proportional browsing").
   population (``population_factor`` = full population / simulated), a Query that read
   such a partition to its end has its read units multiplied by that factor; one stopped by
   its page size (``Limit``) reads the same at any size.
+* Keys that name one entity scale differently. A key with an id of the seeded population
+  (a merchant, a product, a customer) takes its share of that population's traffic: at the
+  full population that share is ``population_factor`` times smaller. A key with an id born
+  during the day (an order, a payment, an outbox job, an idempotency record, a hashed
+  rate-limit subject) is touched by its own life only: more orders make more such keys,
+  not hotter ones, so it keeps the rate it had in simulated time (its busiest hour's units
+  over 3,600 s). Keys without an id (``PENDING``, ``SEARCH#nasi``, ``PROMO#KILAT18``,
+  ``DAY#<date>#<shard>``) are single-valued: the whole target rate lands on them.
 * Everything else (invocations, durations, API requests, other AWS calls) per order over the
   whole day.
 """
@@ -23,6 +31,7 @@ same proportion at the target ("proportional browsing").
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -54,6 +63,30 @@ PRICES = {
 }
 
 
+# Ids the application makes (time-ordered ids, hashes, order numbers, provider event ids).
+_ID = re.compile(r"[0-9A-HJKMNP-TV-Z]{26}|[0-9a-f]{16,}|WRG-[0-9A-Z]{4}-[0-9A-Z]{4}|evt_\w+")
+PERIOD_S = 3600.0  # the day's periods are its hours
+
+
+def id_tokens(pk: str) -> list[str]:
+    """The ids in a key (``ORDER#01M9...`` -> ``["01M9..."]``; ``PENDING`` -> none)."""
+    return _ID.findall(pk)
+
+
+def key_family(pk: str) -> str:
+    """A key with its ids left out: ``ORDER#…``, ``RL#login_attempts_ip#…``."""
+    return _ID.sub("…", pk)
+
+
+def scaling_of(pk: str, seeded_ids: frozenset[str] | set[str]) -> str:
+    """How a key's load grows: ``single`` (no id: the whole target lands on it),
+    ``population`` (one seeded entity's share) or ``own`` (born during the day)."""
+    ids = id_tokens(pk)
+    if not ids:
+        return "single"
+    return "population" if any(i in seeded_ids for i in ids) else "own"
+
+
 @dataclass(frozen=True)
 class KeyLoad:
     """One partition key at the target: units per second and what they are of its limits."""
@@ -64,6 +97,7 @@ class KeyLoad:
     write_per_s: float
     failed_per_s: float  # writes refused (a condition, a cancelled transaction)
     functions: tuple[str, ...]
+    scaling: str = "single"  # single, population or own (`scaling_of`)
 
     @property
     def read_share(self) -> float:
@@ -109,12 +143,13 @@ def key_loads(
     orders_by_period: Mapping[str, int],
     target: float,
     population_factor: float = 1.0,
+    seeded_ids: frozenset[str] | set[str] = frozenset(),
 ) -> list[KeyLoad]:
     """Every partition key's load at ``target`` orders/s, hottest (largest share) first."""
     busy = busy_periods(orders_by_period)
-    reads: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
-    writes: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
-    failed: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
+    reads: dict[tuple[str, str], dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    writes: dict[tuple[str, str], dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    failed: dict[tuple[str, str], dict[str, float]] = defaultdict(lambda: defaultdict(float))
     functions: dict[tuple[str, str], set[str]] = defaultdict(set)
     for a in accesses:
         key = (a.where, a.pk)
@@ -126,21 +161,27 @@ def key_loads(
         else:
             failed[key][a.period] += 1
 
-    def peak(per_period: Counter[str]) -> float:
-        rates = [per_period[p] / orders_by_period[p] for p in busy if orders_by_period[p]]
-        return max(rates, default=0.0) * target
+    def peak(per_period: Mapping[str, float], scaling: str) -> float:
+        if scaling == "own":
+            return max(per_period.values(), default=0.0) / PERIOD_S
+        rates = [per_period.get(p, 0.0) / orders_by_period[p] for p in busy if orders_by_period[p]]
+        load = max(rates, default=0.0) * target
+        return load / population_factor if scaling == "population" else load
 
-    loads = [
-        KeyLoad(
-            where,
-            pk,
-            peak(reads[(where, pk)]),
-            peak(writes[(where, pk)]),
-            peak(failed[(where, pk)]),
-            tuple(sorted(functions[(where, pk)])),
+    loads = []
+    for (where, pk), callers in functions.items():
+        scaling = scaling_of(pk, seeded_ids)
+        loads.append(
+            KeyLoad(
+                where,
+                pk,
+                peak(reads[(where, pk)], scaling),
+                peak(writes[(where, pk)], scaling),
+                peak(failed[(where, pk)], scaling),
+                tuple(sorted(callers)),
+                scaling,
+            )
         )
-        for where, pk in functions
-    ]
     return sorted(loads, key=lambda k: (-k.share, k.where, k.pk))
 
 
@@ -186,7 +227,7 @@ def function_loads(
 ) -> list[FunctionLoad]:
     """Concurrency per function at ``target`` (Little's law: rate x duration)."""
     count: Counter[str] = Counter()
-    total_ms: Counter[str] = Counter()
+    total_ms: dict[str, float] = defaultdict(float)
     for _period, function, ms in invocations:
         count[function] += 1
         total_ms[function] += ms

@@ -121,11 +121,21 @@ class Seeder:
     activation: `LocalFunction.activated`), so that its settings name the tables."""
 
     def __init__(self, password_hash: str) -> None:
-        from warung.dynamo import dynamodb_client
+        import botocore.session
+        from botocore.config import Config
+
         from warung.settings import get_settings
 
-        self.client = dynamodb_client()
-        self.table = get_settings().table_name
+        settings = get_settings()
+        # Not the functions' client: the items are the store's own, checking each request's
+        # shape again would only slow the seeding down.
+        self.client = botocore.session.get_session().create_client(
+            "dynamodb",
+            region_name=settings.region,
+            endpoint_url=settings.aws_endpoint_url,
+            config=Config(parameter_validation=False),
+        )
+        self.table = settings.table_name
         self.password_hash = password_hash
         self.pending: list[dict[str, Any]] = []
         self.written = 0

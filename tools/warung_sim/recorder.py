@@ -267,14 +267,14 @@ class KeyHeatRecorder:
             return client
 
         self._original = original
-        botocore.session.Session.create_client = create_client  # type: ignore[method-assign]
+        botocore.session.Session.create_client = create_client
 
     def uninstall(self) -> None:
         """Put botocore's own `create_client` back (hooked clients stay hooked)."""
         import botocore.session
 
         if self._original is not None:
-            botocore.session.Session.create_client = self._original  # type: ignore[method-assign]
+            botocore.session.Session.create_client = self._original
             self._original = None
 
     def hook(self, client: Any) -> None:

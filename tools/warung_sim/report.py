@@ -95,7 +95,7 @@ def print_report(  # noqa: C901 - a report layout, one block per section
     )
     emit(
         f"  {'table/index':<18} {'partition key':<44} {'reads/s':>9} {'writes/s':>9} "
-        f"{'of limit':>8}  by"
+        f"{'of limit':>8}  {'scaling':<10} by"
     )
     flagged = [k for k in loads if k.flagged]
     shown = loads[:10] + [k for k in flagged if k not in loads[:10]]
@@ -104,9 +104,15 @@ def print_report(  # noqa: C901 - a report layout, one block per section
         pk = k.pk if len(k.pk) <= 44 else k.pk[:41] + "..."
         emit(
             f"  {k.where:<18} {pk:<44} {_rate(k.read_per_s):>9} {_rate(k.write_per_s):>9} "
-            f"{k.share:>7.0%}  {', '.join(f.replace('Function', '') for f in k.functions)}{mark}"
+            f"{k.share:>7.0%}  {k.scaling:<10} "
+            f"{', '.join(f.replace('Function', '') for f in k.functions)}{mark}"
         )
     emit(f"  {len(flagged)} key(s) above {model.FLAG_SHARE:.0%} of a partition limit")
+    emit(
+        "  scaling: single = no id, the whole target lands on it; population = one seeded "
+        "merchant, product or customer, at the full population's share; own = born during "
+        "the day (an order, a job): its own rate"
+    )
     contended = [k for k in loads if k.failed_per_s]
     if contended:
         emit(
@@ -119,10 +125,11 @@ def print_report(  # noqa: C901 - a report layout, one block per section
     shards = model.shards_needed(loads, "audit")
     emit()
     emit(f"Audit shards (warung.audit.SHARDS = {SHARDS})")
-    for family, (units, needed) in sorted(shards.items(), key=lambda kv: -kv[1][0]):
-        verdict = "enough" if needed <= SHARDS else "NOT enough"
+    for family, (units, shards_for_half) in sorted(shards.items(), key=lambda kv: -kv[1][0]):
+        verdict = "enough" if shards_for_half <= SHARDS else "NOT enough"
         emit(
-            f"  {family:<44} {_rate(units):>8} write units/s over all shards: needs {needed} "
+            f"  {family:<44} {_rate(units):>8} write units/s over all shards: needs "
+            f"{shards_for_half} "
             f"for half a partition each ({verdict})"
         )
 
@@ -240,6 +247,7 @@ def print_report(  # noqa: C901 - a report layout, one block per section
                 "read_per_s": k.read_per_s,
                 "write_per_s": k.write_per_s,
                 "share": k.share,
+                "scaling": k.scaling,
             }
             for k in loads[:50]
         ],

@@ -110,6 +110,8 @@ def run_day(
                 # Clients created before the hook (the runtime's, the seeder's) get it too.
                 _hook_existing(runtime, recorder)
                 day.set_clock(day.moment)
+                progress("   the outbox relay reads past the population's stream records ...")
+                day.catch_up()
                 recorder.recording = True
                 result = day.run()
                 recorder.recording = False
