@@ -7,16 +7,18 @@ Every function's clock (`warung.clock` of its own modules) stands at the simulat
 
 The mix per order, and why (docs/capacity.md, "The synthetic day"):
 
-* a buying session: the merchants near the customer, one merchant's page and menu, one
+* a buying session: a list of merchants (near the customer 60%, of the city 25%, all
+  15%), one merchant's page and menu, one
   search, two product pages, the profile (`GET /v1/me`), two cart writes and a quote, the
   checkout, one look at the order; then the payment (85% of the online orders are paid,
   the rest expire) and the merchant's moves (its order list, accepted, preparing, out for
   delivery, delivered);
-* two browsing sessions that do not buy: the merchants near, a merchant and its menu, a
+* two browsing sessions that do not buy: a list of merchants, a merchant and its menu, a
   search, a product page, a category list every other session (food-delivery apps
   convert about one session in three; habitual customers open the app to order);
 * 10% of the checkouts pay cash on delivery; 3% of the orders are cancelled by the
-  customer while unpaid; 2% of the sessions sign in first (the rest hold a token);
+  customer while unpaid; 5% of the buying sessions sign in first (the others hold a token
+  from an earlier sign-in, renewed by refresh);
 * a flash-sale promo code during the lunch hour (12:00-13:00 Jakarta time), used by 30%
   of that hour's checkouts;
 * the hours of a Jakarta day (06:00-23:00), with a lunch and a dinner peak;
@@ -70,7 +72,7 @@ API_FUNCTIONS = ("AuthFunction", "CatalogFunction", "OrdersFunction", "PaymentsF
 class DayPlan:
     """The day's size and mix (see the module's docstring for the reasoning)."""
 
-    orders: int = 60
+    orders: int = 40
     date: str = "2026-12-07"  # a Monday
     browse_sessions_per_order: int = 2
     flash_hour: int = 12
@@ -78,7 +80,7 @@ class DayPlan:
     cod_share: float = 0.10
     paid_share: float = 0.85
     cancel_share: float = 0.03
-    sign_in_share: float = 0.02
+    sign_in_share: float = 0.05
     cgnat_share: float = 0.60
     cgnat_addresses: int = 6
     seed: int = 18
@@ -280,8 +282,17 @@ class Day:
     def browse(self, customer: SeededCustomer, merchant: SeededMerchant) -> None:
         """The merchants near, one merchant's page and menu, a search, a product page."""
         ip = self.address_of(customer)
-        near = f"{customer.lat:.4f},{customer.lon:.4f}"
-        self.api("browse", "GET", "/v1/merchants", query=(("near", near),), ip=ip)
+        # The merchants near (most), of the city, or the whole list (MSTATUS#active).
+        roll = self.rng.random()
+        if roll < 0.6:
+            listing: tuple[tuple[str, str], ...] = (
+                ("near", f"{customer.lat:.4f},{customer.lon:.4f}"),
+            )
+        elif roll < 0.85:
+            listing = (("city", customer.city),)
+        else:
+            listing = ()
+        self.api("browse", "GET", "/v1/merchants", query=listing, ip=ip)
         self.api("browse", "GET", f"/v1/merchants/{merchant.merchant_id}", ip=ip)
         menu = (("merchant_id", merchant.merchant_id),)
         self.api("browse", "GET", "/v1/products", query=menu, ip=ip)
@@ -404,15 +415,18 @@ class Day:
                 return
 
     def catch_up(self) -> None:
-        """Before the day: the relay reads past the population's stream records (unrecorded,
-        not the day's work: in AWS the population would have been written long before)."""
+        """Before the day: the relay starts after the population's stream records (in AWS the
+        population would have been written long before; reading past them here, 100 records
+        a call, would take minutes and is not the day's work)."""
         from warung_local.sources import StreamPoller
 
         relay = self.runtime.driver("OutboxRelayFunction", StreamPoller)
         assert isinstance(relay, StreamPoller)
         with self.unrecorded():
-            while relay.step():
-                pass
+            for shard_id in list(relay._iterators):
+                relay._iterators[shard_id] = relay.streams.get_shard_iterator(
+                    StreamArn=relay.stream_arn, ShardId=shard_id, ShardIteratorType="LATEST"
+                )["ShardIterator"]
 
     def _timed(self, function: str, step: Callable[[], int]) -> int:
         started = time.perf_counter()
