@@ -289,7 +289,8 @@ def cost_per_thousand_orders(
         + lambda_requests * PRICES["lambda_request"],
         "API Gateway": api_per_order * PRICES["api_request"],
         "SQS": per_order("sqs") * PRICES["sqs_request"],
-        "SES": per_order("ses", {"SendEmail", "SendRawEmail"}) * PRICES["ses_message"],
+        "SES": (per_order("ses", {"SendEmail", "SendRawEmail"}) + per_order("sesv2", {"SendEmail"}))
+        * PRICES["ses_message"],
         "Secrets Manager": per_order("secretsmanager") * PRICES["secrets_manager_call"],
     }
     return {name: cost * 1000 for name, cost in costs.items()}
