@@ -14,8 +14,9 @@ same proportion at the target ("proportional browsing").
 * Catalogue-wide partitions (search prefixes, categories, cities, merchant statuses, geo
   cells) hold more items when the population is larger. When the day ran on a smaller
   population (``population_factor`` = full population / simulated), a Query that read
-  such a partition to its end has its read units multiplied by that factor; one stopped by
-  its page size (``Limit``) reads the same at any size.
+  such a partition to its end has its read units multiplied by that factor, up to its
+  page size (``Limit``), or for a reader that pages on (search) up to its ceiling; one
+  stopped by its page size reads the same at any size.
 * Keys that name one entity scale differently. A key with an id of the seeded population
   (a merchant, a product, a customer) takes its share of that population's traffic: at the
   full population that share is ``population_factor`` times smaller. A key with an id born
@@ -43,6 +44,10 @@ WRITE_LIMIT = 1000.0  # write units per second per partition key
 FLAG_SHARE = 0.5  # flag a key above half of its limit
 BUSY_SHARE = 0.05  # an hour is busy with at least this share of the day's orders
 CATALOGUE_PREFIXES = ("SEARCH#", "CAT#", "CATNEW#", "MCITY#", "MSTATUS#", "GEO#")
+# Readers that page on past one Query's Limit, and how many items they read at most: a
+# relevance-sorted search reads up to 5,000 candidates, pages of 1,000 (the catalog's
+# MAX_SORTED_CANDIDATES). Every other reader stops at its first page's Limit.
+READ_CEILINGS = {"SEARCH#": 5000}
 ACCOUNT_CONCURRENCY = 1000  # default Lambda concurrent executions per account and region
 API_ACCOUNT_RPS = 10_000  # default API Gateway throttle per account and region
 SES_SEND_RATE = 14  # messages/s: a typical production SES account's starting quota
@@ -132,10 +137,17 @@ def catalogue_wide(pk: str) -> bool:
 
 
 def read_units_at_population(access: KeyAccess, population_factor: float) -> float:
-    """The read's units at the full population (see the module docstring)."""
-    if access.to_end and catalogue_wide(access.pk):
-        return access.units * population_factor
-    return access.units
+    """The read's units at the full population (see the module docstring): a catalogue-wide
+    partition read to its end holds ``population_factor`` times the items, up to what its
+    reader reads at most (its Limit, or its ceiling in `READ_CEILINGS`)."""
+    if not (access.to_end and catalogue_wide(access.pk)) or population_factor <= 1:
+        return access.units
+    ceiling = next((n for p, n in READ_CEILINGS.items() if access.pk.startswith(p)), 0)
+    ceiling = ceiling or access.limit
+    factor = population_factor
+    if ceiling and access.items:
+        factor = min(factor, max(1.0, ceiling / access.items))
+    return access.units * factor
 
 
 def key_loads(

@@ -129,6 +129,7 @@ class KeyAccess:
     period: str = ""  # the part of the day it belongs to (the simulation's hour)
     items: int = 0  # items a Query or Scan returned
     to_end: bool = False  # a Query that read its partition (or key range) to the end
+    limit: int = 0  # the Query's Limit (0: none)
 
     @property
     def where(self) -> str:
@@ -391,6 +392,7 @@ class KeyHeatRecorder:
                     access,
                     items=len(response.get("Items") or []),
                     to_end=ok and "LastEvaluatedKey" not in response,
+                    limit=int(request.get("Limit") or 0),
                 )
             )
         elif operation == "BatchGetItem":

@@ -25,10 +25,12 @@ def access(
     where: str = "main",
     ok: bool = True,
     to_end: bool = False,
+    items: int = 1,
+    limit: int = 0,
 ) -> KeyAccess:
     table, _, index = where.partition(".")
     return KeyAccess(
-        "OrdersFunction", "Op", table, index, pk, "", kind, units, ok, period, 1, to_end
+        "OrdersFunction", "Op", table, index, pk, "", kind, units, ok, period, items, to_end, limit
     )
 
 
@@ -75,6 +77,17 @@ def test_catalogue_wide_reads_grow_with_the_population_only_when_read_to_the_end
     ]
     loads = {k.pk: k.read_per_s for k in key_loads(trace, {"12:00": 1}, 1, population_factor=10)}
     assert loads == {"SEARCH#nasi": 100.0, "CAT#food": 10.0, "USER#u1": 10.0}
+
+
+def test_population_growth_stops_at_what_the_reader_reads() -> None:
+    # given 25 merchants of a city read in one Query of Limit 100, and 300 search candidates
+    trace = [
+        access("MCITY#jakarta", 4.0, kind="read", to_end=True, items=25, limit=100),
+        access("SEARCH#nasi", 6.0, kind="read", to_end=True, items=300, limit=1000),
+    ]
+    loads = {k.pk: k.read_per_s for k in key_loads(trace, {"12:00": 1}, 1, population_factor=10)}
+    # then the city list reads 100 at most (x4), the search pages on to 3,000 (x10)
+    assert loads == {"MCITY#jakarta": 16.0, "SEARCH#nasi": 60.0}
 
 
 def test_refused_writes_are_counted_apart_from_units() -> None:
