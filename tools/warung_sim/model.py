@@ -53,6 +53,9 @@ API_ACCOUNT_RPS = 10_000  # default API Gateway throttle per account and region
 SES_SEND_RATE = 14  # messages/s: a typical production SES account's starting quota
 SECRETS_MANAGER_RPS = 10_000  # GetSecretValue requests/s per account and region
 SSM_STANDARD_TPS = 40  # GetParameter(s) transactions/s, standard throughput
+# Carrier-grade NAT: the share of the active customers behind one public mobile address
+# (an assumption: Indonesian carriers put thousands of subscribers behind one IPv4 address).
+CGNAT_SHARE = 1 / 200
 SECRET_CACHE_S = 300  # warung.tokens.CACHE_MAX_AGE_S: a container reads each secret that often
 
 # Assumed list prices in USD (Asia Pacific (Singapore), on demand); check the price list.
