@@ -58,7 +58,9 @@ def test_the_flash_sale_code_is_one_hot_item(trace: Trace) -> None:
 def test_search_reads_land_on_word_prefix_partitions(trace: Trace) -> None:
     searched = [k for (where, pk), k in loads_of(trace).items() if pk.startswith("SEARCH#")]
     assert searched
-    assert all(k.scaling == "single" and k.read_per_s > 0 for k in searched)
+    assert all(k.scaling == "single" for k in searched)
+    # (a prefix searched only in a quiet hour counts nothing at the peak)
+    assert max(k.read_per_s for k in searched) > 0
 
 
 def test_orders_keys_are_their_own_and_not_scaled(trace: Trace) -> None:
