@@ -7,10 +7,11 @@ the first request of the day and removed after the last.
 
 from __future__ import annotations
 
+import importlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -54,8 +55,6 @@ def table_schemas(runtime: Any) -> dict[str, TableSchema]:
 def _password_hash(runtime: Any) -> str:
     auth = runtime.functions["AuthFunction"]
     with auth.activated():
-        import importlib
-
         return str(importlib.import_module("auth.rules.passwords").hash_password(PASSWORD))
 
 
@@ -68,8 +67,6 @@ def seed(runtime: Any, population: Population, plan: DayPlan) -> World:
     with catalog.activated():
         seeder = Seeder(password_hash)
         world = seeder.seed(population, day_start)
-        from datetime import timedelta
-
         seeder.put(flash_promo_item(FLASH_CODE, flash_start, flash_start + timedelta(hours=1)))
         seeder.flush()
         world.items_written = seeder.written
