@@ -23,7 +23,7 @@ export PYENV_VERSION ?= 3.11.7:3.12.1:3.13.0
 export PYTHONPATH := tools:layers/common
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help setup dev reset test test-clock unit integration e2e lint typecheck policy fmt invoke build package deploy deploy-packaged rollback bootstrap bootstrap-edge api-url bench load openapi clean create-admin rotate-signing-key
+.PHONY: help setup dev reset test test-clock unit integration e2e lint typecheck policy fmt invoke build package deploy deploy-packaged rollback bootstrap bootstrap-edge api-url bench load simulate openapi clean create-admin rotate-signing-key
 
 help: ## List the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -180,6 +180,9 @@ bench: $(VENV)/.installed $(SAM_VENV)/.installed ## Cold-start imports and packa
 
 load: $(VENV)/.installed ## Load test, locust headless: make load [USERS=10] [DURATION=1m] (a local runtime of its own; API_URL=… LOAD_PASSWORD=… for a deployed stack)
 	$(PY) -m warung_load --users $(or $(USERS),10) --duration $(or $(DURATION),1m) $(if $(API_URL),--api-url "$(API_URL)")
+
+simulate: $(VENV)/.installed ## A synthetic day on the local runtime: partition-key heat, Lambda, API and quota figures at 1,000 orders/s (ORDERS, SCALE, TARGET; docs/capacity.md)
+	$(PY) -m warung_sim $(if $(ORDERS),--orders $(ORDERS)) $(if $(SCALE),--population-scale $(SCALE)) $(if $(TARGET),--target $(TARGET))
 
 clean: ## Remove build output and caches (keeps the virtual environments)
 	rm -rf .aws-sam .policy .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,80 @@
+"""`make simulate` on a tiny population: the trace of a simulated day names the keys every
+order writes or reads (the expiry worklist, the flash sale's promo code, a search prefix)
+as the single-valued hot keys, and the model scales them to the target."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import pytest
+from warung_sim.day import FLASH_CODE, DayPlan
+from warung_sim.model import key_loads
+from warung_sim.population import Population
+from warung_sim.report import print_report
+from warung_sim.simulate import Trace, run_day
+
+
+@pytest.fixture(scope="module")
+def trace() -> Trace:
+    # Every lunch-hour checkout uses the flash sale's code, so the tiny day certainly has some.
+    plan = DayPlan(orders=17, flash_share=1.0, paid_share=0.9, cancel_share=0.0)
+    return run_day(Population(merchants=5, customers=40, menu_min=10, menu_max=12), plan)
+
+
+def loads_of(trace: Trace) -> dict[tuple[str, str], Any]:
+    loads = key_loads(trace.recorder.accesses, trace.day.orders_by_period, target=1000)
+    return {(k.where, k.pk): k for k in loads}
+
+
+def test_the_day_places_orders_through_the_api(trace: Trace) -> None:
+    assert sum(trace.day.orders_by_period.values()) >= 10
+    routes = {r.route for r in trace.day.requests}
+    assert {"POST /v1/orders", "GET /v1/products", "POST /v1/payments/webhook"} <= routes
+    assert any(
+        r.route == "POST /v1/orders/{order_id}/status" and r.status == 200
+        for r in trace.day.requests
+    )
+
+
+def test_every_checkout_writes_the_expiry_worklist_partition(trace: Trace) -> None:
+    loads = loads_of(trace)
+    pending = loads[("main.gsi3", "PENDING")]
+    # Each unpaid order's entry is put and later removed, a whole projected order each time:
+    # at 1,000 orders/s that alone is above half of one partition's 1,000 write units/s.
+    assert pending.scaling == "single"
+    assert pending.write_per_s > 500
+    assert pending.flagged
+    assert {"OrdersFunction", "PaymentsFunction"} <= set(pending.functions)
+
+
+def test_the_flash_sale_code_is_one_hot_item(trace: Trace) -> None:
+    promo = loads_of(trace)[("main", f"PROMO#{FLASH_CODE}")]
+    assert promo.scaling == "single"
+    assert promo.write_per_s > 0
+    assert "OrdersFunction" in promo.functions
+
+
+def test_search_reads_land_on_word_prefix_partitions(trace: Trace) -> None:
+    searched = [k for (where, pk), k in loads_of(trace).items() if pk.startswith("SEARCH#")]
+    assert searched
+    assert all(k.scaling == "single" for k in searched)
+    # (a prefix searched only in a quiet hour counts nothing at the peak)
+    assert max(k.read_per_s for k in searched) > 0
+
+
+def test_orders_keys_are_their_own_and_not_scaled(trace: Trace) -> None:
+    orders = [k for (where, pk), k in loads_of(trace).items() if pk.startswith("ORDER#")]
+    assert orders
+    assert all(k.scaling == "own" and not k.flagged for k in orders)
+
+
+def test_the_report_prints_the_top_keys_and_the_quotas(trace: Trace) -> None:
+    out = io.StringIO()
+    figures = print_report(trace, 1000, population_factor=1.0, out=out)
+    text = out.getvalue()
+    assert "main.gsi3          PENDING" in text
+    assert "stage throttle 100 rps (burst 200)" in text
+    assert "WorkerFunction: MaximumConcurrency 5" in text
+    assert "main.gsi3 PENDING" in figures["flagged"]
+    assert figures["cost_per_1000_orders"]["DynamoDB"] > 0

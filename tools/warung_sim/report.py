@@ -1,0 +1,257 @@
+"""What `make simulate` prints: the day as run, then the model at the target peak."""
+
+from __future__ import annotations
+
+import math
+import sys
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TextIO
+
+from warung_sim import model
+from warung_sim.simulate import Trace
+
+ROOT = Path(__file__).resolve().parents[2]
+KINDS = ("browse", "search", "cart", "checkout", "pay", "status", "order", "account")
+
+
+def stack_limits(template_path: Path = ROOT / "template.yaml") -> dict[str, Any]:
+    """The limits the stack sets itself, read from the template: the stage throttle, the
+    SQS consumers' MaximumConcurrency and batch sizes, each function's memory."""
+    from warung_local.template import load_template
+
+    template = load_template(template_path, {"Stage": "local"})
+    document = template.document
+    params = document.get("Parameters") or {}
+    scaling: dict[str, tuple[int, int]] = {}
+    for logical_id, resource in (document.get("Resources") or {}).items():
+        events = (resource.get("Properties") or {}).get("Events") or {}
+        for event in events.values():
+            props = event.get("Properties") or {}
+            config = props.get("ScalingConfig") or {}
+            if event.get("Type") == "SQS" and "MaximumConcurrency" in config:
+                scaling[logical_id] = (
+                    int(config["MaximumConcurrency"]),
+                    int(props.get("BatchSize", 10)),
+                )
+    return {
+        "throttle_rate": float((params.get("ThrottleRateLimit") or {}).get("Default", 0)),
+        "throttle_burst": float((params.get("ThrottleBurstLimit") or {}).get("Default", 0)),
+        "sqs_scaling": scaling,
+        "memory_mb": {lid: int(spec.memory) for lid, spec in template.functions.items()},
+    }
+
+
+def _rate(value: float) -> str:
+    if value >= 100:
+        return f"{value:,.0f}"
+    return f"{value:,.1f}" if value >= 1 else f"{value:.2f}"
+
+
+def print_report(  # noqa: C901 - a report layout, one block per section
+    trace: Trace,
+    target: float,
+    population_factor: float,
+    out: TextIO = sys.stdout,
+    limits: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Print the report; return its figures (for --json and the tests)."""
+    emit: Callable[..., None] = lambda line="": print(line, file=out)  # noqa: E731
+    limits = limits or stack_limits()
+    day = trace.day
+    orders = sum(day.orders_by_period.values())
+    kinds = Counter(r.kind for r in day.requests)
+    emit(f"Synthetic day on the local runtime ({trace.plan.date}, Jakarta 06:00-23:00)")
+    emit(
+        f"  population: {len(trace.world.merchants)} merchants, {len(trace.world.customers)} "
+        f"customers, {trace.world.items_written} items seeded in {trace.seed_s:.0f} s "
+        f"(full population = {population_factor:g} x this)"
+    )
+    emit(
+        f"  traffic: {len(day.requests)} API requests, {orders} orders placed, "
+        f"{len(day.invocations)} invocations, in {day.elapsed_s:.0f} s"
+    )
+    if orders:
+        emit(
+            "  per order: "
+            + ", ".join(f"{k} {kinds[k] / orders:.1f}" for k in KINDS if kinds[k])
+            + " (requests)"
+        )
+    refused = {k: v for k, v in day.outcomes.items() if not k.rsplit(" ", 1)[1].startswith("2")}
+    if refused:
+        emit("  refused: " + ", ".join(f"{k} x{v}" for k, v in sorted(refused.items())))
+    if not orders:
+        emit("  no order was placed: nothing to scale")
+        return {"orders": 0}
+
+    loads = model.key_loads(
+        trace.recorder.accesses, day.orders_by_period, target, population_factor
+    )
+    emit()
+    emit(
+        f"Partition keys at {target:,.0f} orders/s (busiest hour per key; limits per key: "
+        f"{model.READ_LIMIT:,.0f} read units/s, {model.WRITE_LIMIT:,.0f} write units/s)"
+    )
+    emit(
+        f"  {'table/index':<18} {'partition key':<44} {'reads/s':>9} {'writes/s':>9} "
+        f"{'of limit':>8}  {'scaling':<10} by"
+    )
+    flagged = [k for k in loads if k.flagged]
+    shown = loads[:10] + [k for k in flagged if k not in loads[:10]]
+    for k in shown:
+        mark = "  << over half" if k.flagged else ""
+        pk = k.pk if len(k.pk) <= 44 else k.pk[:41] + "..."
+        emit(
+            f"  {k.where:<18} {pk:<44} {_rate(k.read_per_s):>9} {_rate(k.write_per_s):>9} "
+            f"{k.share:>7.0%}  {k.scaling:<10} "
+            f"{', '.join(f.replace('Function', '') for f in k.functions)}{mark}"
+        )
+    emit(f"  {len(flagged)} key(s) above {model.FLAG_SHARE:.0%} of a partition limit")
+    emit(
+        "  scaling: single = no id, the whole target lands on it; population = one seeded "
+        "merchant, product or customer, at the full population's share; own = born during "
+        "the day (an order, a job): its own rate"
+    )
+    contended = [k for k in loads if k.failed_per_s >= 0.01]
+    if contended:
+        emit(
+            "  refused writes (conditions, cancelled transactions) at the target: "
+            + ", ".join(f"{k.pk} {_rate(k.failed_per_s)}/s" for k in contended[:5])
+        )
+
+    from warung.audit import SHARDS  # the audit log's shard count today
+
+    shards = model.shards_needed(loads, "audit")
+    emit()
+    emit(f"Audit shards (warung.audit.SHARDS = {SHARDS})")
+    for family, (units, shards_for_half) in sorted(shards.items(), key=lambda kv: -kv[1][0]):
+        verdict = "enough" if shards_for_half <= SHARDS else "NOT enough"
+        emit(
+            f"  {family:<44} {_rate(units):>8} write units/s over all shards: needs "
+            f"{shards_for_half} "
+            f"for half a partition each ({verdict})"
+        )
+
+    functions = model.function_loads(day.invocations, orders, target, limits["memory_mb"])
+    total_concurrency = sum(f.concurrency for f in functions)
+    emit()
+    emit(
+        f"Lambda at {target:,.0f} orders/s (measured mean durations on this machine, "
+        "in-process over loopback: an upper bound of Lambda's)"
+    )
+    emit(f"  {'function':<28} {'per order':>9} {'per s':>9} {'mean ms':>8} {'concurrency':>11}")
+    for f in functions:
+        emit(
+            f"  {f.function:<28} {f.per_order:>9.2f} {_rate(f.per_s):>9} {f.mean_ms:>8.0f} "
+            f"{f.concurrency:>11,.0f}"
+        )
+    emit(
+        f"  total concurrency {total_concurrency:,.0f} vs the default account quota of "
+        f"{model.ACCOUNT_CONCURRENCY:,} ({total_concurrency / model.ACCOUNT_CONCURRENCY:.0%})"
+    )
+    for function, (maximum, batch) in sorted(limits["sqs_scaling"].items()):
+        needed = next((f.concurrency for f in functions if f.function == function), 0.0)
+        verdict = "enough" if needed <= maximum else "NOT enough: the queue grows"
+        emit(
+            f"  {function}: MaximumConcurrency {maximum} (batches of {batch}) vs "
+            f"{needed:,.1f} needed ({verdict})"
+        )
+
+    api_per_order = len(day.requests) / orders
+    api_rps = api_per_order * target
+    emit()
+    emit(f"API Gateway at {target:,.0f} orders/s: {api_rps:,.0f} requests/s")
+    emit(
+        f"  account throttle {model.API_ACCOUNT_RPS:,} rps: {api_rps / model.API_ACCOUNT_RPS:.0%}; "
+        f"stage throttle {limits['throttle_rate']:,.0f} rps (burst "
+        f"{limits['throttle_burst']:,.0f}): {api_rps / max(limits['throttle_rate'], 1):,.0f} x "
+        f"over, reached at {limits['throttle_rate'] / api_per_order:,.1f} orders/s"
+    )
+
+    calls = model.calls_per_s(trace.recorder.calls, orders, target)
+    emit()
+    emit(f"Other AWS calls at {target:,.0f} orders/s")
+    for (service, operation), rate in sorted(calls.items()):
+        if service == "dynamodb":
+            continue
+        emit(f"  {service:<16} {operation:<28} {_rate(rate):>9}/s")
+    ses = sum(v for (s, op), v in calls.items() if s in {"ses", "sesv2"} and "Send" in op)
+    emit(
+        f"  SES: {ses:,.0f} messages/s vs a sending quota of {model.SES_SEND_RATE}/s "
+        f"(new production accounts; raised on request)"
+    )
+    # One warm container per function ran the day, shorter than the cache's lifetime: the
+    # calls each function made are about the names one container reads per lifetime.
+    names: Counter[str] = Counter()
+    for (function, service, _op), n in trace.recorder.calls.items():
+        if service in {"secretsmanager", "ssm"}:
+            names[function] += n
+    reads = sum(
+        math.ceil(f.concurrency) * names[f.function] for f in functions if names[f.function]
+    )
+    emit(
+        f"  Secrets Manager / SSM: each container reads its secrets and parameters once per "
+        f"{model.SECRET_CACHE_S} s: about {reads / model.SECRET_CACHE_S:,.1f} reads/s at "
+        f"this concurrency (GetSecretValue quota {model.SECRETS_MANAGER_RPS:,}/s, "
+        f"GetParameter {model.SSM_STANDARD_TPS}/s standard throughput), plus one per cold start"
+    )
+
+    limits_by_rule: Counter[str] = Counter()
+    for a in trace.recorder.accesses:
+        if a.pk.startswith("RL#") and a.kind == "write" and not a.index:
+            limits_by_rule[a.pk.split("#")[1]] += 1
+    emit()
+    emit("Rate-limit keys (RL#<rule>#<subject>)")
+    if not limits_by_rule:
+        emit("  none written")
+    for rule, hits in limits_by_rule.most_common():
+        per_s = hits / orders * target
+        emit(
+            f"  {rule:<20} {hits / orders:.3f} hits per order, {_rate(per_s)}/s in all; an "
+            f"address shared by {model.CGNAT_SHARE:.1%} of the customers (carrier NAT) "
+            f"would count {per_s * model.CGNAT_SHARE * 60:,.1f} a minute"
+        )
+
+    read_per_order = (
+        sum(
+            model.read_units_at_population(a, population_factor)
+            for a in trace.recorder.accesses
+            if a.kind == "read"
+        )
+        / orders
+    )
+    write_per_order = (
+        sum(a.units for a in trace.recorder.accesses if a.kind == "write" and a.ok) / orders
+    )
+    costs = model.cost_per_thousand_orders(
+        (read_per_order, write_per_order), functions, api_per_order, calls, target
+    )
+    emit()
+    emit(
+        f"Cost per 1,000 orders (USD, assumed Singapore on-demand list prices): "
+        f"{sum(costs.values()):.3f}"
+    )
+    emit(
+        "  "
+        + ", ".join(f"{name} {value:.3f}" for name, value in costs.items())
+        + f"; DynamoDB {read_per_order:.0f} read + {write_per_order:.0f} write units per order"
+    )
+    return {
+        "orders": orders,
+        "keys": [
+            {
+                "where": k.where,
+                "pk": k.pk,
+                "read_per_s": k.read_per_s,
+                "write_per_s": k.write_per_s,
+                "share": k.share,
+                "scaling": k.scaling,
+            }
+            for k in loads[:50]
+        ],
+        "flagged": [f"{k.where} {k.pk}" for k in flagged],
+        "concurrency": total_concurrency,
+        "api_rps": api_rps,
+        "cost_per_1000_orders": costs,
+    }
