@@ -18,7 +18,8 @@ LAYER = Path(__file__).resolve().parents[3] / "layers" / "common"
 def _exports_of_the_installed_package() -> dict[str, str]:
     """Each name the installed package's __init__ imports, with the module it comes from."""
     spec = importlib.util.find_spec(resolver_imports.PACKAGE)
-    assert spec is not None and spec.origin is not None
+    assert spec is not None
+    assert spec.origin is not None
     tree = ast.parse(Path(spec.origin).read_text(encoding="utf-8"))
     prefix = f"{resolver_imports.PACKAGE}."
     return {
@@ -30,7 +31,7 @@ def _exports_of_the_installed_package() -> dict[str, str]:
 
 
 def test_the_lazy_package_exports_what_the_installed_powertools_exports() -> None:
-    assert resolver_imports.EXPORTS == _exports_of_the_installed_package()
+    assert _exports_of_the_installed_package() == resolver_imports.EXPORTS
 
 
 LAZY_PACKAGE = textwrap.dedent(
@@ -69,7 +70,7 @@ LAZY_PACKAGE = textwrap.dedent(
 
 
 def test_the_rest_resolver_works_without_asyncio_and_other_resolvers_load_on_demand() -> None:
-    result = subprocess.run(  # noqa: S603 - this interpreter, our own code
+    result = subprocess.run(
         [sys.executable, "-I", "-c", LAZY_PACKAGE, str(LAYER)],
         capture_output=True,
         text=True,
