@@ -14,7 +14,8 @@ How it measures:
   accounts in, fills the cart before a checkout, places the order a webhook pays. Its
   emulation (moto, on loopback) is what every timed process talks to.
 * Each sample is a fresh interpreter (`python -I`) of the developer environment (.venv),
-  with the function's package (from ``--code``, so that two trees can be compared) and
+  with the function's package (from ``--code``: given twice, two trees are compared in
+  the same interleaved rounds) and
   the layer on `sys.path`, and exactly the environment the local runtime gives that
   function. The child times, in nanoseconds: the import of the handler module, the first
   request, and a second ("warm") request of the same route; and the time spent inside
@@ -31,7 +32,8 @@ How it measures:
 What transfers to Lambda is the ratio and the list of modules, not the milliseconds: the
 developer's CPython (not the runtime's 3.13) and a busy two-core machine are neither.
 
-    .venv/bin/python tools/warung_bench/first_request_probe.py --rounds 7 [--code DIR] [--json]
+    .venv/bin/python tools/warung_bench/first_request_probe.py --rounds 7 [--json]
+    .venv/bin/python tools/warung_bench/first_request_probe.py --code OLD --code . # compared
 """
 
 from __future__ import annotations
@@ -53,8 +55,10 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 TOOLS = Path(__file__).resolve().parents[1]
-if str(TOOLS) not in sys.path:
-    sys.path.insert(0, str(TOOLS))
+# This tree's tools and layer first, as `make` puts them (PYTHONPATH=tools:layers/common),
+# whatever the environment's own path file points at.
+for _folder in (ROOT / "layers" / "common", TOOLS):
+    sys.path.insert(0, str(_folder))
 
 MARK = "@@first-request"
 WATCHED_MODULES = (
@@ -295,13 +299,14 @@ def artefact_paths(code: Path) -> Iterator[dict[str, list[str]]]:
 
 
 def run_probe(
-    code: Path = ROOT,
+    codes: Sequence[Path] = (ROOT,),
     rounds: int = DEFAULT_ROUNDS,
     only: Sequence[str] = (),
     say: Callable[[str], None] = lambda _msg: None,
     importtime: Path | None = None,
 ) -> dict[str, Any]:
-    """Measure every family (or ``only`` those) for ``rounds`` rounds plus one warm-up."""
+    """Measure every family (or ``only`` those) of each code tree, interleaved, for
+    ``rounds`` rounds plus one warm-up; ratios against the same round's baseline."""
     from warung_bench import warm
     from warung_local.runtime import LocalRuntime
 
@@ -311,6 +316,9 @@ def run_probe(
             ROOT / "template.yaml", port=0, emulator_port=0, seed=True, start_sources=False
         )
         runtime.start()
+    samples: dict[tuple[int, str], list[Sample]] = {}
+    ratios: dict[tuple[int, str], list[float]] = {}
+    base_samples: list[Sample] = []
     try:
         recorder = warm.CallRecorder()
         bench = warm.RequestBench(runtime, recorder, sink)
@@ -321,40 +329,51 @@ def run_probe(
             families = [f for f in families if f.name in only]
         baseline_env = dict(runtime.functions["PlatformFunction"].environment)
         table = baseline_env.get("TABLE_NAME", "")
-        results: dict[str, Any] = {"families": [], "baseline": {}, "rounds": rounds}
-        base_samples: list[Sample] = []
-        with artefact_paths(code) as paths:
+        with contextlib.ExitStack() as stack:
+            trees = [stack.enter_context(artefact_paths(code)) for code in codes]
             for round_no in range(rounds + 1):
                 say(f"   round {round_no}{' (warm-up)' if round_no == 0 else ''}")
-                base = _baseline_sample(paths["_baseline"], baseline_env, table)
+                base = _baseline_sample(trees[0]["_baseline"], baseline_env, table)
                 for family in families:
                     function = runtime.functions[family.function_id]
                     package = function.spec.handler.split(".", 1)[0]
-                    with contextlib.redirect_stdout(sink):
+                    for n, paths in enumerate(trees):
                         log = None
                         if importtime is not None and round_no == rounds:
-                            log = importtime / (
-                                family.name.replace(" ", "_").replace("/", "") + ".txt"
+                            label = family.name.replace(" ", "_").replace("/", "")
+                            log = importtime / f"{n}-{label}.txt"
+                        with contextlib.redirect_stdout(sink):
+                            sample = _family_sample(
+                                family,
+                                function.spec.handler,
+                                paths[package],
+                                function.environment,
+                                log,
                             )
-                        sample = _family_sample(
-                            family, function.spec.handler, paths[package], function.environment, log
-                        )
-                    if round_no:
-                        family.samples.append(sample)
-                        family.ratios.append(sample.first_total_ms / base.first_total_ms)
+                        if round_no:
+                            samples.setdefault((n, family.name), []).append(sample)
+                            ratios.setdefault((n, family.name), []).append(
+                                sample.first_total_ms / base.first_total_ms
+                            )
                 if round_no:
                     base_samples.append(base)
     finally:
         with contextlib.redirect_stdout(sink):
             runtime.stop()
-    results["baseline"] = _summary(base_samples)
-    for family in families:
-        row = _summary(family.samples)
-        row["name"] = family.name
-        row["ratio"] = statistics.median(family.ratios)
-        results["families"].append(row)
-    results["code"] = str(code)
-    results["python"] = sys.version.split()[0]
+    results: dict[str, Any] = {
+        "rounds": rounds,
+        "python": sys.version.split()[0],
+        "baseline": _summary(base_samples),
+        "codes": [],
+    }
+    for n, code in enumerate(codes):
+        rows = []
+        for family in families:
+            row = _summary(samples[n, family.name])
+            row["name"] = family.name
+            row["ratio"] = round(statistics.median(ratios[n, family.name]), 2)
+            rows.append(row)
+        results["codes"].append({"code": str(code), "families": rows})
     return results
 
 
@@ -563,38 +582,42 @@ def _families(bench: Any, world: dict[str, Any]) -> list[Family]:  # noqa: C901 
 
 
 def print_report(results: dict[str, Any], out: Any = None) -> None:
-    """The table: import, first request, deferred, total, ratio, modules."""
+    """Per code tree: import, first request, deferred, total, ratio, modules."""
     out = out or sys.stdout
     base = results["baseline"]
     out.write(
         f"first-request cold start ({results['rounds']} rounds, medians, emulation wait "
-        f"subtracted; code {results['code']}; CPython {results['python']})\n"
-    )
-    out.write(
+        f"subtracted; CPython {results['python']})\n"
         f"baseline (boto3 + DynamoDB client, one GetItem): import {base['import_ms']} ms, "
-        f"first request {base['first_request_ms']} ms, total {base['first_total_ms']} ms\n\n"
+        f"first request {base['first_request_ms']} ms, total {base['first_total_ms']} ms\n"
     )
-    out.write(
-        "| route family | import ms | first request ms | deferred ms | total ms | ratio "
-        "| argon2 ms | boto3 / asyncio / botocore.docs |\n"
-    )
-    out.write("|---|---:|---:|---:|---:|---:|---:|---|\n")
-    for row in results["families"]:
-        flags = " / ".join(
-            "yes" if name in row["modules"] else "no"
-            for name in ("boto3", "asyncio", "botocore.docs")
-        )
+    for tree in results["codes"]:
         out.write(
-            f"| {row['name']} | {row['import_ms']} | {row['first_request_ms']} | "
-            f"{row['deferred_ms']} | {row['first_total_ms']} | {row['ratio']:.2f}x | "
-            f"{row['argon2_ms'] or ''} | {flags} |\n"
+            f"\ncode: {tree['code']}\n\n"
+            "| route family | import ms | first request ms | deferred ms | total ms | ratio "
+            "| argon2 ms | boto3 / asyncio |\n"
+            "|---|---:|---:|---:|---:|---:|---:|---|\n"
         )
+        for row in tree["families"]:
+            flags = " / ".join(
+                "yes" if name in row["modules"] else "no" for name in ("boto3", "asyncio")
+            )
+            out.write(
+                f"| {row['name']} | {row['import_ms']} | {row['first_request_ms']} | "
+                f"{row['deferred_ms']} | {row['first_total_ms']} | {row['ratio']:.2f}x | "
+                f"{row['argon2_ms'] or ''} | {flags} |\n"
+            )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--rounds", type=int, default=DEFAULT_ROUNDS)
-    parser.add_argument("--code", type=Path, default=ROOT, help="the tree whose code is timed")
+    parser.add_argument(
+        "--code",
+        type=Path,
+        action="append",
+        help="a tree whose functions and layer are timed (repeat to compare; default: this one)",
+    )
     parser.add_argument("--only", action="append", default=[], help="a family name")
     parser.add_argument("--json", action="store_true")
     parser.add_argument(
@@ -605,7 +628,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     started = time.perf_counter()
     results = run_probe(
-        args.code.resolve(),
+        [code.resolve() for code in args.code or [ROOT]],
         args.rounds,
         args.only,
         say=lambda msg: print(msg, file=sys.stderr, flush=True),
