@@ -27,6 +27,16 @@ MODELS = ROOT / "layers" / "common" / "warung" / "botocore_models"
 
 # service -> the operations the functions call on it
 TRIMMED: dict[str, tuple[str, ...]] = {
+    # warung.dynamo and Powertools idempotency's persistence layer
+    "dynamodb": (
+        "BatchGetItem",
+        "DeleteItem",
+        "GetItem",
+        "PutItem",
+        "Query",
+        "TransactWriteItems",
+        "UpdateItem",
+    ),
     "ssm": ("GetParameter",),  # warung.secrets.get_parameter: the JWK Set
 }
 
@@ -51,7 +61,17 @@ def trimmed_model(model: dict[str, Any], operations: tuple[str, ...]) -> dict[st
     trimmed = {key: value for key, value in model.items() if key not in ("operations", "shapes")}
     trimmed["operations"] = {name: model["operations"][name] for name in operations}
     trimmed["shapes"] = {name: shapes[name] for name in sorted(kept)}
-    return trimmed
+    plain: dict[str, Any] = _without_documentation(trimmed)
+    return plain
+
+
+def _without_documentation(value: Any) -> Any:
+    """The model without its prose (half its size): botocore reads it for docstrings only."""
+    if isinstance(value, dict):
+        return {k: _without_documentation(v) for k, v in value.items() if k != "documentation"}
+    if isinstance(value, list):
+        return [_without_documentation(v) for v in value]
+    return value
 
 
 def rendered_models() -> dict[Path, str]:

@@ -4,6 +4,7 @@ the operations the functions call, and what the layer's clients are made from.""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import botocore_models
 import pytest
@@ -53,11 +54,17 @@ def test_the_layers_ssm_client_knows_get_parameter_with_botocores_own_shapes(
 def test_other_services_get_botocores_whole_model(layer_clients: None) -> None:
     import botocore.session
 
-    full = botocore.session.get_session().get_service_model("dynamodb")
+    full = botocore.session.get_session().get_service_model("secretsmanager")
 
-    assert clients.aws_client("dynamodb").meta.service_model.operation_names == (
+    assert clients.aws_client("secretsmanager").meta.service_model.operation_names == (
         full.operation_names
     )
+
+
+def test_the_layers_dynamodb_client_knows_what_the_functions_call(layer_clients: None) -> None:
+    names = clients.aws_client("dynamodb").meta.service_model.operation_names
+
+    assert sorted(names) == sorted(botocore_models.TRIMMED["dynamodb"])
 
 
 def test_every_client_shares_one_session(
@@ -80,3 +87,29 @@ def test_every_client_shares_one_session(
 
     assert len(made) == 1
     clients._session.cache_clear()
+
+
+def _called_methods() -> set[str]:
+    """Every ``.name(`` called in the layer and the functions (a superset of their AWS calls)."""
+    import ast
+
+    root = Path(__file__).resolve().parents[3]
+    called: set[str] = set()
+    for folder in (root / "layers" / "common", root / "functions"):
+        for path in folder.rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+                    called.add(node.func.attr)
+    return called
+
+
+def test_every_operation_the_code_calls_is_in_its_trimmed_model() -> None:
+    import botocore.session
+    from botocore import xform_name
+
+    called = _called_methods()
+
+    for service, operations in botocore_models.TRIMMED.items():
+        full = botocore.session.get_session().get_service_model(service)
+        used = {name for name in full.operation_names if xform_name(name) in called}
+        assert used <= set(operations), f"add to TRIMMED[{service!r}]: {used - set(operations)}"
