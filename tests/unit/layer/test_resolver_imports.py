@@ -90,10 +90,30 @@ def test_the_rest_resolver_works_without_asyncio_and_other_resolvers_load_on_dem
     }
 
 
-def test_an_event_handler_imported_already_is_left_as_it_is() -> None:
+REAL_FIRST = textwrap.dedent(
+    """
+    import json, sys
+    sys.path.insert(0, sys.argv[1])
     import aws_lambda_powertools.event_handler as real
+    from warung.resolver_imports import PACKAGE, load_event_handler_lazily
 
-    resolver_imports.load_event_handler_lazily()
+    load_event_handler_lazily()
+    print(json.dumps({
+        "kept": sys.modules[PACKAGE] is real,
+        "own_names": "AppSyncResolver" in vars(real),  # its __init__ ran
+    }))
+    """
+)
 
-    assert sys.modules[resolver_imports.PACKAGE] is real
-    assert "AppSyncResolver" in vars(real)  # the real __init__ ran: its names are its own
+
+def test_an_event_handler_imported_already_is_left_as_it_is() -> None:
+    result = subprocess.run(
+        [sys.executable, "-I", "-c", REAL_FIRST, str(LAYER)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == {"kept": True, "own_names": True}
