@@ -27,16 +27,6 @@ MODELS = ROOT / "layers" / "common" / "warung" / "botocore_models"
 
 # service -> the operations the functions call on it
 TRIMMED: dict[str, tuple[str, ...]] = {
-    # warung.dynamo and Powertools idempotency's persistence layer
-    "dynamodb": (
-        "BatchGetItem",
-        "DeleteItem",
-        "GetItem",
-        "PutItem",
-        "Query",
-        "TransactWriteItems",
-        "UpdateItem",
-    ),
     "ssm": ("GetParameter",),  # warung.secrets.get_parameter: the JWK Set
 }
 

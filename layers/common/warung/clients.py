@@ -10,14 +10,12 @@ What a first request pays for its clients (docs/decisions/0023-first-request-imp
 - **One botocore session** for all of them. A session loads the endpoint and partition
   data and lists the services it knows once; a second session does it all again (~20 ms
   per client, more than creating a small client itself).
-- **Trimmed service models**: ``botocore_models/`` holds the models of DynamoDB and SSM
-  with only the operations the functions call (DynamoDB's seven, SSM's ``GetParameter``
-  for the JWK Set), found before botocore's own. SSM's full model (1,360 shapes) made its
-  client cost a signed-in request as much as the DynamoDB one; trimmed, it costs next to
-  nothing. ``tools/botocore_models.py`` writes them from the installed botocore; unit
-  tests keep them equal to what it would write, and find every operation the code calls
-  in them. A client of a trimmed model has no method for the other operations: tests that
-  need one (Scan) make a client of their own.
+- **Trimmed service models** where a function calls one operation of a big service:
+  ``botocore_models/`` holds SSM's model with ``GetParameter`` only (the JWK Set read),
+  found before botocore's own. SSM's full model (1,360 shapes) made its client cost a
+  signed-in request as much as the DynamoDB one; trimmed, it costs next to nothing.
+  ``tools/botocore_models.py`` writes it from the installed botocore; unit tests keep it
+  equal to what that would write, and find every SSM operation the code calls in it.
 """
 
 from __future__ import annotations

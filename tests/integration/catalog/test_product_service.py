@@ -126,16 +126,6 @@ def stored_item(pk: str, sk: str) -> dict[str, Any]:
     return found
 
 
-def _full_dynamodb_client() -> Any:
-    """A client with every DynamoDB operation: the functions' own (warung.clients) knows
-    only those they call, and Scan and BatchWriteItem are the tests' alone."""
-    from warung_local.emulation import aws_client
-
-    settings = get_settings()
-    assert settings.aws_endpoint_url
-    return aws_client("dynamodb", settings.aws_endpoint_url, settings.region)
-
-
 def search_items(product_id: str) -> dict[str, dict[str, Any]]:
     """Every SEARCH# item of a product, by prefix (a Scan: tests only)."""
     found: dict[str, dict[str, Any]] = {}
@@ -145,7 +135,7 @@ def search_items(product_id: str) -> dict[str, dict[str, Any]]:
         "ExpressionAttributeValues": to_item({":id": product_id, ":search": "SEARCH#"}),
     }
     while True:
-        page = _full_dynamodb_client().scan(**request)
+        page = dynamodb_client().scan(**request)
         for raw in page.get("Items", []):
             stored = from_item(raw)
             found[stored["pk"].removeprefix("SEARCH#")] = stored
@@ -638,9 +628,7 @@ def write_in_bulk(products: list[Any]) -> None:
     for start in range(0, len(puts), 25):
         request: dict[str, Any] = {table: puts[start : start + 25]}
         while request:
-            request = _full_dynamodb_client().batch_write_item(RequestItems=request)[
-                "UnprocessedItems"
-            ]
+            request = dynamodb_client().batch_write_item(RequestItems=request)["UnprocessedItems"]
 
 
 @pytest.fixture(scope="module")
