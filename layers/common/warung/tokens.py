@@ -10,9 +10,9 @@ Where the keys live (``warung_ops.signing_keys`` creates and rotates them):
 
 Both are read through the layer's botocore reader (``warung.secrets``; Powertools'
 parameters utility would import boto3 on the first signed-in request) and cached for five
-minutes. After a rotation a
-verifier meets a ``kid`` its cached set does not hold yet: it fetches the set again, at most
-once a minute, so that a stream of made-up kids cannot turn into a stream of SSM calls.
+minutes. After a rotation a verifier meets a ``kid`` its cached set does not hold yet: it
+fetches the set again, at most once a minute, so that a stream of made-up kids cannot turn
+into a stream of SSM calls.
 
 Time checks (``exp``, ``nbf``, ``iat``, with 30 s of leeway) are done here rather than by
 PyJWT, which reads the wall clock itself: ``now`` can then be given, as in the tests.
@@ -134,8 +134,9 @@ def _load_key_set(raw: str) -> _KeySet:
 class _KeyCache:
     """The keys loaded in this execution environment.
 
-    The stores' values come from ``warung.secrets`` (itself cached); a key is parsed again only when
-    the value it came from changed, since parsing a PEM or a JWK costs more than comparing.
+    The stores' values come from ``warung.secrets`` (itself cached); a key is parsed again
+    only when the value it came from changed, since parsing a PEM or a JWK costs more than
+    comparing.
     """
 
     def __init__(self) -> None:
