@@ -8,7 +8,7 @@ process with the environment the template gives them, as after a cold start.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -29,22 +29,16 @@ def provision_stage(endpoint_url: str, stage: str) -> Any:
 
 
 def clear_parameter_caches() -> None:
-    """Powertools' ``parameters.clear_caches()``: every provider and its cached values dropped.
+    """The layer's cached secrets and SSM parameters (``warung.secrets``) dropped: the next
+    read of a signing key or of the JWK Set goes to the stores again."""
+    from warung import secrets
 
-    Powertools leaves that function unannotated; what it is (no arguments, returns nothing)
-    is said here once, for the tests that call it.
-    """
-    from aws_lambda_powertools.utilities import parameters
-
-    clear_caches: Callable[[], None] = parameters.clear_caches
-    clear_caches()
+    secrets._cache.clear()
 
 
 def reset_function_caches(endpoint_url: str) -> None:
     """What a cold start gives a function: no cached settings, keys, secrets, auth state
     or metrics. AWS clients (slow to make) are kept while they point at this emulation."""
-    from aws_lambda_powertools.utilities.parameters.constants import DEFAULT_PROVIDERS
-
     from warung import auth, clients, secrets, tokens
     from warung.observability import metrics
 
@@ -55,8 +49,6 @@ def reset_function_caches(endpoint_url: str) -> None:
         clients.aws_client.cache_clear()
     secrets._cache.clear()
     tokens.clear_caches()
-    if any(p.client.meta.endpoint_url != endpoint_url for p in DEFAULT_PROVIDERS.values()):
-        clear_parameter_caches()
     with auth._cache_lock:
         auth._state_cache.clear()
     metrics.clear_metrics()

@@ -306,7 +306,7 @@ def origin_secret(*, fresh: bool = False) -> str | None:
         return None
     from warung.secrets import get_secret  # only behind CloudFront, on a viewer-address request
 
-    return get_secret(arn, max_age_s=ORIGIN_SECRET_RECHECK_S) if fresh else get_secret(arn)
+    return get_secret(arn, max_age=ORIGIN_SECRET_RECHECK_S) if fresh else get_secret(arn)
 
 
 def no_content() -> Response[str]:

@@ -8,9 +8,11 @@ Where the keys live (``warung_ops.signing_keys`` creates and rotates them):
 - the public keys in an SSM String parameter (``JWKS_PARAMETER_NAME``, readable by every
   function): ``{"keys": [<JWK>, ...]}``, the new key first, then the one it replaced.
 
-Both are read through Powertools parameters and cached for five minutes. After a rotation a
-verifier meets a ``kid`` its cached set does not hold yet: it fetches the set again, at most
-once a minute, so that a stream of made-up kids cannot turn into a stream of SSM calls.
+Both are read through the layer's botocore reader (``warung.secrets``; Powertools'
+parameters utility would import boto3 on the first signed-in request) and cached for five
+minutes. After a rotation a verifier meets a ``kid`` its cached set does not hold yet: it
+fetches the set again, at most once a minute, so that a stream of made-up kids cannot turn
+into a stream of SSM calls.
 
 Time checks (``exp``, ``nbf``, ``iat``, with 30 s of leeway) are done here rather than by
 PyJWT, which reads the wall clock itself: ``now`` can then be given, as in the tests.
@@ -31,6 +33,7 @@ from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
 from warung import clock
 from warung.errors import InvalidToken
+from warung.secrets import get_parameter, get_secret
 from warung.settings import get_settings
 
 ALGORITHMS = ["ES256"]  # the only algorithm accepted; never taken from the token
@@ -79,23 +82,19 @@ class _KeySet:
 
 
 def _fetch_signing_secret() -> str:
-    """The signing secret's value (Powertools caches it for CACHE_MAX_AGE_S)."""
-    from aws_lambda_powertools.utilities import parameters  # brings boto3: on first use
-
+    """The signing secret's value (cached for CACHE_MAX_AGE_S)."""
     secret_id = get_settings().jwt_signing_secret_id
     if not secret_id:
         raise SigningKeyUnavailable("JWT_SIGNING_SECRET_ID is not set for this function")
-    return str(parameters.get_secret(secret_id, max_age=CACHE_MAX_AGE_S))
+    return get_secret(secret_id, max_age=CACHE_MAX_AGE_S)
 
 
 def _fetch_jwks(*, force: bool = False) -> str:
     """The JWK Set parameter's value (cached for CACHE_MAX_AGE_S unless ``force``)."""
-    from aws_lambda_powertools.utilities import parameters  # brings boto3: on first use
-
     name = get_settings().jwks_parameter_name
     if not name:
         raise RuntimeError("JWKS_PARAMETER_NAME is not set for this function")
-    return str(parameters.get_parameter(name, max_age=CACHE_MAX_AGE_S, force_fetch=force))
+    return get_parameter(name, max_age=CACHE_MAX_AGE_S, force=force)
 
 
 def _clock() -> float:
@@ -135,8 +134,9 @@ def _load_key_set(raw: str) -> _KeySet:
 class _KeyCache:
     """The keys loaded in this execution environment.
 
-    The stores' values come from Powertools (itself cached); a key is parsed again only when
-    the value it came from changed, since parsing a PEM or a JWK costs more than comparing.
+    The stores' values come from ``warung.secrets`` (itself cached); a key is parsed again
+    only when the value it came from changed, since parsing a PEM or a JWK costs more than
+    comparing.
     """
 
     def __init__(self) -> None:
@@ -181,7 +181,8 @@ _keys = _KeyCache()
 
 
 def clear_caches() -> None:
-    """Forget the loaded keys and the refetch timer (tests; Powertools has its own cache)."""
+    """Forget the loaded keys and the refetch timer (tests; ``warung.secrets`` has its own
+    cache)."""
     _keys.clear()
 
 

@@ -1,4 +1,4 @@
-"""Signing keys in the emulation: rotation, tokens through real Powertools parameters,
+"""Signing keys in the emulation: rotation, tokens through the layer's botocore reader,
 the local seeder and the operator command.
 
 The secret and the parameter are created as the template creates them (no key, an empty
@@ -22,7 +22,7 @@ from support.stacks import clear_parameter_caches
 from warung_demo.seeders import signing_key as seed_signing_key
 from warung_ops import signing_keys
 
-from warung import tokens
+from warung import clients, tokens
 from warung.errors import InvalidToken
 from warung.settings import get_settings
 from warung_local.emulation import aws_client
@@ -104,7 +104,8 @@ def function_env(stores: KeyStores, monkeypatch: pytest.MonkeyPatch) -> Iterator
     def reset() -> None:
         get_settings.cache_clear()
         tokens.clear_caches()
-        clear_parameter_caches()  # its clients were made with the environment of their day
+        clear_parameter_caches()
+        clients.aws_client.cache_clear()  # made with the environment of their day
 
     reset()
     yield stores
@@ -147,11 +148,9 @@ def test_a_third_rotation_drops_the_oldest_and_too_soon_is_refused(stores: KeySt
     assert first not in json.dumps(stores.jwks())
 
 
-def test_tokens_through_powertools_parameters_against_the_emulation(
+def test_tokens_through_the_layers_reader_against_the_emulation(
     function_env: KeyStores,
 ) -> None:
-    from aws_lambda_powertools.utilities.parameters.constants import DEFAULT_PROVIDERS
-
     # given: a signing key
     kid = function_env.rotate(now=NOW)
 
@@ -165,9 +164,9 @@ def test_tokens_through_powertools_parameters_against_the_emulation(
     served = tokens.jwks_document()["keys"]
     assert [key["kid"] for key in served] == [kid]
     assert served[0].items() <= function_env.jwks()["keys"][0].items()
-    # and: Powertools' own clients went to the emulation (AWS_ENDPOINT_URL), not to AWS
-    for provider in ("secrets", "ssm"):
-        assert DEFAULT_PROVIDERS[provider].client.meta.endpoint_url == function_env.endpoint_url
+    # and: the layer's botocore clients went to the emulation (AWS_ENDPOINT_URL), not to AWS
+    for service in ("secretsmanager", "ssm"):
+        assert clients.aws_client(service).meta.endpoint_url == function_env.endpoint_url
 
 
 def test_a_verifier_picks_up_a_rotation_before_its_cache_expires(function_env: KeyStores) -> None:

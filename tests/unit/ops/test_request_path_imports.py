@@ -1,0 +1,142 @@
+"""What a cold start imports (docs/decisions/0023-first-request-imports.md).
+
+One policy for every function: no boto3 on a request path (botocore clients from the layer,
+the JWK Set and secrets through ``warung.secrets``), except where Powertools idempotency
+needs it; and nothing the function does not use (asyncio through Powertools' AppSync
+resolvers). Each check runs in a fresh interpreter, as a new execution environment: the
+test process itself has imported everything long ago.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from warung_local.template import FunctionSpec, load_template
+
+ROOT = Path(__file__).resolve().parents[3]
+LAYER = ROOT / "layers" / "common"
+
+# Powertools idempotency imports boto3 (its DynamoDB persistence layer), so these may: the
+# worker runs every job under it; orders only on checkout (functions/orders/idempotency.py
+# imports it on the first checkout, not at cold start).
+IDEMPOTENCY_AT_IMPORT = {"WorkerFunction"}
+# Powertools' batch processor imports asyncio itself (it offers async record handlers): the
+# queue and stream consumers, none of them behind the API, keep it.
+BATCH_PROCESSORS = {
+    "AuditArchiveFunction",
+    "OutboxRelayFunction",
+    "PaymentRefundsFunction",
+    "WorkerFunction",
+}
+
+FUNCTIONS = load_template(ROOT / "template.yaml", {"Stage": "local"}).functions
+
+
+def _fresh_process(spec: FunctionSpec, code: str) -> Any:
+    """Run ``code`` in a new interpreter laid out as the function's Lambda environment:
+    its package alone, then the layer, with the function's own environment variables."""
+    env = {
+        **spec.environment,
+        "AWS_REGION": "ap-southeast-1",
+        "AWS_DEFAULT_REGION": "ap-southeast-1",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_ENDPOINT_URL": "http://127.0.0.1:9",  # nothing is sent: a call would fail
+        "PATH": os.environ.get("PATH", ""),
+    }
+    result = subprocess.run(
+        [sys.executable, "-I", "-c", code, str(spec.import_root), str(LAYER)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return json.loads(result.stdout.strip().splitlines()[-1])  # what the code printed last
+
+
+IMPORT_HANDLER = textwrap.dedent(
+    """
+    import importlib, json, sys
+    sys.path[0:0] = sys.argv[1:]
+    module_name, _, attribute = {handler!r}.rpartition(".")
+    handler = getattr(importlib.import_module(module_name), attribute)
+    assert callable(handler)
+    watched = ("boto3", "s3transfer", "asyncio", "botocore.docs",
+               "aws_lambda_powertools.utilities.parameters")
+    print(json.dumps(sorted(name for name in watched if name in sys.modules)))
+    """
+)
+
+
+@pytest.mark.parametrize("logical_id", sorted(FUNCTIONS))
+def test_a_cold_start_imports_neither_boto3_nor_asyncio(logical_id: str) -> None:
+    spec = FUNCTIONS[logical_id]
+
+    imported = _fresh_process(spec, IMPORT_HANDLER.format(handler=spec.handler))
+
+    expected: set[str] = set()
+    if logical_id in IDEMPOTENCY_AT_IMPORT:
+        expected |= {"boto3", "s3transfer", "botocore.docs"}
+    if logical_id in BATCH_PROCESSORS:
+        expected |= {"asyncio"}
+    assert set(imported) == expected
+
+
+# The first signed-in request reads the JWK Set; a sign-in reads the signing secret. Both
+# go through the layer's botocore clients: stubbed here (botocore's own Stubber), so that
+# the test sees which modules the read imports, not a network.
+READ_THE_KEYS = textwrap.dedent(
+    """
+    import json, sys
+    sys.path[0:0] = sys.argv[1:]
+    import {package}.app
+    from botocore.stub import Stubber
+    from warung import secrets, tokens
+
+    ssm, secrets = secrets._ssm_client(), secrets._secrets_client()
+    with Stubber(ssm) as ssm_stub, Stubber(secrets) as secrets_stub:
+        ssm_stub.add_response(
+            "get_parameter",
+            {{"Parameter": {{"Name": "jwks", "Type": "String", "Value": '{{"keys": []}}'}}}},
+            {{"Name": {jwks_name!r}}},
+        )
+        secrets_stub.add_response(
+            "get_secret_value", {{"SecretString": "{{}}"}}, {{"SecretId": {secret_id!r}}}
+        )
+        served = tokens.jwks_document()
+        try:
+            tokens.issue_access_token("usr_1", "ses_1")
+        except tokens.SigningKeyUnavailable:
+            pass  # the stubbed secret holds no key: read, which is what is checked
+        ssm_stub.assert_no_pending_responses()
+        secrets_stub.assert_no_pending_responses()
+    watched = ("boto3", "s3transfer", "aws_lambda_powertools.utilities.parameters")
+    print(json.dumps({{
+        "served": served,
+        "imported": sorted(name for name in watched if name in sys.modules),
+    }}))
+    """
+)
+
+
+def test_reading_the_jwk_set_and_the_signing_key_does_not_import_boto3() -> None:
+    spec = FUNCTIONS["AuthFunction"]
+    jwks_name = spec.environment["JWKS_PARAMETER_NAME"]
+    secret_id = spec.environment["JWT_SIGNING_SECRET_ID"]
+
+    found = _fresh_process(
+        spec, READ_THE_KEYS.format(package="auth", jwks_name=jwks_name, secret_id=secret_id)
+    )
+
+    assert found["served"] == {"keys": []}
+    assert found["imported"] == []
