@@ -3,25 +3,39 @@
 botocore directly, not boto3: boto3's import (s3transfer and friends) is ~80 ms of cold
 start that no function here needs. Every client honours ``AWS_ENDPOINT_URL`` (the local
 emulation), uses the stage's region, short timeouts (API Gateway gives up after 29 s) and
-the SDK's retries.
+the SDK's retries. The clients share one botocore session, so that each service's model is
+read and parsed once per execution environment (and, under SnapStart, once per snapshot:
+``warung.snapstart``).
 """
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterable
 from functools import cache
 from typing import Any
 
 from warung.settings import get_settings
 
+_session_lock = threading.Lock()
+_session: Any = None
 
-@cache
-def aws_client(service: str, *, read_timeout: int = 5, max_attempts: int = 4) -> Any:
-    """The process-wide client of ``service`` (created on first use, then reused)."""
-    import botocore.session
+
+def _botocore_session() -> Any:
+    global _session  # noqa: PLW0603 - one session per execution environment
+    with _session_lock:
+        if _session is None:
+            import botocore.session
+
+            _session = botocore.session.get_session()
+        return _session
+
+
+def _create_client(service: str, read_timeout: int, max_attempts: int, **credentials: str) -> Any:
     from botocore.config import Config
 
     settings = get_settings()
-    return botocore.session.get_session().create_client(
+    return _botocore_session().create_client(
         service,
         region_name=settings.region,
         endpoint_url=settings.aws_endpoint_url,
@@ -31,4 +45,41 @@ def aws_client(service: str, *, read_timeout: int = 5, max_attempts: int = 4) ->
             retries={"max_attempts": max_attempts, "mode": "adaptive"},
             tcp_keepalive=True,
         ),
+        **credentials,
     )
+
+
+@cache
+def aws_client(service: str, *, read_timeout: int = 5, max_attempts: int = 4) -> Any:
+    """The process-wide client of ``service`` (created on first use, then reused)."""
+    return _create_client(service, read_timeout, max_attempts)
+
+
+def prime_service_models(services: Iterable[str]) -> None:
+    """Read and parse the models and endpoint rules of ``services`` into the shared session,
+    without resolving credentials or opening a connection: a throwaway client with placeholder
+    keys is built and dropped, so only what is the same for every environment stays."""
+    for service in services:
+        _create_client(
+            service,
+            5,
+            1,
+            aws_access_key_id="priming",
+            aws_secret_access_key="priming",  # noqa: S106 - a placeholder, never sent
+        )
+
+
+def forget_clients() -> None:
+    """Drop every client (their credentials and connection pools) and the session's resolved
+    credentials, keeping the parsed service models: the next client resolves credentials
+    afresh. For a SnapStart restore."""
+    global _session  # noqa: PLW0603
+    aws_client.cache_clear()
+    with _session_lock:
+        if _session is None:
+            return
+        import botocore.session
+
+        fresh = botocore.session.get_session()
+        fresh.register_component("data_loader", _session.get_component("data_loader"))
+        _session = fresh
