@@ -174,19 +174,23 @@ def test_access_tokens_issued_after_restore_are_unique_and_dated_now(
 def test_secret_cached_before_the_snapshot_is_read_again_after_restore(
     hooks: None, monotonic: MonotonicClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    store = {"value": "key-at-publish", "reads": 0}
+    class SecretStore:
+        value = "key-at-publish"
+        reads = 0
+
+    store = SecretStore()
 
     class SecretsManager:
         def get_secret_value(self, SecretId: str) -> dict[str, str]:
-            store["reads"] = int(store["reads"]) + 1
-            return {"SecretString": str(store["value"])}
+            store.reads += 1
+            return {"SecretString": store.value}
 
     monkeypatch.setattr(secrets, "_secrets_client", SecretsManager)
     # Given a secret read during init, then the snapshot, then a rotation days later
     assert secrets.get_secret(SECRET_ARN) == "key-at-publish"
     run_before_snapshot()
     image = MemoryImage.take()
-    store["value"] = "rotated-key"
+    store.value = "rotated-key"
     monotonic.value += 1  # the restored VM's monotonic clock barely moved
 
     # Without the hooks the stale copy would look one second old and be used
@@ -199,13 +203,13 @@ def test_secret_cached_before_the_snapshot_is_read_again_after_restore(
 
     # Then it reads the current value, and caches it for 15 minutes of its own time
     assert secrets.get_secret(SECRET_ARN) == "rotated-key"
-    reads = store["reads"]
+    reads = store.reads
     monotonic.value += SECRET_TTL_S - 1
     assert secrets.get_secret(SECRET_ARN) == "rotated-key"
-    assert store["reads"] == reads
+    assert store.reads == reads
     monotonic.value += 2
     secrets.get_secret(SECRET_ARN)
-    assert store["reads"] == reads + 1
+    assert store.reads == reads + 1
 
 
 def test_account_disabled_after_the_snapshot_is_refused_at_once_after_restore(

@@ -1,6 +1,7 @@
-"""SnapStart in the template (docs/decisions/0025-snapstart.md): on the four API functions of
-the ordering path, on their published versions, where SnapStart's limits allow it, and with
-handler modules that register the runtime hooks; the local runtime still loads them."""
+"""SnapStart in the template (docs/decisions/0025-snapstart.md): on prod, on the four API
+functions of the ordering path, on their published versions, where SnapStart's limits allow
+it, and with handler modules that register the runtime hooks; the local runtime still loads
+them."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from warung_local.template import load_template
 
 ROOT = Path(__file__).resolve().parents[3]
 TEMPLATE = load_template(ROOT / "template.yaml", {"Stage": "prod"})
+DEV = load_template(ROOT / "template.yaml", {"Stage": "dev"})
 RESOURCES: dict[str, dict[str, Any]] = TEMPLATE.document["Resources"]
 GLOBALS: dict[str, Any] = TEMPLATE.document["Globals"]["Function"]
 SNAPSTART = {"AuthFunction", "CatalogFunction", "OrdersFunction", "PaymentsFunction"}
@@ -24,7 +26,7 @@ def _properties(logical_id: str) -> dict[str, Any]:
     return {**GLOBALS, **RESOURCES[logical_id]["Properties"]}
 
 
-def test_snapstart_is_on_the_published_versions_of_the_ordering_path_only() -> None:
+def test_snapstart_is_on_prods_published_versions_of_the_ordering_path_only() -> None:
     functions = [k for k, v in RESOURCES.items() if v["Type"] == "AWS::Serverless::Function"]
 
     with_snapstart = {k for k in functions if "SnapStart" in RESOURCES[k]["Properties"]}
@@ -33,8 +35,15 @@ def test_snapstart_is_on_the_published_versions_of_the_ordering_path_only() -> N
     assert "SnapStart" not in GLOBALS
     for logical_id in SNAPSTART:
         properties = _properties(logical_id)
-        assert properties["SnapStart"] == {"ApplyOn": "PublishedVersions"}
+        assert TEMPLATE.resolve(properties["SnapStart"]) == {"ApplyOn": "PublishedVersions"}
         assert properties["AutoPublishAlias"] == "live"  # SnapStart needs published versions
+
+
+def test_dev_stacks_pay_no_snapshot_caching() -> None:
+    for logical_id in SNAPSTART:
+        snapstart = DEV.document["Resources"][logical_id]["Properties"]["SnapStart"]
+
+        assert DEV.resolve(snapstart) == {"ApplyOn": "None"}
 
 
 def test_snapstart_functions_stay_within_snapstarts_limits() -> None:
@@ -104,5 +113,7 @@ def test_cloudformation_gets_snapstart_on_each_function_and_a_version_to_snapsho
         ]
 
         assert function["Type"] == "AWS::Lambda::Function"
-        assert function["Properties"]["SnapStart"] == {"ApplyOn": "PublishedVersions"}
+        assert function["Properties"]["SnapStart"] == {
+            "ApplyOn": {"Fn::If": ["IsProd", "PublishedVersions", "None"]}
+        }
         assert len(versions) == 1, logical_id
