@@ -4,6 +4,7 @@ decorator stack, validation, problem+json errors: warung.api)."""
 from __future__ import annotations
 
 from catalog.routes import invitations, merchants, products
+from warung import snapstart
 from warung.api import create_app, make_handler
 
 app = create_app()
@@ -11,3 +12,4 @@ app.include_router(merchants.router)
 app.include_router(products.router)
 app.include_router(invitations.router)
 handler = make_handler(app)
+snapstart.install(app)  # SnapStart's hooks (docs/decisions/0025-snapstart.md)

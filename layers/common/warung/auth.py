@@ -130,6 +130,12 @@ def forget_auth_state(user_id: str) -> None:
         _state_cache.pop(user_id, None)
 
 
+def forget_all_auth_states() -> None:
+    """Drop every cached state (after a SnapStart restore: ages are monotonic-clock ages)."""
+    with _cache_lock:
+        _state_cache.clear()
+
+
 def _state_from(item: Mapping[str, Any]) -> AuthState:
     return AuthState(
         disabled=bool(item.get("disabled", False)),

@@ -16,11 +16,15 @@ What a first request pays for its clients (docs/decisions/0023-first-request-imp
   signed-in request as much as the DynamoDB one; trimmed, it costs next to nothing.
   ``tools/botocore_models.py`` writes it from the installed botocore; unit tests keep it
   equal to what that would write, and find every SSM operation the code calls in it.
+
+Under SnapStart the session's parsed models are part of the snapshot, and a restore drops
+the clients and their credentials (``forget_clients``, called by ``warung.snapstart``).
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -28,17 +32,29 @@ from typing import Any
 from warung.settings import get_settings
 
 MODELS = Path(__file__).with_name("botocore_models")
-_creating = threading.Lock()  # a botocore session is not safe to share while creating
+_session_lock = threading.Lock()  # a botocore session is not safe to share while creating
+_session: Any = None
 
 
-@cache
-def aws_client(service: str, *, read_timeout: int = 5, max_attempts: int = 4) -> Any:
-    """The process-wide client of ``service`` (created on first use, then reused)."""
+def _botocore_session() -> Any:
+    global _session  # noqa: PLW0603 - one session per execution environment
+    with _session_lock:
+        if _session is None:
+            import botocore.session
+
+            _session = botocore.session.get_session()
+            # the layer's trimmed models (SSM: GetParameter only) are found before botocore's
+            _session.get_component("data_loader").search_paths.insert(0, str(MODELS))
+        return _session
+
+
+def _create_client(service: str, read_timeout: int, max_attempts: int, **credentials: str) -> Any:
     from botocore.config import Config
 
     settings = get_settings()
-    with _creating:
-        return _session().create_client(
+    session = _botocore_session()
+    with _session_lock:
+        return session.create_client(
             service,
             region_name=settings.region,
             endpoint_url=settings.aws_endpoint_url,
@@ -48,14 +64,41 @@ def aws_client(service: str, *, read_timeout: int = 5, max_attempts: int = 4) ->
                 retries={"max_attempts": max_attempts, "mode": "adaptive"},
                 tcp_keepalive=True,
             ),
+            **credentials,
         )
 
 
 @cache
-def _session() -> Any:
-    """The botocore session of every client, reading the layer's trimmed models first."""
-    import botocore.session
+def aws_client(service: str, *, read_timeout: int = 5, max_attempts: int = 4) -> Any:
+    """The process-wide client of ``service`` (created on first use, then reused)."""
+    return _create_client(service, read_timeout, max_attempts)
 
-    session = botocore.session.get_session()
-    session.get_component("data_loader").search_paths.insert(0, str(MODELS))
-    return session
+
+def prime_service_models(services: Iterable[str]) -> None:
+    """Read and parse the models and endpoint rules of ``services`` into the shared session,
+    without resolving credentials or opening a connection: a throwaway client with placeholder
+    keys is built and dropped, so only what is the same for every environment stays."""
+    for service in services:
+        _create_client(
+            service,
+            5,
+            1,
+            aws_access_key_id="priming",
+            aws_secret_access_key="priming",  # noqa: S106 - a placeholder, never sent
+        )
+
+
+def forget_clients() -> None:
+    """Drop every client (their credentials and connection pools) and the session's resolved
+    credentials, keeping the parsed service models: the next client resolves credentials
+    afresh. For a SnapStart restore."""
+    global _session  # noqa: PLW0603
+    aws_client.cache_clear()
+    with _session_lock:
+        if _session is None:
+            return
+        import botocore.session
+
+        fresh = botocore.session.get_session()
+        fresh.register_component("data_loader", _session.get_component("data_loader"))
+        _session = fresh

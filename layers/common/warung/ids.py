@@ -34,6 +34,14 @@ def new_id(prefix: str = "") -> str:
     return prefix + _id_text((millis << _RANDOM_BITS) | random)
 
 
+def forget_last_id() -> None:
+    """Forget the last id's random part (after a SnapStart restore: environments restored from
+    one snapshot must not continue the same sequence)."""
+    global _last  # noqa: PLW0603 - the process's last id, under the lock
+    with _last_lock:
+        _last = (0, 0)
+
+
 def _id_text(value: int) -> str:
     chars = []
     for _ in range(26):

@@ -52,6 +52,13 @@ def _cached(key: str, max_age: float, fetch: Callable[[], str], *, force: bool =
         return value
 
 
+def clear_cache() -> None:
+    """Forget every cached value (after a SnapStart restore: the cache's ages are measured on
+    the monotonic clock, which does not count the time a snapshot waited)."""
+    with _lock:
+        _cache.clear()
+
+
 def _secrets_client() -> Any:
     return aws_client("secretsmanager", max_attempts=3)
 

@@ -74,13 +74,12 @@ def test_every_client_shares_one_session(
         return made[-1]
 
     monkeypatch.setattr(botocore.session, "get_session", counted)
-    clients._session.cache_clear()
+    monkeypatch.setattr(clients, "_session", None)
 
     for service in ("dynamodb", "ssm", "secretsmanager"):
         clients.aws_client(service)
 
     assert len(made) == 1
-    clients._session.cache_clear()
 
 
 def _called_methods() -> set[str]:
