@@ -1,6 +1,7 @@
 """`make simulate`: a synthetic day on the local runtime and the model at a target peak.
 
-python -m warung_sim [--orders N] [--population-scale S] [--target ORDERS_PER_S] [--json]
+python -m warung_sim [--orders N] [--population-scale S] [--target ORDERS_PER_S] [--raw]
+    [--signed-in-share S] [--cache-nodes P] [--json]
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import time
 from collections.abc import Sequence
 
 from warung_sim.day import DayPlan
+from warung_sim.model import CACHE_NODES, SIGNED_IN_SHARE
 from warung_sim.population import Population
 from warung_sim.report import print_report
 from warung_sim.simulate import run_day
@@ -33,6 +35,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="share of the full population (500 merchants, 50,000 customers) to seed",
     )
     p.add_argument("--target", type=float, default=1000.0, help="peak orders/s to scale to")
+    p.add_argument(
+        "--raw",
+        action="store_true",
+        help="every partition key on its own: no sharded families, no cache in front",
+    )
+    p.add_argument(
+        "--signed-in-share",
+        type=float,
+        default=SIGNED_IN_SHARE,
+        help="share of the cacheable reads sent with a token (never cached)",
+    )
+    p.add_argument(
+        "--cache-nodes", type=int, default=CACHE_NODES, help="CloudFront caches in front (P)"
+    )
     p.add_argument("--json", action="store_true", help="the figures as JSON after the report")
     args = p.parse_args(argv)
     if os.environ.get("API_URL"):
@@ -55,7 +71,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             DayPlan(orders=args.orders),
             progress=lambda m: print(m, file=sys.stderr, flush=True),
         )
-    figures = print_report(trace, args.target, FULL.merchants / population.merchants)
+    figures = print_report(
+        trace,
+        args.target,
+        FULL.merchants / population.merchants,
+        raw=args.raw,
+        signed_in_share=min(1.0, max(0.0, args.signed_in_share)),
+        cache_nodes=max(1, args.cache_nodes),
+    )
     print(f"\nmake simulate: {time.perf_counter() - started:.0f} s in all")
     if args.json:
         print(json.dumps(figures, indent=2))

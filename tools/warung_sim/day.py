@@ -43,6 +43,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 from warung_sim.population import PASSWORD, SeededCustomer, SeededMerchant, World
 from warung_sim.recorder import KeyHeatRecorder
@@ -112,7 +113,24 @@ class DayResult:
     orders_by_period: Counter[str] = field(default_factory=Counter)
     outcomes: Counter[str] = field(default_factory=Counter)
     refusals: list[str] = field(default_factory=list)  # the first refused answers, for a look
+    # request number (its place in `requests`) -> its CloudFront cache key (path, query
+    # string, Authorization, Origin), for the answers the cache may keep (`public`)
+    cache_keys: dict[int, str] = field(default_factory=dict)
     elapsed_s: float = 0.0
+
+
+def cache_may_keep(payload: Any) -> bool:
+    """Whether CloudFront may keep this answer: its ``Cache-Control`` says ``public``."""
+    headers = {str(k).lower(): str(v) for k, v in (payload.get("headers") or {}).items()}
+    for name, values in (payload.get("multiValueHeaders") or {}).items():
+        headers.setdefault(str(name).lower(), ", ".join(str(v) for v in values))
+    return "public" in headers.get("cache-control", "")
+
+
+def cache_key(method: str, path: str, query: tuple[tuple[str, str], ...], token: str | None) -> str:
+    """A request's CloudFront cache key (decision 0024): the path, the whole query string,
+    the Authorization header (the simulated browsers send no Origin)."""
+    return f"{method} {path}?{urlencode(query)} {token or ''}".rstrip()
 
 
 def _distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -214,10 +232,17 @@ class Day:
             source_ip=ip,
             raw_body=raw_body,
         )
+        number = len(self.result.requests)
         started = time.perf_counter()
-        result = self.invoke(match.route.function_id, event)
+        self.recorder.request = number
+        try:
+            result = self.invoke(match.route.function_id, event)
+        finally:
+            self.recorder.request = -1
         ms = (time.perf_counter() - started) * 1000
         status = int(result.payload.get("statusCode", 500)) if result.ok else 502
+        if result.ok and cache_may_keep(result.payload):
+            self.result.cache_keys[number] = cache_key(method, path, query, token)
         try:
             parsed = json.loads(result.payload.get("body") or "{}") if result.ok else {}
         except ValueError:

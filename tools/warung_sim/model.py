@@ -34,7 +34,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from warung_sim.recorder import KeyAccess
@@ -56,6 +56,20 @@ SSM_STANDARD_TPS = 40  # GetParameter(s) transactions/s, standard throughput
 # Carrier-grade NAT: the share of the active customers behind one public mobile address
 # (an assumption: Indonesian carriers put thousands of subscribers behind one IPv4 address).
 CGNAT_SHARE = 1 / 200
+# Hash-sharded families: each shard's allowance over total/N for imbalance, in standard
+# deviations of the binomial count of one second's accesses that land on it (3 sd: a
+# second over it about once in 740, when DynamoDB's burst capacity absorbs it).
+IMBALANCE_SD = 3.0
+# The cache in front (decision 0024: CloudFront keeps anonymous catalog reads 30 s).
+CACHE_TTL_S = 30.0
+# Share of the cacheable requests sent with a token (never cached): the simulated day
+# browses anonymously; on prod a customer who signed in may keep sending the token on
+# catalog reads. 20% as decision 0008's amendment assumes; 1.0 is "everyone signed in".
+SIGNED_IN_SHARE = 0.2
+# CloudFront caches a distinct query is fetched through: edge locations fetch through a
+# regional edge cache, which collapses most of their misses; Indonesia's traffic comes
+# through a few of them (decision 0008: "a few, not the number of edge locations").
+CACHE_NODES = 4
 SECRET_CACHE_S = 300  # warung.tokens.CACHE_MAX_AGE_S: a container reads each secret that often
 
 # Assumed list prices in USD (Asia Pacific (Singapore), on demand); check the price list.
@@ -105,7 +119,22 @@ class KeyLoad:
     write_per_s: float
     failed_per_s: float  # writes refused (a condition, a cancelled transaction)
     functions: tuple[str, ...]
-    scaling: str = "single"  # single, population or own (`scaling_of`)
+    scaling: str = "single"  # single, population, own (`scaling_of`) or sharded
+    shards: int = 0  # a hash-sharded family's shard count (0: one key); figures per shard
+    total_read_per_s: float = 0.0  # a family's reads over all its shards
+    total_write_per_s: float = 0.0
+    behind_cache_read_per_s: float | None = None  # reads/s on prod, behind CloudFront
+
+    @property
+    def behind_cache_share(self) -> float:
+        """Its share with the reads behind the cache (its share when none is cacheable)."""
+        if self.behind_cache_read_per_s is None:
+            return self.share
+        return max(self.behind_cache_read_per_s / READ_LIMIT, self.write_share)
+
+    @property
+    def cacheable(self) -> bool:
+        return self.behind_cache_read_per_s is not None
 
     @property
     def read_share(self) -> float:
@@ -153,26 +182,203 @@ def read_units_at_population(access: KeyAccess, population_factor: float) -> flo
     return access.units * factor
 
 
-def key_loads(
+@dataclass(frozen=True)
+class ShardFamily:
+    """A hash-sharded key family: where it lives, its shard count, and its key builder.
+
+    ``build(head, shard)`` is the code's own builder given the family's other parts (taken
+    from the key's text before its last ``#``), or None when the head is not of this family:
+    a key belongs to the family when the builder gives it back exactly."""
+
+    name: str  # PENDING#<n>
+    where: str  # main.gsi4
+    shards: int
+    build: Callable[[str, int], str | None]
+
+    def head_of(self, where: str, pk: str) -> str | None:
+        """The family's key without its shard (``PAYDAY#2026-12-07``), or None."""
+        head, sep, tail = pk.rpartition("#")
+        if where != self.where or not sep or not tail.isdigit():
+            return None
+        shard = int(tail)
+        if shard >= self.shards or self.build(head, shard) != pk:
+            return None
+        return head
+
+
+def _after(head: str, prefix: str) -> str:
+    return head[len(prefix) :] if head.startswith(prefix) else ""
+
+
+def _pending(head: str, shard: int) -> str | None:
+    from warung.store.orders import pending_partition
+
+    return pending_partition(shard) if head == "PENDING" else None
+
+
+def _payday(head: str, shard: int) -> str | None:
+    from warung.store.payments import payments_of_day_partition
+
+    day = _after(head, "PAYDAY#")
+    return payments_of_day_partition(day, shard) if day else None
+
+
+def _audit_day(head: str, shard: int) -> str | None:
+    from warung.audit import day_key
+
+    day = _after(head, "DAY#")
+    return day_key(day, shard) if day else None
+
+
+def _audit_action(head: str, shard: int) -> str | None:
+    from warung.audit import action_key
+
+    action, _, day = _after(head, "ACTION#").rpartition("#")
+    return action_key(action, day, shard) if action and day else None
+
+
+def _audit_actor(head: str, shard: int) -> str | None:
+    from warung.audit import SHARDED_ACTORS, actor_key
+
+    actor, _, day = _after(head, "ACTOR#").rpartition("#")
+    return actor_key(actor, day, shard) if actor in SHARDED_ACTORS and day else None
+
+
+def _promo_counter(code: str) -> Callable[[str, int], str | None]:
+    from warung.store.promos import promo_key, promo_shard_key
+
+    def build(head: str, shard: int) -> str | None:
+        return promo_shard_key(code, shard)["pk"] if head == promo_key(code)["pk"] else None
+
+    return build
+
+
+def sharded_families(promo_shards: Mapping[str, int] | None = None) -> list[ShardFamily]:
+    """The hash-sharded key families of the code, from its own shard counts and builders.
+    ``promo_shards``: a sharded promo code's counter count (decision 0029), per code."""
+    from warung.audit import SHARDS
+    from warung.store.orders import PENDING_SHARDS
+    from warung.store.payments import PAYDAY_SHARDS
+
+    families = [
+        ShardFamily("PENDING#<n>", "main.gsi4", PENDING_SHARDS, _pending),
+        ShardFamily("PAYDAY#<day>#<n>", "main.gsi1", PAYDAY_SHARDS, _payday),
+        ShardFamily("DAY#<day>#<nn>", "audit", SHARDS, _audit_day),
+        ShardFamily("ACTION#<action>#<day>#<nn>", "audit.by_action", SHARDS, _audit_action),
+        ShardFamily("ACTOR#<actor>#<day>#<nn>", "audit.by_actor", SHARDS, _audit_actor),
+    ]
+    families += [
+        ShardFamily(f"PROMO#{code}#<n>", "main", count, _promo_counter(code))
+        for code, count in sorted((promo_shards or {}).items())
+    ]
+    return families
+
+
+def family_of(
+    where: str, pk: str, families: Sequence[ShardFamily]
+) -> tuple[ShardFamily, str] | None:
+    """The family a key belongs to and its head, or None (a key of its own)."""
+    for family in families:
+        head = family.head_of(where, pk)
+        if head is not None:
+            return family, head
+    return None
+
+
+def shard_load(total: float, units_per_access: float, shards: int) -> float:
+    """One shard's units/s when ``total`` units/s of accesses of ``units_per_access`` each
+    are spread over ``shards`` by a hash: the mean total/N plus `IMBALANCE_SD` standard
+    deviations of the binomial count of one second's accesses that land on it (in units:
+    sqrt(total x units_per_access x p x (1 - p)), p = 1/N)."""
+    if shards <= 1 or total <= 0:
+        return total
+    p = 1.0 / shards
+    sd = math.sqrt(total * max(units_per_access, 0.0) * p * (1 - p))
+    return total * p + IMBALANCE_SD * sd
+
+
+def shards_for_half(total: float, units_per_access: float, limit: float = WRITE_LIMIT) -> int:
+    """The fewest shards that keep each (with its allowance) at or under half of ``limit``."""
+    n = max(1, math.ceil(total / (FLAG_SHARE * limit)))
+    while shard_load(total, units_per_access, n) > FLAG_SHARE * limit and n < 100_000:
+        n += 1
+    return n
+
+
+def distinct_in_ttl(repeated: int, unique_share: float, anon_per_s: float, ttl: float) -> float:
+    """Distinct query strings among ``anon_per_s`` requests in ``ttl`` seconds, from a day's
+    sample: every query the sample saw more than once (``repeated`` of them) plus, of the
+    rest, the sample's share of queries seen once (``unique_share``, a long tail: ``near=``
+    points, rare words) of the requests, each a query of its own."""
+    in_ttl = anon_per_s * ttl
+    return min(in_ttl, repeated + unique_share * in_ttl)
+
+
+def behind_cache(
+    units_per_request: float,
+    requests_per_s: float,
+    distinct: float,
+    signed_in_share: float = SIGNED_IN_SHARE,
+    caches: int = CACHE_NODES,
+    ttl: float = CACHE_TTL_S,
+) -> float:
+    """Read units/s reaching the table behind CloudFront (decision 0008, 2026-12-05):
+    C x (R_signed + min(R_anon, P x D / TTL)), with R_signed the requests sent with a token
+    (never cached), R_anon the others and D the distinct queries among them in ``ttl``."""
+    signed = requests_per_s * signed_in_share
+    anon = requests_per_s - signed
+    return units_per_request * (signed + min(anon, caches * distinct / ttl))
+
+
+def key_loads(  # noqa: C901 - one pass over the trace, then one load per key or family
     accesses: Iterable[KeyAccess],
     orders_by_period: Mapping[str, int],
     target: float,
     population_factor: float = 1.0,
     seeded_ids: frozenset[str] | set[str] = frozenset(),
+    families: Sequence[ShardFamily] = (),
+    cache_keys: Mapping[int, str] | None = None,
+    signed_in_share: float = SIGNED_IN_SHARE,
+    caches: int = CACHE_NODES,
 ) -> list[KeyLoad]:
-    """Every partition key's load at ``target`` orders/s, hottest (largest share) first."""
+    """Every partition key's load at ``target`` orders/s, hottest (largest share) first.
+
+    With ``families``, the keys of a hash-sharded family are one load whose figures are per
+    shard (`shard_load`). With ``cache_keys`` (request number -> its CloudFront cache key,
+    for the answers the cache may keep), each key read by such requests also gets its reads
+    behind the cache (`behind_cache`)."""
     busy = busy_periods(orders_by_period)
     reads: dict[tuple[str, str], dict[str, float]] = defaultdict(lambda: defaultdict(float))
     writes: dict[tuple[str, str], dict[str, float]] = defaultdict(lambda: defaultdict(float))
     failed: dict[tuple[str, str], dict[str, float]] = defaultdict(lambda: defaultdict(float))
     functions: dict[tuple[str, str], set[str]] = defaultdict(set)
+    # per family: its shard count and accesses (for the units per access)
+    grouped: dict[tuple[str, str], int] = {}
+    counted: dict[tuple[str, str, str], int] = Counter()
+    # reads by cacheable answers: units over the day, requests, cache keys per request
+    cached_units: dict[tuple[str, str], float] = defaultdict(float)
+    all_units: dict[tuple[str, str], float] = defaultdict(float)
+    requests_of: dict[tuple[str, str], set[int]] = defaultdict(set)
+    cacheable = cache_keys or {}
     for a in accesses:
         key = (a.where, a.pk)
+        found = family_of(a.where, a.pk, families) if families else None
+        if found is not None:
+            family, head = found
+            key = (a.where, f"{head}#<0..{family.shards - 1}>")
+            grouped[key] = family.shards
         functions[key].add(a.function)
         if a.kind == "read":
-            reads[key][a.period] += read_units_at_population(a, population_factor)
+            units = read_units_at_population(a, population_factor)
+            reads[key][a.period] += units
+            all_units[key] += units
+            if a.request in cacheable and found is None:
+                cached_units[key] += units
+                requests_of[key].add(a.request)
+            counted[(*key, "read")] += 1
         elif a.ok:
             writes[key][a.period] += a.units
+            counted[(*key, "write")] += 1
         else:
             failed[key][a.period] += 1
 
@@ -183,18 +389,63 @@ def key_loads(
         load = max(rates, default=0.0) * target
         return load / population_factor if scaling == "population" else load
 
+    def per_access(per_period: Mapping[str, float], n: int) -> float:
+        return sum(per_period.values()) / n if n else 0.0
+
+    def cached(key: tuple[str, str], origin_reads: float) -> float | None:
+        asked = requests_of.get(key)
+        if not asked or not all_units[key]:
+            return None
+        cacheable_reads = origin_reads * cached_units[key] / all_units[key]
+        per_request = cached_units[key] / len(asked)
+        rate = cacheable_reads / per_request
+        per_query = Counter(cacheable[r] for r in asked)
+        repeated = sum(1 for n in per_query.values() if n > 1)
+        unique_share = sum(1 for n in per_query.values() if n == 1) / len(asked)
+        anon = rate * (1 - signed_in_share)
+        distinct = distinct_in_ttl(repeated, unique_share, anon, CACHE_TTL_S)
+        kept = behind_cache(per_request, rate, distinct, signed_in_share, caches)
+        return origin_reads - cacheable_reads + kept
+
     loads = []
     for (where, pk), callers in functions.items():
+        key = (where, pk)
+        shards = grouped.get(key, 0)
+        if shards:
+            total_r = peak(reads[key], "single")
+            total_w = peak(writes[key], "single")
+            r_unit = per_access(reads[key], counted[(where, pk, "read")])
+            w_unit = per_access(writes[key], counted[(where, pk, "write")])
+            loads.append(
+                KeyLoad(
+                    where,
+                    pk,
+                    shard_load(total_r, r_unit, shards),
+                    shard_load(total_w, w_unit, shards),
+                    peak(failed[key], "single") / shards,
+                    tuple(sorted(callers)),
+                    "sharded",
+                    shards,
+                    total_r,
+                    total_w,
+                )
+            )
+            continue
         scaling = scaling_of(pk, seeded_ids)
+        read_per_s = peak(reads[key], scaling)
+        write_per_s = peak(writes[key], scaling)
         loads.append(
             KeyLoad(
                 where,
                 pk,
-                peak(reads[(where, pk)], scaling),
-                peak(writes[(where, pk)], scaling),
-                peak(failed[(where, pk)], scaling),
+                read_per_s,
+                write_per_s,
+                peak(failed[key], scaling),
                 tuple(sorted(callers)),
                 scaling,
+                total_read_per_s=read_per_s,
+                total_write_per_s=write_per_s,
+                behind_cache_read_per_s=cached(key, read_per_s),
             )
         )
     return sorted(loads, key=lambda k: (-k.share, k.where, k.pk))

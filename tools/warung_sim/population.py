@@ -88,6 +88,7 @@ class World:
     customers: list[SeededCustomer] = field(default_factory=list)
     items_written: int = 0
     search_items: int = 0
+    promo_shards: dict[str, int] = field(default_factory=dict)  # sharded codes' counters
 
     def merchants_in(self, city: str) -> list[SeededMerchant]:
         return [m for m in self.merchants if m.city == city]

@@ -130,6 +130,7 @@ class KeyAccess:
     items: int = 0  # items a Query or Scan returned
     to_end: bool = False  # a Query that read its partition (or key range) to the end
     limit: int = 0  # the Query's Limit (0: none)
+    request: int = -1  # the API request it was made for (`KeyHeatRecorder.request`), or -1
 
     @property
     def where(self) -> str:
@@ -246,6 +247,7 @@ class KeyHeatRecorder:
     recording: bool = True
     function: str = OUTSIDE
     period: str = ""
+    request: int = -1  # the number of the API request being served (-1: none)
     accesses: list[KeyAccess] = field(default_factory=list)
     calls: Counter[tuple[str, str, str]] = field(default_factory=Counter)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -366,7 +368,17 @@ class KeyHeatRecorder:
     ) -> KeyAccess:
         label = self._schema(table).label
         return KeyAccess(
-            self.function, operation, label, index, pk, sk, kind, units, ok, self.period
+            self.function,
+            operation,
+            label,
+            index,
+            pk,
+            sk,
+            kind,
+            units,
+            ok,
+            self.period,
+            request=self.request,
         )
 
     def _reads(

@@ -49,12 +49,33 @@ def _rate(value: float) -> str:
     return f"{value:,.1f}" if value >= 1 else f"{value:.2f}"
 
 
+def _units_per_access(trace: Trace, family: model.KeyLoad) -> tuple[float, float]:
+    """A family's mean read and write units per access in the day (its shards' keys)."""
+    families = model.sharded_families(trace.world.promo_shards)
+    units = {"read": [0.0, 0], "write": [0.0, 0]}
+    for a in trace.recorder.accesses:
+        if a.where != family.where or (a.kind == "write" and not a.ok):
+            continue
+        found = model.family_of(a.where, a.pk, families)
+        if found is not None and f"{found[1]}#<0..{family.shards - 1}>" == family.pk:
+            units[a.kind][0] += a.units
+            units[a.kind][1] += 1
+    return (
+        float(units["read"][0]) / max(1, int(units["read"][1])),
+        float(units["write"][0]) / max(1, int(units["write"][1])),
+    )
+
+
 def print_report(  # noqa: C901 - a report layout, one block per section
     trace: Trace,
     target: float,
     population_factor: float,
     out: TextIO = sys.stdout,
     limits: dict[str, Any] | None = None,
+    *,
+    raw: bool = False,
+    signed_in_share: float = model.SIGNED_IN_SHARE,
+    cache_nodes: int = model.CACHE_NODES,
 ) -> dict[str, Any]:
     """Print the report; return its figures (for --json and the tests)."""
     emit: Callable[..., None] = lambda line="": print(line, file=out)  # noqa: E731
@@ -85,33 +106,75 @@ def print_report(  # noqa: C901 - a report layout, one block per section
         emit("  no order was placed: nothing to scale")
         return {"orders": 0}
 
-    loads = model.key_loads(
+    raw_loads = model.key_loads(
         trace.recorder.accesses, day.orders_by_period, target, population_factor
     )
+    loads = raw_loads
+    if not raw:
+        loads = model.key_loads(
+            trace.recorder.accesses,
+            day.orders_by_period,
+            target,
+            population_factor,
+            families=model.sharded_families(trace.world.promo_shards),
+            cache_keys=day.cache_keys,
+            signed_in_share=signed_in_share,
+            caches=cache_nodes,
+        )
     emit()
     emit(
         f"Partition keys at {target:,.0f} orders/s (busiest hour per key; limits per key: "
         f"{model.READ_LIMIT:,.0f} read units/s, {model.WRITE_LIMIT:,.0f} write units/s)"
     )
+    if raw:
+        emit("  raw: every key on its own, sharded families and the cache not modelled")
     emit(
-        f"  {'table/index':<18} {'partition key':<44} {'reads/s':>9} {'writes/s':>9} "
-        f"{'of limit':>8}  {'scaling':<10} by"
+        f"  {'table/index':<16} {'partition key':<38} {'reads/s':>8} {'writes/s':>8} "
+        f"{'of limit':>8} {'CDN r/s':>8} {'CDN lim':>7}  {'scaling':<10} by"
     )
-    flagged = [k for k in loads if k.flagged]
+
+    def flagged_on_prod(k: model.KeyLoad) -> bool:
+        return k.behind_cache_share > model.FLAG_SHARE
+
+    flagged = [k for k in loads if flagged_on_prod(k)]
+    uncached_only = [k for k in loads if k.flagged and not flagged_on_prod(k)]
     shown = loads[:10] + [k for k in flagged if k not in loads[:10]]
     for k in shown:
-        mark = "  << over half" if k.flagged else ""
-        pk = k.pk if len(k.pk) <= 44 else k.pk[:41] + "..."
+        if flagged_on_prod(k):
+            mark = "  << over half" + (" behind the cache" if k.cacheable else "")
+        elif k.flagged:
+            mark = "  < over half without the cache"
+        else:
+            mark = ""
+        pk = k.pk if len(k.pk) <= 38 else k.pk[:35] + "..."
+        cdn, cdn_share = "", ""
+        if k.behind_cache_read_per_s is not None:
+            cdn, cdn_share = _rate(k.behind_cache_read_per_s), f"{k.behind_cache_share:.0%}"
+        scaling = f"{k.scaling}/{k.shards}" if k.shards else k.scaling
         emit(
-            f"  {k.where:<18} {pk:<44} {_rate(k.read_per_s):>9} {_rate(k.write_per_s):>9} "
-            f"{k.share:>7.0%}  {k.scaling:<10} "
+            f"  {k.where:<16} {pk:<38} {_rate(k.read_per_s):>8} {_rate(k.write_per_s):>8} "
+            f"{k.share:>8.0%} {cdn:>8} {cdn_share:>7}  {scaling:<10} "
             f"{', '.join(f.replace('Function', '') for f in k.functions)}{mark}"
         )
-    emit(f"  {len(flagged)} key(s) above {model.FLAG_SHARE:.0%} of a partition limit")
+    emit(
+        f"  {len(flagged)} key(s) above {model.FLAG_SHARE:.0%} of a partition limit on prod "
+        f"(behind the cache where it applies); {len(uncached_only)} more without the cache"
+    )
     emit(
         "  scaling: single = no id, the whole target lands on it; population = one seeded "
         "merchant, product or customer, at the full population's share; own = born during "
-        "the day (an order, a job): its own rate"
+        "the day (an order, a job): its own rate; sharded/N = a hash-sharded family, "
+        f"figures per shard: total/N + {model.IMBALANCE_SD:g} sd of the binomial count of "
+        "one second's accesses on one shard"
+    )
+    emit(
+        f"  CDN: reads/s behind CloudFront for keys read by cacheable answers (public, "
+        f"{model.CACHE_TTL_S:g} s): C x (R_signed + min(R_anon, P x D / {model.CACHE_TTL_S:g})), "
+        f"{signed_in_share:.0%} of the requests sent with a token (never cached), P = "
+        f"{cache_nodes} caches, D = distinct queries in {model.CACHE_TTL_S:g} s from the "
+        "day's (those seen more than once, plus the share seen once as a tail); when the "
+        "CDN misses entirely, or for a customer whose every read carries a token, the "
+        "key takes the origin column"
     )
     contended = [k for k in loads if k.failed_per_s >= 0.01]
     if contended:
@@ -122,16 +185,33 @@ def print_report(  # noqa: C901 - a report layout, one block per section
 
     from warung.audit import SHARDS  # the audit log's shard count today
 
-    shards = model.shards_needed(loads, "audit")
     emit()
-    emit(f"Audit shards (warung.audit.SHARDS = {SHARDS})")
-    for family, (units, shards_for_half) in sorted(shards.items(), key=lambda kv: -kv[1][0]):
-        verdict = "enough" if shards_for_half <= SHARDS else "NOT enough"
+    if raw:
+        shards = model.shards_needed(raw_loads, "audit")
+        emit(f"Audit shards (warung.audit.SHARDS = {SHARDS}; raw: per-key peaks summed)")
+        for family, (units, shards_for_half) in sorted(shards.items(), key=lambda kv: -kv[1][0]):
+            verdict = "enough" if shards_for_half <= SHARDS else "NOT enough"
+            emit(
+                f"  {family:<44} {_rate(units):>8} write units/s over all shards: needs "
+                f"{shards_for_half} for half a partition each ({verdict})"
+            )
+    else:
         emit(
-            f"  {family:<44} {_rate(units):>8} write units/s over all shards: needs "
-            f"{shards_for_half} "
-            f"for half a partition each ({verdict})"
+            f"Hash-sharded families (warung.audit.SHARDS = {SHARDS}; per shard with the "
+            f"allowance; shards each family needs for half a partition)"
         )
+        for k in sorted((k for k in loads if k.shards), key=lambda k: -k.share)[:12]:
+            per_access = _units_per_access(trace, k)
+            need = max(
+                model.shards_for_half(k.total_write_per_s, per_access[1], model.WRITE_LIMIT),
+                model.shards_for_half(k.total_read_per_s, per_access[0], model.READ_LIMIT),
+            )
+            verdict = "enough" if need <= k.shards else "NOT enough"
+            emit(
+                f"  {k.where:<16} {k.pk:<38} {_rate(k.total_write_per_s):>8} writes/s "
+                f"{_rate(k.total_read_per_s):>8} reads/s in all, {k.share:.0%} per shard; "
+                f"needs {need} of {k.shards} ({verdict})"
+            )
 
     functions = model.function_loads(day.invocations, orders, target, limits["memory_mb"])
     total_concurrency = sum(f.concurrency for f in functions)
@@ -247,10 +327,14 @@ def print_report(  # noqa: C901 - a report layout, one block per section
                 "write_per_s": k.write_per_s,
                 "share": k.share,
                 "scaling": k.scaling,
+                "shards": k.shards,
+                "behind_cache_read_per_s": k.behind_cache_read_per_s,
+                "behind_cache_share": k.behind_cache_share,
             }
             for k in loads[:50]
         ],
         "flagged": [f"{k.where} {k.pk}" for k in flagged],
+        "flagged_without_cache": [f"{k.where} {k.pk}" for k in uncached_only],
         "concurrency": total_concurrency,
         "api_rps": api_rps,
         "cost_per_1000_orders": costs,

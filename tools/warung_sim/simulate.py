@@ -67,9 +67,12 @@ def seed(runtime: Any, population: Population, plan: DayPlan) -> World:
     with catalog.activated():
         seeder = Seeder(password_hash)
         world = seeder.seed(population, day_start)
-        seeder.put(flash_promo_item(FLASH_CODE, flash_start, flash_start + timedelta(hours=1)))
+        flash = flash_promo_item(FLASH_CODE, flash_start, flash_start + timedelta(hours=1))
+        seeder.put(flash)
         seeder.flush()
         world.items_written = seeder.written
+        if flash.get("shards"):  # a sharded code's counters are a hash-sharded family
+            world.promo_shards[FLASH_CODE] = int(flash["shards"])
     return world
 
 
