@@ -1,6 +1,7 @@
 """`make simulate` on a tiny population: the trace of a simulated day names the keys every
-order writes or reads (the expiry worklist, the flash sale's promo code, a search prefix)
-as the single-valued hot keys, and the model scales them to the target."""
+order writes or reads (the flash sale's promo code, a search prefix) as the single-valued
+hot keys, the expiry worklist's shards as one hash-sharded family, the anonymous searches
+behind the cache, and the model scales them to the target."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 
 import pytest
 from warung_sim.day import FLASH_CODE, DayPlan
-from warung_sim.model import key_loads
+from warung_sim.model import key_loads, sharded_families
 from warung_sim.population import Population
 from warung_sim.report import print_report
 from warung_sim.simulate import Trace, run_day
@@ -37,15 +38,39 @@ def test_the_day_places_orders_through_the_api(trace: Trace) -> None:
     )
 
 
-def test_every_checkout_writes_the_expiry_worklist_partition(trace: Trace) -> None:
-    loads = loads_of(trace)
-    pending = loads[("main.gsi3", "PENDING")]
-    # Each unpaid order's entry is put and later removed, a whole projected order each time:
-    # at 1,000 orders/s that alone is above half of one partition's 1,000 write units/s.
-    assert pending.scaling == "single"
-    assert pending.write_per_s > 500
-    assert pending.flagged
-    assert {"OrdersFunction", "PaymentsFunction"} <= set(pending.functions)
+def test_every_checkout_writes_the_expiry_worklist_shards(trace: Trace) -> None:
+    worklist = [k for (where, pk), k in loads_of(trace).items() if pk.startswith("PENDING#")]
+    # Each unpaid order's entry is put and later removed, on the shard its id hashes to.
+    assert worklist
+    assert all(k.where == "main.gsi4" for k in worklist)
+    assert {"OrdersFunction", "PaymentsFunction"} <= set().union(*(k.functions for k in worklist))
+    # As one family, each shard takes the total over 16 (plus its allowance): under half.
+    [family] = [k for (where, pk), k in family_loads_of(trace).items() if pk == "PENDING#<0..15>"]
+    assert (family.where, family.scaling, family.shards) == ("main.gsi4", "sharded", 16)
+    assert family.total_write_per_s > 500
+    assert family.write_per_s < family.total_write_per_s / 16 * 2
+    assert not family.flagged
+
+
+def family_loads_of(trace: Trace) -> dict[tuple[str, str], Any]:
+    loads = key_loads(
+        trace.recorder.accesses,
+        trace.day.orders_by_period,
+        target=1000,
+        families=sharded_families(trace.world.promo_shards),
+        cache_keys=trace.day.cache_keys,
+    )
+    return {(k.where, k.pk): k for k in loads}
+
+
+def test_anonymous_searches_are_read_behind_the_cache(trace: Trace) -> None:
+    cached = set(trace.day.cache_keys.values())
+    assert any(key.startswith("GET /v1/products?q=") for key in cached)
+    assert not any(key.startswith("POST ") for key in cached)
+    searched = [k for (_, pk), k in family_loads_of(trace).items() if pk.startswith("SEARCH#")]
+    behind = [k for k in searched if k.behind_cache_read_per_s is not None]
+    assert behind
+    assert all(k.behind_cache_read_per_s < k.read_per_s for k in behind if k.read_per_s)
 
 
 def test_the_flash_sale_code_is_one_hot_item(trace: Trace) -> None:
@@ -73,8 +98,9 @@ def test_the_report_prints_the_top_keys_and_the_quotas(trace: Trace) -> None:
     out = io.StringIO()
     figures = print_report(trace, 1000, population_factor=1.0, out=out)
     text = out.getvalue()
-    assert "main.gsi3          PENDING" in text
+    assert "main.gsi4        PENDING#<0..15>" in text
+    assert "CDN r/s" in text
     assert "stage throttle 100 rps (burst 200)" in text
     assert "WorkerFunction: MaximumConcurrency 5" in text
-    assert "main.gsi3 PENDING" in figures["flagged"]
+    assert not any("PENDING" in key for key in figures["flagged"])
     assert figures["cost_per_1000_orders"]["DynamoDB"] > 0

@@ -200,7 +200,7 @@ def print_report(  # noqa: C901 - a report layout, one block per section
             f"Hash-sharded families (warung.audit.SHARDS = {SHARDS}; per shard with the "
             f"allowance; shards each family needs for half a partition)"
         )
-        for k in sorted((k for k in loads if k.shards), key=lambda k: -k.share)[:12]:
+        for k in sorted((k for k in loads if k.shards and k.share), key=lambda k: -k.share):
             per_access = _units_per_access(trace, k)
             need = max(
                 model.shards_for_half(k.total_write_per_s, per_access[1], model.WRITE_LIMIT),
