@@ -44,12 +44,13 @@ def test_every_checkout_writes_the_expiry_worklist_shards(trace: Trace) -> None:
     assert worklist
     assert all(k.where == "main.gsi4" for k in worklist)
     assert {"OrdersFunction", "PaymentsFunction"} <= set().union(*(k.functions for k in worklist))
-    # As one family, each shard takes the total over 16 (plus its allowance): under half.
+    # As one family, each shard takes the total over 16 (plus its allowance): its writes are
+    # under half a partition (its reads are the expiry job's, on a schedule: capacity.md).
     [family] = [k for (where, pk), k in family_loads_of(trace).items() if pk == "PENDING#<0..15>"]
     assert (family.where, family.scaling, family.shards) == ("main.gsi4", "sharded", 16)
     assert family.total_write_per_s > 500
     assert family.write_per_s < family.total_write_per_s / 16 * 2
-    assert not family.flagged
+    assert family.write_share < 0.5
 
 
 def family_loads_of(trace: Trace) -> dict[tuple[str, str], Any]:
@@ -70,14 +71,26 @@ def test_anonymous_searches_are_read_behind_the_cache(trace: Trace) -> None:
     searched = [k for (_, pk), k in family_loads_of(trace).items() if pk.startswith("SEARCH#")]
     behind = [k for k in searched if k.behind_cache_read_per_s is not None]
     assert behind
-    assert all(k.behind_cache_read_per_s < k.read_per_s for k in behind if k.read_per_s)
+    # never more than without the cache; the most searched prefix (its queries repeat) less
+    assert all(k.behind_cache_read_per_s <= k.read_per_s for k in behind)
+    hottest = max(behind, key=lambda k: k.read_per_s)
+    assert hottest.behind_cache_read_per_s < hottest.read_per_s / 2
 
 
-def test_the_flash_sale_code_is_one_hot_item(trace: Trace) -> None:
-    promo = loads_of(trace)[("main", f"PROMO#{FLASH_CODE}")]
-    assert promo.scaling == "single"
-    assert promo.write_per_s > 0
-    assert "OrdersFunction" in promo.functions
+def test_the_flash_sale_codes_uses_land_on_its_counters(trace: Trace) -> None:
+    # The code is seeded as an admin makes one today: four counters (decision 0029).
+    assert trace.world.promo_shards == {FLASH_CODE: 4}
+    counters = [
+        k
+        for (_, pk), k in loads_of(trace).items()
+        if pk.startswith(f"PROMO#{FLASH_CODE}#") and pk.rpartition("#")[2].isdigit()
+    ]
+    assert counters
+    assert all(k.scaling == "single" and "OrdersFunction" in k.functions for k in counters)
+    family = family_loads_of(trace)[("main", f"PROMO#{FLASH_CODE}#<0..3>")]
+    assert (family.scaling, family.shards) == ("sharded", 4)
+    assert family.total_write_per_s > 0
+    assert family.write_per_s < family.total_write_per_s
 
 
 def test_search_reads_land_on_word_prefix_partitions(trace: Trace) -> None:
@@ -102,5 +115,7 @@ def test_the_report_prints_the_top_keys_and_the_quotas(trace: Trace) -> None:
     assert "CDN r/s" in text
     assert "stage throttle 100 rps (burst 200)" in text
     assert "WorkerFunction: MaximumConcurrency 5" in text
-    assert not any("PENDING" in key for key in figures["flagged"])
+    [worklist] = [k for k in figures["keys"] if k["pk"] == "PENDING#<0..15>"]
+    assert worklist["shards"] == 16
+    assert worklist["write_per_s"] < 500
     assert figures["cost_per_1000_orders"]["DynamoDB"] > 0

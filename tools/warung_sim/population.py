@@ -259,10 +259,17 @@ class Seeder:
         return world
 
 
-def flash_promo_item(code: str, starts_at: datetime, ends_at: datetime) -> dict[str, Any]:
-    """The flash sale's promo code (10% off, at most Rp 15,000, once per customer)."""
+FLASH_USAGE_LIMIT = 10_000_000
+
+
+def flash_promo_items(
+    code: str, starts_at: datetime, ends_at: datetime, shards: int | None
+) -> list[dict[str, Any]]:
+    """The flash sale's promo code (10% off, at most Rp 15,000, once per customer) as an
+    admin makes one today: the code's item and its ``shards`` usage counters (decision
+    0029; ``None``: one counter on the code's item, as codes stored before that)."""
     from warung.ids import rfc3339
-    from warung.store.promos import Promo, promo_item
+    from warung.store.promos import Promo, promo_item, promo_shard_item
 
     stamp = rfc3339(datetime.now(UTC))
     promo = Promo(
@@ -272,9 +279,10 @@ def flash_promo_item(code: str, starts_at: datetime, ends_at: datetime) -> dict[
         max_discount=15_000,
         starts_at=starts_at,
         ends_at=ends_at,
-        usage_limit=10_000_000,
+        usage_limit=FLASH_USAGE_LIMIT,
         per_user_limit=1,
         created_at=stamp,
         updated_at=stamp,
+        shards=shards,
     )
-    return promo_item(promo)
+    return [promo_item(promo)] + [promo_shard_item(promo, n) for n in range(shards or 0)]

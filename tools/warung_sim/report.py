@@ -331,7 +331,7 @@ def print_report(  # noqa: C901 - a report layout, one block per section
                 "behind_cache_read_per_s": k.behind_cache_read_per_s,
                 "behind_cache_share": k.behind_cache_share,
             }
-            for k in loads[:50]
+            for k in loads[:50] + [k for k in loads[50:] if k.shards]
         ],
         "flagged": [f"{k.where} {k.pk}" for k in flagged],
         "flagged_without_cache": [f"{k.where} {k.pk}" for k in uncached_only],

@@ -17,7 +17,14 @@ from typing import Any
 
 from warung_sim.day import FLASH_CODE, Day, DayPlan, DayResult
 from warung_sim.partitions import partition_queries
-from warung_sim.population import PASSWORD, Population, Seeder, World, flash_promo_item
+from warung_sim.population import (
+    FLASH_USAGE_LIMIT,
+    PASSWORD,
+    Population,
+    Seeder,
+    World,
+    flash_promo_items,
+)
 from warung_sim.recorder import (
     EmulationImages,
     KeyHeatRecorder,
@@ -58,21 +65,30 @@ def _password_hash(runtime: Any) -> str:
         return str(importlib.import_module("auth.rules.passwords").hash_password(PASSWORD))
 
 
+def _promo_shard_count(runtime: Any, usage_limit: int) -> int:
+    """The usage counters checkout's rules give a new code of ``usage_limit`` uses."""
+    orders = runtime.functions["OrdersFunction"]
+    with orders.activated():
+        rules = importlib.import_module("orders.rules.promo_shards")
+        return int(rules.shard_count(usage_limit))
+
+
 def seed(runtime: Any, population: Population, plan: DayPlan) -> World:
     """The population and the flash sale's promo code, written into the emulation."""
     catalog = runtime.functions["CatalogFunction"]
     day_start = datetime.fromisoformat(f"{plan.date}T00:00:00+07:00")
     flash_start = datetime.fromisoformat(f"{plan.date}T{plan.flash_hour:02d}:00:00+07:00")
     password_hash = _password_hash(runtime)
+    flash_shards = _promo_shard_count(runtime, FLASH_USAGE_LIMIT)
     with catalog.activated():
         seeder = Seeder(password_hash)
         world = seeder.seed(population, day_start)
-        flash = flash_promo_item(FLASH_CODE, flash_start, flash_start + timedelta(hours=1))
-        seeder.put(flash)
+        flash_end = flash_start + timedelta(hours=1)
+        for item in flash_promo_items(FLASH_CODE, flash_start, flash_end, flash_shards):
+            seeder.put(item)
         seeder.flush()
         world.items_written = seeder.written
-        if flash.get("shards"):  # a sharded code's counters are a hash-sharded family
-            world.promo_shards[FLASH_CODE] = int(flash["shards"])
+        world.promo_shards[FLASH_CODE] = flash_shards  # its counters: a sharded family
     return world
 
 
