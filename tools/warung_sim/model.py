@@ -36,6 +36,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from urllib.parse import parse_qsl
 
 from warung_sim.recorder import KeyAccess
 
@@ -305,13 +306,32 @@ def shards_for_half(total: float, units_per_access: float, limit: float = WRITE_
     return n
 
 
-def distinct_in_ttl(repeated: int, unique_share: float, anon_per_s: float, ttl: float) -> float:
+def distinct_in_ttl(seen: int, unique_share: float, anon_per_s: float, ttl: float) -> float:
     """Distinct query strings among ``anon_per_s`` requests in ``ttl`` seconds, from a day's
-    sample: every query the sample saw more than once (``repeated`` of them) plus, of the
-    rest, the sample's share of queries seen once (``unique_share``, a long tail: ``near=``
-    points, rare words) of the requests, each a query of its own."""
+    sample: the ``seen`` distinct ones the key was read for, plus a long tail (``near=``
+    points, rare words) of ``unique_share`` of the requests, each a query of its own."""
     in_ttl = anon_per_s * ttl
-    return min(in_ttl, repeated + unique_share * in_ttl)
+    return min(in_ttl, seen + unique_share * in_ttl)
+
+
+def query_shape(cache_key: str) -> str:
+    """A cache key without its parameters' values: ``GET /v1/merchants?city=``."""
+    head, _, query = cache_key.partition("?")
+    names = sorted({name for name, _ in parse_qsl(query.split(" ")[0], keep_blank_values=True)})
+    return f"{head.split(' ')[0]} {head.split(' ')[-1]}?" + "&".join(f"{n}=" for n in names)
+
+
+def unique_shares(cache_keys: Mapping[int, str]) -> dict[str, float]:
+    """Per query shape, the share of its requests whose query string the day saw only once:
+    ``near=<point>`` near 1 (every customer's own point), ``city=`` near 0 (five cities)."""
+    per_query = Counter(cache_keys.values())
+    requests: Counter[str] = Counter()
+    once: Counter[str] = Counter()
+    for query, n in per_query.items():
+        shape = query_shape(query)
+        requests[shape] += n
+        once[shape] += 1 if n == 1 else 0
+    return {shape: once[shape] / n for shape, n in requests.items()}
 
 
 def behind_cache(
@@ -360,6 +380,7 @@ def key_loads(  # noqa: C901 - one pass over the trace, then one load per key or
     all_units: dict[tuple[str, str], float] = defaultdict(float)
     requests_of: dict[tuple[str, str], set[int]] = defaultdict(set)
     cacheable = cache_keys or {}
+    tails = unique_shares(cacheable)
     for a in accesses:
         key = (a.where, a.pk)
         found = family_of(a.where, a.pk, families) if families else None
@@ -399,11 +420,10 @@ def key_loads(  # noqa: C901 - one pass over the trace, then one load per key or
         cacheable_reads = origin_reads * cached_units[key] / all_units[key]
         per_request = cached_units[key] / len(asked)
         rate = cacheable_reads / per_request
-        per_query = Counter(cacheable[r] for r in asked)
-        repeated = sum(1 for n in per_query.values() if n > 1)
-        unique_share = sum(1 for n in per_query.values() if n == 1) / len(asked)
+        seen = len({cacheable[r] for r in asked})
+        unique_share = sum(tails[query_shape(cacheable[r])] for r in asked) / len(asked)
         anon = rate * (1 - signed_in_share)
-        distinct = distinct_in_ttl(repeated, unique_share, anon, CACHE_TTL_S)
+        distinct = distinct_in_ttl(seen, unique_share, anon, CACHE_TTL_S)
         kept = behind_cache(per_request, rate, distinct, signed_in_share, caches)
         return origin_reads - cacheable_reads + kept
 

@@ -7,20 +7,23 @@ from __future__ import annotations
 import math
 
 import pytest
-from warung.audit import SHARDS, day_key
-from warung.store.orders import PENDING_SHARDS, pending_partition
-from warung.store.payments import PAYDAY_SHARDS
 from warung_sim.day import cache_key, cache_may_keep
 from warung_sim.model import (
     IMBALANCE_SD,
     behind_cache,
     distinct_in_ttl,
     key_loads,
+    query_shape,
     shard_load,
-    shards_for_half,
     sharded_families,
+    shards_for_half,
+    unique_shares,
 )
 from warung_sim.recorder import KeyAccess
+
+from warung.audit import SHARDS, day_key
+from warung.store.orders import PENDING_SHARDS, pending_partition
+from warung.store.payments import PAYDAY_SHARDS
 
 
 def access(
@@ -65,9 +68,7 @@ def test_a_small_days_busiest_shard_is_not_scaled_on_its_own() -> None:
     assert raw["PENDING#0"].write_per_s == pytest.approx(300)
     # with them: one load, the family's 10 units over 10 orders = 1,000 units/s in all,
     # each shard 1,000/16 plus 3 sd of the binomial of one second's 1,000 writes over 16
-    [load] = key_loads(
-        uneven_worklist(), {"12:00": 10}, target=1000, families=sharded_families()
-    )
+    [load] = key_loads(uneven_worklist(), {"12:00": 10}, target=1000, families=sharded_families())
     assert (load.where, load.pk, load.shards, load.scaling) == (
         "main.gsi4",
         "PENDING#<0..15>",
@@ -141,11 +142,44 @@ def test_the_cache_formula_gives_decision_0008s_table() -> None:
     assert behind_cache(50, 100, 1, signed_in_share=1.0) == pytest.approx(5000)
 
 
-def test_distinct_queries_are_the_repeated_ones_plus_the_tail() -> None:
+def test_distinct_queries_are_those_seen_plus_the_tail() -> None:
     assert distinct_in_ttl(2, 0.0, 800, 30) == 2
     assert distinct_in_ttl(2, 0.25, 800, 30) == pytest.approx(2 + 6000)
-    assert distinct_in_ttl(0, 1.0, 800, 30) == pytest.approx(24_000)
+    assert distinct_in_ttl(10, 1.0, 800, 30) == pytest.approx(24_000)
     assert distinct_in_ttl(50, 0.0, 1, 30) == 30  # never more than the requests
+
+
+def test_the_tail_is_measured_per_query_shape() -> None:
+    cache_keys = {
+        0: "GET /v1/merchants?city=jakarta",
+        1: "GET /v1/merchants?city=jakarta",
+        2: "GET /v1/merchants?city=medan",
+        3: "GET /v1/merchants?near=-6.2000%2C106.8000",
+        4: "GET /v1/merchants?near=-6.2100%2C106.8000",
+    }
+    assert query_shape(cache_keys[2]) == "GET /v1/merchants?city="
+    assert unique_shares(cache_keys) == {
+        "GET /v1/merchants?city=": pytest.approx(1 / 3),
+        "GET /v1/merchants?near=": 1.0,
+    }
+
+
+def test_a_key_read_once_for_a_shared_query_is_still_cached() -> None:
+    # given a day of city lists: jakarta's 9 times, medan's once (at 10 orders)
+    cache_keys = dict.fromkeys(range(9), "GET /v1/merchants?city=jakarta")
+    cache_keys[9] = "GET /v1/merchants?city=medan"
+    trace = [access("MCITY#jakarta", 10.0, kind="read", request=n) for n in range(9)]
+    trace.append(access("MCITY#medan", 10.0, kind="read", request=9))
+    loads = {
+        k.pk: k
+        for k in key_loads(trace, {"12:00": 10}, 1000, cache_keys=cache_keys, signed_in_share=0)
+    }
+    # then medan's one query string is one distinct query, not a tail: 1,000 units/s at
+    # the origin, 10 x 4 caches x (1 + 1/10 of the requests as a tail) / 30 behind the cache
+    medan = loads["MCITY#medan"]
+    assert medan.read_per_s == pytest.approx(1000)
+    assert medan.behind_cache_read_per_s == pytest.approx(10 * 4 * (1 + 0.1 * 100 * 30) / 30)
+    assert medan.behind_cache_share < 0.5 < loads["MCITY#jakarta"].share
 
 
 def test_a_searched_key_behind_the_cache() -> None:
