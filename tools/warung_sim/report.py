@@ -172,7 +172,8 @@ def print_report(  # noqa: C901 - a report layout, one block per section
         f"{model.CACHE_TTL_S:g} s): C x (R_signed + min(R_anon, P x D / {model.CACHE_TTL_S:g})), "
         f"{signed_in_share:.0%} of the requests sent with a token (never cached), P = "
         f"{cache_nodes} caches, D = distinct queries in {model.CACHE_TTL_S:g} s from the "
-        "day's (those seen more than once, plus the share seen once as a tail); when the "
+        "day's (the query strings the key was read for, plus a tail: the share of its "
+        "query shape's requests whose string the day saw once); when the "
         "CDN misses entirely, or for a customer whose every read carries a token, the "
         "key takes the origin column"
     )
