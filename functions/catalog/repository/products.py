@@ -83,11 +83,13 @@ def set_stock(tx: Transaction, before: Product, after: Product) -> Transaction:
 
 
 def _write_stock(tx: Transaction, before: Product, after: Product) -> None:
-    """The stock item's part of a change from ``before`` to ``after``: rewritten, created
-    (tracking starts, or units stored on the product item move), deleted (tracking
-    stops) or left alone (the units did not change)."""
+    """The stock item's part of a change from ``before`` to ``after``: rewritten on
+    condition that no sale changed it since it was read, created (tracking starts, or
+    units stored on the product item move), deleted (tracking stops) or left alone (the
+    units did not change). Its version is ``after``'s: bumped for a change of the units
+    alone, kept when the product item's bump is the change's one step."""
     if before.stock_apart and after.stock_apart:
-        if after.stock_version == before.stock_version:
+        if (after.stock, after.stock_version) == (before.stock, before.stock_version):
             return
         tx.update(
             _table(),

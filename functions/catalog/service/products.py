@@ -129,7 +129,8 @@ def update_product(
 
 
 def _rewritten(before: Product, after: Product, now: str) -> Product:
-    """``after`` as written when its product item is: the product item's version bumped;
+    """``after`` as written when its product item is: the product item's version bumped
+    (the one step of the version a client sees, even when the units change too);
     tracked, its units on their own item (those stored on the product item move there);
     no longer tracked, the stock item's version folded into the product item's, so that
     the version a client sees never goes back."""
@@ -138,8 +139,6 @@ def _rewritten(before: Product, after: Product, now: str) -> Product:
     if after.stock is None:
         own += units_version
         units_version = 0
-    elif before.stock_apart and after.stock != before.stock:
-        units_version += 1
     return replace(
         after,
         version=own + units_version,
