@@ -178,11 +178,6 @@ def stock_item(product_id: str, units: int, *, version: int, updated_at: str) ->
     }
 
 
-def is_stock_item(item: Mapping[str, Any]) -> bool:
-    """Whether an item of a product's partition is its stock item."""
-    return item.get("sk") == "STOCK"
-
-
 def menu_partition(merchant_id: str) -> str:
     """gsi1: a merchant's listed products, newest first."""
     return f"MPRODUCTS#{merchant_id}"
