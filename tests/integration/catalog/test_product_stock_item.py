@@ -218,3 +218,39 @@ def test_an_edit_of_the_units_and_the_name_together_is_one_version_step() -> Non
     # a sale after it still moves the version on
     sell(pid, 1)
     assert (shown(pid).stock, shown(pid).version) == (9, 4)
+
+
+def test_a_listing_reads_the_units_of_its_tracked_products_only_in_one_request() -> None:
+    owner, merchant = owner_and_merchant()
+    tracked = [add(owner, merchant, stock=n) for n in (3, 4)]
+    untracked = add(owner, merchant, stock=None)
+    asked: list[list[str]] = []
+
+    def record(params: dict[str, Any], **_: Any) -> None:
+        for request in params["RequestItems"].values():
+            keys = [k for k in request["Keys"] if k["sk"] == {"S": "STOCK"}]
+            if keys:
+                asked.append(sorted(k["pk"]["S"] for k in keys))
+
+    events = dynamodb_client().meta.events
+    events.register("before-parameter-build.dynamodb.BatchGetItem", record)
+    try:
+        page = menu(merchant)
+        query = catalog.rules.products.list_query(
+            q="nasi",
+            merchant_id=merchant,
+            category=None,
+            min_price=None,
+            max_price=None,
+            available=None,
+            sort=None,
+        )
+        found, _ = catalog.service.products.list_products(query, limit=20, cursor=None, caller=None)
+    finally:
+        events.unregister("before-parameter-build.dynamodb.BatchGetItem", record)
+
+    units = {p.product_id: p.stock for p in page}
+    assert units == {tracked[0]: 3, tracked[1]: 4, untracked: None}
+    assert {p.product_id: p.stock for p in found} == units  # search shows them too
+    # one request per listing, for the tracked products' stock items only
+    assert asked == [sorted(f"PRODUCT#{p}" for p in tracked)] * 2
