@@ -318,9 +318,10 @@ def _take_units(
     tx.update(
         table,
         product_key(product_id),
-        "SET stock_apart = :yes, version = version + :one, updated_at = :now REMOVE stock",
+        # stock 0 stays as a placeholder (warung.store.products): sold out to older code
+        "SET stock_apart = :yes, stock = :zero, version = version + :one, updated_at = :now",
         condition=f"{still} AND stock = :seen AND attribute_not_exists(stock_apart)",
-        values={**values, ":seen": seen, ":one": 1, ":now": order.created_at},
+        values={**values, ":seen": seen, ":zero": 0, ":one": 1, ":now": order.created_at},
         conflict=short(),
     )
     tx.put(

@@ -7,7 +7,8 @@ snapshot and the id is never reused.
 A tracked product's units live on an item of their own beside it, ``PRODUCT#<id>`` /
 ``STOCK``, which carries no index key: a sale, expiry or cancel rewrites that item only,
 never the product's three listing entries (docs/decisions/0030). The product item then
-carries ``stock_apart: true`` and no ``stock``. Products stored before that change still
+carries ``stock_apart: true`` and ``stock: 0``, a placeholder that older code (a rollback)
+reads as sold out rather than as untracked. Products stored before that change still
 carry ``stock`` themselves (no marker) until their first stock write moves it.
 
 Each item counts its own changes (``version``); the version a client sees is their sum, so
@@ -88,7 +89,9 @@ def product_item(product: Product) -> dict[str, Any]:
     del values["stock_version"]
     values["version"] = product.own_version
     if product.stock_apart:
-        values["stock"] = None
+        # A placeholder, never read with the marker set: code from before the stock item
+        # (a rollback) sees the product sold out, never untracked and sold without limit.
+        values["stock"] = 0
     else:
         del values["stock_apart"]
     item: dict[str, Any] = {
@@ -114,7 +117,9 @@ def product_from(item: Mapping[str, Any], stock: Mapping[str, Any] | None = None
 
 
 def _product_alone(item: Mapping[str, Any]) -> Product:
-    stock = item.get("stock")
+    # with the marker, the item's ``stock`` is the rollback placeholder: the units are on
+    # the stock item (:func:`with_stock`)
+    stock = None if item.get("stock_apart") else item.get("stock")
     return Product(
         product_id=item["product_id"],
         merchant_id=item["merchant_id"],
