@@ -169,8 +169,8 @@ create-admin: $(VENV)/.installed ## Create or promote an admin: make create-admi
 rotate-signing-key: $(VENV)/.installed ## New access-token signing key: make rotate-signing-key STAGE=dev
 	$(PY) -m warung_ops.signing_keys rotate --stage $(or $(STAGE),local)
 
-bench: $(VENV)/.installed $(SAM_VENV)/.installed ## Cold-start imports and package sizes per function
-	$(PY) -m warung_bench
+bench: $(VENV)/.installed $(SAM_VENV)/.installed ## Import and first request of each route family against a bare handler, cost per 1,000 orders, package sizes (ROUNDS=9; ROUNDS=3 is quicker)
+	$(PY) -m warung_bench $(if $(ROUNDS),--rounds $(ROUNDS))
 
 clean: ## Remove build output and caches (keeps the virtual environments)
 	rm -rf .aws-sam .policy .pytest_cache .mypy_cache .ruff_cache

@@ -202,13 +202,13 @@ def print_cost_report(section: dict[str, Any], out: Any = None) -> None:
         f"of {prices['region']} (as of {prices['as_of']}, no free tier)"
     )
     emit(
-        f"{'step':<34}  {'API':>3}  {'Lambda (ms)':<34}  {'DDB':>3}  {'RRU':>5}  {'WRU':>5}  "
+        f"{'step':<44}  {'API':>3}  {'Lambda (ms)':<12}  {'DDB':>3}  {'RRU':>5}  {'WRU':>5}  "
         f"{'SQS':>3}  {'mail':>4}  {'$/1000':>7}"
     )
     for s in cost["steps"]:
         lam = f"{len(s['invocations'])} ({s['lambda_ms']:.0f})"
         emit(
-            f"{s['name']:<34}  {s['api_requests']:>3}  {lam:<34}  {s['dynamodb_calls']:>3}  "
+            f"{s['name']:<44}  {s['api_requests']:>3}  {lam:<12}  {s['dynamodb_calls']:>3}  "
             f"{s['read_units']:>5.1f}  {s['write_units']:>5.1f}  {s['sqs_requests']:>3}  "
             f"{s['emails']:>4}  {s['per_1000_orders_usd']:>7.4f}"
         )
