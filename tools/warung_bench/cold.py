@@ -3,7 +3,11 @@
 
 For each function of template.yaml this measures the import of its handler module
 against a baseline handler that only imports boto3 and creates a DynamoDB client
-(tools/warung_bench/baseline/app.py), and reports the ratio; then the warm latency, the AWS
+(tools/warung_bench/baseline/app.py), and reports the ratio; then the first request of
+each route family, import included, against that handler's import plus one GetItem
+(warung_bench.first), and the cost per 1,000 orders of one order's journey
+(warung_bench.cost), both on one local runtime (warung_bench.journey; --no-first-request,
+--no-cost skip them); then the warm latency, the AWS
 calls and the DynamoDB read and write units per request of sign-in, a token-verified read,
 the public catalog reads (search, one product, merchants near a point), checkout and the
 payment provider's webhook (warung_bench.warm, in-process on the local runtime;
