@@ -132,6 +132,11 @@ class Shop:
         self.fill_cart()
         return self.bench.call(self.checkout_event())[1]
 
+    def close(self) -> None:
+        """Empty the demo customer's cart: the emulation's data outlives this runtime in
+        the process (a later runtime, or test, starts from the demo data's state)."""
+        self.bench.send("DELETE", "/v1/cart", self.customer())
+
     def cancel(self, order_id: str) -> None:
         self.bench.send("POST", f"/v1/orders/{order_id}/cancel", self.customer())
 
@@ -608,6 +613,7 @@ def run_runtime_sections(
                     cost_result = cost_section(runtime, shop, recorder, images, progress)
                 except RequestBenchError as exc:
                     cost_result = {"error": str(exc)}
+            shop.close()
         finally:
             runtime.stop()
     return first_section, cost_result

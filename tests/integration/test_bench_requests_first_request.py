@@ -1,5 +1,9 @@
 """The first-request section of `make bench`: one family measured for real, in a fresh
-process against the local runtime's emulation."""
+process against the local runtime's emulation.
+
+Named to run after test_bench_requests.py: the emulation's data outlives a runtime in the
+session, and the merchant this one opens for the demo owner would be listed among the demo
+merchants of a runtime started after it."""
 
 from __future__ import annotations
 
