@@ -175,8 +175,8 @@ create-admin: $(VENV)/.installed ## Create or promote an admin: make create-admi
 rotate-signing-key: $(VENV)/.installed ## New access-token signing key: make rotate-signing-key STAGE=dev
 	$(PY) -m warung_ops.signing_keys rotate --stage $(or $(STAGE),local)
 
-bench: $(VENV)/.installed $(SAM_VENV)/.installed ## Cold-start imports and package sizes per function
-	$(PY) -m warung_bench
+bench: $(VENV)/.installed $(SAM_VENV)/.installed ## Import and first request of each route family against a bare handler, cost per 1,000 orders, package sizes (ROUNDS=9; ROUNDS=3 is quicker)
+	$(PY) -m warung_bench $(if $(ROUNDS),--rounds $(ROUNDS))
 
 load: $(VENV)/.installed ## Load test, locust headless: make load [USERS=10] [DURATION=1m] (a local runtime of its own; API_URL=… LOAD_PASSWORD=… for a deployed stack)
 	$(PY) -m warung_load --users $(or $(USERS),10) --duration $(or $(DURATION),1m) $(if $(API_URL),--api-url "$(API_URL)")

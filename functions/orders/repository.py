@@ -66,7 +66,7 @@ from warung.store.orders import (
     units_by_product,
 )
 from warung.store.payments import Payment, payment_item
-from warung.store.products import product_from, product_key
+from warung.store.products import product_from, product_key, stock_item, stock_key
 from warung.store.promos import (
     PROMOS_PARTITION,
     Promo,
@@ -207,6 +207,7 @@ def catalog_for(
     customer's count are read, and the most counters a code can have
     (``promo_shards.MAX_SHARDS``)."""
     keys: list[Mapping[str, Any]] = [product_key(p) for p in product_ids]
+    keys += [stock_key(p) for p in product_ids]
     keys.append(merchant_key(merchant_id))
     promo_at = len(keys)
     if promo_code:
@@ -222,12 +223,13 @@ def catalog_for(
     if promo_code and promo_counters:
         keys += [promo_shard_key(promo_code, n) for n in range(promo_shards.MAX_SHARDS)]
     items = get_items(keys, table=_table())
+    count = len(product_ids)
     products = {
-        item["product_id"]: ProductNow.of(product_from(item))
-        for item in items[: len(product_ids)]
+        item["product_id"]: ProductNow.of(product_from(item, units))
+        for item, units in zip(items[:count], items[count : 2 * count], strict=True)
         if item
     }
-    merchant_item = items[len(product_ids)]
+    merchant_item = items[2 * count]
     promo_item = items[promo_at] if promo_code else None
     promo = promo_from(promo_item) if promo_item else None
     use_item = items[promo_at + (2 if promo and promo.shards is not None else 1)] if promo else None
@@ -248,18 +250,86 @@ def catalog_for(
 
 
 def product_and_cart(product_id: str, user_id: str) -> tuple[ProductNow | None, Cart]:
-    """A product and the customer's cart, in one round trip."""
-    product, cart = get_items([product_key(product_id), cart_key(user_id)], table=_table())
-    return (ProductNow.of(product_from(product)) if product else None), cart_from(cart)
+    """A product (with its units) and the customer's cart, in one round trip."""
+    product, units, cart = get_items(
+        [product_key(product_id), stock_key(product_id), cart_key(user_id)], table=_table()
+    )
+    return (ProductNow.of(product_from(product, units)) if product else None), cart_from(cart)
 
 
-def products_tracking_stock(product_ids: list[str]) -> set[str]:
-    """Which of these products track stock now (their stock can be given back)."""
-    items = get_items([product_key(p) for p in product_ids], table=_table())
-    return {i["product_id"] for i in items if i is not None and i.get("stock") is not None}
+def products_tracking_stock(product_ids: list[str]) -> dict[str, bool]:
+    """Which of these products track stock now (their stock can be given back), each with
+    where its units are: ``True`` on its stock item, ``False`` still on the product item."""
+    keys: list[Mapping[str, Any]] = [product_key(p) for p in product_ids]
+    keys += [stock_key(p) for p in product_ids]
+    items = get_items(keys, table=_table())
+    count = len(product_ids)
+    tracked: dict[str, bool] = {}
+    for product_id, item, units in zip(product_ids, items[:count], items[count:], strict=True):
+        if units is not None:
+            tracked[product_id] = True
+        elif item is not None and item.get("stock") is not None:
+            tracked[product_id] = False
+    return tracked
 
 
 # ---------------------------------------------------------------- checkout writes
+
+
+def _take_units(
+    tx: Transaction,
+    product_id: str,
+    quantity: int,
+    product: ProductNow,
+    still: str,
+    values: Mapping[str, Any],
+    order: Order,
+) -> None:
+    """A tracked line's units taken from the stock item, the product item only checked
+    (still orderable at the price charged): no listing entry is rewritten by a sale. A
+    product whose units are still on its item (stored before they had one of their own)
+    has them moved to a stock item by this sale, on condition that they are still what
+    was read (docs/decisions/0030)."""
+    table = _table()
+
+    def short() -> InsufficientStock:
+        return InsufficientStock(
+            f"Not enough of {product.name!r} left (or it changed); review your cart."
+        )
+
+    if product.stock_apart:
+        tx.check(
+            table,
+            product_key(product_id),
+            condition=f"{still} AND stock_apart = :yes",
+            values=values,
+            conflict=short(),
+        )
+        tx.update(
+            table,
+            stock_key(product_id),
+            "SET stock = stock - :q, version = version + :one, updated_at = :now",
+            condition="stock >= :q",
+            values={":q": quantity, ":one": 1, ":now": order.created_at},
+            conflict=short(),
+        )
+        return
+    seen = product.stock or 0
+    tx.update(
+        table,
+        product_key(product_id),
+        # stock 0 stays as a placeholder (warung.store.products): sold out to older code
+        "SET stock_apart = :yes, stock = :zero, version = version + :one, updated_at = :now",
+        condition=f"{still} AND stock = :seen AND attribute_not_exists(stock_apart)",
+        values={**values, ":seen": seen, ":zero": 0, ":one": 1, ":now": order.created_at},
+        conflict=short(),
+    )
+    tx.put(
+        table,
+        stock_item(product_id, seen - quantity, version=0, updated_at=order.created_at),
+        condition="attribute_not_exists(pk)",
+        conflict=short(),
+    )
 
 
 def place_order(
@@ -290,21 +360,13 @@ def place_order(
         still = "attribute_exists(pk) AND archived = :no AND available = :yes AND price = :price"
         values = {":no": False, ":yes": True, ":price": line.unit_price}
         if line.stock_tracked:
-            tx.update(
-                table,
-                product_key(line.product_id),
-                "SET stock = stock - :q, version = version + :one, updated_at = :now",
-                condition=f"{still} AND stock >= :q",
-                values={**values, ":q": line.quantity, ":one": 1, ":now": order.created_at},
-                conflict=InsufficientStock(
-                    f"Not enough of {product.name!r} left (or it changed); review your cart."
-                ),
-            )
+            _take_units(tx, line.product_id, line.quantity, product, still, values, order)
         else:
             tx.check(
                 table,
                 product_key(line.product_id),
-                condition=f"{still} AND attribute_not_exists(stock)",
+                condition=f"{still} AND attribute_not_exists(stock) "
+                "AND attribute_not_exists(stock_apart)",
                 values=values,
                 conflict=Conflict(f"{product.name!r} changed meanwhile; review your cart."),
             )

@@ -514,7 +514,7 @@ def _move(
             [line.product_id for line in order.items if line.stock_tracked]
         )
         if effects.releases_stock and any(line.stock_tracked for line in order.items)
-        else set()
+        else {}
     )
     cash = order.payment_method == CASH_ON_DELIVERY
     standing = repository.cod_standing(order.customer_id) if cash else None

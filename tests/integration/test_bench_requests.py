@@ -88,7 +88,7 @@ def test_a_token_verified_read_reads_dynamodb(section: dict[str, Any]) -> None:
     ("name", "operations"),
     [
         ("product_search", {"Query", "BatchGetItem"}),
-        ("product", {"GetItem"}),
+        ("product", {"Query", "GetItem"}),
         ("merchants_near", {"Query", "BatchGetItem"}),
     ],
 )

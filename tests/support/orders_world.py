@@ -19,7 +19,7 @@ from warung.ordering.status import change_status
 from warung.settings import get_settings
 from warung.store.orders import Order
 from warung.store.payments import payment_key
-from warung.store.products import product_key
+from warung.store.products import product_key, stock_key
 
 STAGE = "ordersit"
 MONAS = {"lat": -6.1754, "lon": 106.8272}
@@ -65,17 +65,34 @@ def merchant_with(stock: int | None, price: int = 25000) -> tuple[Caller, str, s
     return member, merchant.merchant_id, product.product_id
 
 
+def _stored(key: dict[str, str]) -> dict[str, Any] | None:
+    raw = (
+        dynamodb_client()
+        .get_item(
+            TableName=get_settings().table_name,
+            Key={k: {"S": v} for k, v in key.items()},
+            ConsistentRead=True,
+        )
+        .get("Item")
+    )
+    return from_item(raw) if raw else None
+
+
 def product_item(product_id: str) -> dict[str, Any]:
-    raw = dynamodb_client().get_item(
-        TableName=get_settings().table_name,
-        Key={k: {"S": v} for k, v in product_key(product_id).items()},
-        ConsistentRead=True,
-    )["Item"]
-    return from_item(raw)
+    item = _stored(product_key(product_id))
+    assert item is not None
+    return item
+
+
+def units_item(product_id: str) -> dict[str, Any] | None:
+    """The product's stock item (``None``: untracked, or its units still on its item)."""
+    return _stored(stock_key(product_id))
 
 
 def stock_of(product_id: str) -> Any:
-    return product_item(product_id).get("stock")
+    """The units left, wherever they are stored."""
+    units = units_item(product_id)
+    return units["stock"] if units is not None else product_item(product_id).get("stock")
 
 
 def place(who: Caller, promo_code: str | None = None) -> Order:

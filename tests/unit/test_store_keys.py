@@ -141,6 +141,7 @@ ROWS: dict[str, dict[str, Any]] = {
         **products.product_key("<id>"),
         **products.listing_index("<id>", "<merchant id>", "<category>", "<price, 12 digits>#<id>"),
     },
+    "product stock": products.stock_key("<id>"),
     "search item": products.search_key("<word prefix>", "<product id>"),
     "cart": orders.cart_key("<id>"),
     "unpaid-order count": orders.pending_orders_key("<id>"),

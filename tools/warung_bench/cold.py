@@ -3,7 +3,11 @@
 
 For each function of template.yaml this measures the import of its handler module
 against a baseline handler that only imports boto3 and creates a DynamoDB client
-(tools/warung_bench/baseline/app.py), and reports the ratio; then the warm latency, the AWS
+(tools/warung_bench/baseline/app.py), and reports the ratio; then the first request of
+each route family, import included, against that handler's import plus one GetItem
+(warung_bench.first), and the cost per 1,000 orders of one order's journey
+(warung_bench.cost), both on one local runtime (warung_bench.journey; --no-first-request,
+--no-cost skip them); then the warm latency, the AWS
 calls and the DynamoDB read and write units per request of sign-in, a token-verified read,
 the public catalog reads (search, one product, merchants near a point), checkout and the
 payment provider's webhook (warung_bench.warm, in-process on the local runtime;
@@ -72,7 +76,7 @@ sys.path.insert(0, str(TOOLS))
 
 RUNTIME_PY = "python3.13"
 PYENV_VERSION = "3.11.7:3.12.1:3.13.0"
-MIN_ROUNDS = 7
+MIN_ROUNDS = 3  # fewer than DEFAULT_ROUNDS: a quick, indicative run (ROUNDS=3)
 DEFAULT_ROUNDS = 9
 RATIO_TARGET = 1.5
 LAYER_TARGET_MB = 10.0
@@ -642,6 +646,41 @@ def request_section(
         return {"error": str(exc)}
 
 
+# ------------------------------------------------------------------ first request and cost
+
+
+def runtime_sections(
+    args: argparse.Namespace,
+    project: Path,
+    targets: list[Target],
+    runtime_py: Path,
+    scratch: Path,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The first-request section and the cost of 1,000 orders, on one local runtime
+    (warung_bench.journey), or why they are missing."""
+    from warung_bench.journey import ChildLayout, run_runtime_sections
+
+    def layout(t: Target) -> ChildLayout:
+        return ChildLayout(t.handler, t.sys_path(), t.task_root, dict(t.env))
+
+    layouts = {t.name: layout(t) for t in targets if not t.is_baseline and t.error is None}
+    try:
+        return run_runtime_sections(
+            (project / args.template).resolve(),
+            layouts,
+            layout(targets[0]),
+            runtime_py,
+            scratch,
+            args.rounds,
+            args.warmup,
+            log,
+            first=not args.no_first_request,
+            cost=not args.no_cost,
+        )
+    except Exception as exc:  # the runtime's own start-up errors: reported, not a traceback
+        return {"error": f"the local runtime failed: {exc}"}, {"error": "not measured"}
+
+
 # ------------------------------------------------------------------ main
 
 
@@ -716,6 +755,16 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--json",
         action="store_true",
         help="print machine-readable JSON on stdout instead of the table",
+    )
+    p.add_argument(
+        "--no-first-request",
+        action="store_true",
+        help="skip the first-request section (import + one request per route family)",
+    )
+    p.add_argument(
+        "--no-cost",
+        action="store_true",
+        help="skip the cost per 1,000 orders (one order's journey on the local runtime)",
     )
     p.add_argument(
         "--no-requests",
@@ -1099,6 +1148,11 @@ def _run(
     if requests_section.get("error"):
         failed = True
 
+    # After the warm requests: the emulation's data outlives a runtime in this process, and
+    # the warm requests are measured on the demo data alone, as before.
+    first_section, cost_section = runtime_sections(args, project, targets, runtime_py, scratch)
+    failed = failed or bool(first_section.get("error") or cost_section.get("error"))
+
     log("== zipping the build for sizes")
     sizes = _sizes(build_dir, functions, fn_layers, all_layers)
 
@@ -1119,6 +1173,8 @@ def _run(
         "stage": args.stage,
         "region": region,
         "functions": rows,
+        "first_request": first_section,
+        "cost": cost_section,
         "requests": requests_section,
         "sizes": sizes,
         "problems": problems,
@@ -1139,6 +1195,8 @@ def _run(
 
 
 def print_report(report: dict[str, Any]) -> None:
+    from warung_bench.cost import print_cost_report
+    from warung_bench.first import print_first_report
     from warung_bench.warm import print_request_report
 
     def ms(v: float | None) -> str:
@@ -1191,6 +1249,10 @@ def print_report(report: dict[str, Any]) -> None:
             f"  (timed with host-architecture wheels in place of the arm64 ones: "
             f"{', '.join(report['host_wheels_swapped_for_timing'])})"
         )
+    print()
+    print_first_report(report["first_request"])
+    print()
+    print_cost_report(report["cost"])
     print()
     print_request_report(report["requests"])
     print()

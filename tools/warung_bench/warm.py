@@ -1043,7 +1043,7 @@ def order_scenarios(
     )
 
     payments = bench.runtime.functions[PAYMENTS_FUNCTION]
-    secret = _payment_webhook_secret(bench.runtime, payments)
+    secret = payment_webhook_secret(bench.runtime, payments)
     placed: dict[str, Any] = {}
 
     def place_order() -> None:
@@ -1052,25 +1052,7 @@ def order_scenarios(
         placed["order"] = bench.send("POST", "/v1/orders", customer, order_body, headers=[key])
 
     def webhook_event() -> dict[str, Any]:
-        order = placed["order"]
-        # The payments function's own provider class signs, as the simulator's worker does.
-        with payments.activated():
-            module = importlib.import_module("warung.ordering.payments")
-            event = module.ProviderEvent(
-                id=f"evt_bench_{uuid.uuid4().hex}",
-                type="payment.succeeded",
-                data=module.EventData(
-                    payment_id=order["payment"]["id"],
-                    order_id=order["id"],
-                    amount=order["total"],
-                    currency="IDR",
-                ),
-            )
-            body, signature = module.SimulatorProvider(secret).signed(event)
-            header = str(module.SIGNATURE_HEADER)
-        return bench.event(
-            "POST", "/v1/payments/webhook", raw_body=body, headers=[(header, signature)]
-        )
+        return payment_succeeded_event(bench, payments, secret, placed["order"])
 
     def check_receipt(receipt: dict[str, Any]) -> None:
         if receipt.get("duplicate"):
@@ -1096,7 +1078,29 @@ def order_scenarios(
     return [checkout, webhook]
 
 
-def _payment_webhook_secret(runtime: Any, payments: Any) -> str:
+def payment_succeeded_event(
+    bench: RequestBench, payments: Any, secret: str, order: dict[str, Any]
+) -> dict[str, Any]:
+    """The provider's signed `payment.succeeded` webhook for ``order`` (a checkout's answer):
+    the payments function's own provider class signs, as the simulator's worker does."""
+    with payments.activated():
+        module = importlib.import_module("warung.ordering.payments")
+        event = module.ProviderEvent(
+            id=f"evt_bench_{uuid.uuid4().hex}",
+            type="payment.succeeded",
+            data=module.EventData(
+                payment_id=order["payment"]["id"],
+                order_id=order["id"],
+                amount=order["total"],
+                currency="IDR",
+            ),
+        )
+        body, signature = module.SimulatorProvider(secret).signed(event)
+        header = str(module.SIGNATURE_HEADER)
+    return bench.event("POST", "/v1/payments/webhook", raw_body=body, headers=[(header, signature)])
+
+
+def payment_webhook_secret(runtime: Any, payments: Any) -> str:
     """The stage's payment webhook secret, as the payments function reads it (its
     PAYMENT_WEBHOOK_SECRET_ARN), with a client of this process: the function's own
     cache stays cold, so its first read shows in the warm-up."""

@@ -4,7 +4,9 @@ Keys come from ``warung.store.products``. While a product is not archived it car
 index keys: ``gsi1`` (its merchant's menu, newest first), ``gsi2`` (its category by price)
 and ``gsi3`` (its category, newest first). Its name's word prefixes are search items with
 the attributes the filters and sorts read. Every write of a product rewrites its index items
-in the same transaction.
+in the same transaction. A tracked product's units are on its stock item (no index key,
+docs/decisions/0030): reads of one product get both items in one Query, listings read the
+stock items of the page's tracked products in one BatchGetItem.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import Any
 
 from catalog.rules import search
 from catalog.rules.products import CATEGORIES
-from warung.dynamo import Transaction, get_item, get_items, partition_query, query_items
+from warung.dynamo import Transaction, get_items, partition_query, query_items
 from warung.errors import PreconditionFailed
 from warung.settings import get_settings
 from warung.store.merchants import Merchant, merchant_from, merchant_key
@@ -27,7 +29,11 @@ from warung.store.products import (
     product_from,
     product_item,
     product_key,
+    product_partition,
     search_key,
+    stock_item,
+    stock_key,
+    with_stock,
 )
 from warung.store.products import search_partition as search_items_partition
 
@@ -50,25 +56,87 @@ def _put_search_items(tx: Transaction, product: Product, prefixes: Iterable[str]
 
 
 def add_product(tx: Transaction, product: Product) -> Transaction:
-    """Create the product and its search items."""
+    """Create the product (and, tracked, its stock item) and its search items."""
     tx.put(_table(), product_item(product), condition="attribute_not_exists(pk)")
+    if product.stock_apart and product.stock is not None:
+        units = stock_item(
+            product.product_id, product.stock, version=0, updated_at=product.updated_at
+        )
+        tx.put(_table(), units, condition="attribute_not_exists(pk)")
     _put_search_items(tx, product, search.index_prefixes(product.name))
     return tx
 
 
+def set_stock(tx: Transaction, before: Product, after: Product) -> Transaction:
+    """A change of the units alone: the stock item is written if it is still at
+    ``before``'s version, and the product item, not written, is checked to be unchanged
+    (else ``412`` either way); no listing entry is touched."""
+    tx.check(
+        _table(),
+        product_key(after.product_id),
+        condition="version = :seen AND archived = :no",
+        values={":seen": before.own_version, ":no": False},
+        conflict=PreconditionFailed(PRODUCT_CHANGED),
+    )
+    _write_stock(tx, before, after)
+    return tx
+
+
+def _write_stock(tx: Transaction, before: Product, after: Product) -> None:
+    """The stock item's part of a change from ``before`` to ``after``: rewritten on
+    condition that no sale changed it since it was read, created (tracking starts, or
+    units stored on the product item move), deleted (tracking stops) or left alone (the
+    units did not change). Its version is ``after``'s: bumped for a change of the units
+    alone, kept when the product item's bump is the change's one step."""
+    if before.stock_apart and after.stock_apart:
+        if (after.stock, after.stock_version) == (before.stock, before.stock_version):
+            return
+        tx.update(
+            _table(),
+            stock_key(after.product_id),
+            "SET stock = :units, version = :version, updated_at = :now",
+            condition="version = :seen",
+            values={
+                ":units": after.stock,
+                ":version": after.stock_version,
+                ":now": after.updated_at,
+                ":seen": before.stock_version,
+            },
+            conflict=PreconditionFailed(PRODUCT_CHANGED),
+        )
+    elif before.stock_apart:
+        tx.delete(
+            _table(),
+            stock_key(after.product_id),
+            condition="version = :seen",
+            values={":seen": before.stock_version},
+            conflict=PreconditionFailed(PRODUCT_CHANGED),
+        )
+    elif after.stock_apart and after.stock is not None:
+        units = stock_item(after.product_id, after.stock, version=0, updated_at=after.updated_at)
+        tx.put(
+            _table(),
+            units,
+            condition="attribute_not_exists(pk)",
+            conflict=PreconditionFailed(PRODUCT_CHANGED),
+        )
+
+
 def replace_product(tx: Transaction, before: Product, after: Product) -> Transaction:
     """Write ``after`` over ``before`` if its version is still ``before.version`` (else
-    ``412``), with its search items: the stale ones deleted, the current ones rewritten
-    when a searched attribute changed (an archived product keeps none)."""
+    ``412``), with its stock item's part of the change (``_write_stock``) and its search
+    items: the stale ones deleted, the current ones rewritten when a searched attribute
+    changed (an archived product keeps none)."""
     tx.put(
         _table(),
         product_item(after),
         condition="version = :seen",
-        values={":seen": before.version},
+        values={":seen": before.own_version},
         # A new error per write: raising one shared instance would pile every earlier
         # raise's traceback (frames and locals) onto it for the life of the container.
         conflict=PreconditionFailed(PRODUCT_CHANGED),
     )
+    _write_stock(tx, before, after)
     old = search.index_prefixes(before.name) if not before.archived else set()
     new = search.index_prefixes(after.name) if not after.archived else set()
     for prefix in sorted(old - new):
@@ -82,9 +150,26 @@ def replace_product(tx: Transaction, before: Product, after: Product) -> Transac
 
 
 def get_product(product_id: str, *, consistent: bool = False) -> Product | None:
-    """One product (archived ones too)."""
-    item = get_item(product_key(product_id), table=_table(), consistent=consistent)
-    return product_from(item) if item else None
+    """One product (archived ones too) with its units: its partition holds the product
+    item and, tracked, its stock item, read in one Query."""
+    request = partition_query(product_partition(product_id), consistent=consistent)
+    found = {item["sk"]: item for item, _ in query_items(request)}
+    item = found.get(product_key(product_id)["sk"])
+    if item is None:
+        return None
+    return product_from(item, found.get(stock_key(product_id)["sk"]))
+
+
+def with_units(listed: list[Product]) -> list[Product]:
+    """The products of a listing page with the units of those whose stock has an item of
+    its own, read in one BatchGetItem (eventually consistent, like the listing); the
+    others, untracked or stored with their units, as they are."""
+    apart = [p.product_id for p in listed if p.stock_apart]
+    if not apart:
+        return listed
+    items = get_items([stock_key(p) for p in apart], table=_table(), consistent=False)
+    units = {i["product_id"]: i for i in items if i is not None}
+    return [with_stock(p, units.get(p.product_id)) for p in listed]
 
 
 def merchants_and_products(

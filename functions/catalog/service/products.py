@@ -7,7 +7,8 @@ partitions are merged (``heapq.merge``), each resuming from its own key. Orders 
 has (relevance, or price within a merchant or a search) sort the candidates in memory, up to
 ``MAX_SORTED_CANDIDATES``, and page by position. A product is listed only while its merchant
 is active: the merchants of the entries examined are read (one BatchGetItem per chunk), so a
-suspension hides its products at once, without touching them.
+suspension hides its products at once, without touching them. The units of the page's
+products whose stock has an item of its own come last, in one BatchGetItem.
 """
 
 from __future__ import annotations
@@ -74,6 +75,7 @@ def add_product(
         category=data["category"],
         tags=products.normal_tags(data.get("tags") or ()),
         stock=data.get("stock"),
+        stock_apart=data.get("stock") is not None,
         available=data.get("available", True),
         image_url=data.get("image_url"),
         created_at=now,
@@ -107,11 +109,43 @@ def update_product(
     changed = diff(_audit_view(product), _audit_view(after))
     if not changed:
         return product
-    after = replace(after, version=product.version + 1, updated_at=rfc3339(utc_now()))
-    tx = repo.replace_product(Transaction(), product, after)
+    now = rfc3339(utc_now())
+    if set(changed) == {"stock"} and product.stock_apart and after.stock is not None:
+        # the units alone: their item is written, the product item and its listing entries
+        # are not (the product item is checked unchanged)
+        after = replace(
+            after,
+            stock_version=product.stock_version + 1,
+            version=product.version + 1,
+            updated_at=now,
+        )
+        tx = repo.set_stock(Transaction(), product, after)
+    else:
+        after = _rewritten(product, after, now)
+        tx = repo.replace_product(Transaction(), product, after)
     resource = f"product:{product_id}"
     tx.extend([audited(actor.user_id, "product.updated", resource, meta, **changed)]).commit()
     return after
+
+
+def _rewritten(before: Product, after: Product, now: str) -> Product:
+    """``after`` as written when its product item is: the product item's version bumped
+    (the one step of the version a client sees, even when the units change too);
+    tracked, its units on their own item (those stored on the product item move there);
+    no longer tracked, the stock item's version folded into the product item's, so that
+    the version a client sees never goes back."""
+    own = before.own_version + 1
+    units_version = before.stock_version if before.stock_apart else 0
+    if after.stock is None:
+        own += units_version
+        units_version = 0
+    return replace(
+        after,
+        version=own + units_version,
+        stock_version=units_version,
+        stock_apart=after.stock is not None,
+        updated_at=now,
+    )
 
 
 def archive_product(
@@ -190,7 +224,7 @@ def list_products(
         items = [
             listed.products[e["product_id"]] for e in page if e["product_id"] in listed.products
         ]
-        return items, encode_cursor(state_out, scope)
+        return repo.with_units(items), encode_cursor(state_out, scope)
 
     if query.merchant_id:
         merchant_id = query.merchant_id
@@ -210,7 +244,7 @@ def list_products(
         for category in categories:
             streams[category] = _category_stream(query, category, size)
         page, state_out = listed.stream_page(streams, limit, state)
-    return [product_from(e) for e in page], encode_cursor(state_out, scope)
+    return repo.with_units([product_from(e) for e in page]), encode_cursor(state_out, scope)
 
 
 def _category_stream(

@@ -38,6 +38,7 @@ class ProductNow:
     stock: int | None
     available: bool
     archived: bool
+    stock_apart: bool = False  # its units are on its stock item (else on the product item)
 
     @classmethod
     def of(cls, product: Product) -> ProductNow:
@@ -50,6 +51,7 @@ class ProductNow:
             stock=product.stock,
             available=product.available,
             archived=product.archived,
+            stock_apart=product.stock_apart,
         )
 
     def orderable(self, quantity: int) -> bool:

@@ -22,10 +22,10 @@ from support.orders_world import (
     meta,
     pay,
     place,
-    product_item,
     stock_of,
 )
 
+import catalog.service.products
 import orders.expiry
 import orders.repository
 import orders.service
@@ -36,7 +36,7 @@ from warung.ids import rfc3339, utc_now
 from warung.ordering.numbers import new_order_number
 from warung.settings import get_settings
 from warung.store.orders import order_number_key
-from warung.store.products import product_key
+from warung.store.products import stock_key
 
 
 def attempt(who: Caller, promo_code: str | None = None) -> Any:
@@ -154,10 +154,8 @@ def test_an_unpaid_order_expires_after_its_window_and_its_stock_returns() -> Non
     assert expired.status_history[-1]["at"] == rfc3339(sixteen)  # the schedule's time
     assert stock_of(product) == 3
     # the product's representation changed: a new version, stamped with the change
-    assert (product_item(product)["version"], product_item(product)["updated_at"]) == (
-        3,
-        rfc3339(sixteen),
-    )
+    seen, _ = catalog.service.products.product_for(product, None)
+    assert (seen.version, seen.updated_at) == (3, rfc3339(sixteen))
     assert orders.repository.get_payment_status(order.payment_id) == "expired"
     # off the worklist: a later run finds nothing of it
     again = orders.expiry.handler({**schedule, "time": rfc3339(sixteen)}, context())
@@ -361,7 +359,7 @@ def test_a_checkout_short_of_stock_is_refused_for_it_before_any_number_is_drawn(
     draws = Draws(new_order_number())
     dynamodb_client().update_item(
         TableName=get_settings().table_name,
-        Key=to_item(product_key(product)),
+        Key=to_item(stock_key(product)),
         UpdateExpression="SET stock = :none",
         ExpressionAttributeValues=to_item({":none": 0}),
     )
@@ -385,7 +383,7 @@ def test_stock_lost_to_a_race_is_reported_as_such_even_when_the_number_was_taken
     def sold_meanwhile() -> None:
         dynamodb_client().update_item(
             TableName=get_settings().table_name,
-            Key=to_item(product_key(product)),
+            Key=to_item(stock_key(product)),
             UpdateExpression="SET stock = :none",
             ExpressionAttributeValues=to_item({":none": 0}),
         )

@@ -3,7 +3,7 @@ gives back: stock of tracked products, promo-code uses."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -23,7 +23,7 @@ from warung.store.orders import (
     pending_orders_key,
     units_by_product,
 )
-from warung.store.products import product_key
+from warung.store.products import product_key, stock_key
 from warung.store.promos import promo_counter_key, promo_uses_key
 
 
@@ -121,16 +121,21 @@ def change_status(
     return after
 
 
-def release_stock(tx: Transaction, order: Order, still_tracked: Iterable[str], *, at: str) -> None:
+def release_stock(
+    tx: Transaction, order: Order, still_tracked: Mapping[str, bool], *, at: str
+) -> None:
     """Give back the stock of the order's tracked lines whose product still tracks stock
-    (``still_tracked``: their ids, read just before; a product switched to untracked stock
-    meanwhile has nothing to give back to)."""
-    tracked = set(still_tracked)
+    (``still_tracked``: their ids, read just before, each with where its units are: ``True``
+    its stock item, ``False`` the product item of before stock had an item of its own; a
+    product switched to untracked stock meanwhile has nothing to give back to)."""
     for line in order.items:
-        if line.stock_tracked and line.product_id in tracked:
+        if line.stock_tracked and line.product_id in still_tracked:
+            units = product_key(line.product_id)
+            if still_tracked[line.product_id]:
+                units = stock_key(line.product_id)
             tx.update(
                 _table(),
-                product_key(line.product_id),
+                units,
                 "SET stock = stock + :q, version = version + :one, updated_at = :at",
                 condition="attribute_exists(stock)",
                 values={":q": line.quantity, ":one": 1, ":at": at},
