@@ -449,10 +449,10 @@ class Day:
 
     def run(self) -> DayResult:
         """Every hour of the day, then the expiry of what was left unpaid."""
-        from warung_bench.warm import _payment_webhook_secret
+        from warung_bench.warm import payment_webhook_secret
 
         started = time.perf_counter()
-        self.webhook_secret = _payment_webhook_secret(
+        self.webhook_secret = payment_webhook_secret(
             self.runtime, self.runtime.functions["PaymentsFunction"]
         )
         day_start = self.moment
