@@ -26,8 +26,9 @@ MAX_WINDOW: Final = timedelta(days=90)
 MAX_ROUNDS: Final = 8
 """Query rounds per page: a round is one Query per open shard of a day (at most
 :data:`warung.audit.SHARDS`, :data:`READERS` at a time) or one Query of a single partition."""
-READERS: Final = 32
-"""Threads of the day walk: a round of 128 shards is four waves of 32 Queries."""
+READERS: Final = 10
+"""Threads of the day walk, as many as the DynamoDB client keeps connections (botocore's
+default pool): a round of 128 shards is 13 waves of 10 Queries."""
 
 EARLIEST: Final = datetime(2000, 1, 1, tzinfo=UTC)  # times outside are no audit entry's
 LATEST: Final = datetime(9000, 1, 1, tzinfo=UTC)
