@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import hashlib
 import random
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from admin.repository import audit as repository
 from admin.repository.audit import resume_key
 from admin.rules.audit import (
     DONE,
     ShardRead,
+    Window,
     access_for,
     day_positions,
     merge,
@@ -147,3 +151,32 @@ def test_pages_of_a_128_shard_day_with_a_filter_give_every_entry_once_newest_fir
     # then: every kept entry once, newest first
     kept = sorted((e for s in shards for e in s if e["kept"]), key=lambda e: e["sk"], reverse=True)
     assert seen == kept
+
+
+def test_a_quiet_day_page_reads_each_of_128_shards_once_at_most_10_at_a_time(
+    monkeypatch: Any,
+) -> None:
+    # given: an empty log, and a client that notes each Query and how many run at once
+    lock, running, most, partitions = threading.Lock(), [0], [0], []
+
+    class Client:
+        def query(self, **request: Any) -> dict[str, Any]:
+            with lock:
+                running[0] += 1
+                most[0] = max(most[0], running[0])
+                partitions.append(request["ExpressionAttributeValues"][":pk"]["S"])
+            time.sleep(0.002)
+            with lock:
+                running[0] -= 1
+            return {"Items": []}
+
+    monkeypatch.setattr(repository, "dynamodb_client", Client)
+    window = Window("2026-12-05T00:00:00.000000Z", "2026-12-05T23:00:00.000000Z#~")
+
+    # when: the whole log of the day is read
+    page, after = repository.read_page(access_for(None, None, None), window, 20, None)
+
+    # then: one round of 128 Queries, one per shard, never more than 10 in flight
+    assert (page, after) == ([], None)
+    assert sorted(partitions) == sorted(day_key("2026-12-05", n) for n in range(128))
+    assert 2 <= most[0] <= 10
