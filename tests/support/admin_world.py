@@ -3,6 +3,7 @@ requests through the function's handler."""
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import json
 import uuid
@@ -11,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from support.events import FakeContext, proxy_event
-from warung.audit import AuditEntry
+from warung.audit import AuditEntry, action_key, actor_key, day_key
 from warung.context import RequestMeta
 from warung.dynamo import dynamodb_client, to_item
 from warung.ids import new_id
@@ -56,6 +57,20 @@ class AdminWorld:
                     table: [{"PutRequest": {"Item": to_item(e.as_item())}} for e in batch]
                 }
             )
+
+    def store_under_32_shards(self, entries: list[AuditEntry]) -> None:
+        """``entries`` stored with the keys they got when the log had 32 shards (before
+        decisions/0017's amendment): the same hash of the id, modulo 32."""
+        client, table = dynamodb_client(), get_settings().audit_table_name
+        for entry in entries:
+            item = entry.as_item()
+            day = f"{entry.at:%Y-%m-%d}"
+            shard = int.from_bytes(hashlib.sha256(entry.entry_id.encode()).digest()[:4], "big")
+            shard %= 32
+            item["pk"] = day_key(day, shard)
+            item["action_pk"] = action_key(entry.action, day, shard)
+            item["actor_pk"] = actor_key(entry.actor_id, day, shard)
+            client.put_item(TableName=table, Item=to_item(item))
 
     def token_for(self, user_id: str, *, admin: bool = False, owner_of: str | None = None) -> str:
         """An access token of an enabled, verified account, as the auth function issues."""

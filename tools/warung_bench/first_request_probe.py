@@ -467,7 +467,7 @@ def _prepare_world(bench: Any) -> dict[str, Any]:
     bench.send("DELETE", "/v1/cart", customer)
     bench.send("PUT", f"/v1/cart/items/{product_id}", customer, {"quantity": 2})
     payments = bench.runtime.functions[warm.PAYMENTS_FUNCTION]
-    secret = warm._payment_webhook_secret(bench.runtime, payments)
+    secret = warm.payment_webhook_secret(bench.runtime, payments)
     return {
         "customer": customer,
         "product_id": product_id,

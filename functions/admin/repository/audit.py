@@ -8,14 +8,17 @@ from typing import Any
 from admin.rules.audit import (
     DONE,
     MAX_ROUNDS,
+    READERS,
     Access,
     Position,
     ShardRead,
     Window,
+    day_positions,
     fresh_day,
     merge,
+    resume_point,
 )
-from warung.audit import day_key, shard_of
+from warung.audit import day_key
 from warung.dynamo import Transaction, dynamodb_client, from_item, to_item
 from warung.settings import get_settings
 
@@ -58,16 +61,21 @@ def _partition_page(
 def _sharded_page(
     access: Access, window: Window, limit: int, position: dict[str, Any] | None
 ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    """The day walk. Inside a page each shard keeps its own position; between pages one
+    sort key (``"b"``, ``None``: the day from its newest) says where every shard of the day
+    ``"d"`` resumes (admin.rules.audit.resume_point). A position of the former layout (one
+    sort key per shard of 32, ``"s"``) is refused: a 400 asking to start again."""
     days = window.days()
     day = str(position["d"]) if position else days[0]
-    shards: list[Position] = list(position["s"]) if position else fresh_day()
-    if day not in days or len(shards) != len(fresh_day()):
+    resume = position["b"] if position else None
+    if day not in days or not (resume is None or (isinstance(resume, str) and resume)):
         raise ValueError("a position outside the window")
+    shards = day_positions(resume)
     # Imported here: the day walk's threads are this route's alone, not the dead letters'.
     from concurrent.futures import ThreadPoolExecutor
 
     page: list[dict[str, Any]] = []
-    with ThreadPoolExecutor(max_workers=len(shards)) as pool:
+    with ThreadPoolExecutor(max_workers=READERS) as pool:
         for _ in range(MAX_ROUNDS):
             open_shards = [n for n, at in enumerate(shards) if at != DONE]
             need = limit - len(page)
@@ -75,16 +83,17 @@ def _sharded_page(
             reads = list(pool.map(lambda job: _read_shard(*job), jobs))
             shown, moved = merge(reads, need)
             page += shown
+            resume = resume_point(reads, shown, need)
             for n, at in zip(open_shards, moved, strict=True):
                 shards[n] = at
             if all(at == DONE for at in shards):
                 older = days.index(day) + 1
                 if older == len(days):
                     return page, None
-                day, shards = days[older], fresh_day()
+                day, shards, resume = days[older], fresh_day(), None
             if len(page) >= limit:
                 break
-    return page, {"d": day, "s": shards}
+    return page, {"d": day, "b": resume}
 
 
 def _read_shard(
@@ -93,21 +102,22 @@ def _read_shard(
     partition = access.shard_partition(day, shard)
     request = _request(access, partition, window, need)
     if start:
-        request["ExclusiveStartKey"] = to_item(_shard_key(access, partition, start))
+        request["ExclusiveStartKey"] = to_item(resume_key(access, day, shard, start))
     response = dynamodb_client().query(**request)
     items = [from_item(raw) for raw in response.get("Items", [])]
     last = response.get("LastEvaluatedKey")
     return ShardRead(start, items, str(from_item(last)["sk"]) if last else None)
 
 
-def _shard_key(access: Access, partition: str, sort_key: str) -> dict[str, str]:
-    """The full key of the entry with ``sort_key`` in a shard: its table key follows from
-    its time and id (``DAY#<date>#<shard of id>``), so a cursor carries only the sort key."""
-    entry_id = sort_key.split("#", 1)[1]
-    table_key = {"pk": day_key(sort_key[:10], shard_of(entry_id)), "sk": sort_key}
+def resume_key(access: Access, day: str, shard: int, sort_key: str) -> dict[str, str]:
+    """The key to resume shard ``shard`` of ``day`` after ``sort_key``. Every key of an entry
+    carries the same shard, so its table key is that shard's ``DAY#<date>#<shard>``: this
+    holds for entries written under 32 shards and under 128 alike (an entry's id says its
+    shard only under the count it was written with). The key need not be an entry's."""
+    table_key = {"pk": day_key(day, shard), "sk": sort_key}
     if access.index is None:
         return table_key
-    return table_key | {access.key_attribute: partition}
+    return table_key | {access.key_attribute: access.shard_partition(day, shard)}
 
 
 def _request(access: Access, partition: str, window: Window, limit: int) -> dict[str, Any]:

@@ -25,7 +25,10 @@ DEFAULT_WINDOW: Final = timedelta(days=7)
 MAX_WINDOW: Final = timedelta(days=90)
 MAX_ROUNDS: Final = 8
 """Query rounds per page: a round is one Query per open shard of a day (at most
-:data:`warung.audit.SHARDS`, in parallel) or one Query of a single partition."""
+:data:`warung.audit.SHARDS`, :data:`READERS` at a time) or one Query of a single partition."""
+READERS: Final = 10
+"""Threads of the day walk, as many as the DynamoDB client keeps connections (botocore's
+default pool): a round of 128 shards is 13 waves of 10 Queries."""
 
 EARLIEST: Final = datetime(2000, 1, 1, tzinfo=UTC)  # times outside are no audit entry's
 LATEST: Final = datetime(9000, 1, 1, tzinfo=UTC)
@@ -170,7 +173,7 @@ def merge(reads: Sequence[ShardRead], need: int) -> tuple[list[dict[str, Any]], 
     stopped early has been read down to where it stopped, so items at or above the highest
     such point are safe. A shard resumes after the last of its items shown; a shard whose
     items were all shown resumes where DynamoDB stopped (or is DONE)."""
-    frontier = max((r.stopped_at for r in reads if r.stopped_at is not None), default=None)
+    frontier = _frontier(reads)
     safe = [
         (item["sk"], n, item)
         for n, read in enumerate(reads)
@@ -195,3 +198,30 @@ def merge(reads: Sequence[ShardRead], need: int) -> tuple[list[dict[str, Any]], 
 def fresh_day() -> list[Position]:
     """Every shard of a day, not started."""
     return [None] * SHARDS
+
+
+def resume_point(
+    reads: Sequence[ShardRead], shown: Sequence[dict[str, Any]], need: int
+) -> Position:
+    """Where every shard of the day resumes on the next page, after a round that showed
+    ``shown`` of the ``need`` entries the page still lacked: one sort key for all shards,
+    so that a cursor's size does not grow with the shard count.
+
+    Shown entries are always the newest of the day not shown before (see :func:`merge`). A
+    round that filled the page: every entry newer than its last shown one is shown, so all
+    shards resume after that one. A round that did not: every shard has been read down to
+    the round's frontier (every entry at or above it shown, or filtered out), so all resume
+    after the frontier; ``DONE`` when no shard stopped early (the day is read)."""
+    if shown and len(shown) >= need:
+        return str(shown[-1]["sk"])
+    return _frontier(reads) or DONE
+
+
+def day_positions(resume: Position) -> list[Position]:
+    """Every shard of a day, resuming after ``resume`` (``None``: from the newest)."""
+    return [resume] * SHARDS
+
+
+def _frontier(reads: Sequence[ShardRead]) -> str | None:
+    """The highest point a shard stopped at with more to read (``None``: none did)."""
+    return max((r.stopped_at for r in reads if r.stopped_at is not None), default=None)

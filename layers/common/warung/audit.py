@@ -31,8 +31,11 @@ from warung.dynamo import to_item
 from warung.ids import new_id, rfc3339, rfc3339_precise, utc_now
 from warung.settings import get_settings
 
-SHARDS: Final = 32
-"""Partitions per day (and per day of an action or of a sharded actor)."""
+SHARDS: Final = 128
+"""Partitions per day (and per day of an action or of a sharded actor): 128 since the
+capacity model (docs/capacity.md) put the day key at ~98 shards for 1,000 orders a second.
+Entries written under 32 keep their keys; shards 0..31 of 128 are spelt the same, so a
+reader of 0..127 finds them (decisions/0017, amendment)."""
 
 ActorType = Literal["user", "admin", "system", "operator"]
 """``user``: a signed-in customer or merchant member (or an anonymous caller); ``admin``: an
@@ -150,8 +153,9 @@ class AuditEntry:
 
 
 def shard_of(entry_id: str) -> int:
-    """The shard (``0..SHARDS-1``) of an entry: from a hash of its id, so that entries of the
-    same instant spread evenly and a reader can tell any entry's shard from its id."""
+    """The shard (``0..SHARDS-1``) of a new entry: from a hash of its id, so that entries of
+    the same instant spread evenly. Only for writing: an entry written under another count
+    is elsewhere, so a reader takes the shard from the partition it reads."""
     digest = hashlib.sha256(entry_id.encode()).digest()
     return int.from_bytes(digest[:4], "big") % SHARDS
 
@@ -162,7 +166,8 @@ def sort_key(at: datetime, entry_id: str) -> str:
 
 
 def day_key(day: str, shard: int) -> str:
-    """The table's partition key of one shard of one day (``YYYY-MM-DD``)."""
+    """The table's partition key of one shard of one day (``YYYY-MM-DD``): two digits
+    at least (``07``, ``31``, ``127``), as entries written under 32 shards have them."""
     return f"DAY#{day}#{shard:02d}"
 
 

@@ -17,6 +17,7 @@ from warung.audit import (
     AuditEntry,
     audit_write,
     audited,
+    day_key,
     diff,
     redact,
     shard_of,
@@ -81,14 +82,18 @@ def test_busy_system_actors_are_sharded_by_day_on_the_actor_index() -> None:
     assert item["actor_type"] == "system"
 
 
-def test_shard_comes_from_the_id_and_spreads_over_every_shard() -> None:
-    ids = [f"01JENTRY{n:08d}" for n in range(3200)]
-    counts = [0] * SHARDS
+def test_shard_comes_from_the_id_and_spreads_over_every_one_of_128_shards() -> None:
+    ids = [f"01JENTRY{n:08d}" for n in range(12800)]
+    counts = [0] * 128
     for each in ids:
-        counts[shard_of(each)] += 1
+        counts[shard_of(each)] += 1  # an IndexError if a shard were 128 or more
+    assert SHARDS == 128
     assert shard_of(ids[0]) == shard_of(ids[0])
     assert min(counts) > 50
     assert max(counts) < 150
+    # shards past 99 take three digits; the first 32 are spelt as under 32 shards
+    assert day_key("2026-12-05", 7) == "DAY#2026-12-05#07"
+    assert day_key("2026-12-05", 127) == "DAY#2026-12-05#127"
 
 
 def test_unknown_actor_type_is_refused() -> None:
