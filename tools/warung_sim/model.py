@@ -474,7 +474,7 @@ def key_loads(  # noqa: C901 - one pass over the trace, then one load per key or
 def shard_family(pk: str) -> str:
     """A sharded key without its shard suffix (``DAY#2026-12-07#07`` -> ``DAY#2026-12-07``)."""
     head, sep, tail = pk.rpartition("#")
-    return head if sep and tail.isdigit() and len(tail) == 2 else pk
+    return head if sep and tail.isdigit() and len(tail) >= 2 else pk
 
 
 def shards_needed(loads: Sequence[KeyLoad], table: str) -> dict[str, tuple[float, int]]:
