@@ -8,6 +8,7 @@ import json
 import logging
 import re
 from datetime import UTC, datetime, timedelta
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -17,6 +18,8 @@ from auth import repository, service
 from auth.rules import accounts as domain
 from warung.errors import InvalidCredentials, InvalidToken
 from warung.observability import logger
+
+STEP_S = 0.005  # between steps of the story whose order the clock must tell
 
 NEW_PASSWORD = "nasi-uduk-betawi-pagi"
 NEWER_PASSWORD = "es-cendol-durian-sore"
@@ -57,7 +60,7 @@ def log_lines() -> Any:
 
 
 def test_given_an_accounts_life_when_audited_then_one_entry_per_event_and_no_secret(
-    auth: AuthWorld, log_lines: Any
+    auth: AuthWorld, log_lines: Any, clock: ModuleType
 ) -> None:
     started = datetime.now(UTC).replace(microsecond=0)
     story = Story(auth)
@@ -89,11 +92,16 @@ def test_given_an_accounts_life_when_audited_then_one_entry_per_event_and_no_sec
     third = service.login(email, PASSWORD, story.meta("login-again"))
     service.logout_everywhere(user, story.meta("logout-all"))
 
-    # and: a password reset, a password change, a profile change and a role change
+    # and: a password reset, a password change, a profile change and a role change, each a
+    # moment after the one before (a link issued in the very millisecond of a sign-out
+    # everywhere or of a password change counts as issued before it, and is refused)
+    clock.advance(STEP_S)
     service.forgot_password(email, story.meta("forgot"))
     reset_token = issued[-1]
     service.reset_password(reset_token, NEW_PASSWORD, story.meta("reset"))
+    clock.advance(STEP_S)
     fourth = service.login(email, NEW_PASSWORD, story.meta("login-after-reset"))
+    clock.advance(STEP_S)
     service.change_password(user, NEW_PASSWORD, NEWER_PASSWORD, story.meta("change"))
     service.update_profile(user, {"name": "Sri R.", "phone": "+6281234567890"}, story.meta("me"))
     service.administer(admin.user_id, user, roles=["admin"], disabled=None, meta=story.meta("role"))
