@@ -160,29 +160,39 @@ def get_product(product_id: str, *, consistent: bool = False) -> Product | None:
     return product_from(item, found.get(stock_key(product_id)["sk"]))
 
 
-def with_units(listed: list[Product]) -> list[Product]:
+Units = dict[str, Mapping[str, Any] | None]  # product id -> its stock item (None: none)
+
+
+def with_units(listed: list[Product], known: Units | None = None) -> list[Product]:
     """The products of a listing page with the units of those whose stock has an item of
-    its own, read in one BatchGetItem (eventually consistent, like the listing); the
-    others, untracked or stored with their units, as they are."""
-    apart = [p.product_id for p in listed if p.stock_apart]
-    if not apart:
+    its own: from ``known`` (read along with the page's merchants), the rest in one
+    BatchGetItem (eventually consistent, like the listing); the others, untracked or
+    stored with their units, as they are."""
+    if not any(p.stock_apart for p in listed):
         return listed
-    items = get_items([stock_key(p) for p in apart], table=_table(), consistent=False)
-    units = {i["product_id"]: i for i in items if i is not None}
-    return [with_stock(p, units.get(p.product_id)) for p in listed]
+    units: Units = dict(known or {})
+    apart = [p.product_id for p in listed if p.stock_apart and p.product_id not in units]
+    if apart:
+        items = get_items([stock_key(p) for p in apart], table=_table(), consistent=False)
+        units |= dict(zip(apart, items, strict=True))
+    return [with_stock(p, units.get(p.product_id)) if p.stock_apart else p for p in listed]
 
 
 def merchants_and_products(
-    merchant_ids: list[str], product_ids: list[str]
-) -> tuple[dict[str, Merchant], dict[str, Product]]:
-    """Merchants and products, in one BatchGetItem (eventually consistent: for listings,
-    which are cacheable anyway)."""
+    merchant_ids: list[str], product_ids: list[str], stock_ids: list[str] | None = None
+) -> tuple[dict[str, Merchant], dict[str, Product], Units]:
+    """Merchants, products and the stock items of ``stock_ids``, in one BatchGetItem
+    (eventually consistent: for listings, which are cacheable anyway)."""
+    stock_ids = stock_ids or []
     keys: list[Mapping[str, Any]] = [merchant_key(m) for m in merchant_ids]
     keys += [product_key(p) for p in product_ids]
+    keys += [stock_key(p) for p in stock_ids]
     items = get_items(keys, table=_table(), consistent=False)
+    first_stock = len(merchant_ids) + len(product_ids)
     merchants = {i["id"]: merchant_from(i) for i in items[: len(merchant_ids)] if i is not None}
-    found = {i["product_id"]: product_from(i) for i in items[len(merchant_ids) :] if i}
-    return merchants, found
+    found = {i["product_id"]: product_from(i) for i in items[len(merchant_ids) : first_stock] if i}
+    units: Units = dict(zip(stock_ids, items[first_stock:], strict=True))
+    return merchants, found, units
 
 
 def products_by_id(product_ids: list[str]) -> dict[str, Product]:

@@ -224,7 +224,7 @@ def list_products(
         items = [
             listed.products[e["product_id"]] for e in page if e["product_id"] in listed.products
         ]
-        return repo.with_units(items), encode_cursor(state_out, scope)
+        return repo.with_units(items, listed.units), encode_cursor(state_out, scope)
 
     if query.merchant_id:
         merchant_id = query.merchant_id
@@ -244,7 +244,8 @@ def list_products(
         for category in categories:
             streams[category] = _category_stream(query, category, size)
         page, state_out = listed.stream_page(streams, limit, state)
-    return repo.with_units([product_from(e) for e in page]), encode_cursor(state_out, scope)
+    products_of_page = [product_from(e) for e in page]
+    return repo.with_units(products_of_page, listed.units), encode_cursor(state_out, scope)
 
 
 def _category_stream(
@@ -273,6 +274,9 @@ class _Listed:
         # in the same BatchGetItem as the merchants that decide whether they are listed.
         self.with_products = with_products
         self.products: dict[str, Product] = {}
+        # Stock items of tracked products (their index entries say so), read along with
+        # merchants when a round reads some anyway: the page then needs no read of its own.
+        self.units: repo.Units = {}
         # Members and admins see their own merchant's menu whatever its status.
         self.insider = bool(
             caller
@@ -293,9 +297,15 @@ class _Listed:
             ]
         if not unknown and not wanted:
             return
-        merchants, found = repo.merchants_and_products(unknown, wanted)
+        stock = [
+            e["product_id"]
+            for e in entries
+            if e.get("stock_apart") and e["product_id"] not in self.units
+        ]
+        merchants, found, units = repo.merchants_and_products(unknown, wanted, stock)
         self.merchants |= {m: merchants.get(m) for m in unknown}
         self.products |= found
+        self.units |= units
 
     def _listed(self, entry: Entry) -> bool:
         if not self.query.accepts(entry):

@@ -255,3 +255,24 @@ def test_a_listing_reads_the_units_of_its_tracked_products_only_in_one_request()
     assert {p.product_id: p.stock for p in found} == units  # search shows them too
     # one request per listing, for the tracked products' stock items only
     assert asked == [sorted(f"PRODUCT#{p}" for p in tracked)] * 2
+
+
+def test_a_menus_stock_items_come_in_the_batch_that_reads_its_merchant() -> None:
+    owner, merchant = owner_and_merchant()
+    tracked = [add(owner, merchant, stock=n) for n in (5, 6)]
+    batches: list[set[str]] = []
+
+    def record(params: dict[str, Any], **_: Any) -> None:
+        for request in params["RequestItems"].values():
+            batches.append({k["sk"]["S"] for k in request["Keys"]})
+
+    events = dynamodb_client().meta.events
+    events.register("before-parameter-build.dynamodb.BatchGetItem", record)
+    try:
+        page = menu(merchant)
+    finally:
+        events.unregister("before-parameter-build.dynamodb.BatchGetItem", record)
+
+    assert {p.product_id: p.stock for p in page} == dict(zip(tracked, (5, 6), strict=True))
+    # one round trip: the merchant's profile (is it listed?) and the page's stock items
+    assert batches == [{"PROFILE", "STOCK"}]
