@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from warung.clients import aws_client
-from warung.dynamo import query_items, to_item
+from warung.dynamo import partition_query, query_items
 from warung.errors import Conflict
 from warung.settings import get_settings
 from warung.store.jobs import JOB_FAILURES_PARTITION, JobFailure, job_failure_from
@@ -25,16 +25,9 @@ def list_failures(
 ) -> tuple[list[JobFailure], dict[str, Any] | None]:
     """Up to ``limit`` dead-lettered jobs, newest first (one ``Query``, never a Scan), and
     the key that resumes after the last of them (``None`` when the list ended)."""
-    request: dict[str, Any] = {
-        "TableName": get_settings().table_name,
-        "IndexName": "gsi1",
-        "KeyConditionExpression": "gsi1pk = :pk",
-        "ExpressionAttributeValues": to_item({":pk": JOB_FAILURES_PARTITION}),
-        "ScanIndexForward": False,
-        "Limit": limit,
-    }
-    if start_key:
-        request["ExclusiveStartKey"] = start_key
+    request = partition_query(
+        JOB_FAILURES_PARTITION, index="gsi1", newest_first=True, page_size=limit, start=start_key
+    )
     failures: list[JobFailure] = []
     for item, key in query_items(request):
         failures.append(job_failure_from(item))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from warung.dynamo import get_item, query_items, to_item
+from warung.dynamo import get_item, partition_query, query_items
 from warung.settings import get_settings
 from warung.store.payments import (
     Payment,
@@ -20,16 +20,13 @@ def list_payments_in_status(
 ) -> tuple[list[Payment], dict[str, Any] | None]:
     """Up to ``limit`` payments in ``status``, newest first (one ``Query`` of gsi2), and the
     key that resumes after the last of them (``None`` when the list ended)."""
-    request: dict[str, Any] = {
-        "TableName": get_settings().table_name,
-        "IndexName": "gsi2",
-        "KeyConditionExpression": "gsi2pk = :pk",
-        "ExpressionAttributeValues": to_item({":pk": payments_by_status_partition(status)}),
-        "ScanIndexForward": False,
-        "Limit": limit,
-    }
-    if start_key:
-        request["ExclusiveStartKey"] = start_key
+    request = partition_query(
+        payments_by_status_partition(status),
+        index="gsi2",
+        newest_first=True,
+        page_size=limit,
+        start=start_key,
+    )
     payments: list[Payment] = []
     for item, key in query_items(request):
         payments.append(payment_from(item))
