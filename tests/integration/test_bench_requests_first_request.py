@@ -44,7 +44,7 @@ def test_product_read_first_request_runs_and_waits_on_the_emulation(tmp_path: Pa
         cost=False,
     )
 
-    # Then the catalog's families are measured, and reading a product waited on DynamoDB
+    # Then the catalog's families are measured, and reading a product waited on DynamoDB,
     assert "error" not in first, first.get("error")
     assert cost == {"skipped": "--no-cost"}
     rows = {row["name"]: row for row in first["families"]}
@@ -57,3 +57,9 @@ def test_product_read_first_request_runs_and_waits_on_the_emulation(tmp_path: Pa
     assert product["first_ratio"] is not None
     assert product["first_ratio"] > 0
     assert first["baseline"]["first_wait_ms"] > 0
+    # and the shape's floor (Powertools, pydantic, a plain botocore client) read the profile
+    floor = first["floor"]
+    assert floor.get("error") is None, floor.get("error")
+    assert floor["rounds"] == 1
+    assert floor["first_ms"] > floor["first_wait_ms"] > 0
+    assert floor["first_ratio"] > 0

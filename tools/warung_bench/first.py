@@ -55,6 +55,9 @@ RESULT_MARK = "@@warung-first"
 CHILD_TIMEOUT_S = 120
 BASELINE_HANDLER = "getitem.handler"
 BASELINE_FILE = Path(__file__).resolve().parent / "baseline" / "getitem.py"
+# The shape's floor: Powertools, pydantic and a plain botocore client, nothing of the project.
+FLOOR_HANDLER = "floor.handler"
+FLOOR_FILE = Path(__file__).resolve().parent / "baseline" / "floor.py"
 
 # Environment variables the Lambda runtime owns: the child keeps the import section's values
 # of these (its task root, the runtime's paths, dummy credentials), and takes every other
@@ -451,7 +454,8 @@ def format_table(section: dict[str, Any]) -> list[str]:
     def ratio(v: float | None) -> str:
         return "-" if v is None else f"{v:.2f}x"
 
-    rows = [section["baseline"], *section["families"]]
+    rows = [section["baseline"], *([section["floor"]] if section.get("floor") else [])]
+    rows += section["families"]
     w = max(16, *(len(r["name"]) for r in rows))
     lines = [
         f"{'family':<{w}}  {'import':>6}  {'first':>6}  {'(emu)':>5}  {'warm':>5}  "

@@ -18,6 +18,8 @@ from warung_bench.cost import Invocation, StepCounts, folding_savings, journey_c
 from warung_bench.first import (
     BASELINE_FILE,
     BASELINE_HANDLER,
+    FLOOR_FILE,
+    FLOOR_HANDLER,
     Family,
     FirstRequestError,
     Sample,
@@ -242,6 +244,45 @@ def families(shop: Shop, payments: Any, secret: str) -> list[Family]:
     ]
 
 
+def floor_child(layouts: dict[str, ChildLayout], baseline: ChildLayout) -> ChildLayout | None:
+    """The floor handler's layout: the baseline's task root, then a function's path (the
+    layer's packages); None without any function to borrow it from."""
+    borrowed = next(iter(layouts.values()), None)
+    if borrowed is None:
+        return None
+    shutil.copy2(FLOOR_FILE, baseline.task_root / FLOOR_FILE.name)
+    sys_path = [str(baseline.task_root), *borrowed.sys_path]
+    return ChildLayout(FLOOR_HANDLER, sys_path, baseline.task_root, borrowed.env)
+
+
+def reported_row(family: Family, baselines: Sequence[Sample | None]) -> dict[str, Any]:
+    """A family's row of the report, with its error when it failed."""
+    row = family_row(family.name, family.request, family.samples, baselines)
+    row["function"] = family.function_id
+    if family.error is not None:
+        row["status"] = "ERROR"
+        row["error"] = family.error
+    return row
+
+
+FLOOR_FAMILY = "shape floor"
+FLOOR_PATH = "/v1/floor/{user_id}"
+FLOOR_REQUEST = "Powertools + pydantic + botocore client; GetItem"
+
+
+def bench_floor_event(shop: Shop) -> Steps:
+    """The floor handler's two requests: the demo customer's profile, as the baseline reads."""
+    from warung_local.gateway import build_proxy_event
+
+    path = f"/v1/floor/{shop.user_id}"
+    headers = [("User-Agent", "warung-bench")]
+    stage = shop.bench.runtime.template.api.stage
+    event = build_proxy_event("GET", path, [], headers, None, None, stage)
+    event.update(resource=FLOOR_PATH, pathParameters={"user_id": shop.user_id})
+    event["requestContext"] = {**event["requestContext"], "resourcePath": FLOOR_PATH}
+    return Steps([{"kind": "first", "event": event}, {"kind": "warm", "event": event}])
+
+
 @dataclass
 class ChildLayout:
     """Where a function is imported from in a child: the import section's Target."""
@@ -289,23 +330,29 @@ def first_request_section(
     }
     shutil.copy2(BASELINE_FILE, baseline.task_root / BASELINE_FILE.name)
 
-    def run_baseline() -> Sample:
-        spec = {
-            "function_name": "warung-bench-baseline",
-            "region": region,
-            "memory": 512,
-            "steps": [
-                {"kind": "first", "event": base_event},
-                {"kind": "warm", "event": base_event},
-            ],
-        }
-        bare = ChildLayout(BASELINE_HANDLER, baseline.sys_path, baseline.task_root, baseline.env)
-        result = run(bare, base_env, spec)
+    def run_reference(name: str, layout: ChildLayout, env: dict[str, str], steps: Any) -> Sample:
+        spec = {"function_name": f"warung-bench-{name}", "region": region, "memory": 512}
+        result = run(layout, env, {**spec, "steps": steps})
         for step in result["steps"]:
-            check_step("baseline", step)
+            check_step(name, step)
         return sample_of(result)
 
+    bare = ChildLayout(BASELINE_HANDLER, baseline.sys_path, baseline.task_root, baseline.env)
+    base_steps = [{"kind": "first", "event": base_event}, {"kind": "warm", "event": base_event}]
+
+    def run_baseline() -> Sample:
+        return run_reference("baseline", bare, base_env, base_steps)
+
+    # The floor runs with a function's layout (the layer's packages on its path), from the
+    # baseline's task root, against the same profile as the baseline.
+    floor_layout = floor_child(layouts, baseline)
+    floor_steps = bench_floor_event(shop)
+    floor = Family(FLOOR_FAMILY, FLOOR_FAMILY, FLOOR_REQUEST, lambda: floor_steps)
+    floor_env = {**base_env, "TABLE_NAME": table}
+
     def run_family(family: Family) -> Sample:
+        if family is floor and floor_layout is not None:
+            return run_reference("floor", floor_layout, floor_env, floor_steps.steps)
         function = runtime.functions[family.function_id]
         steps = family.prepare()
         spec = {
@@ -326,17 +373,15 @@ def first_request_section(
         f"== first request: {len(wanted)} route families against the baseline (import + "
         f"GetItem), {rounds} rounds (+{warmup} warm-up), emulation at {runtime.endpoint_url}"
     )
-    baselines = measure_rounds(wanted, run_baseline, run_family, rounds, warmup, progress)
+    measured = [floor, *wanted] if floor_layout is not None else wanted
+    baselines = measure_rounds(measured, run_baseline, run_family, rounds, warmup, progress)
     base_row = family_row("baseline", "boto3 + dynamodb client; GetItem", baselines, baselines)
     base_row["status"] = ""
-    rows = []
-    for family in wanted:
-        row = family_row(family.name, family.request, family.samples, baselines)
-        row["function"] = family.function_id
-        if family.error is not None:
-            row["status"] = "ERROR"
-            row["error"] = family.error
-        rows.append(row)
+    floor_row = None
+    if floor_layout is not None:
+        floor_row = reported_row(floor, baselines)
+        floor_row["status"] = floor_row["status"] if floor.error else ""
+    rows = [reported_row(family, baselines) for family in wanted]
     return {
         "python": "3.13",
         "rounds": rounds,
@@ -344,6 +389,7 @@ def first_request_section(
         "emulation_endpoint": runtime.endpoint_url,
         "host_machine": platform.machine(),
         "baseline": base_row,
+        "floor": floor_row,
         "families": rows,
         "skipped_functions": skipped,
         "elapsed_s": elapsed_since(started),
