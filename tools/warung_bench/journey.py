@@ -5,6 +5,7 @@ journey (warung_bench.cost)."""
 from __future__ import annotations
 
 import contextlib
+import json
 import platform
 import shutil
 import time
@@ -30,6 +31,7 @@ from warung_bench.first import (
     email_job_event,
     family_row,
     measure_rounds,
+    restored_row,
     run_child,
     sample_of,
 )
@@ -244,6 +246,28 @@ def families(shop: Shop, payments: Any, secret: str) -> list[Family]:
     ]
 
 
+def snapstart_functions(runtime: Any) -> set[str]:
+    """The functions the template restores from a snapshot on prod (SnapStart: ApplyOn
+    PublishedVersions under the IsProd condition)."""
+    found = set()
+    for lid, resource in runtime.template.resources.items():
+        snap = (resource.get("Properties") or {}).get("SnapStart") or {}
+        if "PublishedVersions" in json.dumps(snap.get("ApplyOn")):
+            found.add(lid)
+    return found
+
+
+def snapshot_hooks_dir(scratch: Path) -> Path:
+    """A folder holding the runtime's hook library (snapshot_restore_py, which Lambda's
+    Python runtime provides; here the development copy), for the restored children only."""
+    import snapshot_restore_py
+
+    folder = scratch / "snapstart-runtime"
+    folder.mkdir(exist_ok=True)
+    shutil.copy2(str(snapshot_restore_py.__file__), folder / "snapshot_restore_py.py")
+    return folder
+
+
 def floor_child(layouts: dict[str, ChildLayout], baseline: ChildLayout) -> ChildLayout | None:
     """The floor handler's layout: the baseline's task root, then a function's path (the
     layer's packages); None without any function to borrow it from."""
@@ -256,8 +280,14 @@ def floor_child(layouts: dict[str, ChildLayout], baseline: ChildLayout) -> Child
 
 
 def reported_row(family: Family, baselines: Sequence[Sample | None]) -> dict[str, Any]:
-    """A family's row of the report, with its error when it failed."""
-    row = family_row(family.name, family.request, family.samples, baselines)
+    """A family's row of the report (the floor's has no verdict; a restored family's has
+    its own columns), with its error when it failed."""
+    if family.restore:
+        row = restored_row(family.name, family.samples, baselines)
+    else:
+        row = family_row(family.name, family.request, family.samples, baselines)
+        if family.name == FLOOR_FAMILY:
+            row["status"] = ""
     row["function"] = family.function_id
     if family.error is not None:
         row["status"] = "ERROR"
@@ -350,6 +380,8 @@ def first_request_section(
     floor = Family(FLOOR_FAMILY, FLOOR_FAMILY, FLOOR_REQUEST, lambda: floor_steps)
     floor_env = {**base_env, "TABLE_NAME": table}
 
+    hooks_dir = snapshot_hooks_dir(scratch)
+
     def run_family(family: Family) -> Sample:
         if family is floor and floor_layout is not None:
             return run_reference("floor", floor_layout, floor_env, floor_steps.steps)
@@ -360,9 +392,14 @@ def first_request_section(
             "region": region,
             "memory": function.spec.memory,
             "steps": steps.steps,
-            "argon2": steps.argon2,
+            "argon2": None if family.restore else steps.argon2,
+            "restore": family.restore,
         }
-        result = run(layouts[family.function_id], function.environment, spec)
+        layout = layouts[family.function_id]
+        if family.restore:
+            sys_path = [*layout.sys_path, str(hooks_dir)]
+            layout = ChildLayout(layout.handler, sys_path, layout.task_root, layout.env)
+        result = run(layout, function.environment, spec)
         for step in result["steps"]:
             check_step(family.name, step)
         if steps.after is not None:
@@ -373,15 +410,18 @@ def first_request_section(
         f"== first request: {len(wanted)} route families against the baseline (import + "
         f"GetItem), {rounds} rounds (+{warmup} warm-up), emulation at {runtime.endpoint_url}"
     )
-    measured = [floor, *wanted] if floor_layout is not None else wanted
+    restored = [
+        Family(f"{f.name} (restored)", f.function_id, f.request, f.prepare, restore=True)
+        for f in wanted
+        if f.function_id in snapstart_functions(runtime)
+    ]
+    measured = [*([floor] if floor_layout is not None else []), *wanted, *restored]
     baselines = measure_rounds(measured, run_baseline, run_family, rounds, warmup, progress)
     base_row = family_row("baseline", "boto3 + dynamodb client; GetItem", baselines, baselines)
     base_row["status"] = ""
-    floor_row = None
-    if floor_layout is not None:
-        floor_row = reported_row(floor, baselines)
-        floor_row["status"] = floor_row["status"] if floor.error else ""
+    floor_row = reported_row(floor, baselines) if floor_layout is not None else None
     rows = [reported_row(family, baselines) for family in wanted]
+    restored_rows = [reported_row(family, baselines) for family in restored]
     return {
         "python": "3.13",
         "rounds": rounds,
@@ -391,6 +431,7 @@ def first_request_section(
         "baseline": base_row,
         "floor": floor_row,
         "families": rows,
+        "restored": restored_rows,
         "skipped_functions": skipped,
         "elapsed_s": elapsed_since(started),
     }

@@ -9,8 +9,10 @@ from warung_bench.first import (
     check_step,
     child_env,
     family_row,
+    format_restored,
     format_table,
     paired_ratios,
+    restored_row,
     sample_of,
 )
 
@@ -153,3 +155,30 @@ def test_the_table_shows_login_without_argon2() -> None:
     assert "auth login" in out
     assert "1.71x" in out  # 180 / 105
     assert "1.14x without Argon2 verify 60 ms" in out
+
+
+def test_a_restored_family_counts_its_after_restore_hooks_and_first_request_only() -> None:
+    # Baseline cold start 105 ms; restored from a snapshot, the import (300 ms) and priming
+    # happened before it: 10 ms of after-restore hooks and a 50 ms first request with 20 ms
+    # of emulation wait remain.
+    baselines = [sample(100, 10, 5)] * 3
+    restored = Sample(300, 50, 20, 15, 10, None, restore_ms=10)
+
+    row = restored_row("orders cart (restored)", [restored] * 3, baselines)
+
+    assert restored.restored_total_ms == 40
+    assert row["restored_total_ms"] == 40
+    assert row["restored_ratio"] == pytest.approx(40 / 105)
+    assert "0.38x" in "\n".join(format_restored([row]))
+
+
+def test_the_table_shows_the_shapes_floor_under_the_baseline() -> None:
+    baselines = [sample(100, 10, 5)] * 3
+    base = family_row("baseline", "GetItem", baselines, baselines)
+    floor = family_row("shape floor", "Powertools", [sample(140, 20, 5)] * 3, baselines)
+
+    lines = format_table({"baseline": base, "floor": floor, "families": []})
+
+    assert lines[1].startswith("baseline")
+    assert lines[2].startswith("shape floor")
+    assert "1.48x" in lines[2]  # 155 / 105
