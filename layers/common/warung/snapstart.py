@@ -32,7 +32,7 @@ from warung.settings import get_settings
 Register = Callable[..., Any]
 
 DEFAULT_SERVICES = ("dynamodb", "secretsmanager")
-DEFAULT_MODULES = ("warung.tokens",)  # token verification: PyJWT and cryptography
+DEFAULT_MODULES = ("warung.tokens",)  # token verification: cryptography's EC
 
 _lock = threading.Lock()
 _registered = False

@@ -14,8 +14,11 @@ minutes. After a rotation a verifier meets a ``kid`` its cached set does not hol
 fetches the set again, at most once a minute, so that a stream of made-up kids cannot turn
 into a stream of SSM calls.
 
-Time checks (``exp``, ``nbf``, ``iat``, with 30 s of leeway) are done here rather than by
-PyJWT, which reads the wall clock itself: ``now`` can then be given, as in the tests.
+Tokens are JWS compact serializations written and read by ``warung.jws`` on
+``cryptography`` alone (docs/decisions/0031-jws-on-cryptography.md): a general JWT library
+costs a first signed-in request ~40 ms of imports for one algorithm. The checks are all
+here, in one place, and the time checks (``exp``, ``nbf``, ``iat``, with 30 s of leeway)
+take ``now`` from ``warung.clock``, or as given in the tests.
 """
 
 from __future__ import annotations
@@ -27,16 +30,17 @@ import time
 from dataclasses import dataclass
 from typing import Any, TypeGuard
 
-import jwt
-from cryptography.hazmat.primitives.asymmetric.ec import EllipticCurvePrivateKey
-from cryptography.hazmat.primitives.serialization import load_pem_private_key
+from cryptography.hazmat.primitives.asymmetric.ec import (
+    EllipticCurvePrivateKey,
+    EllipticCurvePublicKey,
+)
 
-from warung import clock
+from warung import clock, jws
 from warung.errors import InvalidToken
 from warung.secrets import get_parameter, get_secret
 from warung.settings import get_settings
 
-ALGORITHMS = ["ES256"]  # the only algorithm accepted; never taken from the token
+ALGORITHMS = [jws.ES256]  # the only algorithm accepted; never taken from the token
 TOKEN_TYPE = "at+jwt"  # noqa: S105 - RFC 9068 §2.1: an access token, not any other JWT
 TOKEN_USE = "access"  # noqa: S105 - the claim that tells it from other tokens of ours
 LEEWAY_S = 30
@@ -44,6 +48,7 @@ REQUIRED_CLAIMS = ["iss", "aud", "sub", "sid", "iat", "nbf", "exp", "jti", "toke
 CACHE_MAX_AGE_S = 300  # how long a fetched secret or JWK Set is used before asking again
 UNKNOWN_KID_REFETCH_S = 60  # at most one extra JWK Set fetch per minute for unknown kids
 PUBLIC_JWK_MEMBERS = ("kty", "crv", "x", "y", "kid", "use", "alg")
+HEADER_MEMBERS = frozenset({"alg", "typ", "kid"})  # what our tokens' headers hold, exactly
 
 
 class SigningKeyUnavailable(RuntimeError):
@@ -75,7 +80,7 @@ class _SigningKey:
 @dataclass(frozen=True)
 class _KeySet:
     public: list[dict[str, str]]  # what the JWKS endpoint serves
-    by_kid: dict[str, jwt.PyJWK]
+    by_kid: dict[str, EllipticCurvePublicKey]
 
 
 # ---------------------------------------------------------------- loading the stores
@@ -102,6 +107,10 @@ def _clock() -> float:
 
 
 def _load_signing_key(raw: str) -> _SigningKey:
+    # Only the signer reads a PEM: `serialization` imports every key type and SSH (~20 ms),
+    # which verifying functions do not need.
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
     document = json.loads(raw)
     kid, pem = document.get("kid"), document.get("private_key_pem")
     if not kid or not pem:
@@ -117,14 +126,14 @@ def _load_signing_key(raw: str) -> _SigningKey:
 def _load_key_set(raw: str) -> _KeySet:
     document = json.loads(raw)
     public: list[dict[str, str]] = []
-    by_kid: dict[str, jwt.PyJWK] = {}
+    by_kid: dict[str, EllipticCurvePublicKey] = {}
     for entry in document.get("keys") or []:
         kid = entry.get("kid") if isinstance(entry, dict) else None
-        if not isinstance(kid, str) or entry.get("kty") != "EC" or entry.get("crv") != "P-256":
+        if not isinstance(kid, str) or entry.get("alg", jws.ES256) != jws.ES256:
             continue
         try:
-            by_kid[kid] = jwt.PyJWK(entry, algorithm="ES256")
-        except (jwt.PyJWTError, ValueError, TypeError, KeyError):
+            by_kid[kid] = jws.public_key_from_jwk(entry)  # EC P-256 only
+        except ValueError:
             continue  # one bad entry must not take the other keys down with it
         # Standard public members only: not the stored creation time, never a private part.
         public.append({name: str(entry[name]) for name in PUBLIC_JWK_MEMBERS if name in entry})
@@ -163,7 +172,7 @@ class _KeyCache:
                 self._key_set = (raw, _load_key_set(raw))
             return self._key_set[1]
 
-    def verification_key(self, kid: str) -> jwt.PyJWK | None:
+    def verification_key(self, kid: str) -> EllipticCurvePublicKey | None:
         """The public key for ``kid``; an unknown kid refetches the set, at most once a minute."""
         key = self.key_set().by_kid.get(kid)
         if key is not None:
@@ -209,12 +218,7 @@ def issue_access_token(user_id: str, session_id: str, *, now: int | None = None)
         "jti": secrets.token_urlsafe(16),  # 128 random bits
         "token_use": TOKEN_USE,
     }
-    token = jwt.encode(
-        claims,
-        signing.key,
-        algorithm="ES256",
-        headers={"typ": TOKEN_TYPE, "kid": signing.kid},
-    )
+    token = jws.sign_es256({"typ": TOKEN_TYPE, "kid": signing.kid}, claims, signing.key)
     return token, ttl
 
 
@@ -225,8 +229,7 @@ def verify_access_token(token: str, *, now: int | None = None) -> AccessClaims:
     ``nbf`` and ``iat`` (30 s leeway), ``iss`` and ``aud`` exactly, every required claim,
     and ``token_use`` "access". The detail says which check failed, never the token.
     """
-    key = _key_for(token)
-    claims = _decode(token, key)
+    claims = _verified_claims(token)
     if claims.get("token_use") != TOKEN_USE:
         raise InvalidToken("The token is not an access token (token_use).")
     if not isinstance(claims.get("sid"), str):
@@ -246,56 +249,60 @@ def _is_int(value: Any) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _key_for(token: str) -> jwt.PyJWK:
-    """The public key the token's header names, after checking the header."""
+def _verified_claims(token: str) -> dict[str, Any]:
+    """The claims of a token whose header, key and signature are good, after the checks of
+    issuer, audience and the presence of every required claim."""
     try:
-        header = jwt.get_unverified_header(token)
-    except jwt.InvalidTokenError:
+        parsed = jws.parse(token)
+    except jws.MalformedJWS:
         raise InvalidToken("The access token is not a well-formed JWT.") from None
+    key = _key_for(parsed.header)
+    if not jws.verify_es256(parsed, key):
+        raise InvalidToken("The access token's signature does not verify.")
+    try:
+        claims = jws.json_object(parsed.payload)
+    except jws.MalformedJSON:
+        raise InvalidToken("The access token is malformed.") from None
+    _check_registered_claims(claims)
+    return claims
+
+
+def _key_for(header: dict[str, Any]) -> EllipticCurvePublicKey:
+    """The public key the token's header names, after checking the header: the algorithm
+    is ES256 whatever the header says, and only a ``kid`` of the JWK Set selects a key."""
+    kid = header.get("kid")
+    if "kid" in header and not isinstance(kid, str):
+        raise InvalidToken("The access token is not a well-formed JWT.")
     if header.get("alg") not in ALGORITHMS:
         raise InvalidToken("The access token's signature algorithm is not accepted.")
     if header.get("typ") != TOKEN_TYPE:
         raise InvalidToken("The token is not an access token (typ).")
-    kid = header.get("kid")
     if not isinstance(kid, str) or not kid:
         raise InvalidToken("The access token names no signing key (kid).")
+    if not HEADER_MEMBERS.issuperset(header):
+        # crit, b64, jku, x5u, jwk...: nothing our tokens use, so nothing to trust.
+        raise InvalidToken("The access token's header has members other than alg, typ, kid.")
     key = _keys.verification_key(kid)
     if key is None:
         raise InvalidToken("The access token's signing key is unknown.")
     return key
 
 
-def _decode(token: str, key: jwt.PyJWK) -> dict[str, Any]:
-    """Signature, issuer, audience and presence of the claims, checked by PyJWT."""
+def _check_registered_claims(claims: dict[str, Any]) -> None:
+    """Every required claim present (not null), ``iss`` and ``aud`` exactly ours (one
+    audience, a string), ``sub`` and ``jti`` strings."""
+    for name in REQUIRED_CLAIMS:
+        if claims.get(name) is None:
+            raise InvalidToken(f"The access token lacks the {name!r} claim.")
     settings = get_settings()
-    try:
-        claims: dict[str, Any] = jwt.decode(
-            token,
-            key=key,
-            algorithms=ALGORITHMS,
-            issuer=settings.jwt_issuer,
-            audience=settings.jwt_audience,
-            leeway=LEEWAY_S,
-            options={
-                "require": REQUIRED_CLAIMS,
-                "strict_aud": True,
-                # Checked by the caller against `now`: PyJWT would read the wall clock itself.
-                "verify_exp": False,
-                "verify_nbf": False,
-                "verify_iat": False,
-            },
-        )
-    except jwt.InvalidSignatureError:
-        raise InvalidToken("The access token's signature does not verify.") from None
-    except jwt.MissingRequiredClaimError as exc:
-        raise InvalidToken(f"The access token lacks the {exc.claim!r} claim.") from None
-    except jwt.InvalidIssuerError:
-        raise InvalidToken("The access token was issued by someone else (iss).") from None
-    except jwt.InvalidAudienceError:
-        raise InvalidToken("The access token is meant for another audience (aud).") from None
-    except jwt.InvalidTokenError:
-        raise InvalidToken("The access token is malformed.") from None
-    return claims
+    if claims["iss"] != settings.jwt_issuer:
+        raise InvalidToken("The access token was issued by someone else (iss).")
+    if not claims["aud"]:
+        raise InvalidToken("The access token lacks the 'aud' claim.")
+    if claims["aud"] != settings.jwt_audience:
+        raise InvalidToken("The access token is meant for another audience (aud).")
+    if not isinstance(claims["sub"], str) or not isinstance(claims["jti"], str):
+        raise InvalidToken("The access token is malformed.")
 
 
 def jwks_document() -> dict[str, Any]:

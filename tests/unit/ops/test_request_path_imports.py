@@ -18,7 +18,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ec import EllipticCurvePrivateKey
+from cryptography.hazmat.primitives.serialization import load_pem_private_key
+from warung_ops import signing_keys
 
+from warung import jws
 from warung_local.template import FunctionSpec, load_template
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -140,3 +144,71 @@ def test_reading_the_jwk_set_and_the_signing_key_does_not_import_boto3() -> None
 
     assert found["served"] == {"keys": []}
     assert found["imported"] == []
+
+
+# A signed-in request verifies its access token (warung.tokens, on warung.jws): with the
+# JWK Set stubbed, a real token is verified in a fresh process of each function that has
+# signed-in routes, and what it imported is listed.
+VERIFY_A_TOKEN = textwrap.dedent(
+    """
+    import json, sys
+    sys.path[0:0] = sys.argv[1:]
+    import {package}.app
+    from botocore.stub import Stubber
+    from warung import secrets, tokens
+
+    ssm = secrets._ssm_client()
+    with Stubber(ssm) as ssm_stub:
+        ssm_stub.add_response(
+            "get_parameter",
+            {{"Parameter": {{"Name": "jwks", "Type": "String", "Value": {jwks!r}}}}},
+            {{"Name": {jwks_name!r}}},
+        )
+        claims = tokens.verify_access_token({token!r}, now={now!r})
+        ssm_stub.assert_no_pending_responses()
+    watched = ("jwt", "cryptography.x509", "cryptography.hazmat.primitives.serialization.ssh")
+    print(json.dumps({{
+        "sub": claims.sub,
+        "imported": sorted(name for name in watched if name in sys.modules),
+    }}))
+    """
+)
+SIGNED_IN_FUNCTIONS = (
+    "AuthFunction",
+    "CatalogFunction",
+    "OrdersFunction",
+    "PaymentsFunction",
+    "AdminFunction",
+)
+
+
+@pytest.mark.parametrize("logical_id", SIGNED_IN_FUNCTIONS)
+def test_verifying_an_access_token_imports_no_jwt_library(logical_id: str) -> None:
+    spec = FUNCTIONS[logical_id]
+    kid, pem, jwk = signing_keys.generate_key()
+    key = load_pem_private_key(pem.encode(), password=None)
+    assert isinstance(key, EllipticCurvePrivateKey)
+    now = 1_800_000_000
+    claims = {
+        "iss": spec.environment["JWT_ISSUER"],
+        "aud": spec.environment["JWT_AUDIENCE"],
+        "sub": "usr_1",
+        "sid": "ses_1",
+        "iat": now,
+        "nbf": now,
+        "exp": now + 900,
+        "jti": "jti-1",
+        "token_use": "access",
+    }
+    token = jws.sign_es256({"typ": "at+jwt", "kid": kid}, claims, key)
+    code = VERIFY_A_TOKEN.format(
+        package=spec.handler.split(".")[0],
+        jwks=json.dumps({"keys": [jwk]}),
+        jwks_name=spec.environment["JWKS_PARAMETER_NAME"],
+        token=token,
+        now=now,
+    )
+
+    found = _fresh_process(spec, code)
+
+    assert found == {"sub": "usr_1", "imported": []}
