@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
+
+from warung.models import ApiModel
 
 
-class DeadLetter(BaseModel):
+class DeadLetter(ApiModel):
     """A job the worker gave up on. Never its payload: ``target`` says whom it was for,
     masked (an e-mail job's address as ``us***@example.com``, a webhook's host only)."""
 
@@ -23,7 +25,7 @@ class DeadLetter(BaseModel):
     )
 
 
-class DeadLetterPage(BaseModel):
+class DeadLetterPage(ApiModel):
     """Dead-lettered jobs, newest first, and the dead-letter queue's depth."""
 
     items: list[DeadLetter]
@@ -33,14 +35,14 @@ class DeadLetterPage(BaseModel):
     )
 
 
-class RedriveStarted(BaseModel):
+class RedriveStarted(ApiModel):
     """A redrive of the dead-letter queue into the jobs queue, started."""
 
     task_id: str = Field(description="For `GET /v1/admin/dead-letters/redrive/{task_id}`.")
     messages: int = Field(ge=0, description="Messages the redrive is to move.")
 
 
-class RedriveProgress(BaseModel):
+class RedriveProgress(ApiModel):
     """Where a redrive stands (SQS's message move task)."""
 
     task_id: str

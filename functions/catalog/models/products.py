@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
-from warung.models import OneLineText, RequestModel
+from warung.models import ApiModel, OneLineText, RequestModel
 
 Category = Literal["food", "drinks", "snacks", "groceries", "other"]
 Price = Field(
@@ -54,7 +54,7 @@ class ProductPatch(RequestModel):
     image_url: str | None = ImageUrl
 
 
-class ProductOut(BaseModel):
+class ProductOut(ApiModel):
     id: str
     merchant_id: str
     name: str
@@ -71,15 +71,15 @@ class ProductOut(BaseModel):
     updated_at: str
 
 
-class ProductPage(BaseModel):
+class ProductPage(ApiModel):
     items: list[ProductOut]
     next_cursor: str | None
 
 
-class CategoryOut(BaseModel):
+class CategoryOut(ApiModel):
     id: Category
     name: str
 
 
-class CategoryList(BaseModel):
+class CategoryList(ApiModel):
     items: list[CategoryOut]
