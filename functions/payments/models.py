@@ -1,7 +1,8 @@
 """Request and response bodies of the payment routes (the API contract; docs/product.md,
 Payments)."""
 
-from __future__ import annotations
+# Annotations stay objects (no `from __future__ import annotations`): pydantic reads them
+# as each class is made, and from strings that costs a third more (docs/decisions/0033).
 
 from typing import Literal
 

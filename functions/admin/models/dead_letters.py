@@ -1,6 +1,7 @@
 """Response bodies of the dead-letter routes (the API contract: docs/openapi.json)."""
 
-from __future__ import annotations
+# Annotations stay objects (no `from __future__ import annotations`): pydantic reads them
+# as each class is made, and from strings that costs a third more (docs/decisions/0033).
 
 from typing import Literal
 

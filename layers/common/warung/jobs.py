@@ -9,7 +9,8 @@ The worker looks the ``job_type`` up in its registry (type → payload model →
 adding a job type is a payload model here and a handler there.
 """
 
-from __future__ import annotations
+# Annotations stay objects (no `from __future__ import annotations`): pydantic reads them
+# as each class is made, and from strings that costs a third more (docs/decisions/0033).
 
 from collections.abc import Mapping
 from typing import Any, ClassVar, Literal
