@@ -120,7 +120,9 @@ COLD_START_STATE = textwrap.dedent(
             generic = model.__pydantic_generic_metadata__["parameters"]  # Page[T]: never used
             if model.__module__.startswith(bodies) and not generic:
                 models.append(model)
+    loader = sys.modules.get("pydantic.plugin._loader")
     print(json.dumps({{
+        "plugin_scan": getattr(loader, "_plugins", None) is not None,
         "body_models": len(models),
         "built": sorted(m.__qualname__ for m in models if m.__pydantic_complete__),
         "event_classes": sorted(
@@ -146,6 +148,8 @@ def test_a_cold_start_builds_no_body_model_and_imports_no_unread_event_class(
     assert found["built"] == []
     # and only the event classes a function reads are imported (none of these)
     assert found["event_classes"] == []
+    # and nothing read the installed packages' metadata looking for pydantic plugins
+    assert found["plugin_scan"] is False
     if (ROOT / "functions" / spec.handler.split(".")[0] / "models").exists() or (
         ROOT / "functions" / spec.handler.split(".")[0] / "models.py"
     ).exists():
