@@ -1,13 +1,14 @@
 """Request and response bodies of the auth routes (the API contract)."""
 
-from __future__ import annotations
+# Annotations stay objects (no `from __future__ import annotations`): pydantic reads them
+# as each class is made, and from strings that costs a third more (docs/decisions/0033).
 
 from typing import Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import Field, field_validator
 
 from auth.rules.accounts import TOKEN_PATTERN
-from warung.models import OneLineText, RequestModel
+from warung.models import ApiModel, OneLineText, RequestModel
 
 Email = Field(
     min_length=6,
@@ -34,7 +35,7 @@ class RegisterRequest(RequestModel):
     name: OneLineText = Field(min_length=1, max_length=100, examples=["Sri Rahayu"])
 
 
-class Accepted(BaseModel):
+class Accepted(ApiModel):
     """The request was taken; what follows happens by e-mail."""
 
     status: Literal["accepted"] = "accepted"
@@ -45,7 +46,7 @@ class VerifyEmailRequest(RequestModel):
     token: str = OpaqueToken
 
 
-class EmailVerified(BaseModel):
+class EmailVerified(ApiModel):
     email_verified: bool
 
 
@@ -58,7 +59,7 @@ class LoginRequest(RequestModel):
     password: str = AnyPassword
 
 
-class TokenPairOut(BaseModel):
+class TokenPairOut(ApiModel):
     access_token: str
     refresh_token: str
     token_type: Literal["Bearer"] = "Bearer"  # noqa: S105 - the scheme name, not a secret
@@ -79,12 +80,12 @@ class ChangePasswordRequest(RequestModel):
     new_password: str = NewPassword
 
 
-class Membership(BaseModel):
+class Membership(ApiModel):
     merchant_id: str
     role: Literal["owner", "manager", "staff"]
 
 
-class Me(BaseModel):
+class Me(ApiModel):
     id: str
     email: str
     name: str
@@ -111,7 +112,7 @@ class MePatch(RequestModel):
         return value
 
 
-class AdminUser(BaseModel):
+class AdminUser(ApiModel):
     id: str
     email: str
     name: str
@@ -121,7 +122,7 @@ class AdminUser(BaseModel):
     created_at: str
 
 
-class AdminUserPage(BaseModel):
+class AdminUserPage(ApiModel):
     items: list[AdminUser]
     next_cursor: str | None
 
@@ -138,5 +139,5 @@ class AdminUserPatch(RequestModel):
     )
 
 
-class Jwks(BaseModel):
+class Jwks(ApiModel):
     keys: list[dict[str, str]]

@@ -1,13 +1,14 @@
 """Request and response bodies of the cart, order and promo-code routes."""
 
-from __future__ import annotations
+# Annotations stay objects (no `from __future__ import annotations`): pydantic reads them
+# as each class is made, and from strings that costs a third more (docs/decisions/0033).
 
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
-from warung.models import OneLineText, RequestModel
+from warung.models import ApiModel, OneLineText, RequestModel
 from warung.ordering import numbers
 from warung.ordering.lifecycle import OrderStatus
 
@@ -18,7 +19,7 @@ class CartItemPut(RequestModel):
     quantity: int = Field(strict=True, ge=1, le=MAX_QUANTITY, examples=[2])
 
 
-class CartLineOut(BaseModel):
+class CartLineOut(ApiModel):
     product_id: str
     name: str
     unit_price: int = Field(description="Today's price, whole rupiah.")
@@ -27,7 +28,7 @@ class CartLineOut(BaseModel):
     available: bool = Field(description="Can be ordered now in this quantity.")
 
 
-class CartOut(BaseModel):
+class CartOut(ApiModel):
     merchant_id: str | None
     items: list[CartLineOut]
     subtotal: int
@@ -58,7 +59,7 @@ class CheckoutIn(QuoteIn):
     )
 
 
-class OrderLineOut(BaseModel):
+class OrderLineOut(ApiModel):
     product_id: str
     name: str
     unit_price: int
@@ -66,7 +67,7 @@ class OrderLineOut(BaseModel):
     line_total: int
 
 
-class QuoteOut(BaseModel):
+class QuoteOut(ApiModel):
     merchant_id: str
     items: list[OrderLineOut]
     subtotal: int
@@ -79,7 +80,7 @@ class QuoteOut(BaseModel):
     promo_code: str | None
 
 
-class PaymentSummary(BaseModel):
+class PaymentSummary(ApiModel):
     id: str
     status: str = Field(
         description="Online: `pending`, `succeeded`, `failed`, `refund_pending`, `refunded`, "
@@ -102,13 +103,13 @@ class PaymentSummary(BaseModel):
     )
 
 
-class HistoryOut(BaseModel):
+class HistoryOut(ApiModel):
     status: OrderStatus
     at: str
     by: str = Field(description='The account that made the change, or "system".')
 
 
-class OrderOut(BaseModel):
+class OrderOut(ApiModel):
     id: str
     number: str | None = Field(
         pattern=numbers.PATTERN,
@@ -142,7 +143,7 @@ class OrderOut(BaseModel):
     )
 
 
-class OrderPage(BaseModel):
+class OrderPage(ApiModel):
     items: list[OrderOut]
     next_cursor: str | None
 
@@ -170,7 +171,7 @@ class PromoPatch(RequestModel):
     active: bool = Field(strict=True)
 
 
-class PromoOut(BaseModel):
+class PromoOut(ApiModel):
     code: str
     type: Literal["percent", "fixed"]
     value: int
@@ -186,6 +187,6 @@ class PromoOut(BaseModel):
     updated_at: str
 
 
-class PromoPage(BaseModel):
+class PromoPage(ApiModel):
     items: list[PromoOut]
     next_cursor: str | None

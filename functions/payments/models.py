@@ -1,13 +1,14 @@
 """Request and response bodies of the payment routes (the API contract; docs/product.md,
 Payments)."""
 
-from __future__ import annotations
+# Annotations stay objects (no `from __future__ import annotations`): pydantic reads them
+# as each class is made, and from strings that costs a third more (docs/decisions/0033).
 
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
-from warung.models import RequestModel
+from warung.models import ApiModel, RequestModel
 
 PaymentStatus = Literal[
     "pending",
@@ -23,7 +24,7 @@ PaymentStatus = Literal[
 CashPaymentStatus = Literal["due_on_delivery", "collected"]
 
 
-class PaymentOut(BaseModel):
+class PaymentOut(ApiModel):
     """A payment as its customer sees it."""
 
     id: str
@@ -48,13 +49,13 @@ class SimulationRequest(RequestModel):
     outcome: Literal["succeeded", "failed"]
 
 
-class SimulationAccepted(BaseModel):
+class SimulationAccepted(ApiModel):
     """Queued: the signed webhook follows shortly."""
 
     status: Literal["accepted"] = "accepted"
 
 
-class WebhookReceipt(BaseModel):
+class WebhookReceipt(ApiModel):
     """The event was taken in (or had been before: ``duplicate``)."""
 
     received: Literal[True] = True

@@ -1,16 +1,17 @@
 """The audit log's response shapes."""
 
-from __future__ import annotations
+# Annotations stay objects (no `from __future__ import annotations`): pydantic reads them
+# as each class is made, and from strings that costs a third more (docs/decisions/0033).
 
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from warung.audit import ActorType
-from warung.models import Page
+from warung.models import ApiModel, Page
 
 
-class AuditActor(BaseModel):
+class AuditActor(ApiModel):
     """Who acted: an account (``user``, ``admin``), a job or schedule (``system``), or a
     person at a terminal (``operator``)."""
 
@@ -18,14 +19,14 @@ class AuditActor(BaseModel):
     id: str
 
 
-class AuditResource(BaseModel):
+class AuditResource(ApiModel):
     """What was acted on, e.g. ``{"type": "order", "id": "01J..."}``."""
 
     type: str
     id: str
 
 
-class AuditItem(BaseModel):
+class AuditItem(ApiModel):
     """One audit entry. ``ip_hash`` is a keyed hash of the caller's address (the same address
     gives the same hash on one stage), ``null`` when there was no address (jobs, operators)."""
 

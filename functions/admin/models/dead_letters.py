@@ -1,13 +1,16 @@
 """Response bodies of the dead-letter routes (the API contract: docs/openapi.json)."""
 
-from __future__ import annotations
+# Annotations stay objects (no `from __future__ import annotations`): pydantic reads them
+# as each class is made, and from strings that costs a third more (docs/decisions/0033).
 
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
+
+from warung.models import ApiModel
 
 
-class DeadLetter(BaseModel):
+class DeadLetter(ApiModel):
     """A job the worker gave up on. Never its payload: ``target`` says whom it was for,
     masked (an e-mail job's address as ``us***@example.com``, a webhook's host only)."""
 
@@ -23,7 +26,7 @@ class DeadLetter(BaseModel):
     )
 
 
-class DeadLetterPage(BaseModel):
+class DeadLetterPage(ApiModel):
     """Dead-lettered jobs, newest first, and the dead-letter queue's depth."""
 
     items: list[DeadLetter]
@@ -33,14 +36,14 @@ class DeadLetterPage(BaseModel):
     )
 
 
-class RedriveStarted(BaseModel):
+class RedriveStarted(ApiModel):
     """A redrive of the dead-letter queue into the jobs queue, started."""
 
     task_id: str = Field(description="For `GET /v1/admin/dead-letters/redrive/{task_id}`.")
     messages: int = Field(ge=0, description="Messages the redrive is to move.")
 
 
-class RedriveProgress(BaseModel):
+class RedriveProgress(ApiModel):
     """Where a redrive stands (SQS's message move task)."""
 
     task_id: str

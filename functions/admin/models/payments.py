@@ -1,14 +1,17 @@
 """Response bodies of the admin's money routes: payments that need a person, and the daily
 reconciliation's report (the API contract: docs/openapi.json)."""
 
-from __future__ import annotations
+# Annotations stay objects (no `from __future__ import annotations`): pydantic reads them
+# as each class is made, and from strings that costs a third more (docs/decisions/0033).
 
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
+
+from warung.models import ApiModel
 
 
-class AdminPayment(BaseModel):
+class AdminPayment(ApiModel):
     """A payment as an admin sees it: whose, how much, through whom, since when."""
 
     id: str
@@ -26,21 +29,21 @@ class AdminPayment(BaseModel):
     created_at: str
 
 
-class AdminPaymentPage(BaseModel):
+class AdminPaymentPage(ApiModel):
     """Payments in one status, newest first."""
 
     items: list[AdminPayment]
     next_cursor: str | None
 
 
-class SideOfAMismatch(BaseModel):
+class SideOfAMismatch(ApiModel):
     """What one side (Warung, or the provider) says of a payment."""
 
     status: str
     amount: int | None = Field(description="Whole rupiah; null where the provider gave none.")
 
 
-class ReconciliationMismatch(BaseModel):
+class ReconciliationMismatch(ApiModel):
     """One payment on which Warung and the provider disagree."""
 
     kind: Literal["paid_here_not_there", "paid_there_not_here", "different_amounts"]
@@ -50,7 +53,7 @@ class ReconciliationMismatch(BaseModel):
     there: SideOfAMismatch
 
 
-class ReconciliationReport(BaseModel):
+class ReconciliationReport(ApiModel):
     """The daily reconciliation's report of one Jakarta day's payments."""
 
     day: str = Field(examples=["2026-12-04"], description="The Jakarta date reconciled.")

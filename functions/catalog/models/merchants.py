@@ -1,14 +1,15 @@
 """Request and response bodies of the merchant routes (the API contract: docs/openapi.json)."""
 
-from __future__ import annotations
+# Annotations stay objects (no `from __future__ import annotations`): pydantic reads them
+# as each class is made, and from strings that costs a third more (docs/decisions/0033).
 
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from catalog.rules.merchants import MerchantStatus
-from warung.models import OneLineText, RequestModel
+from warung.models import ApiModel, OneLineText, RequestModel
 
 Rupiah = Field(strict=True, ge=0, le=100_000_000, description="Whole rupiah (IDR).")
 OpeningHours = dict[str, list[str]]
@@ -84,24 +85,24 @@ class MerchantPatch(RequestModel):
     )
 
 
-class DeliveryOut(BaseModel):
+class DeliveryOut(ApiModel):
     base_fee: int
     per_km_fee: int
     max_distance_km: float
 
 
-class AddressOut(BaseModel):
+class AddressOut(ApiModel):
     line1: str
     city: str
     postal_code: str
 
 
-class LocationOut(BaseModel):
+class LocationOut(ApiModel):
     lat: float
     lon: float
 
 
-class MerchantOut(BaseModel):
+class MerchantOut(ApiModel):
     id: str
     name: str
     description: str
@@ -127,7 +128,7 @@ class MerchantOut(BaseModel):
     )
 
 
-class MerchantPage(BaseModel):
+class MerchantPage(ApiModel):
     items: list[MerchantOut]
     next_cursor: str | None
 
@@ -136,7 +137,7 @@ class StatusChange(RequestModel):
     status: Literal["active", "suspended"]
 
 
-class WebhookSecret(BaseModel):
+class WebhookSecret(ApiModel):
     secret: str = Field(description="Shown once; store it now. Signs `Warung-Signature`.")
 
 
@@ -150,7 +151,7 @@ class MemberAdd(RequestModel):
     role: Literal["owner", "manager", "staff"]
 
 
-class MemberOut(BaseModel):
+class MemberOut(ApiModel):
     user_id: str
     email: str
     name: str
@@ -158,5 +159,5 @@ class MemberOut(BaseModel):
     added_at: str
 
 
-class MemberList(BaseModel):
+class MemberList(ApiModel):
     items: list[MemberOut]

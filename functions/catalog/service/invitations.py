@@ -15,7 +15,6 @@ from catalog.repository import invitations as repository
 from catalog.repository import merchants as merchant_repository
 from catalog.rules import invitations as rules
 from catalog.rules import merchants as merchant_rules
-from warung import ratelimit
 from warung.audit import audited
 from warung.auth import forget_auth_state
 from warung.context import RequestMeta
@@ -47,6 +46,10 @@ def _resource(merchant_id: str) -> str:
 def _count_invitation(merchant_id: str, inviter_id: str) -> None:
     """Count one invitation against the merchant's and the inviter's daily limits, or 429
     without counting either when one of them is full."""
+    # Imported here: only sending an invitation counts anything, and the module's records
+    # cost ~2.5 ms of every catalog cold start (docs/decisions/0033-build-on-first-use.md).
+    from warung import ratelimit
+
     limits = ratelimit.rules()
     checks = ((limits.invitations_merchant, merchant_id), (limits.invitations_inviter, inviter_id))
     for rule, subject in checks:

@@ -9,7 +9,8 @@ The worker looks the ``job_type`` up in its registry (type → payload model →
 adding a job type is a payload model here and a handler there.
 """
 
-from __future__ import annotations
+# Annotations stay objects (no `from __future__ import annotations`): pydantic reads them
+# as each class is made, and from strings that costs a third more (docs/decisions/0033).
 
 from collections.abc import Mapping
 from typing import Any, ClassVar, Literal
@@ -22,16 +23,17 @@ from warung.outbox import OutboxJob, outbox_write
 
 
 class JobPayload(BaseModel):
-    """Base of every job payload; ``job_type`` names it on the queue."""
+    """Base of every job payload; ``job_type`` names it on the queue. Built on first use
+    (``defer_build``): a function that enqueues one kind of job builds that one."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
     job_type: ClassVar[str]
 
 
 class EmailLine(BaseModel):
     """One order line as an e-mail shows it."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
     name: str
     quantity: int = Field(ge=1)
     line_total: int = Field(ge=0, description="rupiah")

@@ -1,6 +1,7 @@
 """Pydantic building blocks for request and response bodies and list parameters."""
 
-from __future__ import annotations
+# Annotations stay objects (no `from __future__ import annotations`): pydantic reads them
+# as each class is made, and from strings that costs a third more (docs/decisions/0033).
 
 from dataclasses import fields
 from typing import Annotated, Any, Generic, TypeVar
@@ -26,27 +27,35 @@ def view_of(model: type[M], record: Any, **overrides: Any) -> M:
     return model.model_validate(values | overrides)
 
 
-class RequestModel(BaseModel):
+class ApiModel(BaseModel):
+    """Base of every request and response body. Its validator and serializer are built the
+    first time a request uses the model, not when the module is imported: a cold start pays
+    for its own route's models only (docs/decisions/0033-build-on-first-use.md)."""
+
+    model_config = ConfigDict(defer_build=True)
+
+
+class RequestModel(ApiModel):
     """Base of every request body: unknown fields are a 422, never silently stored."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
-class Page(BaseModel, Generic[T]):
+class Page(ApiModel, Generic[T]):
     """One page of a list: ``next_cursor`` is ``null`` on the last page."""
 
     items: list[T]
     next_cursor: str | None = None
 
 
-class FieldProblem(BaseModel):
+class FieldProblem(ApiModel):
     """One invalid input field."""
 
     field: str
     message: str
 
 
-class Problem(BaseModel):
+class Problem(ApiModel):
     """An error, as ``application/problem+json`` (RFC 9457) with Warung's ``code``."""
 
     type: str

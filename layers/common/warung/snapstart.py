@@ -86,6 +86,7 @@ def before_snapshot() -> None:
         importlib.import_module(name)
     if _app is not None:
         _prime_routes(_app)
+    _build_deferred_models()
     clients.prime_service_models(_services)
 
 
@@ -95,6 +96,22 @@ def _prime_routes(app: Any) -> None:
     from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 
     app.get_openapi_schema(security_schemes={"bearerAuth": HTTPBearer(bearerFormat="JWT")})
+
+
+def _build_deferred_models() -> None:
+    """Build the models that a plain cold start builds on first use (``warung.models.ApiModel``,
+    job payloads: docs/decisions/0033-build-on-first-use.md), each imported one: in a snapshot
+    they cost nothing, and a restored environment's first request finds them built. (The
+    OpenAPI document builds schemas of its own, not the models' validators.)"""
+    from pydantic import BaseModel
+
+    pending: list[type[BaseModel]] = [BaseModel]
+    while pending:
+        for model in pending.pop().__subclasses__():
+            pending.append(model)
+            generic = model.__pydantic_generic_metadata__["parameters"]  # Page[T] itself
+            if not model.__pydantic_complete__ and not generic:
+                model.model_rebuild(raise_errors=False)
 
 
 def after_restore() -> None:

@@ -29,6 +29,7 @@ from warung_ops import signing_keys
 
 from warung import auth, clients, ids, secrets, snapstart, tokens
 from warung.dynamo import to_item
+from warung.models import ApiModel
 
 SECRET_ARN = "arn:aws:secretsmanager:ap-southeast-1:123456789012:secret:cursor"
 SECRET_TTL_S = 15 * 60
@@ -264,6 +265,21 @@ def test_clients_are_made_again_after_restore_with_the_models_parsed_before(
     assert restored._request_signer._credentials.access_key == "restored-environment-key"
     # while the service models parsed before the snapshot are reused
     assert clients._botocore_session().get_component("data_loader") is loader
+
+
+def test_models_built_on_first_use_are_built_before_the_snapshot(hooks: None) -> None:
+    # Given a body model not used yet (a plain cold start builds it on its first request)
+    class Parcel(ApiModel):
+        weight_grams: int
+
+    assert not Parcel.__pydantic_complete__
+
+    # When the before-snapshot hook primes the function
+    run_before_snapshot()
+
+    # Then the snapshot holds it built: a restored environment validates without building
+    assert Parcel.__pydantic_complete__
+    assert Parcel.model_validate({"weight_grams": 250}).weight_grams == 250
 
 
 def test_priming_leaves_no_client_or_credentials_in_the_snapshot(hooks: None) -> None:

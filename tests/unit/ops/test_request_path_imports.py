@@ -96,6 +96,70 @@ def test_a_cold_start_imports_neither_boto3_nor_asyncio(logical_id: str) -> None
     assert set(imported) == expected
 
 
+# Event classes of AWS services no function here reads: Powertools' data classes package
+# imports them all unless it is loaded lazily (docs/decisions/0033-build-on-first-use.md).
+UNREAD_EVENT_CLASSES = (
+    "code_pipeline_job_event",
+    "cloud_watch_alarm_event",
+    "connect_contact_flow_event",
+    "ses_event",
+)
+DATA_CLASSES = "aws_lambda_powertools.utilities.data_classes"
+
+COLD_START_STATE = textwrap.dedent(
+    """
+    import importlib, json, sys
+    sys.path[0:0] = sys.argv[1:]
+    module_name, _, attribute = {handler!r}.rpartition(".")
+    importlib.import_module(module_name)
+    from pydantic import BaseModel
+
+    # Request and response bodies: the function's own models and the layer's shared ones.
+    bodies = (module_name.split(".")[0] + ".models", "warung.models", "warung.jobs",
+              "warung.ordering.payments")
+    models, pending = [], [BaseModel]
+    while pending:
+        for model in pending.pop().__subclasses__():
+            pending.append(model)
+            generic = model.__pydantic_generic_metadata__["parameters"]  # Page[T]: never used
+            if model.__module__.startswith(bodies) and not generic:
+                models.append(model)
+    loader = sys.modules.get("pydantic.plugin._loader")
+    print(json.dumps({{
+        "plugin_scan": getattr(loader, "_plugins", None) is not None,
+        "body_models": len(models),
+        "built": sorted(m.__qualname__ for m in models if m.__pydantic_complete__),
+        "event_classes": sorted(
+            name for name in {unread!r} if {data_classes!r} + "." + name in sys.modules
+        ),
+    }}))
+    """
+)
+
+
+@pytest.mark.parametrize("logical_id", sorted(FUNCTIONS))
+def test_a_cold_start_builds_no_body_model_and_imports_no_unread_event_class(
+    logical_id: str,
+) -> None:
+    spec = FUNCTIONS[logical_id]
+    code = COLD_START_STATE.format(
+        handler=spec.handler, unread=UNREAD_EVENT_CLASSES, data_classes=DATA_CLASSES
+    )
+
+    found = _fresh_process(spec, code)
+
+    # Each route's models are built by its first request, not every route's at import
+    assert found["built"] == []
+    # and only the event classes a function reads are imported (none of these)
+    assert found["event_classes"] == []
+    # and nothing read the installed packages' metadata looking for pydantic plugins
+    assert found["plugin_scan"] is False
+    if (ROOT / "functions" / spec.handler.split(".")[0] / "models").exists() or (
+        ROOT / "functions" / spec.handler.split(".")[0] / "models.py"
+    ).exists():
+        assert found["body_models"] > 0  # the check saw the function's models
+
+
 # The first signed-in request reads the JWK Set; a sign-in reads the signing secret. Both
 # go through the layer's botocore clients: stubbed here (botocore's own Stubber), so that
 # the test sees which modules the read imports, not a network.

@@ -49,7 +49,7 @@ EventType = Literal["payment.succeeded", "payment.failed", "refund.succeeded"]
 class EventData(BaseModel):
     """What an event is about."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)  # built by the webhook only
 
     payment_id: str = Field(min_length=1, max_length=64)
     order_id: str = Field(min_length=1, max_length=64)
@@ -60,7 +60,7 @@ class EventData(BaseModel):
 class ProviderEvent(BaseModel):
     """A provider's event, as ``POST /v1/payments/webhook`` receives it."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)  # built by the webhook only
 
     id: str = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.:-]+$")
     type: EventType
