@@ -133,6 +133,23 @@ def _page(client: Any, request: dict[str, Any]) -> Page:
     return page
 
 
+def remembered(key: str) -> dict[str, Any] | None:
+    """An item this container kept under ``key`` (`remember`) within its TTL, as a fresh
+    Python value; None when there is none."""
+    from warung.dynamo import from_item
+
+    page = _cache.get(f"item:{key}")
+    return from_item(page.items[0]) if page is not None and page.items else None
+
+
+def remember(key: str, item: Mapping[str, Any], ttl: float) -> None:
+    """Keep ``item`` (a Python value, as `warung.dynamo.get_item` returns it) under ``key``
+    for ``ttl`` seconds: for a definition that does not change while it is in use."""
+    from warung.dynamo import to_item
+
+    _cache.put(f"item:{key}", Page((to_item(item),), None), ttl)
+
+
 def query_items(request: dict[str, Any]) -> Iterator[Row]:
     """`warung.dynamo.query_items` through the cache: every item the Query finds, page after
     page (lazily), each with the key that resumes right after it; each page read from
