@@ -73,7 +73,7 @@ SIGNED_IN_SHARE = 0.2
 CACHE_NODES = 4
 SECRET_CACHE_S = 300  # warung.tokens.CACHE_MAX_AGE_S: a container reads each secret that often
 # The catalog's read cache (decision 0034): each container keeps a public listing's Query
-# this long (the template's ReadCacheTtlSeconds default; `report.stack_limits` reads it).
+# this long on prod (ReadCacheTtlSeconds in samconfig.toml's prod overrides).
 READ_CACHE_TTL_S = 30.0
 
 # Assumed list prices in USD (Asia Pacific (Singapore), on demand); check the price list.

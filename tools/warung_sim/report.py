@@ -46,9 +46,6 @@ def stack_limits(template_path: Path = ROOT / "template.yaml") -> dict[str, Any]
         "throttle_burst": float((params.get("ThrottleBurstLimit") or {}).get("Default", 0)),
         "sqs_scaling": scaling,
         "scheduled": frozenset(scheduled),
-        "read_cache_ttl": float(
-            (params.get("ReadCacheTtlSeconds") or {}).get("Default", model.READ_CACHE_TTL_S)
-        ),
         "memory_mb": {lid: int(spec.memory) for lid, spec in template.functions.items()},
     }
 
@@ -146,7 +143,7 @@ def print_report(  # noqa: C901 - a report layout, one block per section
     # the containers at the target: each keeps its own read cache
     running = {f.function: float(math.ceil(f.concurrency)) for f in functions}
     containers = int(running.get("CatalogFunction", 0))
-    ttl = float(limits.get("read_cache_ttl", model.READ_CACHE_TTL_S))
+    ttl = model.READ_CACHE_TTL_S  # prod's (the day itself runs with the cache off)
     loads = raw_loads
     if not raw:
         loads = model.key_loads(

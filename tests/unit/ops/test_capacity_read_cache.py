@@ -6,13 +6,19 @@ with the orders."""
 from __future__ import annotations
 
 import math
+import tomllib
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
-from warung_sim.model import behind_read_cache, key_loads
+from warung_sim import report
+from warung_sim.model import READ_CACHE_TTL_S, behind_read_cache, key_loads
 from warung_sim.recorder import KeyAccess
+from warung_sim.report import stack_limits
 
+from orders.repository import PROMO_DEFINITION_TTL_S
 from warung.store.orders import pending_partition
+from warung_local.template import load_template
 
 
 def read(
@@ -72,7 +78,7 @@ def test_a_hot_search_prefix_behind_the_functions_cache() -> None:
 
 
 def test_the_functions_cache_takes_what_cloudfront_lets_through() -> None:
-    queries = {n: "GET /v1/products?q=nasi" for n in range(10)}
+    queries = dict.fromkeys(range(10), "GET /v1/products?q=nasi")
     trace = [read("SEARCH#nasi", 50.0, cache_key="q1", request=n) for n in range(10)]
     [edge_only] = key_loads(trace, {"12:00": 10}, 1000, cache_keys=queries)
     [both] = key_loads(
@@ -128,7 +134,17 @@ def test_a_schedules_empty_polls_keep_their_rate_in_simulated_time() -> None:
 
 
 def test_the_model_keeps_the_promo_definition_as_long_as_checkout_does() -> None:
-    from orders.repository import PROMO_DEFINITION_TTL_S
-    from warung_sim import report
-
     assert report.PROMO_DEFINITION_TTL_S == PROMO_DEFINITION_TTL_S
+
+
+def test_prod_keeps_catalog_reads_as_long_as_the_model_says_and_other_stages_not_at_all() -> None:
+    root = Path(__file__).resolve().parents[3]
+    shipped = tomllib.loads((root / "samconfig.toml").read_text(encoding="utf-8"))
+    prod = shipped["prod"]["deploy"]["parameters"]["parameter_overrides"].split()
+    dev = shipped["dev"]["deploy"]["parameters"]["parameter_overrides"]
+    assert f"ReadCacheTtlSeconds={READ_CACHE_TTL_S:g}" in prod
+    assert "ReadCacheTtlSeconds" not in dev
+    template = load_template(root / "template.yaml", {"Stage": "local"})
+    catalog = template.functions["CatalogFunction"].environment
+    assert catalog["READ_CACHE_TTL_SECONDS"] == "0"
+    assert stack_limits()["scheduled"] == {"OrderExpiryFunction", "PaymentReconciliationFunction"}
