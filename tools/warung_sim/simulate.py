@@ -168,4 +168,5 @@ def _observe_read_cache(runtime: Any, recorder: KeyHeatRecorder) -> None:
     """The catalog function's read cache reports each Query it sends to the recorder."""
     catalog = runtime.functions["CatalogFunction"]
     with catalog.activated():
-        importlib.import_module("warung.readcache").observer = recorder.note_cacheable
+        module: Any = importlib.import_module("warung.readcache")  # the function's own copy
+        module.observer = recorder.note_cacheable

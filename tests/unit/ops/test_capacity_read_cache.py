@@ -90,7 +90,7 @@ def test_the_functions_cache_takes_what_cloudfront_lets_through() -> None:
     assert both.behind_cache_read_per_s == pytest.approx(
         behind_read_cache(50.0, reaching / 50, 1, 300, 30)
     )
-    assert both.behind_cache_read_per_s < 300 / 30 * 50
+    assert (both.behind_cache_read_per_s or 0) < 300 / 30 * 50
     # without CloudFront, the functions' cache alone
     assert both.function_cache_read_per_s == pytest.approx(
         behind_read_cache(50.0, 1000.0, 1, 300, 30)
