@@ -135,7 +135,8 @@ def test_rows_a_caller_changes_do_not_change_what_the_next_caller_gets(
     rows.clear()
     again = list(readcache.query_items(partition_query("SEARCH#nasi")))
     assert len(again) == 5
-    assert again[0][0]["name"] == "Nasi 0" and again[0][0]["price"] == 0
+    assert again[0][0]["name"] == "Nasi 0"
+    assert again[0][0]["price"] == 0
     assert again[0][1] == {"pk": {"S": "SEARCH#nasi"}, "sk": {"S": "000"}}
     assert again[1][0]["name"] == "Nasi 1"
     assert len(table.requests) == 1
@@ -162,7 +163,8 @@ def test_the_least_recently_used_page_goes_first_when_entries_are_bounded(
     cache.put("c", page, 30)
     assert len(cache) == 2
     assert cache.get("b") is None
-    assert cache.get("a") is page and cache.get("c") is page
+    assert cache.get("a") is page
+    assert cache.get("c") is page
 
 
 def test_the_items_kept_stay_within_their_bound(clock: ModuleType) -> None:
@@ -179,7 +181,8 @@ def test_the_items_kept_stay_within_their_bound(clock: ModuleType) -> None:
     assert cache.items == 3
     cache.put("too big", page(6), 30)  # larger than the whole bound: not kept at all
     assert cache.get("too big") is None
-    assert cache.get("two") is not None and cache.get("one") is not None
+    assert cache.get("two") is not None
+    assert cache.get("one") is not None
 
 
 def test_an_expired_page_is_dropped_and_its_items_no_longer_count(clock: ModuleType) -> None:
