@@ -83,7 +83,7 @@ class ReadCache:
             self._pages.move_to_end(key)
             return page
 
-    def put(self, key: str, page: Page, ttl: float) -> None:
+    def keep(self, key: str, page: Page, ttl: float) -> None:
         """Keep ``page`` under ``key`` for ``ttl`` seconds (not at all when ``ttl`` <= 0
         or the page alone is larger than the bound); the least recently used go first."""
         if ttl <= 0 or len(page.items) > self.max_items:
@@ -129,7 +129,7 @@ def _page(client: Any, request: dict[str, Any]) -> Page:
             observer(request)
         answer = client.query(**request)
         page = Page(tuple(answer.get("Items", [])), answer.get("LastEvaluatedKey"))
-        _cache.put(key, page, _ttl())
+        _cache.keep(key, page, _ttl())
     return page
 
 
@@ -147,7 +147,7 @@ def remember(key: str, item: Mapping[str, Any], ttl: float) -> None:
     for ``ttl`` seconds: for a definition that does not change while it is in use."""
     from warung.dynamo import to_item
 
-    _cache.put(f"item:{key}", Page((to_item(item),), None), ttl)
+    _cache.keep(f"item:{key}", Page((to_item(item),), None), ttl)
 
 
 def query_items(request: dict[str, Any]) -> Iterator[Row]:

@@ -157,10 +157,10 @@ def test_the_least_recently_used_page_goes_first_when_entries_are_bounded(
 ) -> None:
     cache = ReadCache(max_entries=2, max_items=100)
     page = Page(({"sk": {"S": "1"}},), None)
-    cache.put("a", page, 30)
-    cache.put("b", page, 30)
+    cache.keep("a", page, 30)
+    cache.keep("b", page, 30)
     assert cache.get("a") is page  # "a" is now the most recently used
-    cache.put("c", page, 30)
+    cache.keep("c", page, 30)
     assert len(cache) == 2
     assert cache.get("b") is None
     assert cache.get("a") is page
@@ -173,13 +173,13 @@ def test_the_items_kept_stay_within_their_bound(clock: ModuleType) -> None:
     def page(n: int) -> Page:
         return Page(tuple({"sk": {"S": str(i)}} for i in range(n)), None)
 
-    cache.put("three", page(3), 30)
-    cache.put("two", page(2), 30)
+    cache.keep("three", page(3), 30)
+    cache.keep("two", page(2), 30)
     assert cache.items == 5
-    cache.put("one", page(1), 30)  # six items: the oldest page goes
+    cache.keep("one", page(1), 30)  # six items: the oldest page goes
     assert cache.get("three") is None
     assert cache.items == 3
-    cache.put("too big", page(6), 30)  # larger than the whole bound: not kept at all
+    cache.keep("too big", page(6), 30)  # larger than the whole bound: not kept at all
     assert cache.get("too big") is None
     assert cache.get("two") is not None
     assert cache.get("one") is not None
@@ -187,7 +187,7 @@ def test_the_items_kept_stay_within_their_bound(clock: ModuleType) -> None:
 
 def test_an_expired_page_is_dropped_and_its_items_no_longer_count(clock: ModuleType) -> None:
     cache = ReadCache()
-    cache.put("a", Page(({"sk": {"S": "1"}},), None), 30)
+    cache.keep("a", Page(({"sk": {"S": "1"}},), None), 30)
     clock.advance(30)
     assert cache.get("a") is None
     assert (len(cache), cache.items) == (0, 0)
