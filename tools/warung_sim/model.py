@@ -130,6 +130,17 @@ class KeyLoad:
     behind_cache_read_per_s: float | None = None  # reads/s on prod: CloudFront, then read cache
     # reads/s with the functions' read cache alone (CloudFront missing or bypassed)
     function_cache_read_per_s: float | None = None
+    # its cached reads: distinct queries and read units per query (0: none cached)
+    cached_queries: int = 0
+    cached_units_per_query: float = 0.0
+
+    def containers_for_half(self, ttl: float = READ_CACHE_TTL_S) -> int | None:
+        """The most containers whose read caches keep this key's reads at or under half of
+        its limit (each reading each query once per ``ttl``), or None: nothing cached."""
+        if not self.cached_queries or self.cached_units_per_query <= 0:
+            return None
+        per_container = self.cached_queries * self.cached_units_per_query / ttl
+        return int(FLAG_SHARE * READ_LIMIT / per_container)
 
     @property
     def behind_cache_share(self) -> float:
@@ -547,6 +558,8 @@ def key_loads(  # noqa: C901 - one pass over the trace, then one load per key or
                 total_write_per_s=write_per_s,
                 behind_cache_read_per_s=edge if on_prod is None else on_prod,
                 function_cache_read_per_s=function_only,
+                cached_queries=len(kept_queries.get(key, ())),
+                cached_units_per_query=kept_units[key] / kept_count[key] if kept_count[key] else 0,
             )
         )
     return sorted(loads, key=lambda k: (-k.share, k.where, k.pk))

@@ -106,6 +106,7 @@ def print_report(  # noqa: C901 - a report layout, one block per section
     raw: bool = False,
     signed_in_share: float = model.SIGNED_IN_SHARE,
     cache_nodes: int = model.CACHE_NODES,
+    catalog_containers: int = 0,
 ) -> dict[str, Any]:
     """Print the report; return its figures (for --json and the tests)."""
     emit: Callable[..., None] = lambda line="": print(line, file=out)  # noqa: E731
@@ -142,6 +143,8 @@ def print_report(  # noqa: C901 - a report layout, one block per section
     functions = model.function_loads(day.invocations, orders, target, limits["memory_mb"])
     # the containers at the target: each keeps its own read cache
     running = {f.function: float(math.ceil(f.concurrency)) for f in functions}
+    if catalog_containers:
+        running["CatalogFunction"] = float(catalog_containers)
     containers = int(running.get("CatalogFunction", 0))
     ttl = model.READ_CACHE_TTL_S  # prod's (the day itself runs with the cache off)
     loads = raw_loads
@@ -217,14 +220,24 @@ def print_report(  # noqa: C901 - a report layout, one block per section
         "CDN misses entirely, or for a customer whose every read carries a token, the "
         "key takes the fn column"
     )
+    origin_of_n = "given" if catalog_containers else "the concurrency below"
     emit(
         f"  fn: reads/s with the catalog's read cache alone (warung.readcache, {ttl:g} s): "
         f"each of a key's D distinct Queries is read at most once per {ttl:g} s by each of "
-        f"N = {containers:,} catalog containers (the concurrency below) that was asked for "
+        f"N = {containers:,} catalog containers ({origin_of_n}) that was asked for "
         f"it: D x N(1 - exp(-(R/D) x {ttl:g} / N)) / {ttl:g} x C, never more than R x C; "
         "prod r/s: the same behind CloudFront (what CloudFront lets through reaches the "
         "functions, then their caches)"
     )
+    for k in flagged:
+        most = k.containers_for_half(ttl)
+        if most is not None:
+            emit(
+                f"  {k.pk}: its {k.cached_queries} cached quer"
+                f"{'y' if k.cached_queries == 1 else 'ies'} of {k.cached_units_per_query:,.0f} "
+                f"read units stay under half a partition with at most {most:,} catalog "
+                f"containers (here N = {containers:,}, from durations measured on this machine)"
+            )
     contended = [k for k in loads if k.failed_per_s >= 0.01]
     if contended:
         emit(

@@ -165,8 +165,14 @@ def _hook_existing(runtime: Any, recorder: KeyHeatRecorder) -> None:
 
 
 def _observe_read_cache(runtime: Any, recorder: KeyHeatRecorder) -> None:
-    """The catalog function's read cache reports each Query it sends to the recorder."""
+    """The catalog function's read cache reports each Query it sends to the recorder; the
+    orders function keeps no promo code's definition (checkout reads it every time, and the
+    model applies the orders containers' keeping to those reads)."""
     catalog = runtime.functions["CatalogFunction"]
     with catalog.activated():
         module: Any = importlib.import_module("warung.readcache")  # the function's own copy
         module.observer = recorder.note_cacheable
+    orders = runtime.functions["OrdersFunction"]
+    with orders.activated():
+        repository: Any = importlib.import_module("orders.repository")
+        repository.PROMO_DEFINITION_TTL_S = 0.0

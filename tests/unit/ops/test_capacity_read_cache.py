@@ -75,6 +75,9 @@ def test_a_hot_search_prefix_behind_the_functions_cache() -> None:
     assert load.function_cache_read_per_s == pytest.approx(300 / 30 * 50, rel=0.001)
     assert load.behind_cache_read_per_s == load.function_cache_read_per_s  # no CloudFront
     assert load.behind_cache_share < 0.5 < load.share
+    # one query of 50 units: each container reads 50 / 30 units/s, 900 of them are half
+    assert (load.cached_queries, load.cached_units_per_query) == (1, 50.0)
+    assert load.containers_for_half(30) == 900
 
 
 def test_the_functions_cache_takes_what_cloudfront_lets_through() -> None:
