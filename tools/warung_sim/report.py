@@ -232,11 +232,11 @@ def print_report(  # noqa: C901 - a report layout, one block per section
     for k in flagged:
         most = k.containers_for_half(ttl)
         if most is not None:
+            queries = f"{k.cached_queries} cached quer{'y' if k.cached_queries == 1 else 'ies'}"
             emit(
-                f"  {k.pk}: its {k.cached_queries} cached quer"
-                f"{'y' if k.cached_queries == 1 else 'ies'} of {k.cached_units_per_query:,.0f} "
-                f"read units stay under half a partition with at most {most:,} catalog "
-                f"containers (here N = {containers:,}, from durations measured on this machine)"
+                f"  {k.pk}: under half a partition with at most {most:,} catalog containers "
+                f"({queries} of {k.cached_units_per_query:,.0f} read units; here N = "
+                f"{containers:,}, from the durations measured on this machine)"
             )
     contended = [k for k in loads if k.failed_per_s >= 0.01]
     if contended:
