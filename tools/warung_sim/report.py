@@ -231,7 +231,7 @@ def print_report(  # noqa: C901 - a report layout, one block per section
     )
     for k in flagged:
         most = k.containers_for_half(ttl)
-        if most is not None:
+        if most is not None and k.functions == ("CatalogFunction",):
             queries = f"{k.cached_queries} cached quer{'y' if k.cached_queries == 1 else 'ies'}"
             emit(
                 f"  {k.pk}: under half a partition with at most {most:,} catalog containers "
