@@ -181,8 +181,8 @@ bench: $(VENV)/.installed $(SAM_VENV)/.installed ## Import and first request of 
 load: $(VENV)/.installed ## Load test, locust headless: make load [USERS=10] [DURATION=1m] (a local runtime of its own; API_URL=… LOAD_PASSWORD=… for a deployed stack)
 	$(PY) -m warung_load --users $(or $(USERS),10) --duration $(or $(DURATION),1m) $(if $(API_URL),--api-url "$(API_URL)")
 
-simulate: $(VENV)/.installed ## A synthetic day on the local runtime: partition-key heat, Lambda, API and quota figures at 1,000 orders/s (ORDERS, SCALE, TARGET, RAW=1; docs/capacity.md)
-	$(PY) -m warung_sim $(if $(ORDERS),--orders $(ORDERS)) $(if $(SCALE),--population-scale $(SCALE)) $(if $(TARGET),--target $(TARGET)) $(if $(RAW),--raw)
+simulate: $(VENV)/.installed ## A synthetic day on the local runtime: partition-key heat, Lambda, API and quota figures at 1,000 orders/s (ORDERS, SCALE, TARGET, RAW=1, CONTAINERS; docs/capacity.md)
+	$(PY) -m warung_sim $(if $(ORDERS),--orders $(ORDERS)) $(if $(SCALE),--population-scale $(SCALE)) $(if $(TARGET),--target $(TARGET)) $(if $(RAW),--raw) $(if $(CONTAINERS),--catalog-containers $(CONTAINERS))
 
 clean: ## Remove build output and caches (keeps the virtual environments)
 	rm -rf .aws-sam .policy .pytest_cache .mypy_cache .ruff_cache

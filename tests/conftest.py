@@ -8,6 +8,7 @@ from types import ModuleType
 import pytest
 
 from warung import clock as warung_clock
+from warung import readcache
 
 
 @pytest.fixture
@@ -17,3 +18,12 @@ def clock() -> Iterator[ModuleType]:
     warung_clock.freeze(warung_clock.epoch_seconds())
     yield warung_clock
     warung_clock.restore()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_read_cache() -> Iterator[None]:
+    """Each test starts as a new container: nothing another test read is in the catalog's
+    read cache (``warung.readcache``) of this process."""
+    readcache.clear()
+    yield
+    readcache.clear()

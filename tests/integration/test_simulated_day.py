@@ -112,10 +112,25 @@ def test_the_report_prints_the_top_keys_and_the_quotas(trace: Trace) -> None:
     figures = print_report(trace, 1000, population_factor=1.0, out=out)
     text = out.getvalue()
     assert "main.gsi4        PENDING#<0..15>" in text
-    assert "CDN r/s" in text
+    assert "fn r/s prod r/s on prod" in text
     assert "stage throttle 100 rps (burst 200)" in text
     assert "WorkerFunction: MaximumConcurrency 5" in text
     [worklist] = [k for k in figures["keys"] if k["pk"] == "PENDING#<0..15>"]
     assert worklist["shards"] == 16
     assert worklist["write_per_s"] < 500
     assert figures["cost_per_1000_orders"]["DynamoDB"] > 0
+
+
+def test_the_catalogs_public_queries_are_marked_for_its_read_cache(trace: Trace) -> None:
+    kept = [a for a in trace.recorder.accesses if a.cache_key]
+    assert kept
+    assert {(a.function, a.operation) for a in kept} == {("CatalogFunction", "Query")}
+    assert any(a.pk.startswith("SEARCH#") for a in kept)
+    # never the orders, carts or a merchant's own order list
+    assert not any(a.pk.startswith(("ORDER#", "USER#", "MORDERS#", "CUSTOMER#")) for a in kept)
+    figures = print_report(trace, 1000, population_factor=1.0, out=io.StringIO())
+    searched = [k for k in figures["keys"] if k["pk"].startswith("SEARCH#")]
+    assert searched
+    assert all(k["function_cache_read_per_s"] is not None for k in searched)
+    assert all(k["function_cache_read_per_s"] <= k["read_per_s"] for k in searched)
+    assert figures["catalog_containers"] > 0

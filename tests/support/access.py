@@ -90,8 +90,9 @@ TRANSACTION_ELEMENTS = {
     "Delete": "dynamodb:DeleteItem",
     "ConditionCheck": "dynamodb:ConditionCheckItem",
 }
-# Where requests are assembled for others, not made: the generic helpers themselves.
-MECHANISM = {"warung.dynamo"}
+# Where requests are assembled for others, not made: the generic helpers themselves (the
+# read cache sends what its callers built with them).
+MECHANISM = {"warung.dynamo", "warung.readcache"}
 # Where keys are built.
 BUILDER_MODULES = ("warung.store.", "warung.ratelimit", "warung.audit", "warung.outbox")
 

@@ -1,7 +1,7 @@
 """`make simulate`: a synthetic day on the local runtime and the model at a target peak.
 
 python -m warung_sim [--orders N] [--population-scale S] [--target ORDERS_PER_S] [--raw]
-    [--signed-in-share S] [--cache-nodes P] [--json]
+    [--signed-in-share S] [--cache-nodes P] [--catalog-containers N] [--json]
 """
 
 from __future__ import annotations
@@ -49,6 +49,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument(
         "--cache-nodes", type=int, default=CACHE_NODES, help="CloudFront caches in front (P)"
     )
+    p.add_argument(
+        "--catalog-containers",
+        type=int,
+        default=0,
+        help="catalog containers whose read caches the model counts (default: its concurrency "
+        "at the target, from the durations measured here)",
+    )
     p.add_argument("--json", action="store_true", help="the figures as JSON after the report")
     args = p.parse_args(argv)
     if os.environ.get("API_URL"):
@@ -78,6 +85,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         raw=args.raw,
         signed_in_share=min(1.0, max(0.0, args.signed_in_share)),
         cache_nodes=max(1, args.cache_nodes),
+        catalog_containers=max(0, args.catalog_containers),
     )
     print(f"\nmake simulate: {time.perf_counter() - started:.0f} s in all")
     if args.json:

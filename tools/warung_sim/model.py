@@ -72,6 +72,9 @@ SIGNED_IN_SHARE = 0.2
 # through a few of them (decision 0008: "a few, not the number of edge locations").
 CACHE_NODES = 4
 SECRET_CACHE_S = 300  # warung.tokens.CACHE_MAX_AGE_S: a container reads each secret that often
+# The catalog's read cache (decision 0034): each container keeps a public listing's Query
+# this long on prod (ReadCacheTtlSeconds in samconfig.toml's prod overrides).
+READ_CACHE_TTL_S = 30.0
 
 # Assumed list prices in USD (Asia Pacific (Singapore), on demand); check the price list.
 PRICES = {
@@ -124,7 +127,20 @@ class KeyLoad:
     shards: int = 0  # a hash-sharded family's shard count (0: one key); figures per shard
     total_read_per_s: float = 0.0  # a family's reads over all its shards
     total_write_per_s: float = 0.0
-    behind_cache_read_per_s: float | None = None  # reads/s on prod, behind CloudFront
+    behind_cache_read_per_s: float | None = None  # reads/s on prod: CloudFront, then read cache
+    # reads/s with the functions' read cache alone (CloudFront missing or bypassed)
+    function_cache_read_per_s: float | None = None
+    # its cached reads: distinct queries and read units per query (0: none cached)
+    cached_queries: int = 0
+    cached_units_per_query: float = 0.0
+
+    def containers_for_half(self, ttl: float = READ_CACHE_TTL_S) -> int | None:
+        """The most containers whose read caches keep this key's reads at or under half of
+        its limit (each reading each query once per ``ttl``), or None: nothing cached."""
+        if not self.cached_queries or self.cached_units_per_query <= 0:
+            return None
+        per_container = self.cached_queries * self.cached_units_per_query / ttl
+        return int(FLAG_SHARE * READ_LIMIT / per_container)
 
     @property
     def behind_cache_share(self) -> float:
@@ -350,6 +366,31 @@ def behind_cache(
     return units_per_request * (signed + min(anon, caches * distinct / ttl))
 
 
+def behind_read_cache(
+    units_per_query: float,
+    queries_per_s: float,
+    distinct: float,
+    containers: float,
+    ttl: float = READ_CACHE_TTL_S,
+) -> float:
+    """Read units/s the functions' read caches (decision 0034) send on to the table for a
+    key's cached queries: ``distinct`` queries asked ``queries_per_s`` times a second in all
+    (evenly), spread over ``containers`` containers. A container reads a query at most once
+    per ``ttl``, and only if it was asked for it meanwhile: of N containers, those that get
+    one of the query's r/D requests in a TTL, N x (1 - exp(-(r/D) x TTL / N)), each read it
+    once per TTL. So each query costs at most N/TTL reads a second, and never more than its
+    own request rate; times C units per read."""
+    if queries_per_s <= 0 or units_per_query <= 0:
+        return 0.0
+    if ttl <= 0 or containers <= 0:
+        return queries_per_s * units_per_query
+    d = max(1.0, distinct)
+    n = max(1.0, containers)
+    asked_per_query = queries_per_s / d * ttl  # requests for one query in one TTL
+    reading = n * -math.expm1(-asked_per_query / n)  # containers that read it per TTL
+    return d * min(reading, asked_per_query) / ttl * units_per_query
+
+
 def key_loads(  # noqa: C901 - one pass over the trace, then one load per key or family
     accesses: Iterable[KeyAccess],
     orders_by_period: Mapping[str, int],
@@ -360,13 +401,25 @@ def key_loads(  # noqa: C901 - one pass over the trace, then one load per key or
     cache_keys: Mapping[int, str] | None = None,
     signed_in_share: float = SIGNED_IN_SHARE,
     caches: int = CACHE_NODES,
+    containers: float | Mapping[str, float] = 0.0,
+    read_cache_ttl: float | Mapping[str, float] = READ_CACHE_TTL_S,
+    scheduled: frozenset[str] | set[str] = frozenset(),
 ) -> list[KeyLoad]:
     """Every partition key's load at ``target`` orders/s, hottest (largest share) first.
 
     With ``families``, the keys of a hash-sharded family are one load whose figures are per
     shard (`shard_load`). With ``cache_keys`` (request number -> its CloudFront cache key,
     for the answers the cache may keep), each key read by such requests also gets its reads
-    behind the cache (`behind_cache`)."""
+    behind the cache (`behind_cache`). Reads the functions' read cache would keep (those
+    with a ``cache_key``) are then reduced for ``containers`` containers of the function
+    that reads them, each keeping what it read ``read_cache_ttl`` seconds (either one figure,
+    or one per function) (`behind_read_cache`): with CloudFront in front (prod), and alone
+    (CloudFront missing).
+
+    ``scheduled``: functions run by a schedule (the expiry job). Their reads that found
+    nothing (a run's poll of a partition) come with the schedule, not with the orders: they
+    keep their rate in simulated time; the reads that found entries scale per order, as
+    those entries do."""
     busy = busy_periods(orders_by_period)
     reads: dict[tuple[str, str], dict[str, float]] = defaultdict(lambda: defaultdict(float))
     writes: dict[tuple[str, str], dict[str, float]] = defaultdict(lambda: defaultdict(float))
@@ -381,6 +434,13 @@ def key_loads(  # noqa: C901 - one pass over the trace, then one load per key or
     requests_of: dict[tuple[str, str], set[int]] = defaultdict(set)
     cacheable = cache_keys or {}
     tails = unique_shares(cacheable)
+    # reads a schedule makes whatever the orders (polls that found nothing), per period
+    polled: dict[tuple[str, str], dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    # reads through the functions' read cache: units, count, and units per distinct query
+    kept_units: dict[tuple[str, str], float] = defaultdict(float)
+    kept_count: dict[tuple[str, str], int] = Counter()
+    kept_queries: dict[tuple[str, str], set[str]] = defaultdict(set)
+    kept_by: dict[tuple[str, str], str] = {}
     for a in accesses:
         key = (a.where, a.pk)
         found = family_of(a.where, a.pk, families) if families else None
@@ -391,8 +451,17 @@ def key_loads(  # noqa: C901 - one pass over the trace, then one load per key or
         functions[key].add(a.function)
         if a.kind == "read":
             units = read_units_at_population(a, population_factor)
+            if a.function in scheduled and a.operation == "Query" and not a.items:
+                polled[key][a.period] += units
+                counted[(*key, "read")] += 1
+                continue
             reads[key][a.period] += units
             all_units[key] += units
+            if a.cache_key:
+                kept_units[key] += units
+                kept_count[key] += 1
+                kept_queries[key].add(a.cache_key)
+                kept_by[key] = a.function
             if a.request in cacheable and found is None:
                 cached_units[key] += units
                 requests_of[key].add(a.request)
@@ -413,6 +482,25 @@ def key_loads(  # noqa: C901 - one pass over the trace, then one load per key or
     def per_access(per_period: Mapping[str, float], n: int) -> float:
         return sum(per_period.values()) / n if n else 0.0
 
+    def polls(key: tuple[str, str]) -> float:
+        return max(polled[key].values(), default=0.0) / PERIOD_S if key in polled else 0.0
+
+    def read_cached(key: tuple[str, str], reads_per_s: float) -> float | None:
+        """``reads_per_s`` of ``key`` (what reaches the functions) after their read cache."""
+        if not kept_count.get(key) or not all_units[key]:
+            return None
+        kept = reads_per_s * kept_units[key] / all_units[key]
+        per_query = kept_units[key] / kept_count[key]
+        function = kept_by[key]
+        n = containers if isinstance(containers, int | float) else containers.get(function, 0)
+        ttl = (
+            read_cache_ttl
+            if isinstance(read_cache_ttl, int | float)
+            else read_cache_ttl.get(function, 0)
+        )
+        left = behind_read_cache(per_query, kept / per_query, len(kept_queries[key]), n, ttl)
+        return reads_per_s - kept + left
+
     def cached(key: tuple[str, str], origin_reads: float) -> float | None:
         asked = requests_of.get(key)
         if not asked or not all_units[key]:
@@ -432,7 +520,7 @@ def key_loads(  # noqa: C901 - one pass over the trace, then one load per key or
         key = (where, pk)
         shards = grouped.get(key, 0)
         if shards:
-            total_r = peak(reads[key], "single")
+            total_r = peak(reads[key], "single") + polls(key)
             total_w = peak(writes[key], "single")
             r_unit = per_access(reads[key], counted[(where, pk, "read")])
             w_unit = per_access(writes[key], counted[(where, pk, "write")])
@@ -452,8 +540,11 @@ def key_loads(  # noqa: C901 - one pass over the trace, then one load per key or
             )
             continue
         scaling = scaling_of(pk, seeded_ids)
-        read_per_s = peak(reads[key], scaling)
+        read_per_s = peak(reads[key], scaling) + polls(key)
         write_per_s = peak(writes[key], scaling)
+        edge = cached(key, read_per_s)
+        function_only = read_cached(key, read_per_s)
+        on_prod = read_cached(key, read_per_s if edge is None else edge)
         loads.append(
             KeyLoad(
                 where,
@@ -465,7 +556,10 @@ def key_loads(  # noqa: C901 - one pass over the trace, then one load per key or
                 scaling,
                 total_read_per_s=read_per_s,
                 total_write_per_s=write_per_s,
-                behind_cache_read_per_s=cached(key, read_per_s),
+                behind_cache_read_per_s=edge if on_prod is None else on_prod,
+                function_cache_read_per_s=function_only,
+                cached_queries=len(kept_queries.get(key, ())),
+                cached_units_per_query=kept_units[key] / kept_count[key] if kept_count[key] else 0,
             )
         )
     return sorted(loads, key=lambda k: (-k.share, k.where, k.pk))

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -230,7 +230,17 @@ class Seeder:
                     # Cooked to order mostly; what is counted has plenty for the day.
                     stock=None if rng.random() < 0.8 else 100_000,
                 )
+                # Counted units on their own item, as a product made today stores them
+                # (decisions/0030): seeded on the product item, each one's first sale would
+                # move them and rewrite its listing entries, which a small day scales up
+                # into category partitions written at every order.
+                product = replace(product, stock_apart=product.stock is not None)
                 self.put(products.product_item(product))
+                if product.stock is not None:
+                    units = products.stock_item(
+                        product.product_id, product.stock, version=0, updated_at=stamp
+                    )
+                    self.put(units)
                 entry = {name: getattr(product, name) for name in SEARCH_FIELDS}
                 for prefix in sorted(search.index_prefixes(product.name)):
                     self.put({**products.search_key(prefix, product.product_id), **entry})

@@ -131,6 +131,9 @@ class KeyAccess:
     to_end: bool = False  # a Query that read its partition (or key range) to the end
     limit: int = 0  # the Query's Limit (0: none)
     request: int = -1  # the API request it was made for (`KeyHeatRecorder.request`), or -1
+    # a Query sent through the catalog's read cache (`warung.readcache`): its cache key, so
+    # the model can tell the distinct queries a container would keep; "" for other reads
+    cache_key: str = ""
 
     @property
     def where(self) -> str:
@@ -252,6 +255,7 @@ class KeyHeatRecorder:
     calls: Counter[tuple[str, str, str]] = field(default_factory=Counter)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _original: Callable[..., Any] | None = None
+    _through_cache: threading.local = field(default_factory=threading.local)
 
     # ------------------------------------------------------------ hooking
 
@@ -284,6 +288,13 @@ class KeyHeatRecorder:
         """Report this client's calls to the recorder."""
         client.meta.events.register("before-call", self.before_call)
         client.meta.events.register("after-call", self.after_call)
+
+    def note_cacheable(self, request: Mapping[str, Any]) -> None:
+        """The read cache's observer (`warung.readcache.observer`): the Query it sends next,
+        in this thread, is one a container's cache would keep."""
+        from warung.readcache import query_key
+
+        self._through_cache.key = query_key(request)
 
     @contextmanager
     def attributed(self, function: str) -> Iterator[None]:
@@ -328,6 +339,10 @@ class KeyHeatRecorder:
             return
         request, befores = context.pop(_STASH)
         accesses = self.accesses_of(operation, request, parsed if ok else {}, befores, ok=ok)
+        cache_key = getattr(self._through_cache, "key", "")
+        if cache_key and operation == "Query":
+            self._through_cache.key = ""
+            accesses = [replace(a, cache_key=cache_key) for a in accesses]
         with self._lock:
             self.accesses.extend(accesses)
 

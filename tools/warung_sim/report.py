@@ -6,10 +6,13 @@ import math
 import sys
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, TextIO
 
+from warung.store.promos import promo_key
 from warung_sim import model
+from warung_sim.recorder import KeyAccess
 from warung_sim.simulate import Trace
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -25,10 +28,13 @@ def stack_limits(template_path: Path = ROOT / "template.yaml") -> dict[str, Any]
     document = template.document
     params = document.get("Parameters") or {}
     scaling: dict[str, tuple[int, int]] = {}
+    scheduled: set[str] = set()
     for logical_id, resource in (document.get("Resources") or {}).items():
         events = (resource.get("Properties") or {}).get("Events") or {}
         for event in events.values():
             props = event.get("Properties") or {}
+            if event.get("Type") in {"Schedule", "ScheduleV2"}:
+                scheduled.add(logical_id)
             config = props.get("ScalingConfig") or {}
             if event.get("Type") == "SQS" and "MaximumConcurrency" in config:
                 scaling[logical_id] = (
@@ -39,6 +45,7 @@ def stack_limits(template_path: Path = ROOT / "template.yaml") -> dict[str, Any]
         "throttle_rate": float((params.get("ThrottleRateLimit") or {}).get("Default", 0)),
         "throttle_burst": float((params.get("ThrottleBurstLimit") or {}).get("Default", 0)),
         "sqs_scaling": scaling,
+        "scheduled": frozenset(scheduled),
         "memory_mb": {lid: int(spec.memory) for lid, spec in template.functions.items()},
     }
 
@@ -47,6 +54,29 @@ def _rate(value: float) -> str:
     if value >= 100:
         return f"{value:,.0f}"
     return f"{value:,.1f}" if value >= 1 else f"{value:.2f}"
+
+
+CHECKOUT = "POST /v1/orders"
+PROMO_DEFINITION_TTL_S = 10.0  # orders.repository.PROMO_DEFINITION_TTL_S
+
+
+def with_promo_definitions_kept(trace: Trace) -> list[KeyAccess]:
+    """The trace with checkout's reads of a sharded code's item marked as kept by the orders
+    containers (decision 0034: at checkout, a container reads a sharded code's definition
+    once per ``PROMO_DEFINITION_TTL_S``). The simulated day's clock jumps minutes between
+    checkouts, so its one orders container reads it every time: the model does the rest."""
+    checkouts = {n for n, r in enumerate(trace.day.requests) if r.route == CHECKOUT}
+    definitions = {promo_key(code)["pk"] for code in trace.world.promo_shards}
+    return [
+        replace(a, cache_key=f"item:{a.pk}")
+        if a.kind == "read"
+        and a.request in checkouts
+        and a.pk in definitions
+        and a.sk == "PROMO"
+        and not a.index
+        else a
+        for a in trace.recorder.accesses
+    ]
 
 
 def _units_per_access(trace: Trace, family: model.KeyLoad) -> tuple[float, float]:
@@ -76,6 +106,7 @@ def print_report(  # noqa: C901 - a report layout, one block per section
     raw: bool = False,
     signed_in_share: float = model.SIGNED_IN_SHARE,
     cache_nodes: int = model.CACHE_NODES,
+    catalog_containers: int = 0,
 ) -> dict[str, Any]:
     """Print the report; return its figures (for --json and the tests)."""
     emit: Callable[..., None] = lambda line="": print(line, file=out)  # noqa: E731
@@ -109,10 +140,17 @@ def print_report(  # noqa: C901 - a report layout, one block per section
     raw_loads = model.key_loads(
         trace.recorder.accesses, day.orders_by_period, target, population_factor
     )
+    functions = model.function_loads(day.invocations, orders, target, limits["memory_mb"])
+    # the containers at the target: each keeps its own read cache
+    running = {f.function: float(math.ceil(f.concurrency)) for f in functions}
+    if catalog_containers:
+        running["CatalogFunction"] = float(catalog_containers)
+    containers = int(running.get("CatalogFunction", 0))
+    ttl = model.READ_CACHE_TTL_S  # prod's (the day itself runs with the cache off)
     loads = raw_loads
     if not raw:
         loads = model.key_loads(
-            trace.recorder.accesses,
+            with_promo_definitions_kept(trace),
             day.orders_by_period,
             target,
             population_factor,
@@ -120,6 +158,9 @@ def print_report(  # noqa: C901 - a report layout, one block per section
             cache_keys=day.cache_keys,
             signed_in_share=signed_in_share,
             caches=cache_nodes,
+            containers=running,
+            read_cache_ttl={"CatalogFunction": ttl, "OrdersFunction": PROMO_DEFINITION_TTL_S},
+            scheduled=limits.get("scheduled", frozenset()),
         )
     emit()
     emit(
@@ -130,7 +171,7 @@ def print_report(  # noqa: C901 - a report layout, one block per section
         emit("  raw: every key on its own, sharded families and the cache not modelled")
     emit(
         f"  {'table/index':<16} {'partition key':<38} {'reads/s':>8} {'writes/s':>8} "
-        f"{'of limit':>8} {'CDN r/s':>8} {'CDN lim':>7}  {'scaling':<10} by"
+        f"{'of limit':>8} {'fn r/s':>8} {'prod r/s':>8} {'on prod':>7}  {'scaling':<10} by"
     )
 
     def flagged_on_prod(k: model.KeyLoad) -> bool:
@@ -147,13 +188,15 @@ def print_report(  # noqa: C901 - a report layout, one block per section
         else:
             mark = ""
         pk = k.pk if len(k.pk) <= 38 else k.pk[:35] + "..."
-        cdn, cdn_share = "", ""
+        cdn, cdn_share, fn = "", "", ""
         if k.behind_cache_read_per_s is not None:
             cdn, cdn_share = _rate(k.behind_cache_read_per_s), f"{k.behind_cache_share:.0%}"
+        if k.function_cache_read_per_s is not None:
+            fn = _rate(k.function_cache_read_per_s)
         scaling = f"{k.scaling}/{k.shards}" if k.shards else k.scaling
         emit(
             f"  {k.where:<16} {pk:<38} {_rate(k.read_per_s):>8} {_rate(k.write_per_s):>8} "
-            f"{k.share:>8.0%} {cdn:>8} {cdn_share:>7}  {scaling:<10} "
+            f"{k.share:>8.0%} {fn:>8} {cdn:>8} {cdn_share:>7}  {scaling:<10} "
             f"{', '.join(f.replace('Function', '') for f in k.functions)}{mark}"
         )
     emit(
@@ -175,8 +218,26 @@ def print_report(  # noqa: C901 - a report layout, one block per section
         "day's (the query strings the key was read for, plus a tail: the share of its "
         "query shape's requests whose string the day saw once); when the "
         "CDN misses entirely, or for a customer whose every read carries a token, the "
-        "key takes the origin column"
+        "key takes the fn column"
     )
+    origin_of_n = "given" if catalog_containers else "the concurrency below"
+    emit(
+        f"  fn: reads/s with the catalog's read cache alone (warung.readcache, {ttl:g} s): "
+        f"each of a key's D distinct Queries is read at most once per {ttl:g} s by each of "
+        f"N = {containers:,} catalog containers ({origin_of_n}) that was asked for "
+        f"it: D x N(1 - exp(-(R/D) x {ttl:g} / N)) / {ttl:g} x C, never more than R x C; "
+        "prod r/s: the same behind CloudFront (what CloudFront lets through reaches the "
+        "functions, then their caches)"
+    )
+    for k in flagged:
+        most = k.containers_for_half(ttl)
+        if most is not None and k.functions == ("CatalogFunction",):
+            queries = f"{k.cached_queries} cached quer{'y' if k.cached_queries == 1 else 'ies'}"
+            emit(
+                f"  {k.pk}: under half a partition with at most {most:,} catalog containers "
+                f"({queries} of {k.cached_units_per_query:,.0f} read units; here N = "
+                f"{containers:,}, from the durations measured on this machine)"
+            )
     contended = [k for k in loads if k.failed_per_s >= 0.01]
     if contended:
         emit(
@@ -214,7 +275,6 @@ def print_report(  # noqa: C901 - a report layout, one block per section
                 f"needs {need} of {k.shards} ({verdict})"
             )
 
-    functions = model.function_loads(day.invocations, orders, target, limits["memory_mb"])
     total_concurrency = sum(f.concurrency for f in functions)
     emit()
     emit(
@@ -330,6 +390,7 @@ def print_report(  # noqa: C901 - a report layout, one block per section
                 "scaling": k.scaling,
                 "shards": k.shards,
                 "behind_cache_read_per_s": k.behind_cache_read_per_s,
+                "function_cache_read_per_s": k.function_cache_read_per_s,
                 "behind_cache_share": k.behind_cache_share,
             }
             for k in loads[:50] + [k for k in loads[50:] if k.shards]
@@ -337,6 +398,7 @@ def print_report(  # noqa: C901 - a report layout, one block per section
         "flagged": [f"{k.where} {k.pk}" for k in flagged],
         "flagged_without_cache": [f"{k.where} {k.pk}" for k in uncached_only],
         "concurrency": total_concurrency,
+        "catalog_containers": containers,
         "api_rps": api_rps,
         "cost_per_1000_orders": costs,
     }

@@ -103,7 +103,17 @@ def run_day(
     from warung_local.runtime import LocalRuntime
 
     started = time.perf_counter()
-    runtime = LocalRuntime(template, port=0, emulator_port=0, seed=True, start_sources=False)
+    # The catalog's read cache passes every Query through (TTL 0) and tells the recorder
+    # which reads it would keep: the trace holds every read the day's requests cause, and
+    # the model computes what the containers' caches leave of them at the target.
+    runtime = LocalRuntime(
+        template,
+        port=0,
+        emulator_port=0,
+        seed=True,
+        start_sources=False,
+        parameter_overrides={"ReadCacheTtlSeconds": "0"},
+    )
     runtime.start()
     try:
         startup_s = time.perf_counter() - started
@@ -122,6 +132,7 @@ def run_day(
             recorder.recording = False
             recorder.install()
             try:
+                _observe_read_cache(runtime, recorder)
                 day = Day(runtime, recorder, world, plan, progress)
                 # Clients created before the hook (the runtime's, the seeder's) get it too.
                 _hook_existing(runtime, recorder)
@@ -151,3 +162,17 @@ def _hook_existing(runtime: Any, recorder: KeyHeatRecorder) -> None:
             client = getattr(driver, name, None)
             if client is not None and hasattr(client, "meta"):
                 recorder.hook(client)
+
+
+def _observe_read_cache(runtime: Any, recorder: KeyHeatRecorder) -> None:
+    """The catalog function's read cache reports each Query it sends to the recorder; the
+    orders function keeps no promo code's definition (checkout reads it every time, and the
+    model applies the orders containers' keeping to those reads)."""
+    catalog = runtime.functions["CatalogFunction"]
+    with catalog.activated():
+        module: Any = importlib.import_module("warung.readcache")  # the function's own copy
+        module.observer = recorder.note_cacheable
+    orders = runtime.functions["OrdersFunction"]
+    with orders.activated():
+        repository: Any = importlib.import_module("orders.repository")
+        repository.PROMO_DEFINITION_TTL_S = 0.0

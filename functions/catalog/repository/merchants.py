@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
+from warung import readcache
 from warung.dynamo import Transaction, get_item, get_items, partition_query, query_items, to_item
 from warung.errors import Conflict, NotFound
 from warung.settings import get_settings
@@ -143,10 +144,15 @@ def index_geo(
 
 
 def merchants_by_index(
-    *, status: str | None = None, city: str | None = None, start_key: dict[str, Any] | None
+    *,
+    status: str | None = None,
+    city: str | None = None,
+    start_key: dict[str, Any] | None,
+    shared: bool = False,
 ) -> Iterator[tuple[Merchant, dict[str, Any]]]:
     """Merchants of a status (gsi1) or active merchants of a city (gsi2), newest first,
-    each with the key that resumes after it."""
+    each with the key that resumes after it. ``shared``: a public list, read through the
+    container's read cache (``warung.readcache``); the admin's lists are read fresh."""
     index, partition = (
         ("gsi2", city_partition(city_key(city)))
         if city
@@ -155,14 +161,15 @@ def merchants_by_index(
     request = partition_query(
         partition, index=index, newest_first=True, page_size=100, start=start_key
     )
-    for item, key in query_items(request):
+    for item, key in readcache.query_items(request) if shared else query_items(request):
         yield merchant_from(item), key
 
 
 def geo_entries(cell: str) -> list[dict[str, Any]]:
-    """Every active merchant whose delivery circle touches ``cell`` (id, lat, lon, reach)."""
+    """Every active merchant whose delivery circle touches ``cell`` (id, lat, lon, reach),
+    through the container's read cache: one cell's answer serves every point in it."""
     request = partition_query(geo_partition(cell))
-    return [item for item, _ in query_items(request)]
+    return [item for item, _ in readcache.query_items(request)]
 
 
 def merchants_by_id(merchant_ids: list[str], *, consistent: bool = True) -> dict[str, Merchant]:

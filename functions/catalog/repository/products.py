@@ -7,6 +7,11 @@ the attributes the filters and sorts read. Every write of a product rewrites its
 in the same transaction. A tracked product's units are on its stock item (no index key,
 docs/decisions/0030): reads of one product get both items in one Query, listings read the
 stock items of the page's tracked products in one BatchGetItem.
+
+The public listings' index Queries (a search prefix, a category, a merchant's public menu)
+go through the container's read cache (``warung.readcache``, docs/decisions/0034): the same
+page is read from DynamoDB at most once per TTL per container. The products, merchants and
+units a page shows are read per request, and an owner's own menu is never cached.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from typing import Any
 
 from catalog.rules import search
 from catalog.rules.products import CATEGORIES
+from warung import readcache
 from warung.dynamo import Transaction, get_items, partition_query, query_items
 from warung.errors import PreconditionFailed
 from warung.settings import get_settings
@@ -205,15 +211,15 @@ Row = tuple[dict[str, Any], dict[str, Any]]  # an entry and the key that resumes
 
 
 def merchant_menu(
-    merchant_id: str, *, page_size: int, start: dict[str, Any] | None
+    merchant_id: str, *, page_size: int, start: dict[str, Any] | None, shared: bool = True
 ) -> Iterator[Row]:
-    """A merchant's listed products, newest first (gsi1)."""
+    """A merchant's listed products, newest first (gsi1): the public menu through the read
+    cache, the menu its members manage (``shared`` false) from the table."""
     partition = menu_partition(merchant_id)
-    return query_items(
-        partition_query(
-            partition, index="gsi1", newest_first=True, page_size=page_size, start=start
-        )
+    request = partition_query(
+        partition, index="gsi1", newest_first=True, page_size=page_size, start=start
     )
+    return readcache.query_items(request) if shared else query_items(request)
 
 
 def category_newest(
@@ -221,7 +227,7 @@ def category_newest(
 ) -> Iterator[Row]:
     """A category's listed products, newest first (gsi3)."""
     partition = category_newest_partition(category)
-    return query_items(
+    return readcache.query_items(
         partition_query(
             partition, index="gsi3", newest_first=True, page_size=page_size, start=start
         )
@@ -239,7 +245,7 @@ def category_by_price(
 ) -> Iterator[Row]:
     """A category's listed products by price (gsi2), only those in the price range."""
     low, high = price_range(min_price, max_price)
-    return query_items(
+    return readcache.query_items(
         partition_query(
             category_by_price_partition(category),
             index="gsi2",
@@ -253,7 +259,7 @@ def category_by_price(
 
 def search_partition(prefix: str, *, page_size: int, start: dict[str, Any] | None) -> Iterator[Row]:
     """The search items of one word prefix, newest product first."""
-    return query_items(
+    return readcache.query_items(
         partition_query(
             search_items_partition(prefix), newest_first=True, page_size=page_size, start=start
         )

@@ -160,7 +160,9 @@ def public_list(
     if near is not None:
         filtered = bool(q) or open_now or bool(city)
         return _near(near, _filters(q, open_now, city), limit, start, scope, filtered=filtered)
-    rows = repository.merchants_by_index(status="active", city=city or None, start_key=start)
+    rows = repository.merchants_by_index(
+        status="active", city=city or None, start_key=start, shared=True
+    )
     page, last = _first(rows, _filters(q, open_now), limit)
     return [(m, None) for m in page], encode_cursor(last, scope)
 
@@ -187,11 +189,15 @@ def _near(
     hits.sort()
     offset = int((start or {}).get("offset", 0))
     if not filtered:
-        # Every geo entry is an active merchant delivering here: read only the page's.
+        # Every geo entry is an active merchant delivering here: read only the page's. The
+        # cell's entries may be the container's cached answer (up to the read cache's TTL
+        # old): the profiles, read now, leave out a merchant suspended meanwhile.
         ids = [merchant_id for _, merchant_id in hits[offset : offset + limit]]
         profiles = repository.merchants_by_id(ids, consistent=False)
         page: list[Listed] = [
-            (profiles[m], round(d, 2)) for d, m in hits[offset : offset + limit] if m in profiles
+            (profiles[m], round(d, 2))
+            for d, m in hits[offset : offset + limit]
+            if m in profiles and profiles[m].active
         ]
         more = offset + limit < len(hits)
         return page, encode_cursor({"offset": offset + limit} if more else None, scope)

@@ -228,14 +228,19 @@ def list_products(
 
     if query.merchant_id:
         merchant_id = query.merchant_id
+        shared = not listed.insider  # the menu its members manage is read fresh
         if query.sort == "newest":
             page, state_out = listed.stream_page(
-                {"m": lambda start: repo.merchant_menu(merchant_id, page_size=100, start=start)},
+                {
+                    "m": lambda start: repo.merchant_menu(
+                        merchant_id, page_size=100, start=start, shared=shared
+                    )
+                },
                 limit,
                 state,
             )
         else:
-            rows = repo.merchant_menu(merchant_id, page_size=1000, start=None)
+            rows = repo.merchant_menu(merchant_id, page_size=1000, start=None, shared=shared)
             page, state_out = listed.sorted_page(rows, limit, state)
     else:
         categories = [query.category] if query.category else list(repo.every_category())

@@ -75,6 +75,10 @@ class Settings(BaseModel):
     # Set by the local runtime and tests; in AWS the SDK's default endpoints are used.
     aws_endpoint_url: str | None = None
     max_body_bytes: int = Field(default=64 * 1024, gt=0)
+    # The catalog's public listings: how long a container keeps what a hot Query returned
+    # (warung.readcache, docs/decisions/0034); 0 turns the cache off. At most 30: behind
+    # CloudFront's 30 s, a listing is then at most 60 s old (docs/product.md).
+    read_cache_ttl_seconds: float = Field(default=30, ge=0, le=30)
     # Lets webhooks reach a receiver on this machine (127/8, ::1, plain http, any port).
     # Development only: anywhere else it would open the SSRF guard to the host itself.
     webhook_allow_loopback: bool = False

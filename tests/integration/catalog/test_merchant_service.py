@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -138,7 +139,7 @@ def test_opening_writes_the_merchant_its_owner_the_membership_and_an_audit_entry
 
 
 @pytest.mark.usefixtures("world")
-def test_activation_indexes_and_suspension_unindexes_in_one_step() -> None:
+def test_activation_indexes_and_suspension_unindexes_in_one_step(clock: ModuleType) -> None:
     owner, admin = account(), account()
     city = f"Kota {uuid.uuid4().hex[:6]}"
     mid = open_one(owner.user_id, city).merchant_id
@@ -157,6 +158,8 @@ def test_activation_indexes_and_suspension_unindexes_in_one_step() -> None:
 
     catalog.service.merchants.change_status(admin.user_id, mid, "suspended", meta())
     assert not any(item(f"GEO#{cell}", f"MERCHANT#{mid}") for cell in cells)
+    # the city's list is the container's cached page for up to the TTL (decision 0034)
+    clock.advance(get_settings().read_cache_ttl_seconds)
     listed, _ = catalog.service.merchants.public_list(
         q=None, city=city, near=None, open_now=False, limit=10, cursor=None
     )
