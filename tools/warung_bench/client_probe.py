@@ -127,12 +127,18 @@ def main(argv: list[str] | None = None) -> int:
                 timings = sample(variant, endpoint, cache, args.python, args.dependencies)
                 if round_:  # the first round writes bytecode and fills the page cache
                     runs[variant].append(timings)
+    first = runs[variants[0]]
     for variant, samples in runs.items():
         name = "bare handler (boto3)" if variant is None else str(variant)
         medians = [statistics.median(s[i] for s in samples) / 1e6 for i in range(len(STEPS))]
         totals = statistics.median(sum(s) for s in samples) / 1e6
         steps = ", ".join(f"{step} {ms:.1f}" for step, ms in zip(STEPS, medians, strict=True))
         print(f"{name}: {steps}; total {totals:.1f} ms (medians of {len(samples)})")
+        if variant is not None and samples is not first:
+            # paired: this tree's clients and GetItem against the first tree's, round by round
+            paired = [sum(b[1:]) - sum(a[1:]) for a, b in zip(first, samples, strict=True)]
+            change = statistics.median(paired) / 1e6
+            print(f"  clients + GetItem against the first tree: {change:+.1f} ms (paired)")
     return 0
 
 
