@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from support.events import FakeContext, proxy_event
+from support.whole_models import whole_dynamodb_client
 from warung.audit import AuditEntry, action_key, actor_key, day_key
 from warung.context import RequestMeta
 from warung.dynamo import dynamodb_client, to_item
@@ -49,7 +50,7 @@ class AdminWorld:
         return entry
 
     def store(self, entries: list[AuditEntry]) -> None:
-        client, table = dynamodb_client(), get_settings().audit_table_name
+        client, table = whole_dynamodb_client(), get_settings().audit_table_name
         for start in range(0, len(entries), 25):
             batch = entries[start : start + 25]
             client.batch_write_item(

@@ -19,6 +19,7 @@ import payments.rules
 import payments.service
 from support.cold_start import cold_start
 from support.events import FakeContext, proxy_event
+from support.whole_models import whole_dynamodb_client
 from warung.context import RequestMeta
 from warung.dynamo import Transaction, dynamodb_client, from_item, get_item, to_item
 from warung.ids import new_id, rfc3339, utc_now
@@ -219,7 +220,7 @@ class PaymentsWorld:
 
     def jobs(self, correlation_id: str) -> list[dict[str, Any]]:
         """The outbox entries of one request's chain (a test may scan; serving code never)."""
-        client = dynamodb_client()
+        client = whole_dynamodb_client()
         request: dict[str, Any] = {
             "TableName": get_settings().table_name,
             "FilterExpression": "entity = :outbox AND correlation_id = :c",

@@ -10,12 +10,17 @@ What a first request pays for its clients (docs/decisions/0023-first-request-imp
 - **One botocore session** for all of them. A session loads the endpoint and partition
   data and lists the services it knows once; a second session does it all again (~20 ms
   per client, more than creating a small client itself).
-- **Trimmed service models** where a function calls one operation of a big service:
-  ``botocore_models/`` holds SSM's model with ``GetParameter`` only (the JWK Set read),
-  found before botocore's own. SSM's full model (1,360 shapes) made its client cost a
-  signed-in request as much as the DynamoDB one; trimmed, it costs next to nothing.
-  ``tools/botocore_models.py`` writes it from the installed botocore; unit tests keep it
-  equal to what that would write, and find every SSM operation the code calls in it.
+- **The layer's own botocore data directory**, ``botocore_models/``, and no other
+  (docs/decisions/0032-botocore-data-directory.md): for each service a function calls, its
+  model cut down to the operations it calls and its endpoint rule set, plus the endpoint
+  and partition data of those services. botocore's own directory would have it list ~450
+  services and read the endpoints of all of them before the first client: a first
+  DynamoDB client took ~60 ms, now ~17 ms. SSM's whole model (1,360 shapes) for one
+  ``GetParameter`` cost a signed-in request as much again. ``tools/botocore_models.py``
+  writes the directory from the installed botocore; unit tests keep it equal to what that
+  would write, and find there every service and operation the code calls. A service or an
+  operation missing from it fails (``UnknownServiceError``, no client method): add it to
+  that tool.
 
 Under SnapStart the session's parsed models are part of the snapshot, and a restore drops
 the clients and their credentials (``forget_clients``, called by ``warung.snapstart``).
@@ -43,9 +48,21 @@ def _botocore_session() -> Any:
             import botocore.session
 
             _session = botocore.session.get_session()
-            # the layer's trimmed models (SSM: GetParameter only) are found before botocore's
-            _session.get_component("data_loader").search_paths.insert(0, str(MODELS))
+            _session.register_component("data_loader", _layer_data_loader())
         return _session
+
+
+def _layer_data_loader() -> Any:
+    """A botocore loader that reads the layer's data directory and nothing else (not
+    botocore's own, nor ``~/.aws/models``)."""
+    from botocore.loaders import Loader
+
+    class LayerData(Loader):  # type: ignore[misc]  # botocore is untyped
+        # botocore's own data, trimmed: endpoints resolve as from botocore's directory
+        # (with another endpoints.json, the legacy endpoint would be fed to the rule sets)
+        BUILTIN_DATA_PATH = str(MODELS)
+
+    return LayerData(extra_search_paths=[str(MODELS)], include_default_search_paths=False)
 
 
 def _create_client(service: str, read_timeout: int, max_attempts: int, **credentials: str) -> Any:

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from support.audit import audit_actions
 from support.stacks import new_account, provision_stage, reset_function_caches, run_as
+from support.whole_models import whole_dynamodb_client
 
 import catalog.repository.invitations
 import catalog.service.invitations
@@ -51,7 +52,7 @@ def item(pk: str, sk: str) -> dict[str, Any] | None:
 def outbox_jobs(correlation_id: str) -> list[dict[str, Any]]:
     # A test may look at the whole (small, private) table; request paths never Scan.
     pages = (
-        dynamodb_client()
+        whole_dynamodb_client()
         .get_paginator("scan")
         .paginate(
             TableName=get_settings().table_name,

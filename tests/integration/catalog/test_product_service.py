@@ -19,6 +19,7 @@ import pytest
 from support.audit import address_hash
 from support.audit import audit_entries as product_audit
 from support.stacks import new_account, provision_stage, run_as
+from support.whole_models import whole_dynamodb_client
 
 import catalog.repository.merchants
 import catalog.repository.products
@@ -134,8 +135,9 @@ def search_items(product_id: str) -> dict[str, dict[str, Any]]:
         "FilterExpression": "sk = :id AND begins_with(pk, :search)",
         "ExpressionAttributeValues": to_item({":id": product_id, ":search": "SEARCH#"}),
     }
+    client = whole_dynamodb_client()
     while True:
-        page = dynamodb_client().scan(**request)
+        page = client.scan(**request)
         for raw in page.get("Items", []):
             stored = from_item(raw)
             found[stored["pk"].removeprefix("SEARCH#")] = stored
@@ -624,11 +626,11 @@ def write_in_bulk(products: list[Any]) -> None:
     for product in products:
         tx = catalog.repository.products.add_product(Transaction(), product)
         puts += [{"PutRequest": {"Item": op["Put"]["Item"]}} for op in tx.items]
-    table = get_settings().table_name
+    table, client = get_settings().table_name, whole_dynamodb_client()
     for start in range(0, len(puts), 25):
         request: dict[str, Any] = {table: puts[start : start + 25]}
         while request:
-            request = dynamodb_client().batch_write_item(RequestItems=request)["UnprocessedItems"]
+            request = client.batch_write_item(RequestItems=request)["UnprocessedItems"]
 
 
 @pytest.fixture(scope="module")

@@ -8,6 +8,7 @@ import uuid
 from typing import Any
 
 import pytest
+from support.whole_models import whole_dynamodb_client
 
 from warung.dynamo import dynamodb_client, from_item
 from warung.errors import RateLimited
@@ -26,7 +27,7 @@ def fresh_rule(limit: int, window: int) -> Rule:
 
 
 def stored_counters(rule: Rule) -> list[dict[str, Any]]:
-    client = dynamodb_client()
+    client = whole_dynamodb_client()
     items: list[dict[str, Any]] = []
     for page in client.get_paginator("scan").paginate(TableName=get_settings().table_name):
         items += [from_item(item) for item in page["Items"]]

@@ -10,13 +10,14 @@ from typing import Any
 import pytest
 from support.audit import audit_actions, audit_entries
 from support.orders_world import NEAR, customer, merchant_with, meta, stock_of
+from support.whole_models import whole_dynamodb_client
 
 import auth.service
 import catalog.service.merchants
 import orders.repository
 import orders.service
 from warung.auth import Caller
-from warung.dynamo import dynamodb_client, from_item
+from warung.dynamo import from_item
 from warung.errors import ApiError
 from warung.settings import get_settings
 from warung.store.orders import Order
@@ -50,7 +51,7 @@ def fail_delivery(owner: Caller, order: Order) -> Order:
 def outbox_jobs(correlation_id: str) -> list[dict[str, Any]]:
     # A test may look at the whole (small, private) table; request paths never Scan.
     pages = (
-        dynamodb_client()
+        whole_dynamodb_client()
         .get_paginator("scan")
         .paginate(
             TableName=get_settings().table_name,

@@ -24,6 +24,7 @@ from support.orders_world import (
     place,
     stock_of,
 )
+from support.whole_models import whole_dynamodb_client
 
 import catalog.service.products
 import orders.expiry
@@ -193,7 +194,7 @@ def test_a_sixth_unpaid_order_is_refused_and_cancelling_one_frees_a_slot() -> No
 def _outbox_jobs(correlation_id: str) -> list[dict[str, Any]]:
     # A test may look at the whole (small, private) table; request paths never Scan.
     pages = (
-        dynamodb_client()
+        whole_dynamodb_client()
         .get_paginator("scan")
         .paginate(
             TableName=get_settings().table_name,
