@@ -134,3 +134,14 @@ def test_the_catalogs_public_queries_are_marked_for_its_read_cache(trace: Trace)
     assert all(k["function_cache_read_per_s"] is not None for k in searched)
     assert all(k["function_cache_read_per_s"] <= k["read_per_s"] for k in searched)
     assert figures["catalog_containers"] > 0
+
+
+def test_the_day_leaves_the_clock_running(trace: Trace) -> None:
+    # The day froze every clock at its own hours; whatever runs after it in the process
+    # (a webhook's signature window, a token's lifetime) must see real time again.
+    import time
+
+    from warung import clock
+
+    assert trace.day.orders_by_period  # the day ran
+    assert abs(clock.epoch_seconds() - time.time()) < 5

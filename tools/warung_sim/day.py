@@ -187,6 +187,17 @@ class Day:
             if module is not None:
                 module.freeze(moment)
 
+    def release_clock(self) -> None:
+        """Every function's clock (and this process's) back on the system's time: the day
+        leaves no frozen clock behind for whatever runs next in the process."""
+        from warung import clock
+
+        clock.restore()
+        for function in self.runtime.functions.values():
+            module = function.modules.get("warung.clock")
+            if module is not None:
+                module.restore()
+
     @contextmanager
     def unrecorded(self) -> Iterator[None]:
         """The simulation's own set-up calls (tokens, signatures) are not the day's."""

@@ -131,6 +131,7 @@ def run_day(
             recorder = KeyHeatRecorder(table_schemas(runtime), EmulationImages())
             recorder.recording = False
             recorder.install()
+            day = None
             try:
                 _observe_read_cache(runtime, recorder)
                 day = Day(runtime, recorder, world, plan, progress)
@@ -144,6 +145,8 @@ def run_day(
                 recorder.recording = False
             finally:
                 recorder.uninstall()
+                if day is not None:
+                    day.release_clock()
         return Trace(world, plan, result, recorder, seed_s, startup_s)
     finally:
         runtime.stop()
