@@ -45,6 +45,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
+from warung_sim.model import aws_latency_ms
 from warung_sim.population import PASSWORD, SeededCustomer, SeededMerchant, World
 from warung_sim.recorder import KeyHeatRecorder
 
@@ -109,7 +110,10 @@ class DayResult:
     """What the day did: requests, invocations, orders per hour."""
 
     requests: list[Request] = field(default_factory=list)
-    invocations: list[tuple[str, str, float]] = field(default_factory=list)  # period, fn, ms
+    # period, function, ms: the duration measured here with the emulation's wait replaced by
+    # AWS's latency per request (model.AWS_LATENCY_MS); `measured` keeps the raw wall times
+    invocations: list[tuple[str, str, float]] = field(default_factory=list)
+    measured: list[tuple[str, str, float]] = field(default_factory=list)
     orders_by_period: Counter[str] = field(default_factory=Counter)
     outcomes: Counter[str] = field(default_factory=Counter)
     refusals: list[str] = field(default_factory=list)  # the first refused answers, for a look
@@ -209,12 +213,26 @@ class Day:
 
     def invoke(self, function: str, event: Any) -> Any:
         """One invocation, attributed to ``function`` and the hour; its result."""
+        with self._timing(function):
+            return self.runtime.invoke(function, event)
+
+    @contextmanager
+    def _timing(self, function: str, *, kept: Callable[[], bool] = lambda: True) -> Iterator[None]:
+        """Time what runs inside as one invocation of ``function`` (when ``kept()`` says so
+        after it): its wall time, and the same with the emulation's wait exchanged for AWS's
+        latency per request sent."""
+        waited, sent = self.recorder.waited_s, Counter(self.recorder.sent)
         started = time.perf_counter()
         with self.recorder.attributed(function):
-            result = self.runtime.invoke(function, event)
+            yield
         ms = (time.perf_counter() - started) * 1000
-        self.result.invocations.append((self.period, function, ms))
-        return result
+        if not kept():
+            return
+        wait_ms = (self.recorder.waited_s - waited) * 1000
+        requests = self.recorder.sent - sent
+        modelled = max(0.0, ms - wait_ms) + aws_latency_ms(requests)
+        self.result.invocations.append((self.period, function, modelled))
+        self.result.measured.append((self.period, function, ms))
 
     def api(
         self,
@@ -465,12 +483,9 @@ class Day:
                 )["ShardIterator"]
 
     def _timed(self, function: str, step: Callable[[], int]) -> int:
-        started = time.perf_counter()
-        with self.recorder.attributed(function):
+        moved = 0
+        with self._timing(function, kept=lambda: bool(moved)):
             moved = step()
-        if moved:
-            ms = (time.perf_counter() - started) * 1000
-            self.result.invocations.append((self.period, function, ms))
         return int(moved)
 
     def expire(self) -> None:

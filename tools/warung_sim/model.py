@@ -72,6 +72,31 @@ SIGNED_IN_SHARE = 0.2
 # through a few of them (decision 0008: "a few, not the number of edge locations").
 CACHE_NODES = 4
 SECRET_CACHE_S = 300  # warung.tokens.CACHE_MAX_AGE_S: a container reads each secret that often
+
+# A function's duration at the target: its wall time here with the wait on the emulation (moto
+# behind one lock, on this machine) exchanged for AWS's latency per request, by botocore
+# endpoint prefix. Assumed round figures, on the slow side of what these services answer in
+# the same region: DynamoDB's are "single-digit milliseconds" (its product page); the
+# queue, e-mail and Lambda calls a few times that. The wall times as measured are kept and
+# printed beside (`DayResult.measured`): an upper bound.
+AWS_LATENCY_MS: dict[str, float] = {
+    "dynamodb": 8.0,
+    "streams.dynamodb": 10.0,
+    "sqs": 15.0,
+    "ssm": 15.0,
+    "secretsmanager": 15.0,
+    "email": 60.0,  # SES v2 SendEmail
+    "lambda": 30.0,  # a synchronous Invoke, the callee's own duration apart
+    "s3": 30.0,
+}
+DEFAULT_AWS_LATENCY_MS = 20.0
+
+
+def aws_latency_ms(requests: Mapping[str, int]) -> float:
+    """What these requests (count by endpoint prefix) wait on AWS in all, by AWS_LATENCY_MS."""
+    return sum(AWS_LATENCY_MS.get(p, DEFAULT_AWS_LATENCY_MS) * n for p, n in requests.items())
+
+
 # The catalog's read cache (decision 0034): each container keeps a public listing's Query
 # this long on prod (ReadCacheTtlSeconds in samconfig.toml's prod overrides).
 READ_CACHE_TTL_S = 30.0

@@ -37,6 +37,7 @@ import json
 import math
 import re
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -256,6 +257,11 @@ class KeyHeatRecorder:
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _original: Callable[..., Any] | None = None
     _through_cache: threading.local = field(default_factory=threading.local)
+    # The wall time spent waiting on the emulation, and the requests sent, by service: a
+    # function's duration in Lambda has AWS's latency in their place, not the emulation's.
+    waited_s: float = 0.0
+    sent: Counter[str] = field(default_factory=Counter)
+    _send: Callable[..., Any] | None = None
 
     # ------------------------------------------------------------ hooking
 
@@ -275,14 +281,36 @@ class KeyHeatRecorder:
 
         self._original = original
         botocore.session.Session.create_client = create_client
+        self._time_sends()
+
+    def _time_sends(self) -> None:
+        from botocore.endpoint import Endpoint
+
+        send = Endpoint._send
+        recorder = self
+
+        def timed_send(endpoint: Any, request: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return send(endpoint, request)
+            finally:
+                recorder.waited_s += time.perf_counter() - started
+                recorder.sent[str(endpoint._endpoint_prefix)] += 1
+
+        self._send = send
+        Endpoint._send = timed_send
 
     def uninstall(self) -> None:
-        """Put botocore's own `create_client` back (hooked clients stay hooked)."""
+        """Put botocore's own `create_client` and send back (hooked clients stay hooked)."""
         import botocore.session
+        from botocore.endpoint import Endpoint
 
         if self._original is not None:
             botocore.session.Session.create_client = self._original
             self._original = None
+        if self._send is not None:
+            Endpoint._send = self._send
+            self._send = None
 
     def hook(self, client: Any) -> None:
         """Report this client's calls to the recorder."""

@@ -141,6 +141,10 @@ def print_report(  # noqa: C901 - a report layout, one block per section
         trace.recorder.accesses, day.orders_by_period, target, population_factor
     )
     functions = model.function_loads(day.invocations, orders, target, limits["memory_mb"])
+    as_measured = {
+        f.function: f
+        for f in model.function_loads(day.measured, orders, target, limits["memory_mb"])
+    }
     # the containers at the target: each keeps its own read cache
     running = {f.function: float(math.ceil(f.concurrency)) for f in functions}
     if catalog_containers:
@@ -236,7 +240,7 @@ def print_report(  # noqa: C901 - a report layout, one block per section
             emit(
                 f"  {k.pk}: under half a partition with at most {most:,} catalog containers "
                 f"({queries} of {k.cached_units_per_query:,.0f} read units; here N = "
-                f"{containers:,}, from the durations measured on this machine)"
+                f"{containers:,}, from the durations modelled above)"
             )
     contended = [k for k in loads if k.failed_per_s >= 0.01]
     if contended:
@@ -277,19 +281,26 @@ def print_report(  # noqa: C901 - a report layout, one block per section
 
     total_concurrency = sum(f.concurrency for f in functions)
     emit()
+    measured_concurrency = sum(f.concurrency for f in as_measured.values())
     emit(
-        f"Lambda at {target:,.0f} orders/s (measured mean durations on this machine, "
-        "in-process over loopback: an upper bound of Lambda's)"
+        f"Lambda at {target:,.0f} orders/s (mean ms: the durations measured here with the wait "
+        "on the emulation exchanged for AWS's latency per request; as measured: the raw wall "
+        "times, the emulation's wait in them, an upper bound)"
     )
-    emit(f"  {'function':<28} {'per order':>9} {'per s':>9} {'mean ms':>8} {'concurrency':>11}")
+    emit(
+        f"  {'function':<28} {'per order':>9} {'per s':>9} {'mean ms':>8} {'as measured':>11} "
+        f"{'concurrency':>11}"
+    )
     for f in functions:
+        wall = as_measured.get(f.function)
         emit(
             f"  {f.function:<28} {f.per_order:>9.2f} {_rate(f.per_s):>9} {f.mean_ms:>8.0f} "
-            f"{f.concurrency:>11,.0f}"
+            f"{(wall.mean_ms if wall else 0.0):>11.0f} {f.concurrency:>11,.0f}"
         )
     emit(
         f"  total concurrency {total_concurrency:,.0f} vs the default account quota of "
-        f"{model.ACCOUNT_CONCURRENCY:,} ({total_concurrency / model.ACCOUNT_CONCURRENCY:.0%})"
+        f"{model.ACCOUNT_CONCURRENCY:,} ({total_concurrency / model.ACCOUNT_CONCURRENCY:.0%}); "
+        f"{measured_concurrency:,.0f} at the durations as measured"
     )
     for function, (maximum, batch) in sorted(limits["sqs_scaling"].items()):
         needed = next((f.concurrency for f in functions if f.function == function), 0.0)
@@ -398,6 +409,7 @@ def print_report(  # noqa: C901 - a report layout, one block per section
         "flagged": [f"{k.where} {k.pk}" for k in flagged],
         "flagged_without_cache": [f"{k.where} {k.pk}" for k in uncached_only],
         "concurrency": total_concurrency,
+        "concurrency_as_measured": measured_concurrency,
         "catalog_containers": containers,
         "api_rps": api_rps,
         "cost_per_1000_orders": costs,
