@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 import time
 import uuid
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -132,20 +132,30 @@ def partition_query(
     return request
 
 
-def query_items(request: dict[str, Any]) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
+def query_items(
+    request: dict[str, Any],
+    send: Callable[[dict[str, Any]], Mapping[str, Any]] | None = None,
+) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
     """Every item a ``Query`` request finds, page after page (lazily: stop iterating and no
     further page is read), each with the key that resumes right after it (the table's keys,
-    plus the index's when ``IndexName`` is given): what a list's cursor carries."""
-    client = dynamodb_client()
+    plus the index's when ``IndexName`` is given): what a list's cursor carries.
+
+    ``send`` answers one page's request as DynamoDB's Query does (default: the client's
+    ``query``; ``warung.readcache`` passes its own). Items and keys come out as fresh
+    values: nothing a caller changes reaches what ``send`` returned."""
+    if send is None:
+        client = dynamodb_client()
+        send = lambda page_request: client.query(**page_request)  # noqa: E731 - one call
     index = request.get("IndexName")
     key_names = ["pk", "sk"] + ([f"{index}pk", f"{index}sk"] if index else [])
     while True:
-        page = client.query(**request)
+        page = send(request)
         for raw in page.get("Items", []):
-            yield from_item(raw), {name: raw[name] for name in key_names if name in raw}
+            # key attributes are flat ({"S": ...}): a copy of each leaves nothing shared
+            yield from_item(raw), {name: dict(raw[name]) for name in key_names if name in raw}
         if "LastEvaluatedKey" not in page:
             return
-        request = {**request, "ExclusiveStartKey": page["LastEvaluatedKey"]}
+        request = {**request, "ExclusiveStartKey": dict(page["LastEvaluatedKey"])}
 
 
 def _key_id(key: Mapping[str, Any]) -> str:

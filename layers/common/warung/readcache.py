@@ -154,16 +154,15 @@ def query_items(request: dict[str, Any]) -> Iterator[Row]:
     """`warung.dynamo.query_items` through the cache: every item the Query finds, page after
     page (lazily), each with the key that resumes right after it; each page read from
     DynamoDB only when this container has not read the same page within the TTL."""
-    from warung.dynamo import dynamodb_client, from_item
+    from warung import dynamo
 
-    client = dynamodb_client()
-    index = request.get("IndexName")
-    key_names = ["pk", "sk"] + ([f"{index}pk", f"{index}sk"] if index else [])
-    while True:
-        page = _page(client, request)
-        for raw in page.items:
-            # key attributes are flat ({"S": ...}): a copy of each leaves nothing shared
-            yield from_item(raw), {name: dict(raw[name]) for name in key_names if name in raw}
-        if page.last_key is None:
-            return
-        request = {**request, "ExclusiveStartKey": dict(page.last_key)}
+    client = dynamo.dynamodb_client()
+
+    def send(page_request: dict[str, Any]) -> Mapping[str, Any]:
+        page = _page(client, page_request)
+        answer: dict[str, Any] = {"Items": page.items}
+        if page.last_key is not None:
+            answer["LastEvaluatedKey"] = page.last_key
+        return answer
+
+    return dynamo.query_items(request, send)
