@@ -211,7 +211,7 @@ Row = tuple[dict[str, Any], dict[str, Any]]  # an entry and the key that resumes
 
 
 def merchant_menu(
-    merchant_id: str, *, page_size: int, start: dict[str, Any] | None, shared: bool = True
+    merchant_id: str, *, page_size: int, start: dict[str, Any] | None, shared: bool = False
 ) -> Iterator[Row]:
     """A merchant's listed products, newest first (gsi1): the public menu through the read
     cache, the menu its members manage (``shared`` false) from the table."""
