@@ -192,11 +192,6 @@ class Catalog:
     promo_used_by_shard: tuple[int, ...] = ()
 
 
-# How long a container keeps a sharded promo code's definition (its item): it changes only
-# in ``active``, which checkout also conditions on each counter it writes.
-PROMO_DEFINITION_TTL_S = 10.0
-
-
 def catalog_for(
     product_ids: list[str],
     merchant_id: str,
@@ -212,13 +207,13 @@ def catalog_for(
     here. The code's layout is known only once its item is read, so both places of the
     customer's count are read, and the most counters a code can have
     (``promo_shards.MAX_SHARDS``). At checkout, a sharded code's definition read in the
-    last ``PROMO_DEFINITION_TTL_S`` by this container is not read again: whether it is
+    last ``promo_shards.DEFINITION_TTL_S`` by this container is not read again: whether it is
     on comes from its counters, read each time."""
     keys: list[Mapping[str, Any]] = [product_key(p) for p in product_ids]
     keys += [stock_key(p) for p in product_ids]
     keys.append(merchant_key(merchant_id))
     # At checkout the counters are read too, and they carry ``active``: a sharded code's
-    # definition read by this container within PROMO_DEFINITION_TTL_S is not read again.
+    # definition read by this container within its TTL is not read again.
     known = readcache.remembered(f"promo:{promo_code}") if promo_code and promo_counters else None
     promo_at = len(keys)
     if promo_code:
@@ -243,17 +238,14 @@ def catalog_for(
     promo_item = known if known is not None else (items[promo_at] if promo_code else None)
     promo = promo_from(promo_item) if promo_item else None
     if promo is not None and promo.shards is not None and known is None:
-        # Apart from ``active`` (on every counter too), a sharded code's item never changes:
-        # its uses are on the counters and the customers' items (decision 0034).
-        readcache.remember(f"promo:{promo.code}", promo_item or {}, PROMO_DEFINITION_TTL_S)
+        ttl = promo_shards.DEFINITION_TTL_S
+        readcache.remember(f"promo:{promo.code}", promo_item or {}, ttl)
     use_item = items[uses_at + (1 if promo and promo.shards is not None else 0)] if promo else None
     used_by_shard: tuple[int, ...] = ()
     if promo is not None and promo.shards is not None and promo_counters:
         counters = items[shards_at : shards_at + promo.shards]
         used_by_shard = tuple(int((c or {}).get("used", 0)) for c in counters)
-        # switched on or off with the code in one transaction: the counters' word is now's
-        active = all(bool(c.get("active", True)) for c in counters if c is not None)
-        promo = replace(promo, used=sum(used_by_shard), active=active)
+        promo = promo_shards.as_counted(promo, counters)
     return Catalog(
         products=products,
         merchant=MerchantNow.of(merchant_from(merchant_item)) if merchant_item else None,

@@ -57,7 +57,7 @@ def _rate(value: float) -> str:
 
 
 CHECKOUT = "POST /v1/orders"
-PROMO_DEFINITION_TTL_S = 10.0  # orders.repository.PROMO_DEFINITION_TTL_S
+PROMO_DEFINITION_TTL_S = 10.0  # orders.rules.promo_shards.DEFINITION_TTL_S
 
 
 def with_promo_definitions_kept(trace: Trace) -> list[KeyAccess]:

@@ -177,5 +177,5 @@ def _observe_read_cache(runtime: Any, recorder: KeyHeatRecorder) -> None:
         module.observer = recorder.note_cacheable
     orders = runtime.functions["OrdersFunction"]
     with orders.activated():
-        repository: Any = importlib.import_module("orders.repository")
-        repository.PROMO_DEFINITION_TTL_S = 0.0
+        rules: Any = importlib.import_module("orders.rules.promo_shards")
+        rules.DEFINITION_TTL_S = 0.0

@@ -10,7 +10,9 @@ every counter was full when read or when tried.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
+from typing import Any
 
 from warung.store.promos import Promo
 
@@ -23,6 +25,12 @@ MAX_SHARDS = 4
 # Uses per counter before a code gets another: a code of up to 1,000 uses lasts 3 s or more
 # at the flash-sale rate of 300 uses/s on one item, at 60% of its partition, under its limit.
 USES_PER_SHARD = 1000
+
+# How long a container keeps a sharded code's definition (its item) at checkout
+# (docs/decisions/0034): apart from ``active``, which every counter carries too and checkout
+# conditions on, a sharded code's item never changes (its uses are on the counters and the
+# customers' items).
+DEFINITION_TTL_S = 10.0
 
 Shuffle = Callable[[list[int]], None]
 
@@ -58,3 +66,12 @@ def shards_to_try(promo: Promo, used_by_shard: Sequence[int], shuffle: Shuffle) 
     ]
     shuffle(with_room)
     return list(with_room)
+
+
+def as_counted(promo: Promo, counters: Sequence[Mapping[str, Any] | None]) -> Promo:
+    """A sharded ``promo`` as its counters (one item or None per counter) say it is now:
+    used as many times as they count together, and on only while every counter that
+    exists says so (a code is switched on or off with its counters in one transaction)."""
+    used = sum(int((c or {}).get("used", 0)) for c in counters)
+    active = all(bool(c.get("active", True)) for c in counters if c is not None)
+    return replace(promo, used=used, active=active)

@@ -13,6 +13,7 @@ import pytest
 from support.orders_world import NEAR, customer, merchant_with, meta
 
 import orders.repository
+import orders.rules.promo_shards
 import orders.service
 from warung.dynamo import dynamodb_client
 from warung.errors import ValidationFailed
@@ -55,7 +56,7 @@ def test_checkouts_read_a_sharded_codes_definition_once_per_ttl_and_its_counters
     assert [o.discount for o in placed] == [5000, 5000]
     assert definition_reads.count(f"PROMO#{code}") == 1
 
-    clock.advance(orders.repository.PROMO_DEFINITION_TTL_S)
+    clock.advance(orders.rules.promo_shards.DEFINITION_TTL_S)
     assert _checkout(product, code).discount == 5000
     assert definition_reads.count(f"PROMO#{code}") == 2
 

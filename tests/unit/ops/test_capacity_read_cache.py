@@ -16,7 +16,7 @@ from warung_sim.model import READ_CACHE_TTL_S, behind_read_cache, key_loads
 from warung_sim.recorder import KeyAccess
 from warung_sim.report import stack_limits
 
-from orders.repository import PROMO_DEFINITION_TTL_S
+from orders.rules.promo_shards import DEFINITION_TTL_S as PROMO_DEFINITION_TTL_S
 from warung.store.orders import pending_partition
 from warung_local.template import load_template
 

@@ -8,7 +8,13 @@ from collections import Counter
 
 import pytest
 
-from orders.rules.promo_shards import MAX_SHARDS, shard_count, shards_to_try, slice_of
+from orders.rules.promo_shards import (
+    MAX_SHARDS,
+    as_counted,
+    shard_count,
+    shards_to_try,
+    slice_of,
+)
 from warung.store.promos import Promo
 
 
@@ -79,3 +85,17 @@ def test_a_code_stored_before_sharding_is_its_own_one_counter() -> None:
     assert shards_to_try(_promo(2, None, used=1), [], _keep_order) == [None]
     assert shards_to_try(_promo(2, None, used=2), [], _keep_order) == []
     assert shards_to_try(_promo(None, None, used=10**6), [], _keep_order) == [None]
+
+
+def test_a_sharded_code_is_what_its_counters_say_now() -> None:
+    # The definition (kept a few seconds by a container) says 0 uses and on; the counters,
+    # read with every checkout, say 7 + 5 uses and that the code was switched off.
+    kept = _promo(100, 2)
+    counters = [{"used": 7, "active": True}, {"used": 5, "active": False}]
+
+    now = as_counted(kept, counters)
+
+    assert (now.used, now.active) == (12, False)
+    # a counter not written yet counts no use and does not switch the code off
+    assert as_counted(kept, [{"used": 3, "active": True}, None]).used == 3
+    assert as_counted(kept, [{"used": 3, "active": True}, None]).active is True
