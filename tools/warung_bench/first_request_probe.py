@@ -503,25 +503,11 @@ def _families(bench: Any, world: dict[str, Any]) -> list[Family]:  # noqa: C901 
         placed["order"] = bench.send("POST", "/v1/orders", customer, order_body, headers=[key])
 
     def webhook_event() -> dict[str, Any]:
-        import importlib
+        from warung_bench.warm import signed_payment_succeeded
 
-        order = placed["order"]
-        with world["payments"].activated():
-            module = importlib.import_module("warung.ordering.payments")
-            provider_event = module.ProviderEvent(
-                id=f"evt_probe_{uuid.uuid4().hex}",
-                type="payment.succeeded",
-                data=module.EventData(
-                    payment_id=order["payment"]["id"],
-                    order_id=order["id"],
-                    amount=order["total"],
-                    currency="IDR",
-                ),
-            )
-            body, signature = module.SimulatorProvider(world["webhook_secret"]).signed(
-                provider_event
-            )
-            header = str(module.SIGNATURE_HEADER)
+        body, header, signature = signed_payment_succeeded(
+            world["payments"], world["webhook_secret"], placed["order"], prefix="evt_probe"
+        )
         event: dict[str, Any] = bench.event(
             "POST", "/v1/payments/webhook", raw_body=body, headers=[(header, signature)]
         )

@@ -1078,15 +1078,16 @@ def order_scenarios(
     return [checkout, webhook]
 
 
-def payment_succeeded_event(
-    bench: RequestBench, payments: Any, secret: str, order: dict[str, Any]
-) -> dict[str, Any]:
-    """The provider's signed `payment.succeeded` webhook for ``order`` (a checkout's answer):
-    the payments function's own provider class signs, as the simulator's worker does."""
+def signed_payment_succeeded(
+    payments: Any, secret: str, order: dict[str, Any], prefix: str = "evt_bench"
+) -> tuple[bytes, str, str]:
+    """The provider's signed `payment.succeeded` for ``order`` (a checkout's answer), signed
+    by the payments function's own provider class as the simulator's worker signs: (body,
+    signature header, signature). The bench, the probe and the simulated day send it."""
     with payments.activated():
         module = importlib.import_module("warung.ordering.payments")
         event = module.ProviderEvent(
-            id=f"evt_bench_{uuid.uuid4().hex}",
+            id=f"{prefix}_{uuid.uuid4().hex}",
             type="payment.succeeded",
             data=module.EventData(
                 payment_id=order["payment"]["id"],
@@ -1096,7 +1097,14 @@ def payment_succeeded_event(
             ),
         )
         body, signature = module.SimulatorProvider(secret).signed(event)
-        header = str(module.SIGNATURE_HEADER)
+        return body, str(module.SIGNATURE_HEADER), signature
+
+
+def payment_succeeded_event(
+    bench: RequestBench, payments: Any, secret: str, order: dict[str, Any]
+) -> dict[str, Any]:
+    """The webhook's API Gateway event for ``order``, signed (`signed_payment_succeeded`)."""
+    body, header, signature = signed_payment_succeeded(payments, secret, order)
     return bench.event("POST", "/v1/payments/webhook", raw_body=body, headers=[(header, signature)])
 
 

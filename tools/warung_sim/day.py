@@ -410,21 +410,13 @@ class Day:
 
     def pay(self, order: dict[str, Any]) -> None:
         """The provider's webhook: the payment succeeded (signed as the simulator signs)."""
+        from warung_bench.warm import signed_payment_succeeded
+
         payments = self.runtime.functions["PaymentsFunction"]
-        with self.unrecorded(), payments.activated():
-            module = importlib.import_module("warung.ordering.payments")
-            event = module.ProviderEvent(
-                id=f"evt_sim_{uuid.uuid4().hex}",
-                type="payment.succeeded",
-                data=module.EventData(
-                    payment_id=order["payment"]["id"],
-                    order_id=order["id"],
-                    amount=order["total"],
-                    currency="IDR",
-                ),
+        with self.unrecorded():
+            raw, header, signature = signed_payment_succeeded(
+                payments, self.webhook_secret, order, prefix="evt_sim"
             )
-            raw, signature = module.SimulatorProvider(self.webhook_secret).signed(event)
-            header = str(module.SIGNATURE_HEADER)
         self.api(
             "pay",
             "POST",
